@@ -1,0 +1,89 @@
+/**
+ * A growable window over a byte stream: bytes are appended at the end and consumed from the
+ * start, and every index maps back to an absolute stream offset. One class owns buffer growth
+ * and compaction so that the parsers only ever see complete, contiguous blocks.
+ */
+import { CaptureError } from './errors';
+
+const INITIAL_CAPACITY = 1 << 20;
+
+export class ByteWindow {
+  bytes: Uint8Array;
+  view: DataView;
+  /** Index of the first unread byte. */
+  start = 0;
+  /** Index one past the last byte held. */
+  end = 0;
+  /** Absolute stream offset of bytes[0]. */
+  private base: number;
+
+  constructor(startOffset = 0, initialCapacity = INITIAL_CAPACITY) {
+    this.base = startOffset;
+    this.bytes = new Uint8Array(initialCapacity);
+    this.view = new DataView(this.bytes.buffer);
+  }
+
+  get available(): number {
+    return this.end - this.start;
+  }
+
+  /** Absolute offset of the first unread byte. */
+  get offset(): number {
+    return this.base + this.start;
+  }
+
+  absolute(index: number): number {
+    return this.base + index;
+  }
+
+  consume(length: number): void {
+    this.start += length;
+    if (this.start === this.end) {
+      // Nothing left: restart at the front so the next append needs no copy.
+      this.base += this.start;
+      this.start = this.end = 0;
+    }
+  }
+
+  append(chunk: Uint8Array): void {
+    const at = this.reserve(chunk.length);
+    this.bytes.set(chunk, at);
+    this.end += chunk.length;
+  }
+
+  /**
+   * Makes room for `length` more bytes and returns the index to write them at; the caller
+   * writes directly (e.g. fs.readSync into `bytes`) and then calls commit().
+   */
+  reserve(length: number): number {
+    if (this.end + length <= this.bytes.length) return this.end;
+    if (this.start > 0) {
+      this.bytes.copyWithin(0, this.start, this.end);
+      this.base += this.start;
+      this.end -= this.start;
+      this.start = 0;
+    }
+    if (this.end + length > this.bytes.length) {
+      let capacity = this.bytes.length;
+      while (capacity < this.end + length) capacity *= 2;
+      const grown = new Uint8Array(capacity);
+      grown.set(this.bytes.subarray(0, this.end));
+      this.bytes = grown;
+      this.view = new DataView(grown.buffer);
+    }
+    return this.end;
+  }
+
+  commit(length: number): void {
+    if (this.end + length > this.bytes.length) {
+      throw new CaptureError('CAPTURE_IO', this.absolute(this.end), `commit of ${length} bytes past reserved space`);
+    }
+    this.end += length;
+  }
+
+  /** Forgets buffered bytes and continues at a new absolute offset (used when resuming). */
+  resetTo(offset: number): void {
+    this.base = offset;
+    this.start = this.end = 0;
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * Incremental capture reader: feed it bytes in chunks split anywhere, pull packets with next().
+ * The format (pcapng or classic pcap) is detected from the magic bytes, never from a name.
+ * An incomplete final block is not an error while more bytes may come; finish() says there
+ * will be none. The reader can checkpoint after any packet and resume from that checkpoint
+ * (a tailer continuing a growing file, or an agent restarting after a crash).
+ */
+import { ByteWindow } from './byte-window';
+import { CaptureInterface, DEFAULT_MAX_BLOCK_LENGTH, Step } from './capture-interface';
+import { CaptureError } from './errors';
+import { Packet } from './packet';
+import { PCAP_FILE_HEADER_LENGTH, PcapParser, PcapState, pcapByteOrder, readPcapHeader } from './pcap-parser';
+import { PCAPNG_MAGIC, PcapngParser, PcapngState } from './pcapng-parser';
+
+export type CaptureFormat = 'pcapng' | 'pcap';
+
+export interface CaptureReaderOptions {
+  /** Blocks or records longer than this are reported as corrupt (default 256 MiB). */
+  readonly maxBlockLength?: number;
+}
+
+/** Everything needed to continue reading at `offset` without re-reading what came before. */
+export type ReaderCheckpoint =
+  | { readonly format: 'pcapng'; readonly offset: number; readonly pcapng: PcapngState }
+  | { readonly format: 'pcap'; readonly offset: number; readonly pcap: PcapState };
+
+export class CaptureReader {
+  /** The one Packet object this reader overwrites for every packet. */
+  readonly packet = new Packet();
+  private readonly window: ByteWindow;
+  private readonly maxBlockLength: number;
+  private parser: PcapngParser | PcapParser | undefined;
+  private failure: CaptureError | undefined;
+
+  constructor(options: CaptureReaderOptions = {}, startOffset = 0) {
+    this.maxBlockLength = options.maxBlockLength ?? DEFAULT_MAX_BLOCK_LENGTH;
+    this.window = new ByteWindow(startOffset);
+  }
+
+  /** A reader that continues from a checkpoint; feed it the bytes from checkpoint.offset on. */
+  static resume(checkpoint: ReaderCheckpoint, options: CaptureReaderOptions = {}): CaptureReader {
+    const reader = new CaptureReader(options, checkpoint.offset);
+    reader.parser =
+      checkpoint.format === 'pcapng'
+        ? new PcapngParser(reader.maxBlockLength, checkpoint.pcapng)
+        : new PcapParser(checkpoint.pcap, reader.maxBlockLength);
+    return reader;
+  }
+
+  get format(): CaptureFormat | undefined {
+    if (this.parser === undefined) return undefined;
+    return this.parser instanceof PcapngParser ? 'pcapng' : 'pcap';
+  }
+
+  /** Interfaces of the current section. */
+  get interfaces(): readonly CaptureInterface[] {
+    return this.parser?.currentInterfaces ?? [];
+  }
+
+  /** Absolute offset of the first byte not yet consumed: the start of the next block. */
+  get nextOffset(): number {
+    return this.window.offset;
+  }
+
+  /** Bytes held that do not yet form a complete block. */
+  get pendingBytes(): number {
+    return this.window.available;
+  }
+
+  /** Valid between packets; undefined before the file header has been read. */
+  checkpoint(): ReaderCheckpoint | undefined {
+    const parser = this.parser;
+    if (parser === undefined) return undefined;
+    const offset = this.window.offset;
+    return parser instanceof PcapngParser
+      ? { format: 'pcapng', offset, pcapng: parser.state() }
+      : { format: 'pcap', offset, pcap: parser.state };
+  }
+
+  append(chunk: Uint8Array): void {
+    this.window.append(chunk);
+  }
+
+  /**
+   * Direct writing for file readers: returns the buffer and index to write up to `length`
+   * bytes at; call commit() with the count written. Avoids one copy per chunk.
+   */
+  reserve(length: number): { readonly buffer: Uint8Array; readonly index: number } {
+    const index = this.window.reserve(length);
+    return { buffer: this.window.bytes, index };
+  }
+
+  commit(length: number): void {
+    this.window.commit(length);
+  }
+
+  /** The next packet, or undefined when the buffered bytes hold no complete packet block. */
+  next(): Packet | undefined {
+    if (this.failure) throw this.failure;
+    try {
+      if (this.parser === undefined && !this.detectFormat()) return undefined;
+      const parser = this.parser!;
+      for (;;) {
+        const step = parser.step(this.window, this.packet);
+        if (step === Step.Packet) return this.packet;
+        if (step === Step.NeedMore) return undefined;
+      }
+    } catch (error) {
+      if (error instanceof CaptureError) this.failure = error;
+      throw error;
+    }
+  }
+
+  /** Declares the end of input: leftover bytes mean the capture was cut inside a block. */
+  finish(): void {
+    if (this.failure) throw this.failure;
+    const window = this.window;
+    if (this.parser === undefined) {
+      this.failure = new CaptureError(
+        'CAPTURE_TRUNCATED',
+        window.offset,
+        window.available === 0 ? 'no data: the file is empty' : `input ends after ${window.available} bytes, inside the file header`,
+      );
+      throw this.failure;
+    }
+    if (window.available > 0) {
+      const expected = this.expectedBlockLength();
+      this.failure = new CaptureError(
+        'CAPTURE_TRUNCATED',
+        window.offset,
+        `input ends inside a block: ${window.available} of ${expected ?? 'at least 12'} bytes present`,
+      );
+      throw this.failure;
+    }
+  }
+
+  private expectedBlockLength(): number | undefined {
+    const window = this.window;
+    const parser = this.parser;
+    if (parser instanceof PcapngParser) {
+      if (window.available < 8) return undefined;
+      return window.view.getUint32(window.start + 4, parser.state().littleEndian);
+    }
+    if (parser instanceof PcapParser) {
+      if (window.available < 12) return undefined;
+      return parser.state.recordHeaderLength + window.view.getUint32(window.start + 8, parser.state.littleEndian);
+    }
+    return undefined;
+  }
+
+  private detectFormat(): boolean {
+    const window = this.window;
+    if (window.available < 4) return false;
+    const view = window.view;
+    if (view.getUint32(window.start, false) === PCAPNG_MAGIC) {
+      this.parser = new PcapngParser(this.maxBlockLength);
+      return true;
+    }
+    if (pcapByteOrder(view, window.start) === undefined) {
+      throw new CaptureError(
+        'CAPTURE_UNKNOWN_FORMAT',
+        window.offset,
+        `not a pcap or pcapng capture (starts with 0x${view.getUint32(window.start, false).toString(16).padStart(8, '0')})`,
+      );
+    }
+    if (window.available < PCAP_FILE_HEADER_LENGTH) return false;
+    this.parser = new PcapParser(readPcapHeader(window), this.maxBlockLength);
+    return true;
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * Renderers of flow records for `cumma flows`: JSON lines (DESIGN.md's record, as is), CSV
+ * with a header, and an aligned table for people. Each renders one record to one line so that
+ * output streams while the capture is read.
+ */
+import { Endpoint, FlowRecord } from '../flows/flow-record';
+
+export type OutputFormat = 'table' | 'jsonl' | 'csv';
+export const OUTPUT_FORMATS: readonly OutputFormat[] = ['table', 'jsonl', 'csv'];
+
+export interface RecordFormatter<T> {
+  /** Line(s) printed before the first record, if any. */
+  readonly header: readonly string[];
+  format(record: T): string;
+}
+
+const CSV_COLUMNS = [
+  'l4',
+  'client_ip',
+  'client_port',
+  'server_ip',
+  'server_port',
+  'first_us',
+  'last_us',
+  'packets_up',
+  'packets_down',
+  'bytes_up',
+  'bytes_down',
+] as const;
+
+function endpointText(endpoint: Endpoint): string {
+  return endpoint.ip.includes(':') ? `[${endpoint.ip}]:${endpoint.port}` : `${endpoint.ip}:${endpoint.port}`;
+}
+
+function utcTime(us: number): string {
+  // ISO without the date's redundancy would hide multi-day captures; keep the full form.
+  const iso = new Date(Math.floor(us / 1000)).toISOString();
+  return `${iso.slice(0, 19)}.${String(Math.floor(us % 1_000_000)).padStart(6, '0')}Z`;
+}
+
+function duration(us: number): string {
+  return `${(us / 1_000_000).toFixed(3)}s`;
+}
+
+const TABLE_COLUMNS: readonly { title: string; width: number; right?: boolean; value: (flow: FlowRecord) => string }[] = [
+  { title: 'L4', width: 3, value: (flow) => flow.l4 },
+  { title: 'CLIENT', width: 21, value: (flow) => endpointText(flow.client) },
+  { title: 'SERVER', width: 21, value: (flow) => endpointText(flow.server) },
+  { title: 'START (UTC)', width: 27, value: (flow) => utcTime(flow.firstUs) },
+  { title: 'DURATION', width: 11, right: true, value: (flow) => duration(flow.lastUs - flow.firstUs) },
+  { title: 'PKTS UP', width: 8, right: true, value: (flow) => String(flow.packets.up) },
+  { title: 'PKTS DOWN', width: 9, right: true, value: (flow) => String(flow.packets.down) },
+  { title: 'BYTES UP', width: 11, right: true, value: (flow) => String(flow.bytes.up) },
+  { title: 'BYTES DOWN', width: 11, right: true, value: (flow) => String(flow.bytes.down) },
+];
+
+function tableRow(cells: readonly string[]): string {
+  return cells
+    .map((cell, index) => {
+      const column = TABLE_COLUMNS[index]!;
+      return column.right ? cell.padStart(column.width) : cell.padEnd(column.width);
+    })
+    .join('  ')
+    .trimEnd();
+}
+
+function csvCell(value: string | number): string {
+  const text = String(value);
+  return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+export function flowFormatter(format: OutputFormat): RecordFormatter<FlowRecord> {
+  switch (format) {
+    case 'jsonl':
+      return { header: [], format: (flow) => JSON.stringify(flow) };
+    case 'csv':
+      return {
+        header: [CSV_COLUMNS.join(',')],
+        format: (flow) =>
+          [
+            flow.l4,
+            flow.client.ip,
+            flow.client.port,
+            flow.server.ip,
+            flow.server.port,
+            flow.firstUs,
+            flow.lastUs,
+            flow.packets.up,
+            flow.packets.down,
+            flow.bytes.up,
+            flow.bytes.down,
+          ]
+            .map(csvCell)
+            .join(','),
+      };
+    case 'table':
+      return {
+        header: [tableRow(TABLE_COLUMNS.map((column) => column.title))],
+        format: (flow) => tableRow(TABLE_COLUMNS.map((column) => column.value(flow))),
+      };
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * `cumma flows FILE`: reads a capture and prints one bidirectional flow record per line.
+ * Flows are printed as they end (idle timeout, table full, end of the capture); on corrupt
+ * input every flow assembled so far is still printed before the error.
+ */
+import { parseArgs } from 'node:util';
+import { CaptureError } from '../capture/errors';
+import { readCaptureFile } from '../capture/file-reader';
+import { linkTypeName } from '../capture/link-layer';
+import { DecodeStatus } from '../capture/packet';
+import { DEFAULT_IDLE_TIMEOUT_US, DEFAULT_MAX_FLOWS, FlowTable } from '../flows/flow-table';
+import { OUTPUT_FORMATS, OutputFormat, flowFormatter } from './flow-format';
+import { OutputSink } from './output-sink';
+import { UsageError, parseChoice, parsePositiveNumber } from './usage-error';
+
+export const FLOWS_USAGE = `usage: cumma flows FILE [--format table|jsonl|csv] [--idle-timeout SECONDS] [--max-flows N] [--stats]
+
+Prints the bidirectional TCP/UDP flows of a pcap or pcapng capture, one per line.
+  --format        table on a terminal, jsonl otherwise
+  --idle-timeout  a flow silent this long ends (default ${DEFAULT_IDLE_TIMEOUT_US / 1e6} s)
+  --max-flows     flows held at once; the least recently active is printed early (default ${DEFAULT_MAX_FLOWS})
+  --stats         print packet and flow counts, time and peak memory to stderr as JSON`;
+
+export interface CommandIo {
+  readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  readonly stderr: NodeJS.WritableStream;
+}
+
+export function defaultFormat(stdout: { isTTY?: boolean }): OutputFormat {
+  return stdout.isTTY ? 'table' : 'jsonl';
+}
+
+/** Runs the command; returns the process exit code. */
+export function runFlows(args: readonly string[], io: CommandIo): number {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    allowPositionals: true,
+    options: {
+      format: { type: 'string' },
+      'idle-timeout': { type: 'string' },
+      'max-flows': { type: 'string' },
+      stats: { type: 'boolean', default: false },
+    },
+  });
+  if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'flows needs a capture FILE' : 'flows takes exactly one FILE');
+  const file = positionals[0]!;
+  const format = parseChoice('format', values.format, OUTPUT_FORMATS, defaultFormat(io.stdout));
+  const idleTimeoutUs = parsePositiveNumber('idle-timeout', values['idle-timeout'], DEFAULT_IDLE_TIMEOUT_US / 1e6) * 1e6;
+  const maxFlows = Math.floor(parsePositiveNumber('max-flows', values['max-flows'], DEFAULT_MAX_FLOWS));
+
+  const started = process.hrtime.bigint();
+  const sink = new OutputSink(io.stdout);
+  const formatter = flowFormatter(format);
+  for (const line of formatter.header) sink.line(line);
+  const table = new FlowTable((flow) => sink.line(formatter.format(flow)), { idleTimeoutUs, maxFlows });
+  const unsupportedLinks = new Map<number, number>();
+
+  let failure: CaptureError | undefined;
+  try {
+    readCaptureFile(file, (packet) => {
+      table.add(packet);
+      if (packet.status === DecodeStatus.UnsupportedLink) {
+        unsupportedLinks.set(packet.linkType, (unsupportedLinks.get(packet.linkType) ?? 0) + 1);
+      }
+    });
+  } catch (error) {
+    if (!(error instanceof CaptureError)) throw error;
+    failure = error;
+  }
+  // Whatever was read before a failure is still a valid result: print it.
+  table.flush();
+  sink.flush();
+
+  for (const [linkType, packets] of unsupportedLinks) {
+    io.stderr.write(`cumma: ${file}: ${packets} packets with ${linkTypeName(linkType)} framing were not decoded (unsupported link type ${linkType})\n`);
+  }
+  if (values.stats) {
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const summary = { file, ...table.stats, seconds, peakRssBytes: process.resourceUsage().maxRSS * 1024 };
+    io.stderr.write(`${JSON.stringify(summary)}\n`);
+  }
+  if (failure) {
+    io.stderr.write(`cumma: error: ${failure.message}\n`);
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,28 @@
+/** Flow records as DESIGN.md defines them: what `cumma flows` prints and later stages consume. */
+
+export type TransportName = 'tcp' | 'udp';
+
+export interface Endpoint {
+  readonly ip: string;
+  readonly port: number;
+}
+
+export interface DirectionCounts {
+  /** client → server */
+  readonly up: number;
+  /** server → client */
+  readonly down: number;
+}
+
+export interface FlowRecord {
+  readonly l4: TransportName;
+  /** The endpoint that sent the first packet (the SYN sender for TCP when the SYN was seen). */
+  readonly client: Endpoint;
+  readonly server: Endpoint;
+  /** Microseconds since the Unix epoch. */
+  readonly firstUs: number;
+  readonly lastUs: number;
+  readonly packets: DirectionCounts;
+  /** Original frame lengths, as Wireshark's conversation table counts them. */
+  readonly bytes: DirectionCounts;
+}

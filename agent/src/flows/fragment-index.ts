@@ -1,0 +1,48 @@
+/**
+ * Remembers which flow each fragmented IP datagram belongs to, so that the later fragments,
+ * which carry no ports, are counted in the same flow. Keyed by source, destination, protocol
+ * and IP identification, as reassembly is. Fragments are rare, so a string-keyed Map is fine
+ * here; the index is bounded in size and in age.
+ */
+import { Packet } from '../capture/packet';
+
+/** IPv4 ids wrap within seconds on busy hosts; Linux drops unfinished reassembly after 30 s. */
+const MAX_AGE_US = 30_000_000;
+const MAX_ENTRIES = 65_536;
+
+interface FragmentOwner {
+  readonly slot: number;
+  readonly generation: number;
+  readonly timestampUs: number;
+}
+
+function keyOf(packet: Packet): string {
+  const src = packet.srcAddress;
+  const dst = packet.dstAddress;
+  return `${packet.ipVersion}/${src[0]},${src[1]},${src[2]},${src[3]}/${dst[0]},${dst[1]},${dst[2]},${dst[3]}/${packet.ipProtocol}/${packet.fragmentId}`;
+}
+
+export class FragmentIndex {
+  private readonly owners = new Map<string, FragmentOwner>();
+  /** Generation of the slot returned by the last lookup, to detect a reused slot. */
+  lastGeneration = 0;
+
+  remember(packet: Packet, slot: number, generation: number): void {
+    const key = keyOf(packet);
+    this.owners.delete(key); // re-inserting moves it to the young end of the Map's order
+    this.owners.set(key, { slot, generation, timestampUs: packet.timestampUs });
+    if (this.owners.size > MAX_ENTRIES) this.owners.delete(this.owners.keys().next().value!);
+  }
+
+  /** Slot of the flow owning this fragment's datagram, or -1. */
+  lookup(packet: Packet): number {
+    const owner = this.owners.get(keyOf(packet));
+    if (owner === undefined || packet.timestampUs - owner.timestampUs > MAX_AGE_US) return -1;
+    this.lastGeneration = owner.generation;
+    return owner.slot;
+  }
+
+  clear(): void {
+    this.owners.clear();
+  }
+}

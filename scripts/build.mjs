@@ -1,0 +1,26 @@
+// Bundles the CLI and the developer scripts into dist/ with esbuild.
+// One bundle per entry point keeps start-up fast (no module resolution at run time).
+import { build } from 'esbuild';
+import { existsSync } from 'node:fs';
+
+const entries = [
+  { in: 'agent/src/cli/main.ts', out: 'cumma', banner: '#!/usr/bin/env node' },
+  { in: 'scripts/bench.ts', out: 'bench' },
+  { in: 'scripts/check-real.ts', out: 'check-real' },
+  { in: 'scripts/demo.ts', out: 'demo' },
+];
+
+for (const entry of entries) {
+  if (!existsSync(entry.in)) continue;
+  await build({
+    entryPoints: [entry.in],
+    outfile: `dist/${entry.out}.js`,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    sourcemap: 'linked',
+    banner: entry.banner ? { js: entry.banner } : undefined,
+    logLevel: 'warning',
+  });
+}
