@@ -98,7 +98,12 @@ export function decodeIpv4(bytes: Uint8Array, offset: number, end: number, packe
     return;
   }
   // A total length of 0 happens with TCP segmentation offload captures: trust the frame then.
-  const transportLength = (totalLength >= headerLength ? totalLength : end - offset) - headerLength;
+  // Any other length shorter than the header is malformed, and Wireshark stops there too.
+  if (totalLength !== 0 && totalLength < headerLength) {
+    packet.status = DecodeStatus.Truncated;
+    return;
+  }
+  const transportLength = (totalLength !== 0 ? totalLength : end - offset) - headerLength;
   decodeTransport(bytes, offset + headerLength, end, packet.ipProtocol, transportLength, packet);
 }
 

@@ -108,11 +108,13 @@ function truncated(out: LinkLayerResult): LinkLayerResult {
   return out;
 }
 
-function stripEthernet(bytes: Uint8Array, start: number, end: number, out: LinkLayerResult): LinkLayerResult {
-  let typeOffset = start + 12;
+/**
+ * Reads the EtherType at typeOffset, stepping over 802.1Q/802.1ad tags: each adds 4 bytes
+ * before the real EtherType. Linux cooked captures put re-inserted VLAN tags there too.
+ */
+function fromTaggedEtherType(bytes: Uint8Array, typeOffset: number, end: number, out: LinkLayerResult): LinkLayerResult {
   if (typeOffset + 2 > end) return truncated(out);
   let etherType = (bytes[typeOffset]! << 8) | bytes[typeOffset + 1]!;
-  // 802.1Q and 802.1ad tags stack: each adds 4 bytes before the real EtherType.
   while (etherType === ETHERTYPE_VLAN || etherType === ETHERTYPE_QINQ || etherType === ETHERTYPE_QINQ_OLD) {
     typeOffset += 4;
     if (typeOffset + 2 > end) return truncated(out);
@@ -133,15 +135,21 @@ export function stripLinkLayer(
 ): LinkLayerResult {
   switch (linkType) {
     case LINKTYPE_ETHERNET:
-      return stripEthernet(bytes, start, end, out);
+      return fromTaggedEtherType(bytes, start + 12, end, out);
     case LINKTYPE_LINUX_SLL:
-      // 16-byte header; protocol type (an EtherType) in its last two bytes.
+      // 16-byte header; protocol type (an EtherType) in its last two bytes, tags after it.
       if (start + 16 > end) return truncated(out);
-      return fromEtherType((bytes[start + 14]! << 8) | bytes[start + 15]!, start + 16, out);
-    case LINKTYPE_LINUX_SLL2:
-      // 20-byte header; protocol type first.
+      return fromTaggedEtherType(bytes, start + 14, end, out);
+    case LINKTYPE_LINUX_SLL2: {
+      // 20-byte header with the protocol type first; VLAN tags, if any, follow the header.
       if (start + 20 > end) return truncated(out);
-      return fromEtherType((bytes[start]! << 8) | bytes[start + 1]!, start + 20, out);
+      const protocol = (bytes[start]! << 8) | bytes[start + 1]!;
+      if (protocol !== ETHERTYPE_VLAN && protocol !== ETHERTYPE_QINQ && protocol !== ETHERTYPE_QINQ_OLD) {
+        return fromEtherType(protocol, start + 20, out);
+      }
+      // The tag's TCI sits at the header's end; the encapsulated type follows it.
+      return fromTaggedEtherType(bytes, start + 20 + 2, end, out);
+    }
     case LINKTYPE_RAW:
       return fromVersionNibble(bytes, start, end, out);
     case LINKTYPE_IPV4:
