@@ -40,6 +40,8 @@ describe('link layers', () => {
     ['old QinQ 0x9100', 1, ethernet(0x0800, v4Udp, [0x9100])],
     ['SLL', 113, sll(0x0800, v4Udp)],
     ['SLL2', 276, sll2(0x0800, v4Udp)],
+    ['SLL with a re-inserted 802.1Q tag', 113, sll(0x8100, bytes(Uint8Array.of(0, 100, 0x08, 0x00), v4Udp))],
+    ['SLL2 with a re-inserted 802.1Q tag', 276, sll2(0x8100, bytes(Uint8Array.of(0, 100, 0x08, 0x00), v4Udp))],
     ['raw IP', 101, v4Udp],
     ['raw IPv4', 228, v4Udp],
     ['NULL little-endian', 0, bytes(Uint8Array.of(2, 0, 0, 0), v4Udp)],
@@ -114,6 +116,17 @@ describe('IP and transport decoding', () => {
     expect([first.status, first.fragmentId, first.isFirstFragment, first.dstPort]).toEqual([DecodeStatus.Transport, 0xdeadbeef, true, 8]);
     const later = decode(229, ipv6({ src: '::a', dst: '::b', nextHeader: 44, payload: bytes(ipv6Fragment(17, 64, false, 0xdeadbeef), new Uint8Array(40)) }));
     expect([later.status, later.fragmentOffset, later.ipProtocol]).toEqual([DecodeStatus.Fragment, 64, 17]);
+  });
+
+  it('reports an IPv4 total length shorter than its header as Truncated, but trusts the frame for 0', () => {
+    const frame = ipv4({ src: '1.1.1.1', dst: '2.2.2.2', protocol: 17, payload: udp(1, 2, 10) });
+    const bogus = frame.slice();
+    bogus[2] = 0;
+    bogus[3] = 8;
+    expect(decode(101, bogus).status).toBe(DecodeStatus.Truncated);
+    const offloaded = frame.slice();
+    offloaded[2] = offloaded[3] = 0;
+    expect([decode(101, offloaded).status, decode(101, offloaded).payloadLength]).toEqual([DecodeStatus.Transport, 10]);
   });
 
   it('reports ICMP as OtherIp', () => {
