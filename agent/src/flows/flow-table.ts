@@ -146,6 +146,11 @@ export class FlowTable {
       // A new connection reusing the 5-tuple of one that was closed.
       this.emit(slot);
       slot = NO_FLOW;
+    } else if (slot !== NO_FLOW && packet.timestampUs - this.lastUs[slot]! > this.idleTimeoutUs) {
+      // Silent for longer than the timeout but missed by expireIdle(), which stops at the first
+      // live flow of the recency list: out-of-order timestamps can hide an idle flow behind it.
+      this.emit(slot);
+      slot = NO_FLOW;
     }
     if (slot === NO_FLOW) {
       slot = this.create(packet, fromA);
