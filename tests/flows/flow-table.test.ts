@@ -441,7 +441,7 @@ describe('FlowTable idle timeout', () => {
 
 describe('FlowTable maxFlows', () => {
   it('evicts the least recently active flow, not the oldest created, when maxFlows is reached', () => {
-    const h = new Harness({ maxFlows: 2 });
+    const h = new Harness({ maxFlows: 2, recencyResolutionUs: 0 });
     h.add(udp4(CLIENT, 1111, SERVER, 53, 1), T0); // 43
     h.add(udp4(CLIENT, 2222, SERVER, 53, 2), T0 + 1); // 44
     h.add(udp4(SERVER, 53, CLIENT, 1111, 3), T0 + 2); // 45: 1111 becomes the most recent
@@ -816,7 +816,7 @@ interface RunResult {
   readonly peak: number;
 }
 
-function runAgainstModel(seed: number, packets: number, pool: number, options: { idleTimeoutUs: number; maxFlows: number }): RunResult {
+function runAgainstModel(seed: number, packets: number, pool: number, options: { idleTimeoutUs: number; maxFlows: number; initialCapacity?: number; recencyResolutionUs?: number }): RunResult {
   const random = seededRandom(seed);
   const pool_ = conversations(random, pool);
   const h = new Harness(options);
@@ -868,7 +868,7 @@ function firstDifference(actual: readonly FlowRecord[], expected: readonly FlowR
 
 describe('FlowTable against a reference model', () => {
   it('matches the model with thousands of flows created and removed in random order through a small full table', () => {
-    const result = runAgainstModel(0x5eed_0001, 25_000, 3_000, { idleTimeoutUs: 40_000, maxFlows: 64 });
+    const result = runAgainstModel(0x5eed_0001, 25_000, 3_000, { idleTimeoutUs: 40_000, maxFlows: 64, recencyResolutionUs: 0 });
 
     expect(result.firstSizeMismatch).toBe(-1);
     expect(result.peak).toBe(64);
@@ -878,8 +878,18 @@ describe('FlowTable against a reference model', () => {
     expect(firstDifference(result.table, result.model)).toStrictEqual({ index: -1 });
   });
 
+  it('finds exactly the model\'s flows with the default coarse recency order, only emitting some of them later', () => {
+    // idle timeout 25.6 ms → recency resolution 100 µs, several packet gaps long
+    const result = runAgainstModel(0x5eed_0003, 30_000, 2_000, { idleTimeoutUs: 25_600, maxFlows: 100_000 });
+    const sorted = (flows: readonly FlowRecord[]): string[] => flows.map((flow) => JSON.stringify(flow)).sort();
+
+    expect(result.tableStats.evicted).toBe(0);
+    expect(result.table.length).toBeGreaterThan(2_000); // idle expiry did split conversations
+    expect(sorted(result.table)).toStrictEqual(sorted(result.model));
+  });
+
   it('matches the model while the table grows past its initial capacity and flows expire and reopen', () => {
-    const result = runAgainstModel(0x5eed_0002, 30_000, 5_000, { idleTimeoutUs: 120_000, maxFlows: 1_500 });
+    const result = runAgainstModel(0x5eed_0002, 30_000, 5_000, { idleTimeoutUs: 120_000, maxFlows: 1_500, initialCapacity: 1_024, recencyResolutionUs: 0 });
 
     expect(result.firstSizeMismatch).toBe(-1);
     expect(result.peak).toBeGreaterThan(1_024); // grew beyond the first allocation

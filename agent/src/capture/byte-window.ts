@@ -36,13 +36,12 @@ export class ByteWindow {
     return this.base + index;
   }
 
+  /**
+   * Consumed bytes stay where they are until the next reserve(): a caller may have a read in
+   * flight into the space after `end`, which must not move under it.
+   */
   consume(length: number): void {
     this.start += length;
-    if (this.start === this.end) {
-      // Nothing left: restart at the front so the next append needs no copy.
-      this.base += this.start;
-      this.start = this.end = 0;
-    }
   }
 
   append(chunk: Uint8Array): void {
@@ -56,6 +55,11 @@ export class ByteWindow {
    * writes directly (e.g. fs.readSync into `bytes`) and then calls commit().
    */
   reserve(length: number): number {
+    if (this.start === this.end && this.start > 0) {
+      // Nothing unread: restart at the front, no copy needed.
+      this.base += this.start;
+      this.start = this.end = 0;
+    }
     if (this.end + length <= this.bytes.length) return this.end;
     if (this.start > 0) {
       this.bytes.copyWithin(0, this.start, this.end);

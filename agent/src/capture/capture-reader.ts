@@ -17,6 +17,8 @@ export type CaptureFormat = 'pcapng' | 'pcap';
 export interface CaptureReaderOptions {
   /** Blocks or records longer than this are reported as corrupt (default 256 MiB). */
   readonly maxBlockLength?: number;
+  /** Initial buffer size; it grows when a block needs more. */
+  readonly bufferBytes?: number;
 }
 
 /** Everything needed to continue reading at `offset` without re-reading what came before. */
@@ -34,7 +36,7 @@ export class CaptureReader {
 
   constructor(options: CaptureReaderOptions = {}, startOffset = 0) {
     this.maxBlockLength = options.maxBlockLength ?? DEFAULT_MAX_BLOCK_LENGTH;
-    this.window = new ByteWindow(startOffset);
+    this.window = new ByteWindow(startOffset, options.bufferBytes);
   }
 
   /** A reader that continues from a checkpoint; feed it the bytes from checkpoint.offset on. */

@@ -1,9 +1,10 @@
 /**
  * Reads a whole capture file through the incremental reader, straight into its buffer, and
- * hands each packet to a callback. Synchronous: a batch command has nothing else to do, and
- * fs.readSync avoids a promise per chunk.
+ * hands each packet to a callback. Two variants: a synchronous one for small jobs and tests,
+ * and a streaming one for commands that read large files, which overlaps reading the next
+ * chunk (on libuv's thread pool, so on another core) with decoding the current one.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, read, readSync } from 'node:fs';
 import { CaptureReader, CaptureReaderOptions } from './capture-reader';
 import { CaptureError } from './errors';
 import { Packet } from './packet';
@@ -20,21 +21,29 @@ function ioError(path: string, offset: number, error: unknown): CaptureError {
   return new CaptureError('CAPTURE_IO', offset, `cannot read: ${reason}`, path);
 }
 
+function open(path: string): number {
+  try {
+    return openSync(path, 'r');
+  } catch (error) {
+    throw ioError(path, 0, error);
+  }
+}
+
+function drain(reader: CaptureReader, onPacket: (packet: Packet) => void): number {
+  let packets = 0;
+  for (let packet = reader.next(); packet !== undefined; packet = reader.next()) {
+    packets++;
+    onPacket(packet);
+  }
+  return packets;
+}
+
 /**
  * Calls onPacket for every packet of the file. Throws a CaptureError naming the file and the
  * byte offset on corrupt or truncated input; packets before that point have been delivered.
  */
-export function readCaptureFile(
-  path: string,
-  onPacket: (packet: Packet) => void,
-  options: CaptureReaderOptions = {},
-): FileReadSummary {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (error) {
-    throw ioError(path, 0, error);
-  }
+export function readCaptureFile(path: string, onPacket: (packet: Packet) => void, options: CaptureReaderOptions = {}): FileReadSummary {
+  const fd = open(path);
   const reader = new CaptureReader(options);
   let bytesRead = 0;
   let packets = 0;
@@ -50,11 +59,61 @@ export function readCaptureFile(
       if (count === 0) break;
       reader.commit(count);
       bytesRead += count;
-      for (let packet = reader.next(); packet !== undefined; packet = reader.next()) {
-        packets++;
-        onPacket(packet);
-      }
+      packets += drain(reader, onPacket);
     }
+    reader.finish();
+  } catch (error) {
+    throw error instanceof CaptureError ? error.inFile(path) : error;
+  } finally {
+    closeSync(fd);
+  }
+  return { bytesRead, packets };
+}
+
+/** Streaming reads smaller chunks into a buffer of many chunks, so compaction is rare. */
+const STREAM_CHUNK_LENGTH = 2 * 1024 * 1024;
+const STREAM_BUFFER_BYTES = 8 * STREAM_CHUNK_LENGTH;
+
+function readAt(fd: number, buffer: Uint8Array, index: number, position: number): Promise<number> {
+  return new Promise((resolve, reject) =>
+    read(fd, buffer, index, STREAM_CHUNK_LENGTH, position, (error, count) => (error ? reject(error) : resolve(count))),
+  );
+}
+
+/**
+ * Like readCaptureFile, but the next chunk is read while the current one is decoded. The
+ * read lands beyond the bytes being decoded, in the reader's own buffer, so nothing is copied;
+ * the buffer is only compacted or grown between reads.
+ */
+export async function streamCaptureFile(path: string, onPacket: (packet: Packet) => void, options: CaptureReaderOptions = {}): Promise<FileReadSummary> {
+  const fd = open(path);
+  const reader = new CaptureReader({ bufferBytes: STREAM_BUFFER_BYTES, ...options });
+  let bytesRead = 0;
+  let packets = 0;
+  try {
+    for (;;) {
+      const { buffer, index } = reader.reserve(STREAM_CHUNK_LENGTH);
+      const pending = readAt(fd, buffer, index, bytesRead);
+      // Decode what is already buffered while the read runs on the thread pool; a failure
+      // here must still wait for the read, which writes into the same buffer.
+      let decodeError: unknown;
+      try {
+        packets += drain(reader, onPacket);
+      } catch (error) {
+        decodeError = error;
+      }
+      let count: number;
+      try {
+        count = await pending;
+      } catch (error) {
+        throw decodeError ?? ioError(path, bytesRead, error);
+      }
+      if (decodeError !== undefined) throw decodeError;
+      if (count === 0) break;
+      reader.commit(count);
+      bytesRead += count;
+    }
+    packets += drain(reader, onPacket);
     reader.finish();
   } catch (error) {
     throw error instanceof CaptureError ? error.inFile(path) : error;

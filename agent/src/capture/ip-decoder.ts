@@ -18,8 +18,13 @@ const IPPROTO_SHIM6 = 140;
 /** Longer chains than this are malformed or hostile; stop rather than loop. */
 const MAX_IPV6_EXTENSION_HEADERS = 16;
 
-function readU32(bytes: Uint8Array, at: number): number {
-  return ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
+/**
+ * Big-endian 32 bits as a signed integer: callers store it into a Uint32Array, which restores
+ * the unsigned value, and a signed result is never boxed the way an unsigned one above 2^31
+ * is when returned from a call.
+ */
+function readI32(bytes: Uint8Array, at: number): number {
+  return (bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!;
 }
 
 function readU16(bytes: Uint8Array, at: number): number {
@@ -88,8 +93,8 @@ export function decodeIpv4(bytes: Uint8Array, offset: number, end: number, packe
   packet.moreFragments = (flagsAndOffset & 0x2000) !== 0;
   packet.fragmentOffset = (flagsAndOffset & 0x1fff) * 8;
   packet.ipProtocol = bytes[offset + 9]!;
-  packet.srcAddress[0] = readU32(bytes, offset + 12);
-  packet.dstAddress[0] = readU32(bytes, offset + 16);
+  packet.srcAddress[0] = readI32(bytes, offset + 12);
+  packet.dstAddress[0] = readI32(bytes, offset + 16);
   packet.srcAddress[1] = packet.srcAddress[2] = packet.srcAddress[3] = 0;
   packet.dstAddress[1] = packet.dstAddress[2] = packet.dstAddress[3] = 0;
   if (packet.fragmentOffset !== 0) {
@@ -114,8 +119,8 @@ export function decodeIpv6(bytes: Uint8Array, offset: number, end: number, packe
   }
   packet.ipVersion = 6;
   for (let word = 0; word < 4; word++) {
-    packet.srcAddress[word] = readU32(bytes, offset + 8 + word * 4);
-    packet.dstAddress[word] = readU32(bytes, offset + 24 + word * 4);
+    packet.srcAddress[word] = readI32(bytes, offset + 8 + word * 4);
+    packet.dstAddress[word] = readI32(bytes, offset + 24 + word * 4);
   }
   // Payload length 0 means a jumbogram or offloaded segment: fall back to the frame.
   const payloadLength = readU16(bytes, offset + 4);
@@ -160,7 +165,7 @@ export function decodeIpv6(bytes: Uint8Array, offset: number, end: number, packe
         const offsetAndFlags = readU16(bytes, cursor + 2);
         packet.fragmentOffset = offsetAndFlags & 0xfff8;
         packet.moreFragments = (offsetAndFlags & 0x1) !== 0;
-        packet.fragmentId = readU32(bytes, cursor + 4);
+        packet.fragmentId = readI32(bytes, cursor + 4) >>> 0;
         cursor += 8;
         remaining -= 8;
         if (packet.fragmentOffset !== 0) {

@@ -23,13 +23,21 @@ const IF_TSRESOL = 9;
 const IF_TSOFFSET = 14;
 
 /** Smallest legal total length per block type: header, fixed fields and trailer. */
-const MIN_LENGTH: ReadonlyMap<number, number> = new Map([
-  [PCAPNG_MAGIC, 28],
-  [BLOCK_INTERFACE, 20],
-  [BLOCK_OBSOLETE_PACKET, 32],
-  [BLOCK_SIMPLE_PACKET, 16],
-  [BLOCK_ENHANCED_PACKET, 32],
-]);
+function minimumLength(type: number): number {
+  switch (type) {
+    case PCAPNG_MAGIC:
+      return 28;
+    case BLOCK_INTERFACE:
+      return 20;
+    case BLOCK_OBSOLETE_PACKET:
+    case BLOCK_ENHANCED_PACKET:
+      return 32;
+    case BLOCK_SIMPLE_PACKET:
+      return 16;
+    default:
+      return MIN_BLOCK_LENGTH;
+  }
+}
 const MIN_BLOCK_LENGTH = 12;
 
 const utf8 = new TextDecoder('utf-8');
@@ -44,8 +52,11 @@ export class PcapngParser {
   private littleEndian: boolean;
   private interfaces: CaptureInterface[] = [];
   private converters: TimestampConverter[] = [];
-  /** Simple packet blocks carry no timestamp: they inherit the previous packet's. */
-  private lastTimestampUs = 0;
+  /**
+   * Simple packet blocks carry no timestamp: they inherit the previous packet's. A typed array
+   * slot, so that storing a double per packet allocates nothing.
+   */
+  private readonly lastTimestamp = new Float64Array(1);
   private readonly options = new OptionCursor();
 
   constructor(
@@ -55,12 +66,12 @@ export class PcapngParser {
     this.littleEndian = state?.littleEndian ?? true;
     if (state) {
       for (const captureInterface of state.interfaces) this.addInterface(captureInterface);
-      this.lastTimestampUs = state.lastTimestampUs;
+      this.lastTimestamp[0] = state.lastTimestampUs;
     }
   }
 
   state(): PcapngState {
-    return { littleEndian: this.littleEndian, interfaces: [...this.interfaces], lastTimestampUs: this.lastTimestampUs };
+    return { littleEndian: this.littleEndian, interfaces: [...this.interfaces], lastTimestampUs: this.lastTimestamp[0]! };
   }
 
   get currentInterfaces(): readonly CaptureInterface[] {
@@ -123,7 +134,7 @@ export class PcapngParser {
   }
 
   private checkLength(type: number, length: number, blockOffset: number): void {
-    const minimum = MIN_LENGTH.get(type) ?? MIN_BLOCK_LENGTH;
+    const minimum = minimumLength(type);
     if (length < minimum) {
       throw new CaptureError(
         'CAPTURE_BLOCK_TOO_SHORT',
@@ -210,8 +221,8 @@ export class PcapngParser {
     packet.blockOffset = blockOffset;
     packet.interfaceId = interfaceId;
     packet.linkType = captureInterface.linkType;
-    packet.timestampUs = this.converters[interfaceId]!.toMicroseconds(view.getUint32(at + 12, le), view.getUint32(at + 16, le));
-    this.lastTimestampUs = packet.timestampUs;
+    this.converters[interfaceId]!.store(view.getUint32(at + 12, le), view.getUint32(at + 16, le), packet);
+    this.lastTimestamp[0] = packet.timestampUs;
     packet.capturedLength = capturedLength;
     packet.originalLength = view.getUint32(at + 24, le);
     const dataStart = at + 28;
@@ -245,7 +256,7 @@ export class PcapngParser {
     packet.blockOffset = blockOffset;
     packet.interfaceId = 0;
     packet.linkType = captureInterface.linkType;
-    packet.timestampUs = this.lastTimestampUs;
+    packet.timestampUs = this.lastTimestamp[0]!;
     packet.capturedLength = capturedLength;
     packet.originalLength = originalLength;
     decodeFrame(captureInterface.linkType, window.bytes, at + 12, at + 12 + capturedLength, packet);

@@ -50,17 +50,22 @@ export class TimestampConverter {
     this.remainderOf2Pow32 = TWO_POW_32 - this.quotientOf2Pow32 * this.divisor;
   }
 
-  /** Microseconds since the epoch (floored) of a timestamp given as its two 32-bit halves. */
-  toMicroseconds(high: number, low: number): number {
-    return this.unitsToMicroseconds(high, low) + this.offsetSeconds * 1_000_000;
-  }
-
-  private unitsToMicroseconds(high: number, low: number): number {
-    if (this.binaryExponent >= 0) return this.binaryToMicroseconds(high, low, this.binaryExponent);
-    if (this.divisor === 1) return (high * TWO_POW_32 + low) * this.scaleUp;
-    // (high·2^32 + low) / d = high·⌊2^32/d⌋ + (high·(2^32 mod d) + low) / d, all exact in doubles.
-    const carry = high * this.remainderOf2Pow32 + low;
-    return high * this.quotientOf2Pow32 + Math.floor(carry / this.divisor);
+  /**
+   * Writes the timestamp given as its two 32-bit halves, in µs since the epoch (floored), into
+   * `target.timestampUs`. It writes rather than returns: a double returned from a call that is
+   * not inlined is boxed on the heap, and this runs once per packet.
+   */
+  store(high: number, low: number, target: { timestampUs: number }): void {
+    let units: number;
+    if (this.binaryExponent >= 0) {
+      units = this.binaryToMicroseconds(high, low, this.binaryExponent);
+    } else if (this.divisor === 1) {
+      units = (high * TWO_POW_32 + low) * this.scaleUp;
+    } else {
+      // (high·2^32 + low) / d = high·⌊2^32/d⌋ + (high·(2^32 mod d) + low) / d, all exact in doubles.
+      units = high * this.quotientOf2Pow32 + Math.floor((high * this.remainderOf2Pow32 + low) / this.divisor);
+    }
+    target.timestampUs = units + this.offsetSeconds * 1_000_000;
   }
 
   private binaryToMicroseconds(high: number, low: number, exponent: number): number {

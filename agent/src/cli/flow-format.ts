@@ -69,10 +69,22 @@ function csvCell(value: string | number): string {
   return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
+/**
+ * JSON.stringify(flow) with the same key order, written out by hand: flows are printed by the
+ * hundred thousand and addresses never need escaping, so this is several times faster.
+ */
+export function flowJson(flow: FlowRecord): string {
+  return (
+    `{"l4":"${flow.l4}","client":{"ip":"${flow.client.ip}","port":${flow.client.port}},` +
+    `"server":{"ip":"${flow.server.ip}","port":${flow.server.port}},"firstUs":${flow.firstUs},"lastUs":${flow.lastUs},` +
+    `"packets":{"up":${flow.packets.up},"down":${flow.packets.down}},"bytes":{"up":${flow.bytes.up},"down":${flow.bytes.down}}}`
+  );
+}
+
 export function flowFormatter(format: OutputFormat): RecordFormatter<FlowRecord> {
   switch (format) {
     case 'jsonl':
-      return { header: [], format: (flow) => JSON.stringify(flow) };
+      return { header: [], format: flowJson };
     case 'csv':
       return {
         header: [CSV_COLUMNS.join(',')],

@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { CaptureError } from '../capture/errors';
-import { readCaptureFile } from '../capture/file-reader';
+import { streamCaptureFile } from '../capture/file-reader';
 import { linkTypeName } from '../capture/link-layer';
 import { DecodeStatus } from '../capture/packet';
 import { DEFAULT_IDLE_TIMEOUT_US, DEFAULT_MAX_FLOWS, FlowTable } from '../flows/flow-table';
@@ -31,7 +31,7 @@ export function defaultFormat(stdout: { isTTY?: boolean }): OutputFormat {
 }
 
 /** Runs the command; returns the process exit code. */
-export function runFlows(args: readonly string[], io: CommandIo): number {
+export async function runFlows(args: readonly string[], io: CommandIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args: [...args],
     allowPositionals: true,
@@ -57,7 +57,7 @@ export function runFlows(args: readonly string[], io: CommandIo): number {
 
   let failure: CaptureError | undefined;
   try {
-    readCaptureFile(file, (packet) => {
+    await streamCaptureFile(file, (packet) => {
       table.add(packet);
       if (packet.status === DecodeStatus.UnsupportedLink) {
         unsupportedLinks.set(packet.linkType, (unsupportedLinks.get(packet.linkType) ?? 0) + 1);

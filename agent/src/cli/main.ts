@@ -16,7 +16,7 @@ const COMMANDS: Readonly<Record<string, { usage: string; run: typeof runFlows }>
   flows: { usage: FLOWS_USAGE, run: runFlows },
 };
 
-function main(argv: readonly string[]): number {
+async function main(argv: readonly string[]): Promise<number> {
   const io = { stdout: process.stdout, stderr: process.stderr };
   const [name, ...args] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
@@ -37,7 +37,7 @@ function main(argv: readonly string[]): number {
     return 0;
   }
   try {
-    return command.run(args, io);
+    return await command.run(args, io);
   } catch (error) {
     if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
       process.stderr.write(`cumma ${name}: ${error.message}\n\n${command.usage}\n`);
@@ -51,4 +51,6 @@ function main(argv: readonly string[]): number {
   }
 }
 
-process.exitCode = main(process.argv.slice(2));
+void main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

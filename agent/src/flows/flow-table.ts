@@ -16,14 +16,45 @@ export interface FlowTableOptions {
   readonly idleTimeoutUs?: number;
   /** At most this many flows are held; the least recently active is emitted to make room. */
   readonly maxFlows?: number;
+  /** Slots allocated up front; the table doubles from there up to maxFlows. */
+  readonly initialCapacity?: number;
+  /**
+   * How finely the recency order follows activity (µs): a flow moves to the young end at most
+   * once per this interval. Default: 1/256 of the idle timeout, at most 1 s. 0 = exact LRU.
+   */
+  readonly recencyResolutionUs?: number;
 }
 
 export const DEFAULT_IDLE_TIMEOUT_US = 300_000_000;
 export const DEFAULT_MAX_FLOWS = 500_000;
-const INITIAL_CAPACITY = 1024;
+/** Enough for most captures without regrowing; ~2 MB of typed arrays. */
+const INITIAL_CAPACITY = 16384;
 
-const STATE_SYN_SEEN = 1;
-const STATE_CLOSED = 2;
+// Per-slot layout. Each slot's fields sit together in three interleaved arrays, so that one
+// packet touches a few cache lines instead of one per field.
+/** keys (Int32Array): address A (4 words), address B (4 words), ports A<<16|B, version<<8|protocol. */
+const KEY_STRIDE = 10;
+const KEY_PORTS = 8;
+const KEY_META = 9;
+/** counters (Float64Array): first µs, last µs, packets up/down, bytes up/down. */
+const COUNTER_STRIDE = 6;
+const FIRST = 0;
+const LAST = 1;
+const PACKETS_UP = 2;
+const PACKETS_DOWN = 3;
+const BYTES_UP = 4;
+const BYTES_DOWN = 5;
+/** links (Int32Array): newer and older in the recency list, flow id, state bits, generation. */
+const LINK_STRIDE = 5;
+const NEWER = 0;
+const OLDER = 1;
+const FLOW_ID = 2;
+const STATE = 3;
+const GENERATION = 4;
+
+const STATE_CLIENT_IS_A = 1;
+const STATE_SYN_SEEN = 2;
+const STATE_CLOSED = 4;
 
 export interface FlowTableStats {
   packets: number;
@@ -58,32 +89,27 @@ export class FlowTable {
   };
   /** Direction of the packet last given to add(): true when it went client → server. */
   lastPacketUp = false;
+  /**
+   * Id of the flow of the packet last given to add() (-1 when none): unique for the table's
+   * life, unlike slots, which are reused once a flow ends.
+   */
+  lastFlowId = -1;
+  private nextFlowId = 0;
 
   private readonly idleTimeoutUs: number;
+  private readonly touchIntervalUs: number;
   private readonly maxFlows: number;
   private capacity = 0;
   private count = 0;
-  /** Latest timestamp seen: the clock for idle expiry (captures are not always monotonic). */
-  private now = -Infinity;
+  /**
+   * Latest timestamp seen: the clock for idle expiry (captures are not always monotonic). In a
+   * typed array because a double stored in a plain field may be re-boxed on every packet.
+   */
+  private readonly clock = Float64Array.of(-Infinity);
 
-  // Per-slot flow state.
-  private addressA = new Uint32Array(0); // 4 words per slot
-  private addressB = new Uint32Array(0);
-  private portA = new Uint16Array(0);
-  private portB = new Uint16Array(0);
-  private protocol = new Uint8Array(0);
-  private ipVersion = new Uint8Array(0);
-  private clientIsA = new Uint8Array(0);
-  private tcpState = new Uint8Array(0);
-  private firstUs = new Float64Array(0);
-  private lastUs = new Float64Array(0);
-  private packetsUp = new Float64Array(0);
-  private packetsDown = new Float64Array(0);
-  private bytesUp = new Float64Array(0);
-  private bytesDown = new Float64Array(0);
-  private generation = new Uint32Array(0);
-  private newer = new Int32Array(0); // LRU links
-  private older = new Int32Array(0);
+  private keys = new Int32Array(0);
+  private counters = new Float64Array(0);
+  private links = new Int32Array(0);
   private freeSlots = new Int32Array(0);
   private freeCount = 0;
   private newest = -1;
@@ -96,13 +122,15 @@ export class FlowTable {
   private readonly fragments = new FragmentIndex();
 
   constructor(
-    private readonly onFlow: (flow: FlowRecord) => void,
+    /** Called once per flow when it ends, with the id add() reported for its packets. */
+    private readonly onFlow: (flow: FlowRecord, flowId: number) => void,
     options: FlowTableOptions = {},
   ) {
     this.idleTimeoutUs = options.idleTimeoutUs ?? DEFAULT_IDLE_TIMEOUT_US;
     this.maxFlows = Math.max(1, options.maxFlows ?? DEFAULT_MAX_FLOWS);
+    this.touchIntervalUs = options.recencyResolutionUs ?? Math.min(1_000_000, this.idleTimeoutUs / 256);
     if (!(this.idleTimeoutUs > 0)) throw new RangeError(`idle timeout must be positive, got ${this.idleTimeoutUs} µs`);
-    this.grow(Math.min(INITIAL_CAPACITY, this.maxFlows));
+    this.grow(Math.max(1, Math.min(options.initialCapacity ?? INITIAL_CAPACITY, this.maxFlows)));
   }
 
   get activeFlows(): number {
@@ -116,9 +144,12 @@ export class FlowTable {
   add(packet: Packet): number {
     const stats = this.stats;
     stats.packets++;
-    if (packet.timestampUs > this.now) {
-      this.now = packet.timestampUs;
-      this.expireIdle();
+    this.lastFlowId = -1;
+    if (packet.timestampUs > this.clock[0]!) {
+      this.clock[0] = packet.timestampUs;
+      // Checked here so that the common case (nothing to expire) costs no call.
+      const oldest = this.oldest;
+      if (oldest !== -1 && this.counters[oldest * COUNTER_STRIDE + LAST]! < packet.timestampUs - this.idleTimeoutUs) this.expireIdle();
     }
     switch (packet.status) {
       case DecodeStatus.Transport:
@@ -142,11 +173,12 @@ export class FlowTable {
     let slot = this.find(packet, fromA);
     const flags = packet.transport === Transport.Tcp ? packet.tcpFlags : 0;
     const pureSyn = (flags & (TCP_SYN | TCP_ACK)) === TCP_SYN;
-    if (slot !== NO_FLOW && pureSyn && (this.tcpState[slot]! & STATE_CLOSED) !== 0) {
+    const links = this.links;
+    if (slot !== NO_FLOW && pureSyn && (links[slot * LINK_STRIDE + STATE]! & STATE_CLOSED) !== 0) {
       // A new connection reusing the 5-tuple of one that was closed.
       this.emit(slot);
       slot = NO_FLOW;
-    } else if (slot !== NO_FLOW && packet.timestampUs - this.lastUs[slot]! > this.idleTimeoutUs) {
+    } else if (slot !== NO_FLOW && packet.timestampUs - this.counters[slot * COUNTER_STRIDE + LAST]! > this.idleTimeoutUs) {
       // Silent for longer than the timeout but missed by expireIdle(), which stops at the first
       // live flow of the recency list: out-of-order timestamps can hide an idle flow behind it.
       this.emit(slot);
@@ -156,31 +188,42 @@ export class FlowTable {
       slot = this.create(packet, fromA);
       // A SYN-ACK seen first was sent by the server.
       const synAck = (flags & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK);
-      this.clientIsA[slot] = (fromA !== synAck) ? 1 : 0;
-    } else if (pureSyn && (this.tcpState[slot]! & STATE_SYN_SEEN) === 0) {
+      if (fromA !== synAck) links[slot * LINK_STRIDE + STATE]! |= STATE_CLIENT_IS_A;
+    } else if (pureSyn && (links[slot * LINK_STRIDE + STATE]! & STATE_SYN_SEEN) === 0) {
       // The capture began mid-connection and the handshake shows up only now: the SYN
       // sender is the client, whoever sent first.
       this.orientClient(slot, fromA);
     }
-    if (pureSyn) this.tcpState[slot]! |= STATE_SYN_SEEN;
-    if ((flags & (TCP_FIN | TCP_RST)) !== 0) this.tcpState[slot]! |= STATE_CLOSED;
+    if (pureSyn) links[slot * LINK_STRIDE + STATE]! |= STATE_SYN_SEEN;
+    if ((flags & (TCP_FIN | TCP_RST)) !== 0) links[slot * LINK_STRIDE + STATE]! |= STATE_CLOSED;
     this.account(slot, packet, fromA);
-    if (packet.isFirstFragment) this.fragments.remember(packet, slot, this.generation[slot]!);
+    if (packet.isFirstFragment) this.fragments.remember(packet, slot, links[slot * LINK_STRIDE + GENERATION]!);
     return slot;
   }
 
   /** Emits every flow still held, oldest first packet first, and empties the table. */
   flush(): void {
     const slots: number[] = [];
-    for (let slot = this.oldest; slot !== -1; slot = this.newer[slot]!) slots.push(slot);
-    slots.sort((left, right) => this.firstUs[left]! - this.firstUs[right]! || left - right);
-    for (const slot of slots) this.emit(slot);
+    for (let slot = this.oldest; slot !== -1; slot = this.links[slot * LINK_STRIDE + NEWER]!) slots.push(slot);
+    const counters = this.counters;
+    slots.sort((left, right) => counters[left * COUNTER_STRIDE + FIRST]! - counters[right * COUNTER_STRIDE + FIRST]! || left - right);
+    // Everything goes: clear the index once instead of deleting slot by slot.
+    this.buckets.fill(0);
+    this.newest = this.oldest = -1;
+    this.freeCount = 0;
+    for (let slot = this.capacity - 1; slot >= 0; slot--) this.freeSlots[this.freeCount++] = slot;
+    this.count = 0;
+    for (const slot of slots) {
+      this.stats.flowsEmitted++;
+      this.onFlow(this.record(slot), this.links[slot * LINK_STRIDE + FLOW_ID]!);
+      this.keys[slot * KEY_STRIDE + KEY_META] = 0;
+    }
     this.fragments.clear();
   }
 
   private addFragment(packet: Packet): number {
     const slot = this.fragments.lookup(packet);
-    if (slot === NO_FLOW || this.generation[slot] !== this.fragments.lastGeneration || !this.isLive(slot)) {
+    if (slot === NO_FLOW || this.links[slot * LINK_STRIDE + GENERATION] !== this.fragments.lastGeneration || !this.isLive(slot)) {
       this.stats.fragmentsUnattributed++;
       return NO_FLOW;
     }
@@ -190,31 +233,41 @@ export class FlowTable {
   }
 
   private isLive(slot: number): boolean {
-    return this.protocol[slot] !== 0;
+    return this.keys[slot * KEY_STRIDE + KEY_META] !== 0;
   }
 
   private account(slot: number, packet: Packet, fromA: boolean): void {
-    const up = fromA === (this.clientIsA[slot] === 1);
+    const link = slot * LINK_STRIDE;
+    const up = fromA === ((this.links[link + STATE]! & STATE_CLIENT_IS_A) !== 0);
     this.lastPacketUp = up;
-    if (up) {
-      this.packetsUp[slot]!++;
-      this.bytesUp[slot]! += packet.originalLength;
-    } else {
-      this.packetsDown[slot]!++;
-      this.bytesDown[slot]! += packet.originalLength;
-    }
-    if (packet.timestampUs < this.firstUs[slot]!) this.firstUs[slot] = packet.timestampUs;
-    if (packet.timestampUs > this.lastUs[slot]!) this.lastUs[slot] = packet.timestampUs;
+    this.lastFlowId = this.links[link + FLOW_ID]!;
+    const counters = this.counters;
+    const base = slot * COUNTER_STRIDE;
+    counters[base + (up ? PACKETS_UP : PACKETS_DOWN)]!++;
+    counters[base + (up ? BYTES_UP : BYTES_DOWN)]! += packet.originalLength;
+    const time = packet.timestampUs;
+    const previousLast = counters[base + LAST]!;
+    if (time < counters[base + FIRST]!) counters[base + FIRST] = time;
+    if (time > previousLast) counters[base + LAST] = time;
     this.stats.flowPackets++;
-    this.touch(slot);
+    // Moving a flow to the young end of the recency list costs cache misses on its neighbours;
+    // doing it at most once per touch interval keeps the list ordered to within that interval,
+    // which only delays idle expiry by as much (the gap check in add() keeps flows exact).
+    if (time - previousLast >= this.touchIntervalUs) this.touch(slot);
   }
 
   private orientClient(slot: number, synFromA: boolean): void {
-    const clientIsA = synFromA ? 1 : 0;
-    if (this.clientIsA[slot] === clientIsA) return;
-    this.clientIsA[slot] = clientIsA;
-    [this.packetsUp[slot], this.packetsDown[slot]] = [this.packetsDown[slot]!, this.packetsUp[slot]!];
-    [this.bytesUp[slot], this.bytesDown[slot]] = [this.bytesDown[slot]!, this.bytesUp[slot]!];
+    const at = slot * LINK_STRIDE + STATE;
+    if (((this.links[at]! & STATE_CLIENT_IS_A) !== 0) === synFromA) return;
+    this.links[at]! ^= STATE_CLIENT_IS_A;
+    const counters = this.counters;
+    const base = slot * COUNTER_STRIDE;
+    const packetsUp = counters[base + PACKETS_UP]!;
+    const bytesUp = counters[base + BYTES_UP]!;
+    counters[base + PACKETS_UP] = counters[base + PACKETS_DOWN]!;
+    counters[base + BYTES_UP] = counters[base + BYTES_DOWN]!;
+    counters[base + PACKETS_DOWN] = packetsUp;
+    counters[base + BYTES_DOWN] = bytesUp;
   }
 
   /** Canonical order: the endpoint with the smaller (address, port) is A. */
@@ -227,38 +280,42 @@ export class FlowTable {
     return packet.srcPort <= packet.dstPort;
   }
 
+  /**
+   * Mixes the canonical key. Signed 32-bit on purpose: it stays a small integer, where an
+   * unsigned one above 2^31 would be boxed as a heap number on every call that is not inlined.
+   */
+  private static mix(meta: number, ports: number, a0: number, b0: number, a1: number, b1: number, a2: number, b2: number, a3: number, b3: number): number {
+    let h = Math.imul(meta ^ ports, 0x9e3779b1);
+    h = Math.imul(h ^ a0, 0x85ebca6b);
+    h = Math.imul(h ^ (h >>> 13) ^ b0, 0xc2b2ae35);
+    if ((meta >> 8) === 6) {
+      h = Math.imul(h ^ a1 ^ (b1 << 7), 0x85ebca6b);
+      h = Math.imul(h ^ (h >>> 13) ^ a2 ^ (b2 << 11), 0xc2b2ae35);
+      h = Math.imul(h ^ a3 ^ (b3 << 3), 0x85ebca6b);
+    }
+    return h ^ (h >>> 16);
+  }
+
   private hash(packet: Packet, fromA: boolean): number {
     const a = fromA ? packet.srcAddress : packet.dstAddress;
     const b = fromA ? packet.dstAddress : packet.srcAddress;
-    const portA = fromA ? packet.srcPort : packet.dstPort;
-    const portB = fromA ? packet.dstPort : packet.srcPort;
-    let h = Math.imul(packet.ipProtocol ^ (packet.ipVersion << 8) ^ (portA << 16), 0x9e3779b1) ^ portB;
-    for (let word = 0; word < 4; word++) {
-      h = Math.imul(h ^ a[word]!, 0x85ebca6b);
-      h = Math.imul(h ^ (h >>> 13) ^ b[word]!, 0xc2b2ae35);
-    }
-    return (h ^ (h >>> 16)) >>> 0;
+    return FlowTable.mix(metaOf(packet), portsOf(packet, fromA), a[0]! | 0, b[0]! | 0, a[1]! | 0, b[1]! | 0, a[2]! | 0, b[2]! | 0, a[3]! | 0, b[3]! | 0);
   }
 
   private hashSlot(slot: number): number {
-    let h = Math.imul(this.protocol[slot]! ^ (this.ipVersion[slot]! << 8) ^ (this.portA[slot]! << 16), 0x9e3779b1) ^ this.portB[slot]!;
-    const base = slot * 4;
-    for (let word = 0; word < 4; word++) {
-      h = Math.imul(h ^ this.addressA[base + word]!, 0x85ebca6b);
-      h = Math.imul(h ^ (h >>> 13) ^ this.addressB[base + word]!, 0xc2b2ae35);
-    }
-    return (h ^ (h >>> 16)) >>> 0;
+    const keys = this.keys;
+    const base = slot * KEY_STRIDE;
+    return FlowTable.mix(keys[base + KEY_META]!, keys[base + KEY_PORTS]!, keys[base]!, keys[base + 4]!, keys[base + 1]!, keys[base + 5]!, keys[base + 2]!, keys[base + 6]!, keys[base + 3]!, keys[base + 7]!);
   }
 
   private matches(slot: number, packet: Packet, fromA: boolean): boolean {
-    if (this.protocol[slot] !== packet.ipProtocol || this.ipVersion[slot] !== packet.ipVersion) return false;
+    const keys = this.keys;
+    const base = slot * KEY_STRIDE;
+    if (keys[base + KEY_META] !== metaOf(packet) || keys[base + KEY_PORTS] !== portsOf(packet, fromA)) return false;
     const a = fromA ? packet.srcAddress : packet.dstAddress;
     const b = fromA ? packet.dstAddress : packet.srcAddress;
-    if (this.portA[slot] !== (fromA ? packet.srcPort : packet.dstPort)) return false;
-    if (this.portB[slot] !== (fromA ? packet.dstPort : packet.srcPort)) return false;
-    const base = slot * 4;
     for (let word = 0; word < 4; word++) {
-      if (this.addressA[base + word] !== a[word] || this.addressB[base + word] !== b[word]) return false;
+      if (keys[base + word] !== (a[word]! | 0) || keys[base + 4 + word] !== (b[word]! | 0)) return false;
     }
     return true;
   }
@@ -284,20 +341,24 @@ export class FlowTable {
     const slot = this.freeSlots[--this.freeCount]!;
     const a = fromA ? packet.srcAddress : packet.dstAddress;
     const b = fromA ? packet.dstAddress : packet.srcAddress;
-    const base = slot * 4;
+    const keys = this.keys;
+    const key = slot * KEY_STRIDE;
     for (let word = 0; word < 4; word++) {
-      this.addressA[base + word] = a[word]!;
-      this.addressB[base + word] = b[word]!;
+      keys[key + word] = a[word]! | 0;
+      keys[key + 4 + word] = b[word]! | 0;
     }
-    this.portA[slot] = fromA ? packet.srcPort : packet.dstPort;
-    this.portB[slot] = fromA ? packet.dstPort : packet.srcPort;
-    this.protocol[slot] = packet.ipProtocol;
-    this.ipVersion[slot] = packet.ipVersion;
-    this.tcpState[slot] = 0;
-    this.firstUs[slot] = packet.timestampUs;
-    this.lastUs[slot] = packet.timestampUs;
-    this.packetsUp[slot] = this.packetsDown[slot] = this.bytesUp[slot] = this.bytesDown[slot] = 0;
-    this.generation[slot]!++;
+    keys[key + KEY_PORTS] = portsOf(packet, fromA);
+    keys[key + KEY_META] = metaOf(packet);
+    const counters = this.counters;
+    const base = slot * COUNTER_STRIDE;
+    counters[base + FIRST] = counters[base + LAST] = packet.timestampUs;
+    counters[base + PACKETS_UP] = counters[base + PACKETS_DOWN] = counters[base + BYTES_UP] = counters[base + BYTES_DOWN] = 0;
+    const link = slot * LINK_STRIDE;
+    this.links[link + STATE] = 0;
+    this.links[link + GENERATION]!++;
+    // Wraps after 2^31 flows; by then the ids of the first flows are long out of use.
+    this.links[link + FLOW_ID] = this.nextFlowId;
+    this.nextFlowId = (this.nextFlowId + 1) & 0x7fffffff;
     this.insertBucket(slot, this.hash(packet, fromA));
     this.linkNewest(slot);
     this.count++;
@@ -329,53 +390,58 @@ export class FlowTable {
   }
 
   private emit(slot: number): void {
-    this.onFlow(this.record(slot));
+    this.onFlow(this.record(slot), this.links[slot * LINK_STRIDE + FLOW_ID]!);
     this.stats.flowsEmitted++;
     this.removeBucket(slot);
     this.unlink(slot);
-    this.protocol[slot] = 0;
+    this.keys[slot * KEY_STRIDE + KEY_META] = 0;
     this.freeSlots[this.freeCount++] = slot;
     this.count--;
   }
 
   private expireIdle(): void {
-    const horizon = this.now - this.idleTimeoutUs;
-    while (this.oldest !== -1 && this.lastUs[this.oldest]! < horizon) this.emit(this.oldest);
+    const horizon = this.clock[0]! - this.idleTimeoutUs;
+    while (this.oldest !== -1 && this.counters[this.oldest * COUNTER_STRIDE + LAST]! < horizon) this.emit(this.oldest);
   }
 
   private record(slot: number): FlowRecord {
-    const clientIsA = this.clientIsA[slot] === 1;
-    const endpointA = { ip: this.formatAddress(this.addressA, slot), port: this.portA[slot]! };
-    const endpointB = { ip: this.formatAddress(this.addressB, slot), port: this.portB[slot]! };
+    const keys = this.keys;
+    const key = slot * KEY_STRIDE;
+    const version = keys[key + KEY_META]! >> 8;
+    const ports = keys[key + KEY_PORTS]!;
+    const endpointA = { ip: formatAddress(keys, key, version), port: ports >>> 16 };
+    const endpointB = { ip: formatAddress(keys, key + 4, version), port: ports & 0xffff };
+    const clientIsA = (this.links[slot * LINK_STRIDE + STATE]! & STATE_CLIENT_IS_A) !== 0;
+    const counters = this.counters;
+    const base = slot * COUNTER_STRIDE;
     return {
-      l4: this.protocol[slot] === Transport.Tcp ? 'tcp' : 'udp',
+      l4: (keys[key + KEY_META]! & 0xff) === Transport.Tcp ? 'tcp' : 'udp',
       client: clientIsA ? endpointA : endpointB,
       server: clientIsA ? endpointB : endpointA,
-      firstUs: this.firstUs[slot]!,
-      lastUs: this.lastUs[slot]!,
-      packets: { up: this.packetsUp[slot]!, down: this.packetsDown[slot]! },
-      bytes: { up: this.bytesUp[slot]!, down: this.bytesDown[slot]! },
+      firstUs: counters[base + FIRST]!,
+      lastUs: counters[base + LAST]!,
+      packets: { up: counters[base + PACKETS_UP]!, down: counters[base + PACKETS_DOWN]! },
+      bytes: { up: counters[base + BYTES_UP]!, down: counters[base + BYTES_DOWN]! },
     };
   }
 
-  private formatAddress(words: Uint32Array, slot: number): string {
-    return this.ipVersion[slot] === 4 ? formatIpv4(words[slot * 4]!) : formatIpv6(words.subarray(slot * 4, slot * 4 + 4));
-  }
-
   private linkNewest(slot: number): void {
-    this.older[slot] = this.newest;
-    this.newer[slot] = -1;
-    if (this.newest !== -1) this.newer[this.newest] = slot;
+    const links = this.links;
+    const link = slot * LINK_STRIDE;
+    links[link + OLDER] = this.newest;
+    links[link + NEWER] = -1;
+    if (this.newest !== -1) links[this.newest * LINK_STRIDE + NEWER] = slot;
     this.newest = slot;
     if (this.oldest === -1) this.oldest = slot;
   }
 
   private unlink(slot: number): void {
-    const older = this.older[slot]!;
-    const newer = this.newer[slot]!;
-    if (older !== -1) this.newer[older] = newer;
+    const links = this.links;
+    const older = links[slot * LINK_STRIDE + OLDER]!;
+    const newer = links[slot * LINK_STRIDE + NEWER]!;
+    if (older !== -1) links[older * LINK_STRIDE + NEWER] = newer;
     else this.oldest = newer;
-    if (newer !== -1) this.older[newer] = older;
+    if (newer !== -1) links[newer * LINK_STRIDE + OLDER] = older;
     else this.newest = older;
   }
 
@@ -387,28 +453,15 @@ export class FlowTable {
 
   private grow(capacity: number): void {
     const previous = this.capacity;
-    const copy = <T extends Uint8Array | Uint16Array | Uint32Array | Int32Array | Float64Array>(old: T, make: (n: number) => T, width = 1): T => {
-      const grown = make(capacity * width);
-      grown.set(old);
-      return grown;
-    };
-    this.addressA = copy(this.addressA, (n) => new Uint32Array(n), 4);
-    this.addressB = copy(this.addressB, (n) => new Uint32Array(n), 4);
-    this.portA = copy(this.portA, (n) => new Uint16Array(n));
-    this.portB = copy(this.portB, (n) => new Uint16Array(n));
-    this.protocol = copy(this.protocol, (n) => new Uint8Array(n));
-    this.ipVersion = copy(this.ipVersion, (n) => new Uint8Array(n));
-    this.clientIsA = copy(this.clientIsA, (n) => new Uint8Array(n));
-    this.tcpState = copy(this.tcpState, (n) => new Uint8Array(n));
-    this.firstUs = copy(this.firstUs, (n) => new Float64Array(n));
-    this.lastUs = copy(this.lastUs, (n) => new Float64Array(n));
-    this.packetsUp = copy(this.packetsUp, (n) => new Float64Array(n));
-    this.packetsDown = copy(this.packetsDown, (n) => new Float64Array(n));
-    this.bytesUp = copy(this.bytesUp, (n) => new Float64Array(n));
-    this.bytesDown = copy(this.bytesDown, (n) => new Float64Array(n));
-    this.generation = copy(this.generation, (n) => new Uint32Array(n));
-    this.newer = copy(this.newer, (n) => new Int32Array(n));
-    this.older = copy(this.older, (n) => new Int32Array(n));
+    const keys = new Int32Array(capacity * KEY_STRIDE);
+    keys.set(this.keys);
+    this.keys = keys;
+    const counters = new Float64Array(capacity * COUNTER_STRIDE);
+    counters.set(this.counters);
+    this.counters = counters;
+    const links = new Int32Array(capacity * LINK_STRIDE);
+    links.set(this.links);
+    this.links = links;
     const free = new Int32Array(capacity);
     free.set(this.freeSlots.subarray(0, this.freeCount));
     // New slots are handed out lowest first.
@@ -420,6 +473,20 @@ export class FlowTable {
     while (bucketCount < capacity * 2) bucketCount *= 2;
     this.buckets = new Int32Array(bucketCount);
     this.bucketMask = bucketCount - 1;
-    for (let slot = this.oldest; slot !== -1; slot = this.newer[slot]!) this.insertBucket(slot, this.hashSlot(slot));
+    for (let slot = this.oldest; slot !== -1; slot = this.links[slot * LINK_STRIDE + NEWER]!) this.insertBucket(slot, this.hashSlot(slot));
   }
+}
+
+/** IP version and protocol in one word; never 0 for a live flow (version is 4 or 6). */
+function metaOf(packet: Packet): number {
+  return (packet.ipVersion << 8) | packet.ipProtocol;
+}
+
+function portsOf(packet: Packet, fromA: boolean): number {
+  return fromA ? (packet.srcPort << 16) | packet.dstPort : (packet.dstPort << 16) | packet.srcPort;
+}
+
+function formatAddress(keys: Int32Array, at: number, version: number): string {
+  if (version === 4) return formatIpv4(keys[at]! >>> 0);
+  return formatIpv6([keys[at]! >>> 0, keys[at + 1]! >>> 0, keys[at + 2]! >>> 0, keys[at + 3]! >>> 0]);
 }

@@ -6,10 +6,13 @@ export function formatIpv4(word: number): string {
 
 /** RFC 5952: lowercase, no leading zeros, the longest run of two or more zero groups as "::". */
 export function formatIpv6(words: ArrayLike<number>): string {
-  const groups: number[] = [];
-  for (let word = 0; word < 4; word++) groups.push(words[word]! >>> 16, words[word]! & 0xffff);
+  const groups = [0, 0, 0, 0, 0, 0, 0, 0];
+  for (let word = 0; word < 4; word++) {
+    groups[word * 2] = words[word]! >>> 16;
+    groups[word * 2 + 1] = words[word]! & 0xffff;
+  }
   // IPv4-mapped addresses keep their dotted tail, as tools print them.
-  if (groups.slice(0, 5).every((group) => group === 0) && groups[5] === 0xffff) {
+  if (groups[0] === 0 && groups[1] === 0 && groups[2] === 0 && groups[3] === 0 && groups[4] === 0 && groups[5] === 0xffff) {
     return `::ffff:${formatIpv4(words[3]! >>> 0)}`;
   }
   let bestStart = -1;
@@ -27,7 +30,12 @@ export function formatIpv6(words: ArrayLike<number>): string {
     }
     index = end;
   }
-  const hex = (from: number, to: number): string => groups.slice(from, to).map((group) => group.toString(16)).join(':');
-  if (bestLength < 2) return hex(0, 8);
-  return `${hex(0, bestStart)}::${hex(bestStart + bestLength, 8)}`;
+  if (bestLength < 2) return hexGroups(groups, 0, 8);
+  return `${hexGroups(groups, 0, bestStart)}::${hexGroups(groups, bestStart + bestLength, 8)}`;
+}
+
+function hexGroups(groups: readonly number[], from: number, to: number): string {
+  let text = '';
+  for (let index = from; index < to; index++) text += (index > from ? ':' : '') + groups[index]!.toString(16);
+  return text;
 }
