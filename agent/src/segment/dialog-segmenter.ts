@@ -1,0 +1,117 @@
+/**
+ * Cuts each flow's packets into sessions and dialogs by idle gaps, as packets arrive. Open
+ * dialogs are kept per flow; a dialog is emitted when a gap closes it or its flow ends.
+ * Callers attach their own per-dialog data ("notes": feature accumulators, truth labels)
+ * through the object add() returns.
+ */
+import { Packet } from '../capture/packet';
+import { formatIpv4, formatIpv6 } from '../flows/ip-address';
+import { Dialog, FlowEndpoints, SegmentationGaps } from './dialog';
+
+export class OpenDialog<Notes> {
+  packetsUp = 0;
+  packetsDown = 0;
+  bytesUp = 0;
+  bytesDown = 0;
+  endUs: number;
+
+  constructor(
+    readonly flowId: number,
+    readonly flow: FlowEndpoints,
+    readonly session: number,
+    readonly dialog: number,
+    readonly startUs: number,
+    readonly notes: Notes,
+  ) {
+    this.endUs = startUs;
+  }
+
+  close(): Dialog<Notes> {
+    return {
+      flowId: this.flowId,
+      flow: this.flow,
+      session: this.session,
+      dialog: this.dialog,
+      startUs: this.startUs,
+      endUs: this.endUs,
+      packets: { up: this.packetsUp, down: this.packetsDown },
+      bytes: { up: this.bytesUp, down: this.bytesDown },
+      notes: this.notes,
+    };
+  }
+}
+
+function address(words: Uint32Array, version: number): string {
+  return version === 4 ? formatIpv4(words[0]!) : formatIpv6(words);
+}
+
+/** Endpoints of a flow from one of its packets and that packet's direction. */
+export function endpointsOf(packet: Packet, up: boolean): FlowEndpoints {
+  const source = { ip: address(packet.srcAddress, packet.ipVersion), port: packet.srcPort };
+  const destination = { ip: address(packet.dstAddress, packet.ipVersion), port: packet.dstPort };
+  return {
+    l4: packet.ipProtocol === 6 ? 'tcp' : 'udp',
+    client: up ? source : destination,
+    server: up ? destination : source,
+  };
+}
+
+export class DialogSegmenter<Notes> {
+  private readonly open = new Map<number, OpenDialog<Notes>>();
+
+  constructor(
+    private readonly gaps: SegmentationGaps,
+    private readonly createNotes: () => Notes,
+    private readonly onDialog: (dialog: Dialog<Notes>) => void,
+  ) {
+    if (!(gaps.dialogGapUs > 0) || !(gaps.sessionGapUs >= gaps.dialogGapUs)) {
+      throw new RangeError(`gaps must satisfy 0 < dialog gap ≤ session gap, got dialog ${gaps.dialogGapUs} µs, session ${gaps.sessionGapUs} µs`);
+    }
+  }
+
+  /**
+   * Places a packet of flow `flowId` (as FlowTable.add reported it) into its dialog and
+   * returns that dialog, for the caller to update its notes.
+   */
+  add(flowId: number, packet: Packet, up: boolean): OpenDialog<Notes> {
+    const time = packet.timestampUs;
+    let current = this.open.get(flowId);
+    if (current === undefined) {
+      current = new OpenDialog(flowId, endpointsOf(packet, up), 1, 1, time, this.createNotes());
+      this.open.set(flowId, current);
+    } else {
+      const gap = time - current.endUs;
+      if (gap > this.gaps.dialogGapUs) {
+        this.onDialog(current.close());
+        const session = gap > this.gaps.sessionGapUs ? current.session + 1 : current.session;
+        current = new OpenDialog(flowId, current.flow, session, current.dialog + 1, time, this.createNotes());
+        this.open.set(flowId, current);
+      }
+    }
+    if (up) {
+      current.packetsUp++;
+      current.bytesUp += packet.originalLength;
+    } else {
+      current.packetsDown++;
+      current.bytesDown += packet.originalLength;
+    }
+    // Out-of-order timestamps never move a dialog's end backwards.
+    if (time > current.endUs) current.endUs = time;
+    return current;
+  }
+
+  /** The flow ended (FlowTable emitted it): its open dialog is complete. */
+  endFlow(flowId: number): void {
+    const current = this.open.get(flowId);
+    if (current === undefined) return;
+    this.open.delete(flowId);
+    this.onDialog(current.close());
+  }
+
+  /** Emits every open dialog (end of input). */
+  flush(): void {
+    const remaining = [...this.open.values()].sort((left, right) => left.startUs - right.startUs || left.flowId - right.flowId);
+    this.open.clear();
+    for (const dialog of remaining) this.onDialog(dialog.close());
+  }
+}
