@@ -50,7 +50,12 @@ describe('traffic scripts', () => {
   });
 
   it('plans a scenario of several usages over one chat connection, in the order given', () => {
-    const script = buildTrafficScript({ plan: { kind: 'scenario', usages: ['text', 'photo', 'voice_call', 'text'] }, app: 'whatsapp', seed: 3, durationS: 60, background: false });
+    const steps = [{ usage: 'text' }, { usage: 'photo' }, { usage: 'voice_call', durationS: 12 }, { usage: 'text' }] as const;
+    const script = buildTrafficScript({ plan: { kind: 'scenario', steps }, app: 'whatsapp', seed: 3, durationS: 60, background: false });
+    const call = script.messages.filter((message) => message.truth.usage === 'voice_call' && script.connections[message.connection]!.kind === 'udp');
+    // 12 s of media plus STUN checks before the answer.
+    expect(call[call.length - 1]!.atUs - call[0]!.atUs).toBeGreaterThan(12_000_000);
+    expect(call[call.length - 1]!.atUs - call[0]!.atUs).toBeLessThan(12_000_000 + 20_000_000);
     const chat = script.connections.find((connection) => connection.purpose === 'chat')!;
     const order: string[] = [];
     for (const message of script.messages) {

@@ -38,7 +38,7 @@ interface AppProfileRanges {
 const RANGES: Readonly<Record<AppName, AppProfileRanges>> = {
   whatsapp: {
     chatPrefixes: ['157.240.', '31.13.'],
-    mediaPrefixes: ['157.240.', '31.13.'],
+    mediaPrefixes: ['157.240.', '31.13.', '185.60.216.'],
     relayPrefixes: ['157.240.', '31.13.'],
     chatPorts: [443, 5222],
     relayPorts: [3478],
@@ -63,9 +63,10 @@ const RANGES: Readonly<Record<AppName, AppProfileRanges>> = {
   signal: {
     chatPrefixes: ['76.223.', '13.248.'],
     mediaPrefixes: ['13.32.', '108.138.'],
-    relayPrefixes: ['34.120.', '35.186.'],
+    // Signal relays calls through TURN servers in AWS, on ports the server allocates.
+    relayPrefixes: ['18.195.', '3.122.', '52.57.'],
     chatPorts: [443],
-    relayPorts: [3478, 10000],
+    relayPorts: [3478, 49160, 53020, 58890],
     keepAliveS: [30, 55],
     keepAliveBytes: [50, 100],
     mediaPartBytes: [0],

@@ -52,7 +52,13 @@ const SCENARIO_WEIGHTS: Readonly<Record<UsageClass, number>> = {
   other: 0.5,
 };
 
-export type ScriptPlan = { readonly kind: 'usage'; readonly usage: UsageClass } | { readonly kind: 'scenario'; readonly usages?: readonly UsageClass[] };
+/** One step of a scenario: a usage, and for calls, streams and live location how long (s). */
+export interface ScenarioStep {
+  readonly usage: UsageClass;
+  readonly durationS?: number;
+}
+
+export type ScriptPlan = { readonly kind: 'usage'; readonly usage: UsageClass } | { readonly kind: 'scenario'; readonly steps?: readonly ScenarioStep[] };
 
 export interface UsageScriptOptions {
   readonly plan: ScriptPlan;
@@ -124,10 +130,12 @@ export function buildTrafficScript(options: UsageScriptOptions): TrafficScript {
       } while (time < durationUs);
     }
   } else {
-    const listed = options.plan.usages;
+    const listed = options.plan.steps;
     for (let index = 0; listed ? index < listed.length : index < 3 || time < durationUs; index++) {
-      const usage = listed ? listed[index]! : pickWeighted(prng);
-      const end = GENERATORS[usage](context(usage, time, scenarioDurationUs(prng, usage)));
+      const step = listed?.[index];
+      const usage = step ? step.usage : pickWeighted(prng);
+      const activityUs = step?.durationS !== undefined ? step.durationS * SECOND : scenarioDurationUs(prng, usage);
+      const end = GENERATORS[usage](context(usage, time, activityUs));
       time = Math.max(end, builder.busyUntilUs(chat)) + prng.uniform(MIN_DIALOG_GAP_US, MAX_DIALOG_GAP_US);
     }
   }
