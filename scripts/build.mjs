@@ -1,7 +1,9 @@
 // Bundles the CLI and the developer scripts into dist/ with esbuild.
 // One bundle per entry point keeps start-up fast (no module resolution at run time).
 import { build } from 'esbuild';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+
+const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
 
 const entries = [
   { in: 'agent/src/cli/main.ts', out: 'cumma', banner: '#!/usr/bin/env node' },
@@ -21,6 +23,7 @@ for (const entry of entries) {
     format: 'cjs',
     sourcemap: 'linked',
     banner: entry.banner ? { js: entry.banner } : undefined,
+    define: { CUMMA_VERSION: JSON.stringify(version) },
     logLevel: 'warning',
   });
 }

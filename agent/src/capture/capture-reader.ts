@@ -113,6 +113,17 @@ export class CaptureReader {
     }
   }
 
+  /**
+   * The captured bytes of the packet the last next() returned: a view of the reader's buffer,
+   * not a copy, valid until the next call to next(), append(), reserve() or finish(). For
+   * tools that rewrite captures (the recorder adding truth comments); analysis never needs it.
+   */
+  frameBytes(): Uint8Array {
+    const parser = this.parser;
+    if (parser === undefined) return new Uint8Array(0);
+    return this.window.bytes.subarray(parser.lastFrameStart, parser.lastFrameStart + this.packet.capturedLength);
+  }
+
   /** Declares the end of input: leftover bytes mean the capture was cut inside a block. */
   finish(): void {
     if (this.failure) throw this.failure;

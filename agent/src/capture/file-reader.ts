@@ -29,11 +29,17 @@ function open(path: string): number {
   }
 }
 
-function drain(reader: CaptureReader, onPacket: (packet: Packet) => void): number {
+/**
+ * Receives each packet; `reader` is there for the rare consumer that needs more than headers
+ * (reader.frameBytes(), reader.interfaces) during the call.
+ */
+export type PacketCallback = (packet: Packet, reader: CaptureReader) => void;
+
+function drain(reader: CaptureReader, onPacket: PacketCallback): number {
   let packets = 0;
   for (let packet = reader.next(); packet !== undefined; packet = reader.next()) {
     packets++;
-    onPacket(packet);
+    onPacket(packet, reader);
   }
   return packets;
 }
@@ -42,7 +48,7 @@ function drain(reader: CaptureReader, onPacket: (packet: Packet) => void): numbe
  * Calls onPacket for every packet of the file. Throws a CaptureError naming the file and the
  * byte offset on corrupt or truncated input; packets before that point have been delivered.
  */
-export function readCaptureFile(path: string, onPacket: (packet: Packet) => void, options: CaptureReaderOptions = {}): FileReadSummary {
+export function readCaptureFile(path: string, onPacket: PacketCallback, options: CaptureReaderOptions = {}): FileReadSummary {
   const fd = open(path);
   const reader = new CaptureReader(options);
   let bytesRead = 0;
@@ -85,7 +91,7 @@ function readAt(fd: number, buffer: Uint8Array, index: number, position: number)
  * read lands beyond the bytes being decoded, in the reader's own buffer, so nothing is copied;
  * the buffer is only compacted or grown between reads.
  */
-export async function streamCaptureFile(path: string, onPacket: (packet: Packet) => void, options: CaptureReaderOptions = {}): Promise<FileReadSummary> {
+export async function streamCaptureFile(path: string, onPacket: PacketCallback, options: CaptureReaderOptions = {}): Promise<FileReadSummary> {
   const fd = open(path);
   const reader = new CaptureReader({ bufferBytes: STREAM_BUFFER_BYTES, ...options });
   let bytesRead = 0;

@@ -58,6 +58,8 @@ export function readPcapHeader(window: ByteWindow): PcapState {
 }
 
 export class PcapParser {
+  /** Index in the window's buffer of the last packet's first captured byte. */
+  lastFrameStart = 0;
   private readonly captureInterface: CaptureInterface;
 
   constructor(
@@ -102,6 +104,7 @@ export class PcapParser {
     packet.capturedLength = capturedLength;
     packet.originalLength = view.getUint32(at + 12, le);
     const dataStart = at + headerLength;
+    this.lastFrameStart = dataStart;
     decodeFrame(this.captureInterface.linkType, window.bytes, dataStart, dataStart + capturedLength, packet);
     window.consume(headerLength + capturedLength);
     return Step.Packet;

@@ -49,6 +49,8 @@ export interface PcapngState {
 }
 
 export class PcapngParser {
+  /** Index in the window's buffer of the last packet's first captured byte. */
+  lastFrameStart = 0;
   private littleEndian: boolean;
   private interfaces: CaptureInterface[] = [];
   private converters: TimestampConverter[] = [];
@@ -226,6 +228,7 @@ export class PcapngParser {
     packet.capturedLength = capturedLength;
     packet.originalLength = view.getUint32(at + 24, le);
     const dataStart = at + 28;
+    this.lastFrameStart = dataStart;
     const optionsStart = dataStart + ((capturedLength + 3) & ~3);
     const optionsEnd = at + length - 4;
     if (optionsStart < optionsEnd) packet.comments = this.readComments(view, optionsStart, optionsEnd, blockOffset - at);
@@ -259,6 +262,7 @@ export class PcapngParser {
     packet.timestampUs = this.lastTimestamp[0]!;
     packet.capturedLength = capturedLength;
     packet.originalLength = originalLength;
+    this.lastFrameStart = at + 12;
     decodeFrame(captureInterface.linkType, window.bytes, at + 12, at + 12 + capturedLength, packet);
   }
 }

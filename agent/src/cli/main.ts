@@ -2,18 +2,42 @@
  * The `cumma` command line: dispatches to one module per command.
  */
 import { CaptureError } from '../capture/errors';
-import { FLOWS_USAGE, runFlows } from './flows-command';
+import { RECORD_USAGE, runRecord } from '../record/record-command';
+import { APP_NAMES, AppName } from '../simulate/app-profiles';
+import { SIMULATE_USAGE, runSimulate } from '../simulate/simulate-command';
+import { buildTrafficScript } from '../simulate/usage-script';
+import { CommandIo, FLOWS_USAGE, runFlows } from './flows-command';
 import { UsageError } from './usage-error';
+
+/** Replaced by the package version at build time (scripts/build.mjs). */
+declare const CUMMA_VERSION: string;
 
 const USAGE = `usage: cumma COMMAND [options]
 
 Commands:
   flows FILE     bidirectional TCP/UDP flows of a pcap/pcapng capture
+  simulate       write a labelled capture of simulated messaging traffic
+  record         capture real encrypted loopback traffic of a usage with dumpcap
 
 Run 'cumma COMMAND --help' for a command's options.`;
 
-const COMMANDS: Readonly<Record<string, { usage: string; run: typeof runFlows }>> = {
+interface Command {
+  readonly usage: string;
+  readonly run: (args: readonly string[], io: CommandIo) => Promise<number>;
+}
+
+const COMMANDS: Readonly<Record<string, Command>> = {
   flows: { usage: FLOWS_USAGE, run: runFlows },
+  simulate: { usage: SIMULATE_USAGE, run: runSimulate },
+  record: {
+    usage: RECORD_USAGE,
+    run: (args, io) =>
+      runRecord(args, io, {
+        apps: APP_NAMES,
+        buildScript: (request) =>
+          buildTrafficScript({ plan: { kind: 'usage', usage: request.usage }, app: request.app as AppName, seed: request.seed, durationS: request.durationS, background: false }),
+      }),
+  },
 };
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -24,7 +48,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return name === undefined ? 2 : 0;
   }
   if (name === '--version') {
-    process.stdout.write(`${process.env.CUMMA_VERSION ?? '0.1.0'}\n`);
+    process.stdout.write(`${CUMMA_VERSION}\n`);
     return 0;
   }
   const command = COMMANDS[name];
@@ -47,7 +71,10 @@ async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`cumma: error: ${error.message}\n`);
       return 1;
     }
-    throw error;
+    // Anything else is still reported as a message, not a stack trace (CUMMA_DEBUG=1 shows it).
+    if (process.env.CUMMA_DEBUG === '1') throw error;
+    process.stderr.write(`cumma ${name}: error: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
   }
 }
 

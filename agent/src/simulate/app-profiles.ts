@@ -40,7 +40,8 @@ const RANGES: Readonly<Record<AppName, AppProfileRanges>> = {
     chatPrefixes: ['157.240.', '31.13.'],
     mediaPrefixes: ['157.240.', '31.13.', '185.60.216.'],
     relayPrefixes: ['157.240.', '31.13.'],
-    chatPorts: [443, 5222],
+    // 5222 (XMPP's port, which WhatsApp also uses) makes Wireshark decode TLS as XMPP text.
+    chatPorts: [443],
     relayPorts: [3478],
     keepAliveS: [60, 240],
     keepAliveBytes: [40, 90],
@@ -88,7 +89,8 @@ export interface AppProfile {
   readonly messageBytes: (plaintext: number) => number;
 }
 
-function address(prng: Prng, prefix: string): string {
+/** A host address inside an announced prefix ('157.240.' → 157.240.x.y). */
+export function addressIn(prng: Prng, prefix: string): string {
   const octets = prefix.split('.').filter(Boolean).length;
   const rest = Array.from({ length: 4 - octets }, (_, index) => (index === 3 - octets ? prng.int(1, 254) : prng.int(0, 255)));
   return prefix + rest.join('.');
@@ -109,10 +111,10 @@ export function drawAppProfile(app: AppName, prng: Prng): AppProfile {
     app,
     // Android's ephemeral range is 32768–60999.
     client: { ip: clientAddress(prng), firstPort: prng.int(32768, 58000) },
-    chatServer: { ip: address(prng, prng.pick(ranges.chatPrefixes)), port: prng.pick(ranges.chatPorts) },
+    chatServer: { ip: addressIn(prng, prng.pick(ranges.chatPrefixes)), port: prng.pick(ranges.chatPorts) },
     // Media hosts differ per transfer (CDN edge selection), within the app's prefix.
-    mediaServer: () => ({ ip: address(prng, mediaPrefix), port: 443 }),
-    relay: { ip: address(prng, prng.pick(ranges.relayPrefixes)), port: prng.pick(ranges.relayPorts) },
+    mediaServer: () => ({ ip: addressIn(prng, mediaPrefix), port: 443 }),
+    relay: { ip: addressIn(prng, prng.pick(ranges.relayPrefixes)), port: prng.pick(ranges.relayPorts) },
     keepAliveUs: Math.round(prng.uniform(ranges.keepAliveS[0], ranges.keepAliveS[1]) * 1e6),
     keepAliveBytes: () => prng.int(keepAlive[0], keepAlive[1]),
     mediaPartBytes: prng.pick(ranges.mediaPartBytes),

@@ -2,6 +2,7 @@
  * `other`: what a phone sends that is no messaging usage — DNS lookups, NTP, push-notification
  * connections, and OS/app background HTTPS (updates, analytics, configuration).
  */
+import { addressIn } from '../app-profiles';
 import { DialogContext, DialogGenerator, MILLISECOND, SECOND } from '../dialog-context';
 
 const RESOLVERS = ['8.8.8.8', '1.1.1.1', '9.9.9.9'];
@@ -32,7 +33,7 @@ function planNtp(context: DialogContext, atUs: number): number {
 function planHttps(context: DialogContext, atUs: number, purpose: 'push' | 'background'): number {
   const { builder, prng, truth } = context;
   const prefix = prng.pick(purpose === 'push' ? PUSH_SERVERS : BACKGROUND_PREFIXES);
-  const server = { ip: `${prefix}${prng.int(0, 255)}.${prng.int(1, 254)}`, port: purpose === 'push' ? prng.pick([443, 5228]) : 443 };
+  const server = { ip: addressIn(prng, prefix), port: purpose === 'push' ? prng.pick([443, 5228]) : 443 };
   const connection = builder.open('tls', purpose, server, atUs, truth);
   let time = builder.busyUntilUs(connection);
   let done = time;

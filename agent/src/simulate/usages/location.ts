@@ -3,6 +3,7 @@
  * updates over the chat connection for the sharing period, the peer's updates coming back,
  * plus map tiles downloaded over HTTPS from a map server when the map is shown.
  */
+import { addressIn } from '../app-profiles';
 import { DialogContext, DialogGenerator, MILLISECOND, SECOND } from '../dialog-context';
 import { chatMessage } from './chat-messages';
 
@@ -12,7 +13,7 @@ const TILE_PREFIXES = ['142.250.', '172.217.', '151.101.'];
 function planTiles(context: DialogContext, atUs: number, tiles: number): number {
   const { builder, prng, truth } = context;
   const prefix = prng.pick(TILE_PREFIXES);
-  const server = { ip: `${prefix}${prng.int(0, 255)}.${prng.int(1, 254)}`, port: 443 };
+  const server = { ip: addressIn(prng, prefix), port: 443 };
   const connection = builder.open('tls', 'tiles', server, atUs, truth);
   let time = builder.busyUntilUs(connection);
   let done = time;

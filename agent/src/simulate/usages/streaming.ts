@@ -3,13 +3,14 @@
  * over HTTPS from a video CDN — a burst of segments to fill the buffer, then one segment per
  * segment duration.
  */
+import { addressIn } from '../app-profiles';
 import { DialogGenerator, MILLISECOND, SECOND } from '../dialog-context';
 
 const VIDEO_CDN_PREFIXES = ['173.194.', '209.85.', '23.246.', '198.38.'];
 
 export const planStreamingDialog: DialogGenerator = (context) => {
   const { builder, prng, truth } = context;
-  const server = { ip: `${prng.pick(VIDEO_CDN_PREFIXES)}${prng.int(0, 255)}.${prng.int(1, 254)}`, port: 443 };
+  const server = { ip: addressIn(prng, prng.pick(VIDEO_CDN_PREFIXES)), port: 443 };
   const connection = builder.open('tls', 'stream', server, context.startUs, truth);
   const segmentUs = prng.uniform(2, 6) * SECOND;
   const bitsPerSecond = prng.uniform(0.5e6, 5e6);

@@ -1,0 +1,110 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { USAGE_CLASSES } from '../../agent/src/labels';
+import { requireTools } from '../support/tools';
+
+const CLI = join(__dirname, '..', '..', 'dist', 'cumma.js');
+
+function cumma(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function tshark(...args: string[]): { stdout: string; stderr: string } {
+  const result = spawnSync('tshark', args, { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  // tshark warns about running as root on stderr; anything else there is a real complaint.
+  return { stdout: result.stdout, stderr: result.stderr.split('\n').filter((line) => line && !line.includes('Running as user')).join('\n') };
+}
+
+let dir: string;
+beforeAll(() => {
+  if (!existsSync(CLI)) throw new Error(`${CLI} does not exist: run 'npm run build' first`);
+  dir = mkdtempSync(join(tmpdir(), 'cumma-simulate-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('cumma simulate: command line', () => {
+  it('refuses an unknown usage, listing the valid ones', () => {
+    const result = cumma('simulate', '--usage', 'selfie', '-o', join(dir, 'x.pcapng'));
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(`unknown usage 'selfie'; valid usages: ${USAGE_CLASSES.join(', ')}`);
+  });
+
+  it('refuses an unknown app, listing the valid ones', () => {
+    const result = cumma('simulate', '--usage', 'text', '--app', 'icq', '-o', join(dir, 'x.pcapng'));
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("--app must be one of whatsapp, telegram, signal; got 'icq'");
+  });
+
+  it.each([
+    [['--duration', '0'], '--duration expects a positive number'],
+    [['--duration', '7200'], '--duration must be at most 3600 seconds'],
+    [['--seed', '-1'], 'Option'],
+    [['--seed', '1.5'], '--seed expects an integer 0…4294967295'],
+  ])('refuses bad values %j with the reason', (extra, message) => {
+    const result = cumma('simulate', '--usage', 'text', ...extra, '-o', join(dir, 'x.pcapng'));
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(message);
+  });
+
+  it('refuses both or neither of --usage and --scenario, and a missing -o', () => {
+    expect(cumma('simulate', '-o', join(dir, 'x.pcapng')).stderr).toContain('give exactly one of --usage and --scenario');
+    expect(cumma('simulate', '--usage', 'text', '--scenario', '-o', join(dir, 'x.pcapng')).stderr).toContain('give exactly one');
+    expect(cumma('simulate', '--usage', 'text').stderr).toContain('-o OUT.pcapng is required');
+  });
+
+  it('refuses a bad scenario step with the reason', () => {
+    expect(cumma('simulate', '--scenario', 'text,selfie', '-o', join(dir, 'x.pcapng')).stderr).toContain("--scenario: unknown usage 'selfie'");
+    expect(cumma('simulate', '--scenario', 'voice_call:abc', '-o', join(dir, 'x.pcapng')).stderr).toContain("'voice_call:abc': seconds must be a number");
+  });
+
+  it('reports an unwritable output as an error, not a crash', () => {
+    const result = cumma('simulate', '--usage', 'text', '-o', join(dir, 'missing', 'x.pcapng'));
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/^cumma simulate: error: .*ENOENT/);
+    expect(result.stderr).not.toContain('    at ');
+  });
+
+  it('writes byte-identical files for one seed and different ones for another', () => {
+    const paths = ['a', 'b', 'c'].map((name) => join(dir, `${name}.pcapng`));
+    expect(cumma('simulate', '--usage', 'voice_note', '--seed', '8', '-o', paths[0]!).status).toBe(0);
+    expect(cumma('simulate', '--usage', 'voice_note', '--seed', '8', '-o', paths[1]!).status).toBe(0);
+    expect(cumma('simulate', '--usage', 'voice_note', '--seed', '9', '-o', paths[2]!).status).toBe(0);
+    expect(readFileSync(paths[1]!).equals(readFileSync(paths[0]!))).toBe(true);
+    // The sidecars differ only in the capture's file name.
+    expect(readFileSync(`${paths[1]!}.truth.jsonl`, 'utf8').replaceAll('"b.pcapng"', '"a.pcapng"')).toBe(readFileSync(`${paths[0]!}.truth.jsonl`, 'utf8'));
+    expect(readFileSync(paths[2]!).equals(readFileSync(paths[0]!))).toBe(false);
+  });
+});
+
+const tools = requireTools('tshark');
+
+describe.skipIf(tools.skip)('cumma simulate: captures as Wireshark reads them', () => {
+  beforeAll(() => tools.assertAvailable());
+
+  it.each(USAGE_CLASSES)('%s opens in tshark without warnings, with the label on every packet', (usage) => {
+    const path = join(dir, `${usage}.pcapng`);
+    // Seed 4 draws a lossy network (loss 1.3 %), so datagram loss is exercised too.
+    expect(cumma('simulate', '--usage', usage, '--seed', '4', '--duration', '30', '--app', 'telegram', '-o', path).status).toBe(0);
+    const expert = tshark('-r', path, '-q', '-z', 'expert');
+    expect(expert.stderr).toBe('');
+    expect(expert.stdout).not.toMatch(/^(Errors|Warns) \(/m);
+    const comments = tshark('-r', path, '-T', 'fields', '-e', 'frame.comment').stdout.trim().split('\n');
+    expect(comments.length).toBeGreaterThan(5);
+    const pattern = /^cumma:usage=([a-z_]+) session=\d+ dialog=\d+$/;
+    expect(comments.every((comment) => pattern.test(comment))).toBe(true);
+    expect(comments.some((comment) => comment.startsWith(`cumma:usage=${usage} `))).toBe(true);
+    expect(tshark('-r', path, '-Y', '_ws.malformed').stdout).toBe('');
+  });
+
+  it('shows the labels through a frame.comment display filter', () => {
+    const path = join(dir, 'scenario.pcapng');
+    expect(cumma('simulate', '--scenario', 'text,photo,voice_call:8', '--background', '-o', path).status).toBe(0);
+    const labels = new Set(tshark('-r', path, '-Y', 'frame.comment contains "usage=photo"', '-T', 'fields', '-e', 'frame.comment').stdout.trim().split('\n'));
+    expect([...labels].every((label) => label.startsWith('cumma:usage=photo session=1 dialog='))).toBe(true);
+    expect(labels.size).toBe(1);
+  });
+});
