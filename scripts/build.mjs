@@ -7,6 +7,10 @@ const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
 
 const entries = [
   { in: 'agent/src/cli/main.ts', out: 'cumma', banner: '#!/usr/bin/env node' },
+  // One bundle per command, loaded by cumma.js when the command runs.
+  { in: 'agent/src/cli/entries/flows.ts', out: 'commands/flows' },
+  { in: 'agent/src/cli/entries/simulate.ts', out: 'commands/simulate' },
+  { in: 'agent/src/cli/entries/record.ts', out: 'commands/record' },
   { in: 'scripts/bench.ts', out: 'bench' },
   { in: 'scripts/check-real.ts', out: 'check-real' },
   { in: 'scripts/demo.ts', out: 'demo' },

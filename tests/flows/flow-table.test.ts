@@ -866,6 +866,23 @@ function firstDifference(actual: readonly FlowRecord[], expected: readonly FlowR
   return { index: -1 };
 }
 
+describe('FlowTable growth', () => {
+  it('keeps the orientation and TCP state of the flow whose first packet makes the table grow', () => {
+    const h = new Harness({ initialCapacity: 4, maxFlows: 100 });
+    for (let index = 0; index < 4; index++) h.add(udp4(`10.9.0.${index + 1}`, 5000, '10.9.9.9', 53), T0 + index);
+    // The fifth flow needs a fifth slot: its SYN (from the smaller address, so A) grows the table.
+    h.add(tcp4('10.0.0.1', 40000, '10.0.0.2', 443, 0x02), T0 + 10);
+    h.add(tcp4('10.0.0.2', 443, '10.0.0.1', 40000, 0x12), T0 + 11);
+    h.add(tcp4('10.0.0.1', 40000, '10.0.0.2', 443, 0x11), T0 + 12); // FIN
+    h.add(tcp4('10.0.0.1', 40000, '10.0.0.2', 443, 0x02), T0 + 13); // a new connection: SYN after FIN
+    const flows = h.finish().filter((record) => record.l4 === 'tcp');
+    expect(flows.map((record) => [record.client.ip, record.packets.up, record.packets.down])).toEqual([
+      ['10.0.0.1', 2, 1],
+      ['10.0.0.1', 1, 0],
+    ]);
+  });
+});
+
 describe('FlowTable against a reference model', () => {
   it('matches the model with thousands of flows created and removed in random order through a small full table', () => {
     const result = runAgainstModel(0x5eed_0001, 25_000, 3_000, { idleTimeoutUs: 40_000, maxFlows: 64, recencyResolutionUs: 0 });

@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { CaptureError } from '../capture/errors';
 import { streamCaptureFile } from '../capture/file-reader';
+import { Packet } from '../capture/packet';
 import { linkTypeName } from '../capture/link-layer';
 import { DecodeStatus } from '../capture/packet';
 import { DEFAULT_IDLE_TIMEOUT_US, DEFAULT_MAX_FLOWS, FlowTable } from '../flows/flow-table';
@@ -57,12 +58,13 @@ export async function runFlows(args: readonly string[], io: CommandIo): Promise<
 
   let failure: CaptureError | undefined;
   try {
-    await streamCaptureFile(file, (packet) => {
+    const onPacket = (packet: Packet): void => {
       table.add(packet);
       if (packet.status === DecodeStatus.UnsupportedLink) {
         unsupportedLinks.set(packet.linkType, (unsupportedLinks.get(packet.linkType) ?? 0) + 1);
       }
-    });
+    };
+    await streamCaptureFile(file, onPacket);
   } catch (error) {
     if (!(error instanceof CaptureError)) throw error;
     failure = error;

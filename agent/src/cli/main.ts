@@ -1,13 +1,8 @@
 /**
  * The `cumma` command line: dispatches to one module per command.
  */
-import { CaptureError } from '../capture/errors';
-import { RECORD_USAGE, runRecord } from '../record/record-command';
-import { APP_NAMES, AppName } from '../simulate/app-profiles';
-import { SIMULATE_USAGE, runSimulate } from '../simulate/simulate-command';
-import { buildTrafficScript } from '../simulate/usage-script';
-import { CommandIo, FLOWS_USAGE, runFlows } from './flows-command';
-import { UsageError } from './usage-error';
+import { join } from 'node:path';
+import type { CommandModule } from './entries/command-module';
 
 /** Replaced by the package version at build time (scripts/build.mjs). */
 declare const CUMMA_VERSION: string;
@@ -21,24 +16,22 @@ Commands:
 
 Run 'cumma COMMAND --help' for a command's options.`;
 
-interface Command {
-  readonly usage: string;
-  readonly run: (args: readonly string[], io: CommandIo) => Promise<number>;
+const COMMAND_NAMES = ['flows', 'simulate', 'record'] as const;
+type CommandName = (typeof COMMAND_NAMES)[number];
+
+function isCommandName(name: string): name is CommandName {
+  return (COMMAND_NAMES as readonly string[]).includes(name);
 }
 
-const COMMANDS: Readonly<Record<string, Command>> = {
-  flows: { usage: FLOWS_USAGE, run: runFlows },
-  simulate: { usage: SIMULATE_USAGE, run: runSimulate },
-  record: {
-    usage: RECORD_USAGE,
-    run: (args, io) =>
-      runRecord(args, io, {
-        apps: APP_NAMES,
-        buildScript: (request) =>
-          buildTrafficScript({ plan: { kind: 'usage', usage: request.usage }, app: request.app as AppName, seed: request.seed, durationS: request.durationS, background: false }),
-      }),
-  },
-};
+/** Loads dist/commands/NAME.js, built from agent/src/cli/entries/NAME.ts. */
+function loadCommand(name: CommandName): CommandModule {
+  return (require(join(__dirname, 'commands', `${name}.js`)) as { command: CommandModule }).command;
+}
+
+function isUsageError(error: unknown): error is Error {
+  if (!(error instanceof Error)) return false;
+  return error.name === 'UsageError' || ('code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'));
+}
 
 async function main(argv: readonly string[]): Promise<number> {
   const io = { stdout: process.stdout, stderr: process.stderr };
@@ -51,11 +44,11 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${CUMMA_VERSION}\n`);
     return 0;
   }
-  const command = COMMANDS[name];
-  if (!command) {
+  if (!isCommandName(name)) {
     process.stderr.write(`cumma: unknown command '${name}'\n\n${USAGE}\n`);
     return 2;
   }
+  const command = loadCommand(name);
   if (args.includes('--help') || args.includes('-h')) {
     process.stdout.write(`${command.usage}\n`);
     return 0;
@@ -63,11 +56,12 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     return await command.run(args, io);
   } catch (error) {
-    if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
+    // Errors come from another bundle (the command's), so they are told apart by name, not class.
+    if (isUsageError(error)) {
       process.stderr.write(`cumma ${name}: ${error.message}\n\n${command.usage}\n`);
       return 2;
     }
-    if (error instanceof CaptureError) {
+    if (error instanceof Error && error.name === 'CaptureError') {
       process.stderr.write(`cumma: error: ${error.message}\n`);
       return 1;
     }

@@ -27,8 +27,8 @@ export interface FlowTableOptions {
 
 export const DEFAULT_IDLE_TIMEOUT_US = 300_000_000;
 export const DEFAULT_MAX_FLOWS = 500_000;
-/** Enough for most captures without regrowing; ~2 MB of typed arrays. */
-const INITIAL_CAPACITY = 16384;
+/** Small to start: the table doubles as flows arrive, and small arrays stay in cache. */
+const INITIAL_CAPACITY = 1024;
 
 // Per-slot layout. Each slot's fields sit together in three interleaved arrays, so that one
 // packet touches a few cache lines instead of one per field.
@@ -173,7 +173,7 @@ export class FlowTable {
     let slot = this.find(packet, fromA);
     const flags = packet.transport === Transport.Tcp ? packet.tcpFlags : 0;
     const pureSyn = (flags & (TCP_SYN | TCP_ACK)) === TCP_SYN;
-    const links = this.links;
+    let links = this.links;
     if (slot !== NO_FLOW && pureSyn && (links[slot * LINK_STRIDE + STATE]! & STATE_CLOSED) !== 0) {
       // A new connection reusing the 5-tuple of one that was closed.
       this.emit(slot);
@@ -186,6 +186,8 @@ export class FlowTable {
     }
     if (slot === NO_FLOW) {
       slot = this.create(packet, fromA);
+      // create() may have grown the table into new arrays.
+      links = this.links;
       // A SYN-ACK seen first was sent by the server.
       const synAck = (flags & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK);
       if (fromA !== synAck) links[slot * LINK_STRIDE + STATE]! |= STATE_CLIENT_IS_A;
