@@ -14,6 +14,7 @@ const entries = [
   { in: 'scripts/bench.ts', out: 'bench' },
   { in: 'scripts/check-real.ts', out: 'check-real' },
   { in: 'scripts/demo.ts', out: 'demo' },
+  { in: 'scripts/samples.ts', out: 'samples' },
 ];
 
 for (const entry of entries) {
