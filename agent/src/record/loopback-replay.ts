@@ -45,8 +45,18 @@ export interface ReplayedConnection {
   readonly messages: readonly ReplayedMessage[];
 }
 
+/**
+ * Rate at which one TLS message is written, in bits per second of script time: a mobile link's
+ * order of magnitude. Unpaced, a megabyte written at once on loopback outruns the receiving
+ * socket (served by this same process) and the capture shows zero windows.
+ */
+export const DEFAULT_TLS_RATE_BITS_PER_S = 20e6;
+const PACING_PIECE_BYTES = 16 * 1024;
+
 export interface ReplayOptions {
   readonly speed: number;
+  /** Pacing of TLS messages (default DEFAULT_TLS_RATE_BITS_PER_S), scaled by `speed`. */
+  readonly tlsRateBitsPerSecond?: number;
   readonly clock: RealtimeClock;
   readonly signal?: AbortSignal;
   /** How long to wait, after the script's end, for every byte to arrive and every close to finish. */
@@ -237,7 +247,7 @@ export class LoopbackReplay {
     for (const player of players.values()) player.messages.sort((a, b) => a.atUs - b.atUs);
 
     const startedUs = clock.nowUs();
-    const schedule = { startedUs, speed, clock, maxLateUs: 0 };
+    const schedule: Schedule = { startedUs, speed, clock, maxLateUs: 0, tlsRateBitsPerSecond: options.tlsRateBitsPerSecond ?? DEFAULT_TLS_RATE_BITS_PER_S };
     try {
       await Promise.all([...players.values()].map((player) => this.play(player, schedule)));
       await this.sleepUntil(schedule, script.durationUs);
@@ -313,7 +323,9 @@ export class LoopbackReplay {
       const stampUs = schedule.clock.nowUs();
       schedule.maxLateUs = Math.max(schedule.maxLateUs, stampUs - dueUs(schedule, message.atUs));
       player.sent.push({ stampUs, direction: message.direction, truth: message.truth });
-      this.send(player, message);
+      // Messages of one connection go out one after the other, so each packet is labelled
+      // with the message it carries.
+      await this.send(player, message, schedule);
     }
     if (player.isTls && script.closeUs !== undefined) {
       await this.sleepUntil(schedule, script.closeUs);
@@ -405,12 +417,19 @@ export class LoopbackReplay {
     player.receivedUp++;
   }
 
-  private send(player: Player, message: ScriptMessage): void {
+  private async send(player: Player, message: ScriptMessage, schedule: Schedule): Promise<void> {
     if (player.isTls) {
       const socket = message.direction === 'up' ? player.tlsClient! : player.tlsServer!;
+      const bytesPerUs = (schedule.tlsRateBitsPerSecond * schedule.speed) / 8 / 1e6;
+      const startUs = schedule.clock.nowUs();
       // Slices of one random block: TLS encrypts them anyway, and no per-message allocation.
-      for (let left = message.bytes; left > 0; left -= PLAINTEXT_BLOCK_BYTES) {
-        socket.write(this.plaintext.subarray(0, Math.min(left, PLAINTEXT_BLOCK_BYTES)));
+      for (let sent = 0; sent < message.bytes; ) {
+        const piece = Math.min(message.bytes - sent, PACING_PIECE_BYTES, PLAINTEXT_BLOCK_BYTES);
+        socket.write(this.plaintext.subarray(0, piece));
+        sent += piece;
+        const aheadUs = startUs + sent / bytesPerUs - schedule.clock.nowUs();
+        // Timers resolve to about a millisecond: sleep only when that far ahead of the pace.
+        if (sent < message.bytes && aheadUs >= 1000) await delay(aheadUs / 1000, undefined, { signal: this.abort.signal });
       }
       return;
     }
@@ -462,6 +481,7 @@ export class LoopbackReplay {
 interface Schedule {
   readonly startedUs: number;
   readonly speed: number;
+  readonly tlsRateBitsPerSecond: number;
   readonly clock: RealtimeClock;
   maxLateUs: number;
 }
