@@ -4,6 +4,7 @@ import { Packet } from '../../agent/src/capture/packet';
 import { FlowRecord, TransportName } from '../../agent/src/flows/flow-record';
 import { FlowTable, FlowTableOptions, NO_FLOW } from '../../agent/src/flows/flow-table';
 import { bytes, ethernet, ipv4, ipv6, ipv6Fragment, tcp, udp, TCP_FLAGS } from '../support/capture-bytes';
+import { seededRandom } from '../support/random-capture';
 
 // ---- frames ---------------------------------------------------------------------------------
 // Lengths, worked out by hand: Ethernet 14, IPv4 20, IPv6 40, TCP 20, UDP 8, IPv6 fragment 8.
@@ -619,17 +620,6 @@ describe('FlowTable IP fragments', () => {
 
 // ---- against a reference model --------------------------------------------------------------
 
-/** mulberry32: a small seeded generator, so failures reproduce. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface SimEndpoint {
   readonly ip: string;

@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { formatIpv4, formatIpv6 } from '../../agent/src/flows/ip-address';
+import { seededRandom } from '../support/random-capture';
 
 /** Eight 16-bit groups to the four big-endian 32-bit words the flow table keeps. */
 function wordsOf(groups: readonly number[]): Uint32Array {
@@ -75,16 +76,6 @@ describe('formatIpv6 (RFC 5952)', () => {
 
 // ---- against WHATWG URL -----------------------------------------------------------------------
 
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Random groups with random zero runs: each group is zero, tiny or anything, so runs of every length occur. */
 function randomGroups(random: () => number): number[] {

@@ -2,6 +2,7 @@
  * Seeded random captures for property and fuzz tests: every block type the reader knows,
  * both byte orders, several sections and link types, built with the hand-written encoder.
  */
+import { Prng } from '../../agent/src/common/prng';
 import {
   TCP_FLAGS,
   block,
@@ -22,16 +23,10 @@ import {
   udp,
 } from './capture-bytes';
 
-/** mulberry32: small, fast, and good enough to drive test data. */
+/** The project's seeded generator as a plain function, to drive test data reproducibly. */
 export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const prng = new Prng(seed);
+  return () => prng.next();
 }
 
 export function randomInt(random: () => number, below: number): number {

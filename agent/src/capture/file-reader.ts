@@ -35,6 +35,18 @@ function open(path: string): number {
  */
 export type PacketCallback = (packet: Packet, reader: CaptureReader) => void;
 
+/** Runs a read over an open file: errors are attributed to the file, and it is always closed. */
+async function withFile<T>(path: string, read: (fd: number) => T | Promise<T>): Promise<T> {
+  const fd = open(path);
+  try {
+    return await read(fd);
+  } catch (error) {
+    throw error instanceof CaptureError ? error.inFile(path) : error;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function drain(reader: CaptureReader, onPacket: PacketCallback): number {
   let packets = 0;
   for (let packet = reader.next(); packet !== undefined; packet = reader.next()) {
@@ -91,12 +103,11 @@ function readAt(fd: number, buffer: Uint8Array, index: number, position: number)
  * read lands beyond the bytes being decoded, in the reader's own buffer, so nothing is copied;
  * the buffer is only compacted or grown between reads.
  */
-export async function streamCaptureFile(path: string, onPacket: PacketCallback, options: CaptureReaderOptions = {}): Promise<FileReadSummary> {
-  const fd = open(path);
-  const reader = new CaptureReader({ bufferBytes: STREAM_BUFFER_BYTES, ...options });
-  let bytesRead = 0;
-  let packets = 0;
-  try {
+export function streamCaptureFile(path: string, onPacket: PacketCallback, options: CaptureReaderOptions = {}): Promise<FileReadSummary> {
+  return withFile(path, async (fd) => {
+    const reader = new CaptureReader({ bufferBytes: STREAM_BUFFER_BYTES, ...options });
+    let bytesRead = 0;
+    let packets = 0;
     for (;;) {
       const { buffer, index } = reader.reserve(STREAM_CHUNK_LENGTH);
       const pending = readAt(fd, buffer, index, bytesRead);
@@ -121,10 +132,6 @@ export async function streamCaptureFile(path: string, onPacket: PacketCallback, 
     }
     packets += drain(reader, onPacket);
     reader.finish();
-  } catch (error) {
-    throw error instanceof CaptureError ? error.inFile(path) : error;
-  } finally {
-    closeSync(fd);
-  }
-  return { bytesRead, packets };
+    return { bytesRead, packets };
+  });
 }
