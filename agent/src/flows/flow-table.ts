@@ -316,7 +316,10 @@ export class FlowTable {
     if (keys[base + KEY_META] !== metaOf(packet) || keys[base + KEY_PORTS] !== portsOf(packet, fromA)) return false;
     const a = fromA ? packet.srcAddress : packet.dstAddress;
     const b = fromA ? packet.dstAddress : packet.srcAddress;
-    for (let word = 0; word < 4; word++) {
+    if (keys[base] !== (a[0]! | 0) || keys[base + 4] !== (b[0]! | 0)) return false;
+    // IPv4 uses the first word only (the meta word above already matched the version).
+    if (packet.ipVersion === 4) return true;
+    for (let word = 1; word < 4; word++) {
       if (keys[base + word] !== (a[word]! | 0) || keys[base + 4 + word] !== (b[word]! | 0)) return false;
     }
     return true;
