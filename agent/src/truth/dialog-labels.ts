@@ -45,6 +45,11 @@ export class DialogLabels {
     return this.frames.size > 0;
   }
 
+  /** How many different labels the dialog's packets carry. */
+  get distinct(): number {
+    return this.frames.size;
+  }
+
   /** The dialog's label, undefined if no packet was labelled; throws on conflicting labels. */
   usage(describe: () => string): UsageClass | undefined {
     if (this.frames.size === 0) return undefined;

@@ -1,0 +1,64 @@
+/**
+ * The analysis chain of one capture, up to feature vectors: packets → flows → sessions →
+ * dialogs → features, with each dialog's truth from packet comments when the capture carries
+ * any. What training, evaluation and classification all start from.
+ */
+import { readCaptureFile } from '../capture/file-reader';
+import { extractFeatures } from '../features/extract-features';
+import { DialogPacketLog } from '../features/dialog-packet-log';
+import { FlowTable } from '../flows/flow-table';
+import { UsageClass } from '../labels';
+import { DEFAULT_GAPS, Dialog, SegmentationGaps } from '../segment/dialog';
+import { DialogSegmenter } from '../segment/dialog-segmenter';
+import { DialogLabels } from '../truth/dialog-labels';
+
+export interface CaptureDialog extends Omit<Dialog<unknown>, 'notes'> {
+  /** File name of the capture (no directory). */
+  readonly capture: string;
+  /** Aligned with FEATURES (agent/src/features/feature-schema.ts). */
+  readonly features: Float64Array;
+  /** From packet comments; undefined when no packet of the dialog is labelled. */
+  readonly truth: UsageClass | undefined;
+  /** True when the dialog's packets carry different labels (a mixed dialog). */
+  readonly mixed: boolean;
+}
+
+interface DialogNotes {
+  readonly log: DialogPacketLog;
+  readonly labels: DialogLabels;
+}
+
+export interface CaptureDialogOptions {
+  readonly gaps?: SegmentationGaps;
+  /** Collect truth from packet comments (default true). */
+  readonly truth?: boolean;
+}
+
+/** Reads `path` and returns its dialogs in the order they ended (flush order at the end). */
+export function captureDialogs(path: string, options: CaptureDialogOptions = {}): CaptureDialog[] {
+  const capture = path.split(/[\\/]/).pop() ?? path;
+  const dialogs: CaptureDialog[] = [];
+  const wantTruth = options.truth ?? true;
+  const segmenter = new DialogSegmenter<DialogNotes>(
+    options.gaps ?? DEFAULT_GAPS,
+    () => ({ log: new DialogPacketLog(), labels: new DialogLabels() }),
+    (dialog) => {
+      const { notes, ...rest } = dialog;
+      const mixed = notes.labels.distinct > 1;
+      dialogs.push({ ...rest, capture, features: extractFeatures(notes.log), truth: notes.labels.majority(), mixed });
+    },
+  );
+  const flows = new FlowTable((_, flowId) => segmenter.endFlow(flowId));
+  let frame = 0;
+  readCaptureFile(path, (packet) => {
+    frame++;
+    flows.add(packet);
+    if (flows.lastFlowId < 0) return;
+    const notes = segmenter.add(flows.lastFlowId, packet, flows.lastPacketUp).notes;
+    notes.log.add(packet, flows.lastPacketUp);
+    if (wantTruth && packet.comments.length > 0) notes.labels.add(frame, packet.comments);
+  });
+  flows.flush();
+  segmenter.flush();
+  return dialogs;
+}

@@ -1,0 +1,71 @@
+/**
+ * Simulated training and evaluation data: for each seed, one capture per (usage, app) and one
+ * whole-session scenario per app, rendered to a scratch file and cut into labelled dialogs.
+ * Training and evaluation use disjoint seed ranges, so a model is scored on traffic it never
+ * saw (other networks, other app profiles, other message sizes).
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { USAGE_CLASSES } from '../../agent/src/labels';
+import { CaptureDialog, captureDialogs } from '../../agent/src/pipeline/capture-dialogs';
+import { SegmentationGaps } from '../../agent/src/segment/dialog';
+import { APP_NAMES } from '../../agent/src/simulate/app-profiles';
+import { drawNetworkConditions, renderCapture } from '../../agent/src/simulate/render';
+import { ScriptPlan, buildTrafficScript } from '../../agent/src/simulate/usage-script';
+
+export const TRAINING_SEEDS = { first: 1, count: 40 } as const;
+export const EVALUATION_SEEDS = { first: 100_001, count: 12 } as const;
+
+export interface CorpusOptions {
+  readonly firstSeed: number;
+  readonly seeds: number;
+  /** Scratch folder for the rendered captures (removed afterwards). */
+  readonly scratch: string;
+  readonly gaps?: SegmentationGaps;
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+interface CorpusItem {
+  readonly plan: ScriptPlan;
+  readonly app: (typeof APP_NAMES)[number];
+  readonly seed: number;
+  readonly durationS: number;
+  readonly background: boolean;
+}
+
+function items(firstSeed: number, seeds: number): CorpusItem[] {
+  const list: CorpusItem[] = [];
+  for (let seed = firstSeed; seed < firstSeed + seeds; seed++) {
+    for (const app of APP_NAMES) {
+      for (const usage of USAGE_CLASSES) {
+        // Lengths vary with the seed so calls, streams and live locations are not all alike.
+        list.push({ plan: { kind: 'usage', usage }, app, seed, durationS: 45 + ((seed * 37) % 120), background: seed % 2 === 0 });
+      }
+      list.push({ plan: { kind: 'scenario' }, app, seed, durationS: 300, background: true });
+    }
+  }
+  return list;
+}
+
+/** Renders every capture of the seed range and returns its labelled dialogs. */
+export function buildCorpus(options: CorpusOptions): CaptureDialog[] {
+  mkdirSync(options.scratch, { recursive: true });
+  const all = items(options.firstSeed, options.seeds);
+  const dialogs: CaptureDialog[] = [];
+  try {
+    all.forEach((item, index) => {
+      const path = join(options.scratch, `corpus-${index}.pcapng`);
+      const script = buildTrafficScript({ plan: item.plan, app: item.app, seed: item.seed, durationS: item.durationS, background: item.background });
+      renderCapture(script, { conditions: drawNetworkConditions(item.seed), seed: item.seed, outputPath: path });
+      for (const dialog of captureDialogs(path, options.gaps ? { gaps: options.gaps } : {})) {
+        if (dialog.truth !== undefined) dialogs.push({ ...dialog, capture: `${item.app}-${item.plan.kind === 'usage' ? item.plan.usage : 'scenario'}-seed${item.seed}` });
+      }
+      rmSync(path, { force: true });
+      rmSync(`${path}.truth.jsonl`, { force: true });
+      options.onProgress?.(index + 1, all.length);
+    });
+  } finally {
+    rmSync(options.scratch, { recursive: true, force: true });
+  }
+  return dialogs;
+}
