@@ -1,0 +1,356 @@
+/**
+ * The default classifier: ml-random-forest 2.1.0, trained tree by tree so that it meets the
+ * training target (100 trees on 20 k dialogs ≤ 60 s on 2 cores) despite the library's cost.
+ *
+ * Facts about the library that shape this file (../shared/TOOLING.md, checked in its source):
+ * - A tree's training cost is quadratic in its number of samples (every candidate threshold
+ *   re-partitions the node's samples) and linear in its number of features. Each tree therefore
+ *   sees a bootstrap sample of `maxSamples` rows (default 600) and `maxFeatures` columns (default
+ *   round(√F), i.e. a fraction √F/F; the library draws the columns once per tree, not per
+ *   split).
+ * - The library's own `maxSamples` keeps the *first* rows of the training set for every tree, so
+ *   it is not used: each tree is fitted here on its own seeded bootstrap (with replacement) of
+ *   the whole training set, as a one-tree forest (`useSampleBagging: false`, `noOOB: true`), and
+ *   the trees are merged into one RandomForestClassifier model. That bootstrap is also where
+ *   class weights go (ml-random-forest has no class_weight): rows are drawn with probability
+ *   ∝ the weight of their class (imbalance.ts weightedBootstrap).
+ * - Do not sort training rows by label: ml-cart counts classes with `indexOf`, quadratic when
+ *   equal labels are grouped.
+ * - `predictProbability` drops tree 0's vote, so scores are vote counts of `predictionValues`
+ *   divided by the number of trees. For speed, predictScores() walks the same trees compiled into
+ *   typed arrays (same `<` test, same arg-max leaf class); predictScoresWithLibrary() uses
+ *   `predictionValues` itself and the tests check that both give identical scores.
+ * - Labels are integer class indices; a leaf's distribution has (largest label in the leaf + 1)
+ *   entries and the tree answers its first arg-max.
+ */
+
+import { RandomForestClassifier } from 'ml-random-forest';
+
+import { deriveSeed, Prng } from '../common/prng';
+import { isUsageClass, type UsageClass } from '../labels';
+import type { PreparedTrainingSet, UsageClassifier } from './classifier';
+import { weightedBootstrap } from './imbalance';
+
+export const DEFAULT_TREES = 100;
+/** Rows per tree (bootstrap with replacement). See the file comment and the measured timings. */
+export const DEFAULT_MAX_SAMPLES = 600;
+
+export interface RandomForestOptions {
+  /** Number of trees (default 100). */
+  readonly trees?: number;
+  /**
+   * Rows drawn (with replacement) per tree: a fraction in (0, 1) of the training set, or a count
+   * (integer ≥ 1); capped at the training-set size. Default min(600, n).
+   */
+  readonly maxSamples?: number;
+  /**
+   * Features per tree: a fraction in (0, 1] or a count (integer ≥ 2). Default round(√F).
+   */
+  readonly maxFeatures?: number;
+  /** ml-cart: a node with at most this many rows becomes a leaf (default 3). */
+  readonly minNumSamples?: number;
+  /** ml-cart: maximum depth (default unlimited). */
+  readonly maxDepth?: number;
+  /** ml-cart: minimum Gini gain to split (default 0.01). */
+  readonly gainThreshold?: number;
+}
+
+type RandomForestClassifierModel = ReturnType<RandomForestClassifier['toJSON']>;
+
+interface TreeOptionsJson {
+  minNumSamples: number;
+  maxDepth: number | null;
+  gainThreshold: number;
+}
+
+export interface RandomForestJson {
+  readonly format: 'cumma-classifier';
+  readonly version: 1;
+  readonly kind: 'random-forest';
+  readonly classes: UsageClass[];
+  readonly featureCount: number;
+  readonly params: {
+    readonly trees: number;
+    readonly samplesPerTree: number;
+    readonly featuresPerTree: number;
+    readonly treeOptions: TreeOptionsJson;
+    readonly seed: number;
+    readonly classWeights: number[] | null;
+    readonly trainingSamples: number;
+  };
+  /** ml-random-forest's own model (RandomForestClassifier.toJSON()), nodes trimmed to what load() reads. */
+  readonly forest: RandomForestClassifierModel;
+}
+
+/** A tree as flat arrays: node i is a leaf when leafClass[i] ≥ 0, else tests x[feature[i]] < threshold[i]. */
+interface CompiledTree {
+  readonly feature: Int32Array;
+  readonly threshold: Float64Array;
+  readonly left: Int32Array;
+  readonly right: Int32Array;
+  readonly leafClass: Int32Array;
+}
+
+interface TreeNodeJson {
+  distribution?: number[][];
+  splitColumn?: number;
+  splitValue?: number;
+  gain?: number;
+  left?: TreeNodeJson;
+  right?: TreeNodeJson;
+}
+
+interface EstimatorJson {
+  options: Record<string, unknown>;
+  root: TreeNodeJson;
+  name: string;
+}
+
+export class RandomForestUsageClassifier implements UsageClassifier {
+  readonly kind = 'random-forest' as const;
+  private readonly compiled: CompiledTree[];
+  private library: RandomForestClassifier | undefined;
+
+  private constructor(private readonly json: RandomForestJson) {
+    const base = json.forest.baseModel as unknown as { estimators: EstimatorJson[]; indexes: number[][] };
+    if (base.estimators.length !== json.params.trees || base.indexes.length !== json.params.trees) {
+      throw new RangeError('random forest model: tree count mismatch');
+    }
+    this.compiled = base.estimators.map((e, t) => compileTree(e.root, base.indexes[t]!, json.classes.length));
+  }
+
+  get classes(): readonly UsageClass[] {
+    return this.json.classes;
+  }
+
+  get featureCount(): number {
+    return this.json.featureCount;
+  }
+
+  get trees(): number {
+    return this.json.params.trees;
+  }
+
+  static train(set: PreparedTrainingSet, options: RandomForestOptions = {}): RandomForestUsageClassifier {
+    const n = set.vectors.length;
+    const f = set.featureCount;
+    const trees = options.trees ?? DEFAULT_TREES;
+    if (!Number.isInteger(trees) || trees < 1) throw new RangeError(`trees must be a positive integer, not ${trees}`);
+    const samplesPerTree = resolveMaxSamples(options.maxSamples, n);
+    const featuresPerTree = resolveMaxFeatures(options.maxFeatures, f);
+    const treeOptions: TreeOptionsJson = {
+      minNumSamples: options.minNumSamples ?? 3,
+      maxDepth: options.maxDepth ?? null,
+      gainThreshold: options.gainThreshold ?? 0.01,
+    };
+    const libraryTreeOptions = {
+      minNumSamples: treeOptions.minNumSamples,
+      maxDepth: treeOptions.maxDepth ?? Infinity,
+      gainThreshold: treeOptions.gainThreshold,
+    };
+    const rowWeights =
+      set.classWeights === undefined ? undefined : Float64Array.from(set.labels, (l) => set.classWeights![l]!);
+    const rows: number[][] = set.vectors.map((v) => Array.from(v));
+
+    const estimators: unknown[] = [];
+    const indexes: number[][] = [];
+    for (let t = 0; t < trees; t++) {
+      const treeSeed = deriveSeed(set.seed, t);
+      const draw = weightedBootstrap(n, samplesPerTree, new Prng(treeSeed), rowWeights);
+      const x: number[][] = new Array(draw.length);
+      const y: number[] = new Array(draw.length);
+      for (let k = 0; k < draw.length; k++) {
+        x[k] = rows[draw[k]!]!;
+        y[k] = set.labels[draw[k]!]!;
+      }
+      const one = new RandomForestClassifier({
+        nEstimators: 1,
+        maxFeatures: featuresPerTree,
+        replacement: false,
+        useSampleBagging: false,
+        noOOB: true,
+        seed: treeSeed | 0,
+        treeOptions: libraryTreeOptions,
+      });
+      one.train(x, y);
+      const base = plain(one.toJSON()).baseModel as unknown as { estimators: EstimatorJson[]; indexes: number[][] };
+      const estimator = base.estimators[0]!;
+      estimators.push({ ...estimator, root: trimNode(estimator.root) });
+      indexes.push(base.indexes[0]!);
+    }
+    const forest = {
+      name: 'RFClassifier',
+      baseModel: {
+        indexes,
+        n: featuresPerTree,
+        replacement: false,
+        maxFeatures: featuresPerTree,
+        nEstimators: trees,
+        treeOptions: libraryTreeOptions,
+        isClassifier: true,
+        seed: set.seed | 0,
+        estimators,
+        useSampleBagging: false,
+      },
+    } as unknown as RandomForestClassifierModel;
+    return new RandomForestUsageClassifier(
+      plain({
+        format: 'cumma-classifier',
+        version: 1,
+        kind: 'random-forest',
+        classes: [...set.classes],
+        featureCount: f,
+        params: {
+          trees,
+          samplesPerTree,
+          featuresPerTree,
+          treeOptions,
+          seed: set.seed,
+          classWeights: set.classWeights === undefined ? null : [...set.classWeights],
+          trainingSamples: n,
+        },
+        forest,
+      }),
+    );
+  }
+
+  static load(json: RandomForestJson): RandomForestUsageClassifier {
+    if (json.format !== 'cumma-classifier' || json.version !== 1 || json.kind !== 'random-forest') {
+      throw new RangeError('not a cumma random-forest model (format/version/kind)');
+    }
+    if (!Array.isArray(json.classes) || !json.classes.every((c) => isUsageClass(c))) {
+      throw new RangeError('random forest model: bad classes');
+    }
+    if (json.forest?.name !== 'RFClassifier') throw new RangeError('random forest model: bad forest');
+    return new RandomForestUsageClassifier(plain(json));
+  }
+
+  predictScores(vectors: readonly Float64Array[]): Float64Array[] {
+    const c = this.json.classes.length;
+    const trees = this.compiled.length;
+    const out: Float64Array[] = new Array(vectors.length);
+    for (let i = 0; i < vectors.length; i++) {
+      const x = vectors[i]!;
+      if (x.length !== this.json.featureCount) {
+        throw new RangeError(`vector of length ${x.length}, model expects ${this.json.featureCount}`);
+      }
+      const votes = new Float64Array(c);
+      for (let t = 0; t < trees; t++) votes[classify(this.compiled[t]!, x)]! += 1;
+      for (let k = 0; k < c; k++) votes[k]! /= trees;
+      out[i] = votes;
+    }
+    return out;
+  }
+
+  /**
+   * The same scores through the library (`predictionValues`, votes counted per tree): slower,
+   * kept as the reference the compiled trees are tested against.
+   */
+  predictScoresWithLibrary(vectors: readonly Float64Array[]): Float64Array[] {
+    if (vectors.length === 0) return [];
+    this.library ??= RandomForestClassifier.load(plain(this.json.forest));
+    const values = this.library.predictionValues(vectors.map((v) => Array.from(v)));
+    const c = this.json.classes.length;
+    const out: Float64Array[] = [];
+    for (let i = 0; i < values.rows; i++) {
+      const votes = new Float64Array(c);
+      const row = values.getRow(i);
+      for (const label of row) votes[label]! += 1;
+      for (let k = 0; k < c; k++) votes[k]! /= row.length;
+      out.push(votes);
+    }
+    return out;
+  }
+
+  toJSON(): RandomForestJson {
+    return plain(this.json);
+  }
+}
+
+function resolveMaxSamples(option: number | undefined, n: number): number {
+  if (option === undefined) return Math.min(DEFAULT_MAX_SAMPLES, n);
+  if (!(option > 0) || !Number.isFinite(option)) throw new RangeError(`maxSamples must be > 0, not ${option}`);
+  if (option < 1) return Math.max(1, Math.floor(option * n));
+  if (!Number.isInteger(option)) throw new RangeError(`maxSamples must be a fraction in (0, 1) or an integer, not ${option}`);
+  return Math.min(option, n);
+}
+
+/**
+ * A feature count for the library, always ≥ 2 when F ≥ 2: the library reads the integer 1 as
+ * the fraction 1.0 (all features).
+ */
+function resolveMaxFeatures(option: number | undefined, f: number): number {
+  let count: number;
+  if (option === undefined) count = Math.round(Math.sqrt(f));
+  else if (!(option > 0) || !Number.isFinite(option)) throw new RangeError(`maxFeatures must be > 0, not ${option}`);
+  else if (option <= 1) count = Math.round(option * f);
+  else if (!Number.isInteger(option)) throw new RangeError(`maxFeatures must be a fraction or an integer, not ${option}`);
+  else count = option;
+  return Math.min(f, Math.max(Math.min(2, f), count));
+}
+
+/** Keep only what DecisionTreeClassifier.load reads (setNodeParameters). */
+function trimNode(node: TreeNodeJson): TreeNodeJson {
+  if (node.distribution !== undefined) return { distribution: node.distribution };
+  return {
+    splitColumn: node.splitColumn!,
+    splitValue: node.splitValue!,
+    gain: node.gain!,
+    left: trimNode(node.left!),
+    right: trimNode(node.right!),
+  };
+}
+
+function compileTree(root: TreeNodeJson, columns: readonly number[], classCount: number): CompiledTree {
+  const feature: number[] = [];
+  const threshold: number[] = [];
+  const left: number[] = [];
+  const right: number[] = [];
+  const leafClass: number[] = [];
+  const visit = (node: TreeNodeJson): number => {
+    const id = feature.length;
+    feature.push(-1);
+    threshold.push(0);
+    left.push(-1);
+    right.push(-1);
+    if (node.distribution !== undefined) {
+      const dist = node.distribution[0] ?? [];
+      let best = 0;
+      for (let k = 1; k < dist.length; k++) if (dist[k]! > dist[best]!) best = k;
+      if (best >= classCount) throw new RangeError('random forest model: leaf class out of range');
+      leafClass.push(best);
+      return id;
+    }
+    leafClass.push(-1);
+    const column = columns[node.splitColumn!];
+    if (column === undefined || typeof node.splitValue !== 'number') {
+      throw new RangeError('random forest model: bad split node');
+    }
+    feature[id] = column;
+    threshold[id] = node.splitValue;
+    left[id] = visit(node.left!);
+    right[id] = visit(node.right!);
+    return id;
+  };
+  visit(root);
+  return {
+    feature: Int32Array.from(feature),
+    threshold: Float64Array.from(threshold),
+    left: Int32Array.from(left),
+    right: Int32Array.from(right),
+    leafClass: Int32Array.from(leafClass),
+  };
+}
+
+function classify(tree: CompiledTree, x: Float64Array): number {
+  let node = 0;
+  while (tree.leafClass[node]! < 0) {
+    node = x[tree.feature[node]!]! < tree.threshold[node]! ? tree.left[node]! : tree.right[node]!;
+  }
+  return tree.leafClass[node]!;
+}
+
+/** A deep plain-JSON copy (Matrix objects become arrays through their toJSON). */
+function plain<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}

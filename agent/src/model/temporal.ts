@@ -1,0 +1,164 @@
+/**
+ * Temporal dependencies between the dialogs of one session (issue 4): a first-order Markov
+ * chain over usages, learned from training sessions, and Viterbi decoding of a session's
+ * per-dialog class scores.
+ *
+ * - Start and transition probabilities are counted from label sequences (one per session, the
+ *   usages of its consecutive dialogs) with Laplace smoothing `alpha` (default 1): P(j | i) =
+ *   (count(i→j) + α) / (count(i→·) + α·C).
+ * - Viterbi works in the log domain. Emissions are the classifier's class scores (posteriors
+ *   used as emission weights, the usual hybrid shortcut), floored at `floor` (default 1e-6) so
+ *   a zero vote never forbids a class.
+ */
+
+import { isUsageClass, type UsageClass } from '../labels';
+
+export interface TemporalModelJson {
+  readonly format: 'cumma-temporal';
+  readonly version: 1;
+  readonly classes: UsageClass[];
+  readonly alpha: number;
+  readonly start: number[];
+  /** Row-major C × C: transitions[i·C + j] = P(next = j | current = i). */
+  readonly transitions: number[];
+}
+
+export interface ViterbiOptions {
+  readonly floor?: number;
+}
+
+export class TemporalModel {
+  private readonly logStart: Float64Array;
+  private readonly logTransitions: Float64Array;
+
+  private constructor(
+    readonly classes: readonly UsageClass[],
+    readonly alpha: number,
+    readonly start: Float64Array,
+    readonly transitions: Float64Array,
+  ) {
+    this.logStart = start.map(Math.log);
+    this.logTransitions = transitions.map(Math.log);
+  }
+
+  /** Learn from sessions: each a sequence of the labels of its consecutive dialogs. */
+  static fit(
+    sessions: readonly (readonly UsageClass[])[],
+    classes: readonly UsageClass[],
+    options: { readonly alpha?: number } = {},
+  ): TemporalModel {
+    const alpha = options.alpha ?? 1;
+    if (!(alpha > 0)) throw new RangeError(`alpha must be > 0, not ${alpha}`);
+    const c = classes.length;
+    if (c === 0) throw new RangeError('TemporalModel.fit: no classes');
+    const index = new Map(classes.map((cl, i) => [cl, i] as const));
+    const startCounts = new Float64Array(c);
+    const counts = new Float64Array(c * c);
+    for (const session of sessions) {
+      let previous = -1;
+      for (const label of session) {
+        const i = index.get(label);
+        if (i === undefined) throw new RangeError(`TemporalModel.fit: label ${label} not among the classes`);
+        if (previous < 0) startCounts[i]!++;
+        else counts[previous * c + i]!++;
+        previous = i;
+      }
+    }
+    const sessionsCounted = startCounts.reduce((a, b) => a + b, 0);
+    const start = startCounts.map((n) => (n + alpha) / (sessionsCounted + alpha * c));
+    const transitions = new Float64Array(c * c);
+    for (let i = 0; i < c; i++) {
+      let rowTotal = 0;
+      for (let j = 0; j < c; j++) rowTotal += counts[i * c + j]!;
+      for (let j = 0; j < c; j++) transitions[i * c + j] = (counts[i * c + j]! + alpha) / (rowTotal + alpha * c);
+    }
+    return new TemporalModel([...classes], alpha, start, transitions);
+  }
+
+  /** A model from explicit probabilities (rows of `transitions` are the current class). */
+  static fromProbabilities(
+    classes: readonly UsageClass[],
+    start: readonly number[],
+    transitions: readonly (readonly number[])[],
+  ): TemporalModel {
+    const c = classes.length;
+    if (start.length !== c || transitions.length !== c || transitions.some((r) => r.length !== c)) {
+      throw new RangeError('TemporalModel: sizes do not match the classes');
+    }
+    return new TemporalModel([...classes], 0, Float64Array.from(start), Float64Array.from(transitions.flat()));
+  }
+
+  static fromJSON(json: TemporalModelJson): TemporalModel {
+    if (json.format !== 'cumma-temporal' || json.version !== 1) throw new RangeError('not a cumma temporal model');
+    const c = json.classes.length;
+    if (!json.classes.every((cl) => isUsageClass(cl)) || json.start.length !== c || json.transitions.length !== c * c) {
+      throw new RangeError('temporal model: inconsistent sizes or classes');
+    }
+    return new TemporalModel([...json.classes], json.alpha, Float64Array.from(json.start), Float64Array.from(json.transitions));
+  }
+
+  /** P(next = to | current = from). */
+  transition(from: UsageClass, to: UsageClass): number {
+    const i = this.classes.indexOf(from);
+    const j = this.classes.indexOf(to);
+    if (i < 0 || j < 0) throw new RangeError(`unknown class ${i < 0 ? from : to}`);
+    return this.transitions[i * this.classes.length + j]!;
+  }
+
+  /**
+   * The most likely class sequence for one session, given a score vector per dialog (in the
+   * order of `classes`). Returns class indices.
+   */
+  viterbiIndices(scores: readonly ArrayLike<number>[], options: ViterbiOptions = {}): number[] {
+    const t = scores.length;
+    if (t === 0) return [];
+    const c = this.classes.length;
+    const floor = options.floor ?? 1e-6;
+    const logEmission = (step: number, j: number): number => Math.log(Math.max(floor, scores[step]![j]!));
+    for (const s of scores) {
+      if (s.length !== c) throw new RangeError(`viterbi: score vector of length ${s.length}, expected ${c}`);
+    }
+    let delta = new Float64Array(c);
+    let next = new Float64Array(c);
+    const back = new Int32Array(t * c);
+    for (let j = 0; j < c; j++) delta[j] = this.logStart[j]! + logEmission(0, j);
+    for (let step = 1; step < t; step++) {
+      for (let j = 0; j < c; j++) {
+        let best = -Infinity;
+        let arg = 0;
+        for (let i = 0; i < c; i++) {
+          const v = delta[i]! + this.logTransitions[i * c + j]!;
+          if (v > best) {
+            best = v;
+            arg = i;
+          }
+        }
+        next[j] = best + logEmission(step, j);
+        back[step * c + j] = arg;
+      }
+      [delta, next] = [next, delta];
+    }
+    let last = 0;
+    for (let j = 1; j < c; j++) if (delta[j]! > delta[last]!) last = j;
+    const path = new Array<number>(t);
+    path[t - 1] = last;
+    for (let step = t - 1; step > 0; step--) path[step - 1] = back[step * c + path[step]!]!;
+    return path;
+  }
+
+  /** viterbiIndices() as class labels: the smoothed label sequence of the session. */
+  viterbi(scores: readonly ArrayLike<number>[], options: ViterbiOptions = {}): UsageClass[] {
+    return this.viterbiIndices(scores, options).map((i) => this.classes[i]!);
+  }
+
+  toJSON(): TemporalModelJson {
+    return {
+      format: 'cumma-temporal',
+      version: 1,
+      classes: [...this.classes],
+      alpha: this.alpha,
+      start: Array.from(this.start),
+      transitions: Array.from(this.transitions),
+    };
+  }
+}

@@ -1,0 +1,166 @@
+import { describe, expect, it } from 'vitest';
+import { Prng } from '../../agent/src/common/prng';
+import { trainClassifier } from '../../agent/src/model/classifier';
+import { OutlierDetector, quantile, type OutlierDetectorJson } from '../../agent/src/model/outliers';
+import { StandardScaler } from '../../agent/src/model/scaler';
+import { TemporalModel, type TemporalModelJson } from '../../agent/src/model/temporal';
+import { makeBlobs } from './blobs';
+
+describe('scaler', () => {
+  it('standardises with the training mean and population std; a constant feature maps to 0', () => {
+    const vectors = [Float64Array.of(1, 5, 10), Float64Array.of(3, 5, 20), Float64Array.of(5, 5, 30)];
+    const scaler = StandardScaler.fit(vectors);
+    expect(Array.from(scaler.mean)).toEqual([3, 5, 20]);
+    expect(Array.from(scaler.std)).toEqual([Math.sqrt(8 / 3), 1, Math.sqrt(200 / 3)]);
+    const z = scaler.transform(Float64Array.of(3 + Math.sqrt(8 / 3), 7, 20));
+    expect(z[0]).toBeCloseTo(1, 12);
+    expect([z[1], z[2]]).toEqual([2, 0]);
+    expect(StandardScaler.fromJSON(JSON.parse(JSON.stringify(scaler.toJSON()))).transform(vectors[1]!)).toEqual(
+      scaler.transform(vectors[1]!),
+    );
+    expect(() => scaler.transform(new Float64Array(2))).toThrow(RangeError);
+  });
+});
+
+describe('outlier detector', () => {
+  const blobs = makeBlobs(40, 1);
+  const train = blobs.sample(150, 21);
+  // 1 500 held-out points: the 99th percentile needs ~1 000+ to be stable.
+  const heldOut = blobs.sample(150, 22).map((s) => s.features);
+  const fresh = blobs.sample(100, 23).map((s) => s.features);
+  const detector = OutlierDetector.fit(train, heldOut, { k: 3, maxPerClass: 100, seed: 4 });
+
+  it('subsamples at most maxPerClass references per class', () => {
+    expect(detector.referenceCount).toBe(1000);
+  });
+
+  it('matches a naive brute-force mean distance to the 3 nearest references', () => {
+    const json = detector.toJSON();
+    const f = json.featureCount;
+    const scaler = StandardScaler.fromJSON(json.scaler);
+    for (const v of fresh.slice(0, 5)) {
+      const z = scaler.transform(v);
+      const d: number[] = [];
+      for (let r = 0; r < json.references.length / f; r++) {
+        let s = 0;
+        for (let j = 0; j < f; j++) s += (z[j]! - json.references[r * f + j]!) ** 2;
+        d.push(Math.sqrt(s));
+      }
+      d.sort((a, b) => a - b);
+      expect(detector.distance(v)).toBeCloseTo((d[0]! + d[1]! + d[2]!) / 3, 10);
+    }
+  });
+
+  it('calibrates the threshold at the 99th percentile of held-out distances', () => {
+    const sorted = Float64Array.from(heldOut, (v) => detector.distance(v)).sort();
+    expect(detector.threshold).toBe(quantile(sorted, 0.99));
+    expect(quantile(Float64Array.of(1, 2, 3, 4, 5), 0.5)).toBe(3);
+    expect(quantile(Float64Array.of(0, 10), 0.99)).toBeCloseTo(9.9, 12);
+  });
+
+  it('flags points far from every blob and at most 2 % of fresh normal points', () => {
+    const prng = new Prng(99);
+    const confident = new Float64Array(10).fill(0);
+    confident[0] = 1;
+    const far = Array.from({ length: 50 }, () => Float64Array.from({ length: 40 }, () => prng.normal() * 6));
+    for (const v of far) expect(detector.isOutlier(v, confident)).toBe(true);
+    const flagged = fresh.filter((v) => detector.isFar(v)).length;
+    expect(flagged / fresh.length).toBeLessThanOrEqual(0.02);
+  });
+
+  it('calibrates the low-confidence cut on held-out scores: normal points flagged ≤ 2 % in all', () => {
+    expect(detector.minConfidence).toBe(0); // no scores, no explicit cut: rule off
+    const rf = trainClassifier('random-forest', train, { randomForest: { trees: 20, maxSamples: 300 } });
+    const calibrated = OutlierDetector.fit(train, heldOut, { k: 3, maxPerClass: 100, seed: 4 }, rf.predictScores(heldOut));
+    expect(calibrated.minConfidence).toBeGreaterThan(0.1);
+    expect(calibrated.threshold).toBe(detector.threshold);
+    const scores = rf.predictScores(fresh);
+    const flagged = fresh.filter((v, i) => calibrated.isOutlier(v, scores[i]!)).length;
+    expect(flagged / fresh.length).toBeLessThanOrEqual(0.02);
+    const flat = new Float64Array(10).fill(0.1);
+    expect(calibrated.isLowConfidence(flat)).toBe(true);
+    expect(calibrated.isOutlier(fresh[0]!, flat)).toBe(true);
+    const fixed = OutlierDetector.fit(train, heldOut, { maxPerClass: 100, minConfidence: 0.4 }, scores);
+    expect(fixed.minConfidence).toBe(0.4);
+    expect(fixed.isLowConfidence(Float64Array.of(0.4, 0.3, 0.3))).toBe(false);
+    expect(fixed.isLowConfidence(Float64Array.of(0.39, 0.31, 0.3))).toBe(true);
+  });
+
+  it('serialises exactly', () => {
+    const loaded = OutlierDetector.fromJSON(JSON.parse(JSON.stringify(detector.toJSON())) as OutlierDetectorJson);
+    expect(loaded.toJSON()).toEqual(detector.toJSON());
+    for (const v of fresh.slice(0, 20)) expect(loaded.distance(v)).toBe(detector.distance(v));
+  });
+});
+
+describe('temporal model', () => {
+  const classes = ['text', 'photo', 'voice_call'] as const;
+  // Hand-made chain: start and transitions (rows: current usage).
+  const model = TemporalModel.fromProbabilities(
+    classes,
+    [0.6, 0.3, 0.1],
+    [
+      [0.7, 0.2, 0.1],
+      [0.3, 0.5, 0.2],
+      [0.1, 0.1, 0.8],
+    ],
+  );
+
+  it('smooths away a lone, weak voice_call between texts (best path computed by hand)', () => {
+    // δ0 = (.30, .135, .005); δ1 = (.021←text, .02025←photo, .018←text);
+    // δ2 = (.00882←text, .0030375←photo, .00144←voice_call): best path text, text, text,
+    // while per-dialog arg-max says text, voice_call, text.
+    const scores = [
+      [0.5, 0.45, 0.05],
+      [0.1, 0.3, 0.6],
+      [0.6, 0.3, 0.1],
+    ];
+    expect(model.viterbi(scores)).toEqual(['text', 'text', 'text']);
+  });
+
+  it('keeps a switch that the evidence supports (best path computed by hand)', () => {
+    // δ1 = (.0042, .00135, .0288←text); δ2(voice_call) = .0288·.8·.96 = .0221 ≫ others.
+    const scores = [
+      [0.5, 0.45, 0.05],
+      [0.02, 0.02, 0.96],
+      [0.02, 0.02, 0.96],
+    ];
+    expect(model.viterbi(scores)).toEqual(['text', 'voice_call', 'voice_call']);
+    expect(model.viterbiIndices([])).toEqual([]);
+    expect(model.viterbi([[0.2, 0.7, 0.1]])).toEqual(['photo']);
+  });
+
+  it('floors zero scores instead of forbidding a class', () => {
+    const path = model.viterbi([
+      [1, 0, 0],
+      [0, 0, 1],
+    ]);
+    expect(path).toEqual(['text', 'voice_call']);
+    expect(() => model.viterbi([[0.5, 0.5]])).toThrow(RangeError);
+  });
+
+  it('learns start and transition probabilities with Laplace smoothing', () => {
+    const fitted = TemporalModel.fit(
+      [
+        ['text', 'text', 'photo'],
+        ['text', 'voice_call'],
+        ['photo'],
+      ],
+      classes,
+    );
+    // starts: text 2, photo 1, voice_call 0 → (n+1)/(3+3)
+    expect(Array.from(fitted.start)).toEqual([3 / 6, 2 / 6, 1 / 6]);
+    // from text: text 1, photo 1, voice_call 1 → (1+1)/(3+3) each
+    expect(fitted.transition('text', 'photo')).toBeCloseTo(2 / 6, 15);
+    // from photo: nothing seen → uniform
+    expect(fitted.transition('photo', 'voice_call')).toBeCloseTo(1 / 3, 15);
+    expect(() => TemporalModel.fit([['file']], classes)).toThrow(RangeError);
+    const loaded = TemporalModel.fromJSON(JSON.parse(JSON.stringify(fitted.toJSON())) as TemporalModelJson);
+    expect(loaded.toJSON()).toEqual(fitted.toJSON());
+    const scores = [
+      [0.4, 0.35, 0.25],
+      [0.3, 0.3, 0.4],
+    ];
+    expect(loaded.viterbi(scores)).toEqual(fitted.viterbi(scores));
+  });
+});
