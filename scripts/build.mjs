@@ -11,10 +11,14 @@ const entries = [
   { in: 'agent/src/cli/entries/flows.ts', out: 'commands/flows' },
   { in: 'agent/src/cli/entries/simulate.ts', out: 'commands/simulate' },
   { in: 'agent/src/cli/entries/record.ts', out: 'commands/record' },
+  { in: 'agent/src/cli/entries/classify.ts', out: 'commands/classify' },
+  { in: 'agent/src/cli/entries/train.ts', out: 'commands/train' },
+  { in: 'agent/src/cli/entries/evaluate.ts', out: 'commands/evaluate' },
   { in: 'scripts/bench.ts', out: 'bench' },
   { in: 'scripts/check-real.ts', out: 'check-real' },
   { in: 'scripts/demo.ts', out: 'demo' },
   { in: 'scripts/samples.ts', out: 'samples' },
+  { in: 'scripts/build-model.ts', out: 'build-model' },
 ];
 
 for (const entry of entries) {

@@ -11,12 +11,15 @@ const USAGE = `usage: cumma COMMAND [options]
 
 Commands:
   flows FILE     bidirectional TCP/UDP flows of a pcap/pcapng capture
+  classify FILE  the service usage of every dialog of a capture
+  train          train a usage model on labelled captures
+  evaluate       precision, recall, F1 and confusion of a model on labelled captures
   simulate       write a labelled capture of simulated messaging traffic
   record         capture real encrypted loopback traffic of a usage with dumpcap
 
 Run 'cumma COMMAND --help' for a command's options.`;
 
-const COMMAND_NAMES = ['flows', 'simulate', 'record'] as const;
+const COMMAND_NAMES = ['flows', 'classify', 'train', 'evaluate', 'simulate', 'record'] as const;
 type CommandName = (typeof COMMAND_NAMES)[number];
 
 function isCommandName(name: string): name is CommandName {

@@ -1,0 +1,54 @@
+/**
+ * `cumma classify FILE`: the dialogs of a capture with their predicted usage, as DESIGN.md's
+ * dialog records.
+ */
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { IpAnonymizer } from '../anonymize/anonymizer';
+import { parseAnonymizeKey } from '../anonymize/key';
+import { captureDialogs } from '../pipeline/capture-dialogs';
+import { UsageModel } from '../pipeline/usage-model';
+import { dialogFormatter } from './dialog-format';
+import { OUTPUT_FORMATS } from './flow-format';
+import { CommandIo, defaultFormat } from './flows-command';
+import { OutputSink } from './output-sink';
+import { UsageError, parseChoice } from './usage-error';
+
+/** The shipped model, relative to the bundle in dist/commands/. */
+export const DEFAULT_MODEL = join(__dirname, '..', '..', 'models', 'default.json');
+
+export const CLASSIFY_USAGE = `usage: cumma classify FILE [--model MODEL.json] [--format table|jsonl|csv] [--anonymize KEY] [--no-temporal]
+
+Cuts a pcap/pcapng capture into sessions and dialogs and labels each dialog with the service
+usage it carries (text, photo, voice_note, video_clip, file, location, voice_call, video_call,
+streaming, other; unknown for a dialog like none of them).
+  --model        model file (default: the shipped models/default.json)
+  --format       table on a terminal, jsonl otherwise
+  --anonymize    replace every IP address by its keyed, prefix-preserving (Crypto-PAn) image;
+                 KEY is 64 hex digits or a passphrase of at least 8 characters
+  --no-temporal  classify each dialog alone, without smoothing along its session`;
+
+export async function runClassify(args: readonly string[], io: CommandIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    allowPositionals: true,
+    options: {
+      model: { type: 'string' },
+      format: { type: 'string' },
+      anonymize: { type: 'string' },
+      'no-temporal': { type: 'boolean', default: false },
+    },
+  });
+  if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'classify needs a capture FILE' : 'classify takes exactly one FILE');
+  const format = parseChoice('format', values.format, OUTPUT_FORMATS, defaultFormat(io.stdout));
+  const anonymizer = values.anonymize !== undefined ? new IpAnonymizer(parseAnonymizeKey(values.anonymize).bytes) : undefined;
+  const model = UsageModel.load(values.model ?? DEFAULT_MODEL);
+  const dialogs = captureDialogs(positionals[0]!, { gaps: model.gaps, truth: false });
+  const records = model.classify(dialogs, { temporal: !values['no-temporal'] }).sort((a, b) => a.startUs - b.startUs);
+  const sink = new OutputSink(io.stdout);
+  const formatter = dialogFormatter(format);
+  for (const line of formatter.header) sink.line(line);
+  for (const record of records) sink.line(formatter.format(anonymizer ? anonymizer.anonymizeEndpoints(record) : record));
+  sink.flush();
+  return 0;
+}

@@ -1,0 +1,85 @@
+/**
+ * `cumma evaluate CAPTURES... --model M`: per-class precision, recall, F1 and support, macro-F1
+ * and the confusion matrix of a model on labelled captures; or, with --folds K, k-fold
+ * cross-validation by capture (never a random split of dialogs: dialogs of one capture are
+ * alike, and splitting them would flatter the model).
+ */
+import { parseArgs } from 'node:util';
+import { UsageClass, UsageVerdict } from '../labels';
+import { MetricsReport, evaluatePredictions, renderMetricsTable } from '../model/metrics';
+import { CaptureDialog } from '../pipeline/capture-dialogs';
+import { UsageModel } from '../pipeline/usage-model';
+import { DEFAULT_MODEL } from './classify-command';
+import { CommandIo } from './flows-command';
+import { labelledDialogs } from './train-command';
+import { UsageError, parseChoice, parsePositiveNumber } from './usage-error';
+
+export const EVALUATE_USAGE = `usage: cumma evaluate CAPTURES... [--model MODEL.json | --folds K] [--format table|json] [--no-temporal]
+
+Scores a model on captures labelled with cumma:usage=<label> comments (or truth sidecars):
+per-class precision, recall, F1 and support, macro-F1, accuracy and the confusion matrix.
+  --model   the model to score (default: the shipped models/default.json)
+  --folds   instead, K-fold cross-validation by capture: train on K-1 folds, score the other`;
+
+function predict(model: UsageModel, dialogs: readonly CaptureDialog[], temporal: boolean): { truth: UsageClass[]; predicted: UsageVerdict[] } {
+  const truth: UsageClass[] = [];
+  const predicted: UsageVerdict[] = [];
+  const byCapture = new Map<string, CaptureDialog[]>();
+  for (const dialog of dialogs) byCapture.set(dialog.capture, [...(byCapture.get(dialog.capture) ?? []), dialog]);
+  for (const group of byCapture.values()) {
+    const records = model.classify(group, { temporal });
+    group.forEach((dialog, index) => {
+      truth.push(dialog.truth!);
+      predicted.push(records[index]!.usage);
+    });
+  }
+  return { truth, predicted };
+}
+
+export async function runEvaluate(args: readonly string[], io: CommandIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    allowPositionals: true,
+    options: {
+      model: { type: 'string' },
+      folds: { type: 'string' },
+      format: { type: 'string' },
+      'no-temporal': { type: 'boolean', default: false },
+    },
+  });
+  if (positionals.length === 0) throw new UsageError('evaluate needs at least one labelled capture');
+  if (values.model !== undefined && values.folds !== undefined) throw new UsageError('give --model or --folds, not both');
+  const format = parseChoice('format', values.format, ['table', 'json'] as const, 'table');
+  const temporal = !values['no-temporal'];
+  const dialogs = labelledDialogs(positionals).filter((dialog) => dialog.truth !== undefined);
+  if (dialogs.length === 0) throw new UsageError('no labelled dialogs in these captures: label packets with cumma:usage=<label> comments');
+  let report: MetricsReport;
+  if (values.folds !== undefined) {
+    const folds = Math.floor(parsePositiveNumber('folds', values.folds, 5));
+    const captures = [...new Set(dialogs.map((dialog) => dialog.capture))];
+    if (folds < 2 || folds > captures.length) throw new UsageError(`--folds must be between 2 and the number of captures (${captures.length})`);
+    const truth: UsageClass[] = [];
+    const predicted: UsageVerdict[] = [];
+    let classes: UsageClass[] = [];
+    for (let fold = 0; fold < folds; fold++) {
+      const test = new Set(captures.filter((_, index) => index % folds === fold));
+      const model = UsageModel.train(
+        dialogs.filter((dialog) => !test.has(dialog.capture)),
+        { name: `fold${fold}`, train: { classWeights: true } },
+      );
+      const result = predict(model, dialogs.filter((dialog) => test.has(dialog.capture)), temporal);
+      truth.push(...result.truth);
+      predicted.push(...result.predicted);
+      classes = [...new Set([...classes, ...model.json.classes])];
+    }
+    const present = new Set<string>([...truth, ...predicted]);
+    report = evaluatePredictions(truth, predicted, [...new Set([...classes, ...truth])].filter((c) => present.has(c) || classes.includes(c)));
+  } else {
+    const model = UsageModel.load(values.model ?? DEFAULT_MODEL);
+    const result = predict(model, dialogs, temporal);
+    const classes = [...model.json.classes, ...new Set(result.truth.filter((label) => !model.json.classes.includes(label)))];
+    report = evaluatePredictions(result.truth, result.predicted, classes);
+  }
+  io.stdout.write(format === 'json' ? `${JSON.stringify(report)}\n` : `${renderMetricsTable(report)}\n`);
+  return 0;
+}

@@ -1,0 +1,236 @@
+/**
+ * A trained usage model as one file: the classifier, the outlier detector, the temporal model
+ * of dialog sequences, the segmentation gaps and feature schema it was trained with, and a
+ * summary of its training data and evaluation. Classifies the dialogs of a capture into
+ * DESIGN.md's dialog records.
+ */
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { FEATURES, FEATURE_SCHEMA_VERSION } from '../features/feature-schema';
+import { UsageClass, UsageVerdict } from '../labels';
+import { ClassifierJson, ClassifierKind, TrainOptions, UsageClassifier, argMax, loadClassifier, trainClassifier } from '../model/classifier';
+import { OutlierDetector, OutlierDetectorJson } from '../model/outliers';
+import { TemporalModel, TemporalModelJson } from '../model/temporal';
+import { DEFAULT_GAPS, SegmentationGaps } from '../segment/dialog';
+import { CaptureDialog } from './capture-dialogs';
+import { DialogRecord } from './dialog-record';
+
+export const MODEL_FORMAT = 'cumma-model';
+export const MODEL_VERSION = 1;
+
+export interface ModelTrainingSummary {
+  readonly dialogs: number;
+  readonly perClass: Readonly<Partial<Record<UsageClass, number>>>;
+  readonly captures: number;
+  readonly options: string;
+}
+
+export interface UsageModelJson {
+  readonly format: typeof MODEL_FORMAT;
+  readonly version: typeof MODEL_VERSION;
+  readonly name: string;
+  readonly featureSchemaVersion: string;
+  readonly featureNames: readonly string[];
+  readonly gaps: SegmentationGaps;
+  readonly classes: readonly UsageClass[];
+  readonly training: ModelTrainingSummary;
+  /** Free-form evaluation figures written by whoever evaluated the model. */
+  readonly evaluation?: unknown;
+  readonly classifier: ClassifierJson;
+  readonly outliers: OutlierDetectorJson;
+  readonly temporal: TemporalModelJson;
+}
+
+export class ModelError extends Error {
+  override readonly name = 'ModelError';
+  constructor(
+    readonly code: 'MODEL_MISSING' | 'MODEL_INVALID' | 'MODEL_SCHEMA_MISMATCH',
+    detail: string,
+  ) {
+    super(`${detail} [${code}]`);
+  }
+}
+
+export interface ModelTrainOptions {
+  readonly name: string;
+  readonly kind?: ClassifierKind;
+  readonly gaps?: SegmentationGaps;
+  readonly train?: TrainOptions;
+  /** Fraction of captures held out to calibrate the outlier detector (default 0.2). */
+  readonly heldOutFraction?: number;
+  /** Up to this many reference points per class for outlier distances (default 200: speed). */
+  readonly outlierReferencesPerClass?: number;
+}
+
+/** Stable split by capture name, so dialogs of one capture never sit on both sides. */
+function isHeldOut(capture: string, fraction: number): boolean {
+  let h = 2166136261;
+  for (let i = 0; i < capture.length; i++) h = Math.imul(h ^ capture.charCodeAt(i), 16777619);
+  return ((h >>> 0) % 1000) / 1000 < fraction;
+}
+
+/** Sessions (dialogs of one flow session, in order) as label sequences, for the temporal model. */
+function sessionsOf(dialogs: readonly CaptureDialog[]): { readonly order: CaptureDialog[][] } {
+  const groups = new Map<string, CaptureDialog[]>();
+  for (const dialog of dialogs) {
+    const key = `${dialog.capture}\u0000${dialog.flowId}\u0000${dialog.session}`;
+    const group = groups.get(key);
+    if (group) group.push(dialog);
+    else groups.set(key, [dialog]);
+  }
+  const order = [...groups.values()].map((group) => group.sort((a, b) => a.dialog - b.dialog));
+  return { order };
+}
+
+export class UsageModel {
+  private constructor(
+    readonly json: UsageModelJson,
+    private readonly classifier: UsageClassifier,
+    private readonly outliers: OutlierDetector,
+    private readonly temporal: TemporalModel,
+  ) {}
+
+  get name(): string {
+    return this.json.name;
+  }
+
+  get gaps(): SegmentationGaps {
+    return this.json.gaps;
+  }
+
+  static train(dialogs: readonly CaptureDialog[], options: ModelTrainOptions): UsageModel {
+    const labelled = dialogs.filter((dialog): dialog is CaptureDialog & { truth: UsageClass } => dialog.truth !== undefined);
+    if (labelled.length === 0) throw new ModelError('MODEL_INVALID', 'no labelled dialogs to train on: label packets with cumma:usage=<label> comments');
+    const fraction = options.heldOutFraction ?? 0.2;
+    let heldOut = labelled.filter((dialog) => isHeldOut(dialog.capture, fraction));
+    let training = labelled.filter((dialog) => !isHeldOut(dialog.capture, fraction));
+    if (heldOut.length === 0 || training.length === 0) {
+      // Too few captures to split by capture: calibrate on every other dialog instead.
+      heldOut = labelled.filter((_, index) => index % 5 === 0);
+      training = labelled.filter((_, index) => index % 5 !== 0);
+    }
+    const kind = options.kind ?? 'random-forest';
+    const samples = training.map((dialog) => ({ features: dialog.features, label: dialog.truth }));
+    const classifier = trainClassifier(kind, samples, options.train ?? {});
+    const heldOutScores = classifier.predictScores(heldOut.map((dialog) => dialog.features));
+    const outliers = OutlierDetector.fit(
+      samples,
+      heldOut.map((dialog) => dialog.features),
+      { maxPerClass: options.outlierReferencesPerClass ?? 200 },
+      heldOutScores,
+    );
+    // Classes only seen in the calibration captures are unknown to the classifier: leave them out.
+    const known = new Set(classifier.classes);
+    const temporal = TemporalModel.fit(
+      sessionsOf(labelled).order.map((session) => session.map((dialog) => dialog.truth!).filter((label) => known.has(label))),
+      classifier.classes,
+    );
+    const perClass: Partial<Record<UsageClass, number>> = {};
+    for (const dialog of labelled) perClass[dialog.truth] = (perClass[dialog.truth] ?? 0) + 1;
+    const json: UsageModelJson = {
+      format: MODEL_FORMAT,
+      version: MODEL_VERSION,
+      name: options.name,
+      featureSchemaVersion: FEATURE_SCHEMA_VERSION,
+      featureNames: FEATURES.map((feature) => feature.name),
+      gaps: options.gaps ?? DEFAULT_GAPS,
+      classes: classifier.classes,
+      training: {
+        dialogs: labelled.length,
+        perClass,
+        captures: new Set(labelled.map((dialog) => dialog.capture)).size,
+        options: JSON.stringify({ kind, ...(options.train ?? {}) }),
+      },
+      classifier: classifier.toJSON(),
+      outliers: outliers.toJSON(),
+      temporal: temporal.toJSON(),
+    };
+    return new UsageModel(json, classifier, outliers, temporal);
+  }
+
+  static fromJSON(json: UsageModelJson, source = 'model'): UsageModel {
+    if (json === null || typeof json !== 'object' || json.format !== MODEL_FORMAT) {
+      throw new ModelError('MODEL_INVALID', `${source} is not a Cumma model file (format must be '${MODEL_FORMAT}')`);
+    }
+    if (json.version !== MODEL_VERSION) throw new ModelError('MODEL_INVALID', `${source} has model version ${String(json.version)}; this Cumma reads ${MODEL_VERSION}`);
+    if (json.featureSchemaVersion !== FEATURE_SCHEMA_VERSION) {
+      throw new ModelError('MODEL_SCHEMA_MISMATCH', `${source} was trained on feature schema ${json.featureSchemaVersion}; this Cumma computes schema ${FEATURE_SCHEMA_VERSION}: retrain it`);
+    }
+    try {
+      return new UsageModel(json, loadClassifier(json.classifier), OutlierDetector.fromJSON(json.outliers), TemporalModel.fromJSON(json.temporal));
+    } catch (error) {
+      throw new ModelError('MODEL_INVALID', `${source}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  static load(path: string): UsageModel {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (error) {
+      throw new ModelError('MODEL_MISSING', `cannot read model ${path}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    let json: UsageModelJson;
+    try {
+      json = JSON.parse(text) as UsageModelJson;
+    } catch (error) {
+      throw new ModelError('MODEL_INVALID', `model ${path} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    return UsageModel.fromJSON(json, `model ${path}`);
+  }
+
+  /** Writes the model atomically (temporary file, then rename), with optional evaluation figures. */
+  save(path: string, evaluation?: unknown): void {
+    const json = evaluation === undefined ? this.json : { ...this.json, evaluation };
+    const temporary = `${path}.${process.pid}.tmp`;
+    writeFileSync(temporary, JSON.stringify(json));
+    renameSync(temporary, path);
+  }
+
+  /**
+   * Verdicts for the dialogs of one capture: classifier scores, Viterbi smoothing along each
+   * session (unless `temporal` is false), then the outlier check, which answers `unknown`.
+   */
+  classify(dialogs: readonly CaptureDialog[], options: { readonly temporal?: boolean } = {}): DialogRecord[] {
+    const classes = this.classifier.classes;
+    const scores = this.classifier.predictScores(dialogs.map((dialog) => dialog.features));
+    const index = new Map(dialogs.map((dialog, position) => [dialog, position] as const));
+    const labels: UsageClass[] = scores.map((score) => classes[argMax(score)]!);
+    if (options.temporal ?? true) {
+      for (const session of sessionsOf(dialogs).order) {
+        if (session.length < 2) continue;
+        const positions = session.map((dialog) => index.get(dialog)!);
+        const path = this.temporal.viterbi(positions.map((position) => scores[position]!));
+        positions.forEach((position, step) => (labels[position] = path[step]!));
+      }
+    }
+    const model = `${this.json.name}@${this.json.version}`;
+    return dialogs.map((dialog, position) => {
+      const score = scores[position]!;
+      const label = labels[position]!;
+      const outlier = this.outliers.isOutlier(dialog.features, score);
+      const usage: UsageVerdict = outlier ? 'unknown' : label;
+      const scoreMap: Partial<Record<UsageClass, number>> = {};
+      classes.forEach((usageClass, i) => (scoreMap[usageClass] = Math.round(score[i]! * 1e4) / 1e4));
+      return {
+        l4: dialog.flow.l4,
+        client: dialog.flow.client,
+        server: dialog.flow.server,
+        firstUs: dialog.startUs,
+        lastUs: dialog.endUs,
+        packets: dialog.packets,
+        bytes: dialog.bytes,
+        capture: dialog.capture,
+        session: dialog.session,
+        dialog: dialog.dialog,
+        startUs: dialog.startUs,
+        endUs: dialog.endUs,
+        usage,
+        confidence: Math.round(score[classes.indexOf(label)]! * 1e4) / 1e4,
+        scores: scoreMap,
+        status: 'final',
+        outlier,
+        model,
+      };
+    });
+  }
+}

@@ -1,0 +1,101 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { USAGE_CLASSES } from '../../agent/src/labels';
+
+const ROOT = join(__dirname, '..', '..');
+const CLI = join(ROOT, 'dist', 'cumma.js');
+const SAMPLE = join(ROOT, 'samples', 'whatsapp-chat.pcapng');
+const SAMPLES = ['whatsapp-chat', 'telegram-calls', 'signal-media', 'signal-streaming'].map((name) => join(ROOT, 'samples', `${name}.pcapng`));
+
+function cumma(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+let dir: string;
+beforeAll(() => {
+  if (!existsSync(CLI)) throw new Error(`${CLI} does not exist: run 'npm run build' first`);
+  dir = mkdtempSync(join(tmpdir(), 'cumma-classify-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('cumma train, evaluate, classify', () => {
+  let model: string;
+  beforeAll(() => {
+    model = join(dir, 'small.json');
+    const result = cumma('train', ...SAMPLES, '-o', model, '--trees', '20');
+    if (result.status !== 0) throw new Error(`training failed: ${result.stderr}`);
+  });
+
+  it('trains a model file that records its schema, gaps, classes and training data', () => {
+    const json = JSON.parse(readFileSync(model, 'utf8')) as Record<string, unknown>;
+    expect(json).toMatchObject({ format: 'cumma-model', version: 1, name: 'small', featureSchemaVersion: '1', gaps: { sessionGapUs: 60_000_000, dialogGapUs: 5_000_000 } });
+    expect(json.classes).toEqual(USAGE_CLASSES);
+    expect((json.training as { dialogs: number }).dialogs).toBeGreaterThan(50);
+  });
+
+  it('classifies every dialog into DESIGN.md records with scores that sum to 1', () => {
+    const result = cumma('classify', SAMPLE, '--model', model, '--format', 'jsonl');
+    expect(result.status, result.stderr).toBe(0);
+    const records = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(records.length).toBeGreaterThan(10);
+    for (const record of records) {
+      expect(Object.keys(record)).toEqual(['l4', 'client', 'server', 'firstUs', 'lastUs', 'packets', 'bytes', 'capture', 'session', 'dialog', 'startUs', 'endUs', 'usage', 'confidence', 'scores', 'status', 'outlier', 'model']);
+      expect([...USAGE_CLASSES, 'unknown']).toContain(record.usage);
+      const total = Object.values(record.scores as Record<string, number>).reduce((sum, value) => sum + value, 0);
+      expect(total).toBeCloseTo(1, 2);
+      expect(record.model).toBe('small@1');
+      expect(record.capture).toBe('whatsapp-chat.pcapng');
+      expect(record.outlier === true).toBe(record.usage === 'unknown');
+    }
+  });
+
+  it('leaves no original address in anonymised output', () => {
+    const flows = cumma('flows', SAMPLE, '--format', 'jsonl').stdout.trim().split('\n').map((line) => JSON.parse(line) as { client: { ip: string }; server: { ip: string } });
+    const originals = new Set(flows.flatMap((flow) => [flow.client.ip, flow.server.ip]));
+    expect(originals.size).toBeGreaterThan(5);
+    const plain = cumma('classify', SAMPLE, '--model', model, '--format', 'csv').stdout;
+    const anonymised = cumma('classify', SAMPLE, '--model', model, '--format', 'csv', '--anonymize', 'correct horse battery staple').stdout;
+    for (const ip of originals) {
+      expect(plain).toContain(ip);
+      expect(anonymised.split(/[,\n]/)).not.toContain(ip);
+    }
+    // Same key, same mapping.
+    expect(cumma('classify', SAMPLE, '--model', model, '--format', 'csv', '--anonymize', 'correct horse battery staple').stdout).toBe(anonymised);
+  });
+
+  it('evaluates a model: per-class table and JSON with macro-F1 and the confusion matrix', () => {
+    const table = cumma('evaluate', ...SAMPLES, '--model', model);
+    expect(table.status, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(/^class +precision +recall +f1 +support$/m);
+    expect(table.stdout).toMatch(/macro-F1 \d\.\d{3}/);
+    const report = JSON.parse(cumma('evaluate', ...SAMPLES, '--model', model, '--format', 'json').stdout) as { macroF1: number; confusion: number[][]; total: number };
+    expect(report.macroF1).toBeGreaterThan(0);
+    expect(report.confusion.flat().reduce((sum, value) => sum + value, 0)).toBe(report.total);
+  });
+
+  it('cross-validates by capture with --folds', () => {
+    const result = cumma('evaluate', ...SAMPLES, '--folds', '2', '--format', 'json');
+    expect(result.status, result.stderr).toBe(0);
+    expect((JSON.parse(result.stdout) as { total: number }).total).toBeGreaterThan(50);
+  });
+
+  it('names a missing model file and refuses a bad anonymisation key', () => {
+    const missing = cumma('classify', SAMPLE, '--model', join(dir, 'nope.json'));
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain(`cannot read model ${join(dir, 'nope.json')}`);
+    expect(missing.stderr).toContain('[MODEL_MISSING]');
+    const badKey = cumma('classify', SAMPLE, '--model', model, '--anonymize', 'abc');
+    expect(badKey.status).toBe(2);
+    expect(badKey.stderr).toContain('--anonymize expects');
+  });
+
+  it('classifies with the shipped model when none is given', () => {
+    const result = cumma('classify', SAMPLE, '--format', 'jsonl');
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toContain('"model":"default@1"');
+  });
+});
