@@ -19,6 +19,7 @@ const entries = [
   { in: 'scripts/demo.ts', out: 'demo' },
   { in: 'scripts/samples.ts', out: 'samples' },
   { in: 'scripts/build-model.ts', out: 'build-model' },
+  { in: 'scripts/eval-real.ts', out: 'eval-real' },
 ];
 
 for (const entry of entries) {
