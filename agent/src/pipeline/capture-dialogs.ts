@@ -3,13 +3,11 @@
  * dialogs → features, with each dialog's truth from packet comments when the capture carries
  * any. What training, evaluation and classification all start from.
  */
-import { readCaptureFile } from '../capture/file-reader';
 import { extractFeatures } from '../features/extract-features';
 import { DialogPacketLog } from '../features/dialog-packet-log';
-import { FlowTable } from '../flows/flow-table';
 import { UsageClass } from '../labels';
 import { DEFAULT_GAPS, Dialog, SegmentationGaps } from '../segment/dialog';
-import { DialogSegmenter } from '../segment/dialog-segmenter';
+import { segmentCapture } from '../segment/segment-capture';
 import { DialogLabels } from '../truth/dialog-labels';
 
 export interface CaptureDialog extends Omit<Dialog<unknown>, 'notes'> {
@@ -39,26 +37,18 @@ export function captureDialogs(path: string, options: CaptureDialogOptions = {})
   const capture = path.split(/[\\/]/).pop() ?? path;
   const dialogs: CaptureDialog[] = [];
   const wantTruth = options.truth ?? true;
-  const segmenter = new DialogSegmenter<DialogNotes>(
+  segmentCapture<DialogNotes>(
+    path,
     options.gaps ?? DEFAULT_GAPS,
     () => ({ log: new DialogPacketLog(), labels: new DialogLabels() }),
+    (notes, packet, up, frame) => {
+      notes.log.add(packet, up);
+      if (wantTruth && packet.comments.length > 0) notes.labels.add(frame, packet.comments);
+    },
     (dialog) => {
       const { notes, ...rest } = dialog;
-      const mixed = notes.labels.distinct > 1;
-      dialogs.push({ ...rest, capture, features: extractFeatures(notes.log), truth: notes.labels.majority(), mixed });
+      dialogs.push({ ...rest, capture, features: extractFeatures(notes.log), truth: notes.labels.majority(), mixed: notes.labels.distinct > 1 });
     },
   );
-  const flows = new FlowTable((_, flowId) => segmenter.endFlow(flowId));
-  let frame = 0;
-  readCaptureFile(path, (packet) => {
-    frame++;
-    flows.add(packet);
-    if (flows.lastFlowId < 0) return;
-    const notes = segmenter.add(flows.lastFlowId, packet, flows.lastPacketUp).notes;
-    notes.log.add(packet, flows.lastPacketUp);
-    if (wantTruth && packet.comments.length > 0) notes.labels.add(frame, packet.comments);
-  });
-  flows.flush();
-  segmenter.flush();
   return dialogs;
 }

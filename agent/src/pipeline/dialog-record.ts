@@ -3,18 +3,14 @@
  * packets) plus the capture, session and dialog numbers, times, the verdict with its confidence
  * and per-class scores, the status and the model that produced it.
  */
-import { DirectionCounts, Endpoint, TransportName } from '../flows/flow-record';
+import { FlowRecord } from '../flows/flow-record';
 import { UsageClass, UsageVerdict } from '../labels';
 
-export interface DialogRecord {
-  readonly l4: TransportName;
-  readonly client: Endpoint;
-  readonly server: Endpoint;
-  /** First and last packet of the dialog (µs since the epoch); the same as startUs/endUs. */
-  readonly firstUs: number;
-  readonly lastUs: number;
-  readonly packets: DirectionCounts;
-  readonly bytes: DirectionCounts;
+/**
+ * The flow fields count the dialog's own packets and bytes; firstUs/lastUs are its first and
+ * last packet, the same as startUs/endUs.
+ */
+export interface DialogRecord extends FlowRecord {
   readonly capture: string;
   readonly session: number;
   readonly dialog: number;
