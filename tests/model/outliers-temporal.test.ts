@@ -68,6 +68,17 @@ describe('outlier detector', () => {
     expect(flagged / fresh.length).toBeLessThanOrEqual(0.02);
   });
 
+  it('with k-means centres per class, keeps 8 references a class and still flags far points, and at most 2 % of normal ones', () => {
+    const centred = OutlierDetector.fit(train, heldOut, { k: 3, maxPerClass: 100, centresPerClass: 8, seed: 4 });
+    expect(centred.referenceCount).toBe(80);
+    const prng = new Prng(98);
+    const confident = new Float64Array(10).fill(0);
+    confident[0] = 1;
+    const far = Array.from({ length: 50 }, () => Float64Array.from({ length: 40 }, () => prng.normal() * 6));
+    for (const v of far) expect(centred.isOutlier(v, confident)).toBe(true);
+    expect(fresh.filter((v) => centred.isFar(v)).length / fresh.length).toBeLessThanOrEqual(0.02);
+  });
+
   it('calibrates the low-confidence cut on held-out scores: normal points flagged ≤ 2 % in all', () => {
     expect(detector.minConfidence).toBe(0); // no scores, no explicit cut: rule off
     const rf = trainClassifier('random-forest', train, { randomForest: { trees: 20, maxSamples: 300 } });

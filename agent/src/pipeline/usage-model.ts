@@ -57,8 +57,8 @@ export interface ModelTrainOptions {
   readonly train?: TrainOptions;
   /** Fraction of captures held out to calibrate the outlier detector (default 0.2). */
   readonly heldOutFraction?: number;
-  /** Up to this many reference points per class for outlier distances (default 200: speed). */
-  readonly outlierReferencesPerClass?: number;
+  /** k-means centres per class that outlier distances are measured to (default 24: speed). */
+  readonly outlierCentresPerClass?: number;
 }
 
 /** Stable split by capture name, so dialogs of one capture never sit on both sides. */
@@ -115,7 +115,7 @@ export class UsageModel {
     const outliers = OutlierDetector.fit(
       samples,
       heldOut.map((dialog) => dialog.features),
-      { maxPerClass: options.outlierReferencesPerClass ?? 200 },
+      { maxPerClass: 2000, centresPerClass: options.outlierCentresPerClass ?? 24 },
       heldOutScores,
     );
     // Classes only seen in the calibration captures are unknown to the classifier: leave them out.
