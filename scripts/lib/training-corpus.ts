@@ -13,8 +13,8 @@ import { APP_NAMES } from '../../agent/src/simulate/app-profiles';
 import { drawNetworkConditions, renderCapture } from '../../agent/src/simulate/render';
 import { ScriptPlan, buildTrafficScript } from '../../agent/src/simulate/usage-script';
 
-export const TRAINING_SEEDS = { first: 1, count: 40 } as const;
-export const EVALUATION_SEEDS = { first: 100_001, count: 12 } as const;
+export const TRAINING_SEEDS = { first: 1, count: 24 } as const;
+export const EVALUATION_SEEDS = { first: 100_001, count: 8 } as const;
 
 export interface CorpusOptions {
   readonly firstSeed: number;
