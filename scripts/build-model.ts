@@ -7,6 +7,7 @@ import { UsageClass, UsageVerdict } from '../agent/src/labels';
 import { evaluatePredictions, renderMetricsTable } from '../agent/src/model/metrics';
 import { CaptureDialog } from '../agent/src/pipeline/capture-dialogs';
 import { UsageModel } from '../agent/src/pipeline/usage-model';
+import { DEFAULT_GAPS } from '../agent/src/segment/dialog';
 import { EVALUATION_SEEDS, TRAINING_SEEDS, buildCorpus } from './lib/training-corpus';
 
 const ROOT = resolve(__dirname, '..');
@@ -47,11 +48,13 @@ function main(): void {
   const evaluationSeeds = option('--evaluation-seeds', EVALUATION_SEEDS.count);
   const scratch = join(ROOT, '.cache', 'corpus');
   const started = performance.now();
-  const training = buildCorpus({ firstSeed: TRAINING_SEEDS.first, seeds: trainingSeeds, scratch, onProgress: progress('training corpus') });
-  const evaluation = buildCorpus({ firstSeed: EVALUATION_SEEDS.first, seeds: evaluationSeeds, scratch, onProgress: progress('evaluation corpus') });
+  const gaps = { dialogGapUs: option('--dialog-gap', DEFAULT_GAPS.dialogGapUs / 1e6) * 1e6, sessionGapUs: option('--session-gap', DEFAULT_GAPS.sessionGapUs / 1e6) * 1e6 };
+  const training = buildCorpus({ firstSeed: TRAINING_SEEDS.first, seeds: trainingSeeds, scratch, gaps, onProgress: progress('training corpus') });
+  const evaluation = buildCorpus({ firstSeed: EVALUATION_SEEDS.first, seeds: evaluationSeeds, scratch, gaps, onProgress: progress('evaluation corpus') });
   process.stderr.write(`corpus: ${training.length} training and ${evaluation.length} evaluation dialogs in ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
   const trainStarted = performance.now();
-  const model = UsageModel.train(training, { name: 'default', train: { classWeights: true, seed: 1 } });
+  const randomForest = { trees: option('--trees', 100), maxSamples: option('--samples-per-tree', 600) };
+  const model = UsageModel.train(training, { name: 'default', gaps, train: { classWeights: true, seed: 1, randomForest } });
   const trainSeconds = (performance.now() - trainStarted) / 1000;
   const withTemporal = evaluate(model, evaluation, true);
   const withoutTemporal = evaluate(model, evaluation, false);
@@ -63,9 +66,12 @@ function main(): void {
     unknown: report.unknown,
     perClass: Object.fromEntries(report.perClass.map((c) => [c.class, { precision: Number(c.precision.toFixed(4)), recall: Number(c.recall.toFixed(4)), f1: Number(c.f1.toFixed(4)), support: c.support }])),
   });
-  model.save(join(ROOT, 'models', 'default.json'), {
+  const output = process.argv.includes('--out') ? resolve(process.argv[process.argv.indexOf('--out') + 1]!) : join(ROOT, 'models', 'default.json');
+  model.save(output, {
     data: `simulated captures, training seeds ${TRAINING_SEEDS.first}–${TRAINING_SEEDS.first + trainingSeeds - 1}, evaluation seeds ${EVALUATION_SEEDS.first}–${EVALUATION_SEEDS.first + evaluationSeeds - 1}`,
     trainingSeconds: Number(trainSeconds.toFixed(1)),
+    randomForest,
+    gaps,
     temporalOn: summary(withTemporal),
     temporalOff: summary(withoutTemporal),
   });
