@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -91,6 +91,15 @@ describe('cumma train, evaluate, classify', () => {
     const badKey = cumma('classify', SAMPLE, '--model', model, '--anonymize', 'abc');
     expect(badKey.status).toBe(2);
     expect(badKey.stderr).toContain('--anonymize expects');
+  });
+
+  it('prints the dialogs read before a truncation, then the error with file and offset', () => {
+    const cut = join(dir, 'cut.pcapng');
+    writeFileSync(cut, readFileSync(SAMPLE).subarray(0, 300_000));
+    const result = cumma('classify', cut, '--model', model, '--format', 'jsonl');
+    expect(result.status).toBe(1);
+    expect(result.stdout.trim().split('\n').length).toBeGreaterThan(3);
+    expect(result.stderr).toMatch(new RegExp(`${cut}: byte offset \\d+: input ends inside a block.*\\[CAPTURE_TRUNCATED\\]`));
   });
 
   it('classifies with the shipped model when none is given', () => {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { IpAnonymizer } from '../anonymize/anonymizer';
 import { parseAnonymizeKey } from '../anonymize/key';
-import { captureDialogs } from '../pipeline/capture-dialogs';
+import { CaptureDialog, captureDialogs } from '../pipeline/capture-dialogs';
 import { UsageModel } from '../pipeline/usage-model';
 import { dialogFormatter } from './dialog-format';
 import { OUTPUT_FORMATS } from './flow-format';
@@ -43,12 +43,15 @@ export async function runClassify(args: readonly string[], io: CommandIo): Promi
   const format = parseChoice('format', values.format, OUTPUT_FORMATS, defaultFormat(io.stdout));
   const anonymizer = values.anonymize !== undefined ? new IpAnonymizer(parseAnonymizeKey(values.anonymize).bytes) : undefined;
   const model = UsageModel.load(values.model ?? DEFAULT_MODEL);
-  const dialogs = captureDialogs(positionals[0]!, { gaps: model.gaps, truth: false });
-  const records = model.classify(dialogs, { temporal: !values['no-temporal'] }).sort((a, b) => a.startUs - b.startUs);
-  const sink = new OutputSink(io.stdout);
-  const formatter = dialogFormatter(format);
-  for (const line of formatter.header) sink.line(line);
-  for (const record of records) sink.line(formatter.format(anonymizer ? anonymizer.anonymizeEndpoints(record) : record));
-  sink.flush();
+  const print = (dialogs: readonly CaptureDialog[]): void => {
+    const records = model.classify(dialogs, { temporal: !values['no-temporal'] }).sort((a, b) => a.startUs - b.startUs);
+    const sink = new OutputSink(io.stdout);
+    const formatter = dialogFormatter(format);
+    for (const line of formatter.header) sink.line(line);
+    for (const record of records) sink.line(formatter.format(anonymizer ? anonymizer.anonymizeEndpoints(record) : record));
+    sink.flush();
+  };
+  // On corrupt input, the dialogs read before the fault are still printed, then the error.
+  print(captureDialogs(positionals[0]!, { gaps: model.gaps, truth: false, onPartial: print }));
   return 0;
 }

@@ -30,14 +30,21 @@ export interface CaptureDialogOptions {
   readonly gaps?: SegmentationGaps;
   /** Collect truth from packet comments (default true). */
   readonly truth?: boolean;
+  /** Receives the dialogs read before a CaptureError. */
+  readonly onPartial?: (dialogs: CaptureDialog[]) => void;
 }
 
-/** Reads `path` and returns its dialogs in the order they ended (flush order at the end). */
+/**
+ * Reads `path` and returns its dialogs in the order they ended (flush order at the end). On
+ * corrupt input the dialogs read before the fault are passed to `options.onPartial` before the
+ * CaptureError is thrown, so a caller can still report them.
+ */
 export function captureDialogs(path: string, options: CaptureDialogOptions = {}): CaptureDialog[] {
   const capture = path.split(/[\\/]/).pop() ?? path;
   const dialogs: CaptureDialog[] = [];
   const wantTruth = options.truth ?? true;
-  segmentCapture<DialogNotes>(
+  try {
+    segmentCapture<DialogNotes>(
     path,
     options.gaps ?? DEFAULT_GAPS,
     () => ({ log: new DialogPacketLog(), labels: new DialogLabels() }),
@@ -49,6 +56,10 @@ export function captureDialogs(path: string, options: CaptureDialogOptions = {})
       const { notes, ...rest } = dialog;
       dialogs.push({ ...rest, capture, features: extractFeatures(notes.log), truth: notes.labels.majority(), mixed: notes.labels.distinct > 1 });
     },
-  );
+    );
+  } catch (error) {
+    options.onPartial?.(dialogs);
+    throw error;
+  }
   return dialogs;
 }

@@ -19,12 +19,16 @@ export function segmentCapture<Notes>(
   const segmenter = new DialogSegmenter(gaps, createNotes, onDialog);
   const flows = new FlowTable((_, flowId) => segmenter.endFlow(flowId));
   let frame = 0;
-  readCaptureFile(path, (packet) => {
-    frame++;
-    flows.add(packet);
-    if (flows.lastFlowId < 0) return;
-    record(segmenter.add(flows.lastFlowId, packet, flows.lastPacketUp).notes, packet, flows.lastPacketUp, frame);
-  });
-  flows.flush();
-  segmenter.flush();
+  try {
+    readCaptureFile(path, (packet) => {
+      frame++;
+      flows.add(packet);
+      if (flows.lastFlowId < 0) return;
+      record(segmenter.add(flows.lastFlowId, packet, flows.lastPacketUp).notes, packet, flows.lastPacketUp, frame);
+    });
+  } finally {
+    // On corrupt input too: every dialog read so far is delivered before the error goes on.
+    flows.flush();
+    segmenter.flush();
+  }
 }
