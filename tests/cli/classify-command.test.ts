@@ -67,6 +67,19 @@ describe('cumma train, evaluate, classify', () => {
     expect(cumma('classify', SAMPLE, '--model', model, '--format', 'csv', '--anonymize', 'correct horse battery staple').stdout).toBe(anonymised);
   });
 
+  it('anonymises flow records too, keeping prefixes shared', () => {
+    const plain = cumma('flows', SAMPLE, '--format', 'jsonl').stdout.trim().split('\n').map((line) => JSON.parse(line) as { client: { ip: string }; server: { ip: string } });
+    const anonymised = cumma('flows', SAMPLE, '--format', 'jsonl', '--anonymize', 'f'.repeat(64)).stdout.trim().split('\n').map((line) => JSON.parse(line) as { client: { ip: string }; server: { ip: string } });
+    expect(anonymised).toHaveLength(plain.length);
+    const originals = new Set(plain.flatMap((flow) => [flow.client.ip, flow.server.ip]));
+    for (const flow of anonymised) {
+      expect(originals.has(flow.client.ip)).toBe(false);
+      expect(originals.has(flow.server.ip)).toBe(false);
+    }
+    // The phone is the client of every flow: one address in, one address out.
+    expect(new Set(anonymised.map((flow) => flow.client.ip)).size).toBe(new Set(plain.map((flow) => flow.client.ip)).size);
+  });
+
   it('evaluates a model: per-class table and JSON with macro-F1 and the confusion matrix', () => {
     const table = cumma('evaluate', ...SAMPLES, '--model', model);
     expect(table.status, table.stderr).toBe(0);

@@ -6,6 +6,8 @@
 import { parseArgs } from 'node:util';
 import { CaptureError } from '../capture/errors';
 import { streamCaptureFile } from '../capture/file-reader';
+import { IpAnonymizer } from '../anonymize/anonymizer';
+import { parseAnonymizeKey } from '../anonymize/key';
 import { Packet } from '../capture/packet';
 import { linkTypeName } from '../capture/link-layer';
 import { DecodeStatus } from '../capture/packet';
@@ -14,12 +16,14 @@ import { OUTPUT_FORMATS, OutputFormat, flowFormatter } from './flow-format';
 import { OutputSink } from './output-sink';
 import { UsageError, parseChoice, parsePositiveNumber } from './usage-error';
 
-export const FLOWS_USAGE = `usage: cumma flows FILE [--format table|jsonl|csv] [--idle-timeout SECONDS] [--max-flows N] [--stats]
+export const FLOWS_USAGE = `usage: cumma flows FILE [--format table|jsonl|csv] [--idle-timeout SECONDS] [--max-flows N] [--anonymize KEY] [--stats]
 
 Prints the bidirectional TCP/UDP flows of a pcap or pcapng capture, one per line.
   --format        table on a terminal, jsonl otherwise
   --idle-timeout  a flow silent this long ends (default ${DEFAULT_IDLE_TIMEOUT_US / 1e6} s)
   --max-flows     flows held at once; the least recently active is printed early (default ${DEFAULT_MAX_FLOWS})
+  --anonymize     replace every IP address by its keyed, prefix-preserving (Crypto-PAn) image;
+                  KEY is 64 hex digits or a passphrase of at least 8 characters
   --stats         print packet and flow counts, time and peak memory to stderr as JSON`;
 
 export interface CommandIo {
@@ -41,6 +45,7 @@ export async function runFlows(args: readonly string[], io: CommandIo): Promise<
       'idle-timeout': { type: 'string' },
       'max-flows': { type: 'string' },
       stats: { type: 'boolean', default: false },
+      anonymize: { type: 'string' },
     },
   });
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'flows needs a capture FILE' : 'flows takes exactly one FILE');
@@ -53,7 +58,8 @@ export async function runFlows(args: readonly string[], io: CommandIo): Promise<
   const sink = new OutputSink(io.stdout);
   const formatter = flowFormatter(format);
   for (const line of formatter.header) sink.line(line);
-  const table = new FlowTable((flow) => sink.line(formatter.format(flow)), { idleTimeoutUs, maxFlows });
+  const anonymizer = values.anonymize !== undefined ? new IpAnonymizer(parseAnonymizeKey(values.anonymize).bytes) : undefined;
+  const table = new FlowTable((flow) => sink.line(formatter.format(anonymizer ? anonymizer.anonymizeEndpoints(flow) : flow)), { idleTimeoutUs, maxFlows });
   const unsupportedLinks = new Map<number, number>();
 
   let failure: CaptureError | undefined;
