@@ -2,6 +2,7 @@
  * `cumma classify FILE`: the dialogs of a capture with their predicted usage, as DESIGN.md's
  * dialog records.
  */
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { IpAnonymizer } from '../anonymize/anonymizer';
@@ -12,6 +13,10 @@ import { dialogFormatter } from './dialog-format';
 import { OUTPUT_FORMATS } from './flow-format';
 import { CommandIo, defaultFormat } from './flows-command';
 import { OutputSink } from './output-sink';
+import { ProgressBar } from './progress-bar';
+
+/** Smaller captures are read before a person would notice a bar. */
+const PROGRESS_MIN_BYTES = 50 * 1024 * 1024;
 import { UsageError, parseChoice } from './usage-error';
 
 /** The shipped model, relative to the bundle in dist/commands/. */
@@ -51,7 +56,17 @@ export async function runClassify(args: readonly string[], io: CommandIo): Promi
     for (const record of records) sink.line(formatter.format(anonymizer ? anonymizer.anonymizeEndpoints(record) : record));
     sink.flush();
   };
+  const file = positionals[0]!;
+  // Large files on a terminal get a progress bar on stderr; pipes and small files do not.
+  const size = existsSync(file) ? statSync(file).size : 0;
+  const bar = (io.stderr as { isTTY?: boolean }).isTTY && size > PROGRESS_MIN_BYTES ? new ProgressBar(io.stderr, 'classifying', size) : undefined;
+  const onPartial = (dialogs: CaptureDialog[]): void => {
+    bar?.clear();
+    print(dialogs);
+  };
   // On corrupt input, the dialogs read before the fault are still printed, then the error.
-  print(captureDialogs(positionals[0]!, { gaps: model.gaps, truth: false, onPartial: print }));
+  const dialogs = captureDialogs(file, { gaps: model.gaps, truth: false, onPartial, ...(bar ? { onProgress: (offset: number) => bar.update(offset) } : {}) });
+  bar?.clear();
+  print(dialogs);
   return 0;
 }

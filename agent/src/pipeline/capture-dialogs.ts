@@ -32,6 +32,8 @@ export interface CaptureDialogOptions {
   readonly truth?: boolean;
   /** Receives the dialogs read before a CaptureError. */
   readonly onPartial?: (dialogs: CaptureDialog[]) => void;
+  /** Called with the file offset of each packet read (for a progress bar). */
+  readonly onProgress?: (offset: number) => void;
 }
 
 /**
@@ -49,6 +51,7 @@ export function captureDialogs(path: string, options: CaptureDialogOptions = {})
     options.gaps ?? DEFAULT_GAPS,
     () => ({ log: new DialogPacketLog(), labels: new DialogLabels() }),
     (notes, packet, up, frame) => {
+      options.onProgress?.(packet.blockOffset);
       notes.log.add(packet, up);
       if (wantTruth && packet.comments.length > 0) notes.labels.add(frame, packet.comments);
     },
