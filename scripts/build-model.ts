@@ -3,9 +3,9 @@
 // forest with class-weighted bootstraps, then the evaluation figures written into the model.
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { UsageClass, UsageVerdict } from '../agent/src/labels';
 import { evaluatePredictions, renderMetricsTable } from '../agent/src/model/metrics';
 import { CaptureDialog } from '../agent/src/pipeline/capture-dialogs';
+import { predictPerCapture } from '../agent/src/pipeline/evaluation';
 import { UsageModel } from '../agent/src/pipeline/usage-model';
 import { DEFAULT_GAPS } from '../agent/src/segment/dialog';
 import { EVALUATION_SEEDS, TRAINING_SEEDS, buildCorpus } from './lib/training-corpus';
@@ -24,22 +24,8 @@ function progress(label: string): (done: number, total: number) => void {
   };
 }
 
-function byCapture(dialogs: readonly CaptureDialog[]): Map<string, CaptureDialog[]> {
-  const groups = new Map<string, CaptureDialog[]>();
-  for (const dialog of dialogs) groups.set(dialog.capture, [...(groups.get(dialog.capture) ?? []), dialog]);
-  return groups;
-}
-
 function evaluate(model: UsageModel, dialogs: readonly CaptureDialog[], temporal: boolean) {
-  const truth: UsageClass[] = [];
-  const predicted: UsageVerdict[] = [];
-  for (const group of byCapture(dialogs).values()) {
-    const records = model.classify(group, { temporal });
-    group.forEach((dialog, index) => {
-      truth.push(dialog.truth!);
-      predicted.push(records[index]!.usage);
-    });
-  }
+  const { truth, predicted } = predictPerCapture(model, dialogs, temporal);
   return evaluatePredictions(truth, predicted, model.json.classes);
 }
 

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { COARSE_GROUPS, CoarseGroup, coarseGroupOf } from '../agent/src/labels';
 import { captureDialogs } from '../agent/src/pipeline/capture-dialogs';
 import { DialogRecord } from '../agent/src/pipeline/dialog-record';
+import { groupBy } from '../agent/src/pipeline/evaluation';
 import { UsageModel } from '../agent/src/pipeline/usage-model';
 
 const ROOT = resolve(__dirname, '..');
@@ -105,11 +106,7 @@ function main(): number {
   const captureLines: string[] = [];
   for (const file of readdirSync(DATA).filter((name) => /\.pcap(ng)?$/.test(name)).sort()) {
     const records = model.classify(captureDialogs(join(DATA, file), { gaps: model.gaps, truth: false }));
-    const byFlow = new Map<string, DialogRecord[]>();
-    for (const record of records) {
-      const key = endpointKey(record.l4, record.client.ip, record.client.port, record.server.ip, record.server.port);
-      byFlow.set(key, [...(byFlow.get(key) ?? []), record]);
-    }
+    const byFlow = groupBy(records, (record) => endpointKey(record.l4, record.client.ip, record.client.port, record.server.ip, record.server.port));
     for (const row of flowRows.filter((r) => r[0] === file)) {
       const reference = REFERENCE_GROUP[row[12] ?? ''];
       if (reference === undefined) continue;

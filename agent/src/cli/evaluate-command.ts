@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { UsageClass, UsageVerdict } from '../labels';
 import { MetricsReport, evaluatePredictions, renderMetricsTable } from '../model/metrics';
-import { CaptureDialog } from '../pipeline/capture-dialogs';
+import { predictPerCapture } from '../pipeline/evaluation';
 import { UsageModel } from '../pipeline/usage-model';
 import { DEFAULT_MODEL } from './classify-command';
 import { CommandIo } from './flows-command';
@@ -20,21 +20,6 @@ Scores a model on captures labelled with cumma:usage=<label> comments (or truth 
 per-class precision, recall, F1 and support, macro-F1, accuracy and the confusion matrix.
   --model   the model to score (default: the shipped models/default.json)
   --folds   instead, K-fold cross-validation by capture: train on K-1 folds, score the other`;
-
-function predict(model: UsageModel, dialogs: readonly CaptureDialog[], temporal: boolean): { truth: UsageClass[]; predicted: UsageVerdict[] } {
-  const truth: UsageClass[] = [];
-  const predicted: UsageVerdict[] = [];
-  const byCapture = new Map<string, CaptureDialog[]>();
-  for (const dialog of dialogs) byCapture.set(dialog.capture, [...(byCapture.get(dialog.capture) ?? []), dialog]);
-  for (const group of byCapture.values()) {
-    const records = model.classify(group, { temporal });
-    group.forEach((dialog, index) => {
-      truth.push(dialog.truth!);
-      predicted.push(records[index]!.usage);
-    });
-  }
-  return { truth, predicted };
-}
 
 export async function runEvaluate(args: readonly string[], io: CommandIo): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -67,16 +52,15 @@ export async function runEvaluate(args: readonly string[], io: CommandIo): Promi
         dialogs.filter((dialog) => !test.has(dialog.capture)),
         { name: `fold${fold}`, train: { classWeights: true } },
       );
-      const result = predict(model, dialogs.filter((dialog) => test.has(dialog.capture)), temporal);
+      const result = predictPerCapture(model, dialogs.filter((dialog) => test.has(dialog.capture)), temporal);
       truth.push(...result.truth);
       predicted.push(...result.predicted);
       classes = [...new Set([...classes, ...model.json.classes])];
     }
-    const present = new Set<string>([...truth, ...predicted]);
-    report = evaluatePredictions(truth, predicted, [...new Set([...classes, ...truth])].filter((c) => present.has(c) || classes.includes(c)));
+    report = evaluatePredictions(truth, predicted, [...new Set([...classes, ...truth])]);
   } else {
     const model = UsageModel.load(values.model ?? DEFAULT_MODEL);
-    const result = predict(model, dialogs, temporal);
+    const result = predictPerCapture(model, dialogs, temporal);
     const classes = [...model.json.classes, ...new Set(result.truth.filter((label) => !model.json.classes.includes(label)))];
     report = evaluatePredictions(result.truth, result.predicted, classes);
   }

@@ -1,0 +1,37 @@
+/**
+ * Scoring a model on labelled dialogs: each capture's dialogs are classified together (the
+ * temporal model smooths along their sessions), then truth and verdicts are lined up.
+ */
+import { UsageClass, UsageVerdict } from '../labels';
+import { CaptureDialog } from './capture-dialogs';
+import { UsageModel } from './usage-model';
+
+/** Items grouped by key, in order of first appearance. */
+export function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const name = key(item);
+    const group = groups.get(name);
+    if (group) group.push(item);
+    else groups.set(name, [item]);
+  }
+  return groups;
+}
+
+/** Truth and verdict of every labelled dialog, classified capture by capture. */
+export function predictPerCapture(
+  model: UsageModel,
+  dialogs: readonly CaptureDialog[],
+  temporal: boolean,
+): { readonly truth: UsageClass[]; readonly predicted: UsageVerdict[] } {
+  const truth: UsageClass[] = [];
+  const predicted: UsageVerdict[] = [];
+  for (const group of groupBy(dialogs, (dialog) => dialog.capture).values()) {
+    const records = model.classify(group, { temporal });
+    group.forEach((dialog, index) => {
+      truth.push(dialog.truth!);
+      predicted.push(records[index]!.usage);
+    });
+  }
+  return { truth, predicted };
+}
