@@ -67,3 +67,60 @@ describe('dialog segmentation', () => {
     expect(() => new DialogSegmenter({ sessionGapUs: SECOND, dialogGapUs: 0 }, () => null, () => undefined)).toThrow(RangeError);
   });
 });
+
+describe('closing dialogs by time (closeIdle)', () => {
+  const gaps = { sessionGapUs: 30 * SECOND, dialogGapUs: 5 * SECOND };
+
+  it('closes a dialog once time is more than the dialog gap past its end, not at exactly the gap', () => {
+    const dialogs: Dialog<null>[] = [];
+    const segmenter = new DialogSegmenter(gaps, () => null, (dialog) => dialogs.push(dialog));
+    segmenter.add(1, packetAt(0, true), true);
+    segmenter.add(1, packetAt(2 * SECOND, false), false);
+    segmenter.closeIdle(7 * SECOND);
+    expect(dialogs).toHaveLength(0);
+    segmenter.closeIdle(7 * SECOND + 1);
+    expect(dialogs.map((d) => [d.dialog, d.startUs, d.endUs])).toEqual([[1, 0, 2 * SECOND]]);
+  });
+
+  it('continues the numbering of dialogs and sessions after a dialog closed by time', () => {
+    const dialogs: Dialog<null>[] = [];
+    const segmenter = new DialogSegmenter(gaps, () => null, (dialog) => dialogs.push(dialog));
+    segmenter.add(1, packetAt(0, true), true);
+    segmenter.closeIdle(6 * SECOND);
+    segmenter.add(1, packetAt(8 * SECOND, true), true); // gap 8 s: same session
+    segmenter.closeIdle(20 * SECOND);
+    segmenter.add(1, packetAt(60 * SECOND, true), true); // gap 52 s: new session
+    segmenter.flush();
+    expect(dialogs.map((d) => [d.session, d.dialog, d.startUs])).toEqual([
+      [1, 1, 0],
+      [1, 2, 8 * SECOND],
+      [2, 3, 60 * SECOND],
+    ]);
+  });
+
+  it('gives the same dialogs as gap-only segmentation whatever the sweep times', () => {
+    // Two interleaved flows with pseudo-random gaps; sweeping at every packet's time must not
+    // change a single dialog's packets, numbers or bounds.
+    let state = 12345;
+    const next = (): number => (state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    const events: [number, number, boolean][] = [];
+    let time = 0;
+    for (let i = 0; i < 400; i++) {
+      time += Math.floor(next() < 0.1 ? next() * 40 * SECOND : next() * 3 * SECOND);
+      events.push([next() < 0.5 ? 1 : 2, time, next() < 0.5]);
+    }
+    const run = (sweep: boolean): string[] => {
+      const out: string[] = [];
+      const segmenter = new DialogSegmenter(gaps, () => null, (d) => out.push(`${d.flowId}/${d.session}/${d.dialog}/${d.startUs}/${d.endUs}/${d.packets.up}/${d.packets.down}`));
+      for (const [flow, at, up] of events) {
+        if (sweep) segmenter.closeIdle(at);
+        segmenter.add(flow, packetAt(at, up), up);
+      }
+      segmenter.flush();
+      return out.sort();
+    };
+    const swept = run(true);
+    expect(swept.length).toBeGreaterThan(20);
+    expect(swept).toEqual(run(false));
+  });
+});

@@ -146,6 +146,32 @@ export class TemporalModel {
     return path;
   }
 
+  /**
+   * One step of forward filtering, the causal counterpart of Viterbi: the belief over the
+   * current dialog's class given the scores of this dialog and of the session's earlier
+   * dialogs only. What live labelling needs: a dialog's final label never waits for later
+   * dialogs. `previous` is the belief returned for the preceding dialog of the session
+   * (undefined for a session's first dialog). Returns a normalised belief; its argmax is the label.
+   */
+  forward(previous: ArrayLike<number> | undefined, scores: ArrayLike<number>, options: ViterbiOptions = {}): Float64Array {
+    const c = this.classes.length;
+    if (scores.length !== c) throw new RangeError(`forward: score vector of length ${scores.length}, expected ${c}`);
+    const floor = options.floor ?? 1e-6;
+    const belief = new Float64Array(c);
+    let total = 0;
+    for (let j = 0; j < c; j++) {
+      let prior = 0;
+      if (previous === undefined) prior = this.start[j]!;
+      else for (let i = 0; i < c; i++) prior += previous[i]! * this.transitions[i * c + j]!;
+      const value = prior * Math.max(floor, scores[j]!);
+      belief[j] = value;
+      total += value;
+    }
+    // Underflow cannot persist: each step renormalises, so total > 0 unless every input is 0.
+    for (let j = 0; j < c; j++) belief[j] = total > 0 ? belief[j]! / total : 1 / c;
+    return belief;
+  }
+
   /** viterbiIndices() as class labels: the smoothed label sequence of the session. */
   viterbi(scores: readonly ArrayLike<number>[], options: ViterbiOptions = {}): UsageClass[] {
     return this.viterbiIndices(scores, options).map((i) => this.classes[i]!);

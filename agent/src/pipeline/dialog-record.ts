@@ -17,7 +17,7 @@ export interface DialogRecord extends FlowRecord {
   readonly startUs: number;
   readonly endUs: number;
   readonly usage: UsageVerdict;
-  /** Score of the class chosen before the outlier check, 0..1. */
+  /** Probability of the chosen class after temporal filtering (before the outlier check), 0..1. */
   readonly confidence: number;
   readonly scores: Readonly<Partial<Record<UsageClass, number>>>;
   readonly status: 'final' | 'provisional';

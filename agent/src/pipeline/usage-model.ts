@@ -6,12 +6,13 @@
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { FEATURES, FEATURE_SCHEMA_VERSION } from '../features/feature-schema';
-import { UsageClass, UsageVerdict } from '../labels';
-import { ClassifierJson, ClassifierKind, TrainOptions, UsageClassifier, argMax, loadClassifier, trainClassifier } from '../model/classifier';
+import { UsageClass } from '../labels';
+import { ClassifierJson, ClassifierKind, TrainOptions, UsageClassifier, loadClassifier, trainClassifier } from '../model/classifier';
 import { OutlierDetector, OutlierDetectorJson } from '../model/outliers';
 import { TemporalModel, TemporalModelJson } from '../model/temporal';
 import { DEFAULT_GAPS, SegmentationGaps } from '../segment/dialog';
 import { CaptureDialog } from './capture-dialogs';
+import { DialogLabeler } from './dialog-labeler';
 import { DialogRecord } from './dialog-record';
 
 export const MODEL_FORMAT = 'cumma-model';
@@ -186,51 +187,35 @@ export class UsageModel {
     renameSync(temporary, path);
   }
 
+  get classes(): readonly UsageClass[] {
+    return this.classifier.classes;
+  }
+
+  get temporalModel(): TemporalModel {
+    return this.temporal;
+  }
+
+  /** Class scores (in the order of `classes`) for feature vectors. */
+  predictScores(features: readonly Float64Array[]): Float64Array[] {
+    return this.classifier.predictScores(features);
+  }
+
+  isOutlier(features: Float64Array, scores: ArrayLike<number>): boolean {
+    return this.outliers.isOutlier(features, scores);
+  }
+
   /**
-   * Verdicts for the dialogs of one capture: classifier scores, Viterbi smoothing along each
-   * session (unless `temporal` is false), then the outlier check, which answers `unknown`.
+   * Verdicts for the dialogs of one capture, in the input's order: classifier scores, forward
+   * filtering along each session (unless `temporal` is false), then the outlier check, which
+   * answers `unknown`. See DialogLabeler.
    */
   classify(dialogs: readonly CaptureDialog[], options: { readonly temporal?: boolean } = {}): DialogRecord[] {
-    const classes = this.classifier.classes;
-    const scores = this.classifier.predictScores(dialogs.map((dialog) => dialog.features));
-    const index = new Map(dialogs.map((dialog, position) => [dialog, position] as const));
-    const labels: UsageClass[] = scores.map((score) => classes[argMax(score)]!);
-    if (options.temporal ?? true) {
-      for (const session of sessionsOf(dialogs).order) {
-        if (session.length < 2) continue;
-        const positions = session.map((dialog) => index.get(dialog)!);
-        const path = this.temporal.viterbi(positions.map((position) => scores[position]!));
-        positions.forEach((position, step) => (labels[position] = path[step]!));
-      }
-    }
-    const model = `${this.json.name}@${this.json.version}`;
-    return dialogs.map((dialog, position) => {
-      const score = scores[position]!;
-      const label = labels[position]!;
-      const outlier = this.outliers.isOutlier(dialog.features, score);
-      const usage: UsageVerdict = outlier ? 'unknown' : label;
-      const scoreMap: Partial<Record<UsageClass, number>> = {};
-      classes.forEach((usageClass, i) => (scoreMap[usageClass] = Math.round(score[i]! * 1e4) / 1e4));
-      return {
-        l4: dialog.flow.l4,
-        client: dialog.flow.client,
-        server: dialog.flow.server,
-        firstUs: dialog.startUs,
-        lastUs: dialog.endUs,
-        packets: dialog.packets,
-        bytes: dialog.bytes,
-        capture: dialog.capture,
-        session: dialog.session,
-        dialog: dialog.dialog,
-        startUs: dialog.startUs,
-        endUs: dialog.endUs,
-        usage,
-        confidence: Math.round(score[classes.indexOf(label)]! * 1e4) / 1e4,
-        scores: scoreMap,
-        status: 'final',
-        outlier,
-        model,
-      };
-    });
+    const labeler = new DialogLabeler(this, options);
+    // Each session's dialogs in their order, whatever order the input lists them in.
+    const order = dialogs.map((_, index) => index).sort((a, b) => dialogs[a]!.flowId - dialogs[b]!.flowId || dialogs[a]!.dialog - dialogs[b]!.dialog);
+    const records = labeler.labelFinal(order.map((index) => dialogs[index]!));
+    const result = new Array<DialogRecord>(dialogs.length);
+    order.forEach((index, position) => (result[index] = records[position]!));
+    return result;
   }
 }

@@ -1,10 +1,12 @@
 /**
  * Cuts each flow's packets into sessions and dialogs by idle gaps, as packets arrive. Open
- * dialogs are kept per flow; a dialog is emitted when a gap closes it or its flow ends.
+ * dialogs are kept per flow; a dialog is emitted when a gap closes it, when time moves on past
+ * its end by more than the dialog gap (closeIdle), or when its flow ends.
  * Callers attach their own per-dialog data ("notes": feature accumulators, truth labels)
  * through the object add() returns.
  */
 import { Packet } from '../capture/packet';
+import { MinHeap } from '../common/min-heap';
 import { formatIpv4, formatIpv6 } from '../flows/ip-address';
 import { Dialog, FlowEndpoints, SegmentationGaps } from './dialog';
 
@@ -56,8 +58,19 @@ export function endpointsOf(packet: Packet, up: boolean): FlowEndpoints {
   };
 }
 
+/** Where a flow stands after its last dialog was closed by time: the next one continues from here. */
+interface QuietFlow {
+  readonly flow: FlowEndpoints;
+  readonly session: number;
+  readonly dialog: number;
+  readonly endUs: number;
+}
+
 export class DialogSegmenter<Notes> {
   private readonly open = new Map<number, OpenDialog<Notes>>();
+  private readonly quiet = new Map<number, QuietFlow>();
+  /** Open dialogs by the end time they had when queued; re-queued when they have moved on. */
+  private readonly deadlines = new MinHeap();
 
   constructor(
     private readonly gaps: SegmentationGaps,
@@ -77,8 +90,16 @@ export class DialogSegmenter<Notes> {
     const time = packet.timestampUs;
     let current = this.open.get(flowId);
     if (current === undefined) {
-      current = new OpenDialog(flowId, endpointsOf(packet, up), 1, 1, time, this.createNotes());
+      const quiet = this.quiet.get(flowId);
+      if (quiet === undefined) {
+        current = new OpenDialog(flowId, endpointsOf(packet, up), 1, 1, time, this.createNotes());
+      } else {
+        this.quiet.delete(flowId);
+        const session = time - quiet.endUs > this.gaps.sessionGapUs ? quiet.session + 1 : quiet.session;
+        current = new OpenDialog(flowId, quiet.flow, session, quiet.dialog + 1, time, this.createNotes());
+      }
       this.open.set(flowId, current);
+      this.deadlines.push(time, flowId);
     } else {
       const gap = time - current.endUs;
       if (gap > this.gaps.dialogGapUs) {
@@ -86,6 +107,7 @@ export class DialogSegmenter<Notes> {
         const session = gap > this.gaps.sessionGapUs ? current.session + 1 : current.session;
         current = new OpenDialog(flowId, current.flow, session, current.dialog + 1, time, this.createNotes());
         this.open.set(flowId, current);
+        this.deadlines.push(time, flowId);
       }
     }
     if (up) {
@@ -100,8 +122,36 @@ export class DialogSegmenter<Notes> {
     return current;
   }
 
+  /**
+   * Closes every dialog idle for longer than the dialog gap at time `nowUs` (µs, capture time):
+   * no later packet can join it, since that packet would open a new dialog anyway. Lets a
+   * reader publish dialogs as soon as they are complete instead of at the next packet of
+   * their flow. Amortised O(1) when nothing is due.
+   */
+  closeIdle(nowUs: number): void {
+    const horizon = nowUs - this.gaps.dialogGapUs;
+    while (this.deadlines.peekKey() < horizon) {
+      const flowId = this.deadlines.pop()!;
+      const current = this.open.get(flowId);
+      if (current === undefined) continue;
+      if (current.endUs >= horizon) {
+        this.deadlines.push(current.endUs, flowId);
+        continue;
+      }
+      this.open.delete(flowId);
+      this.quiet.set(flowId, { flow: current.flow, session: current.session, dialog: current.dialog, endUs: current.endUs });
+      this.onDialog(current.close());
+    }
+  }
+
+  /** Dialogs still open, for provisional labels. */
+  openDialogs(): IterableIterator<OpenDialog<Notes>> {
+    return this.open.values();
+  }
+
   /** The flow ended (FlowTable emitted it): its open dialog is complete. */
   endFlow(flowId: number): void {
+    this.quiet.delete(flowId);
     const current = this.open.get(flowId);
     if (current === undefined) return;
     this.open.delete(flowId);
@@ -112,6 +162,8 @@ export class DialogSegmenter<Notes> {
   flush(): void {
     const remaining = [...this.open.values()].sort((left, right) => left.startUs - right.startUs || left.flowId - right.flowId);
     this.open.clear();
+    this.quiet.clear();
+    this.deadlines.clear();
     for (const dialog of remaining) this.onDialog(dialog.close());
   }
 }

@@ -1,0 +1,107 @@
+/**
+ * Turns dialogs with features into dialog records, one session at a time and causally: the
+ * classifier's scores, then forward filtering over the session's earlier dialogs (the temporal
+ * model), then the outlier check. Because a label never depends on later dialogs, a dialog's
+ * verdict is the same whether it is labelled when it closes (the live agent) or after the
+ * whole capture is read (`cumma classify`).
+ */
+import { UsageClass, UsageVerdict } from '../labels';
+import { argMax } from '../model/classifier';
+import { Dialog } from '../segment/dialog';
+import { DialogRecord } from './dialog-record';
+import { UsageModel } from './usage-model';
+
+export interface DialogToLabel extends Omit<Dialog<unknown>, 'notes'> {
+  readonly capture: string;
+  /** Aligned with FEATURES (agent/src/features/feature-schema.ts). */
+  readonly features: Float64Array;
+}
+
+interface SessionBelief {
+  readonly session: number;
+  readonly belief: Float64Array;
+}
+
+export interface DialogLabelerOptions {
+  /** Forward filtering along sessions (default true). */
+  readonly temporal?: boolean;
+}
+
+export class DialogLabeler {
+  private readonly beliefs = new Map<number, SessionBelief>();
+  private readonly temporal: boolean;
+  private readonly modelName: string;
+
+  constructor(
+    private readonly model: UsageModel,
+    options: DialogLabelerOptions = {},
+  ) {
+    this.temporal = options.temporal ?? true;
+    this.modelName = `${model.json.name}@${model.json.version}`;
+  }
+
+  /**
+   * Final records for dialogs that have closed, given in each flow's dialog order; the session
+   * belief moves on past each of them.
+   */
+  labelFinal(dialogs: readonly DialogToLabel[]): DialogRecord[] {
+    if (dialogs.length === 0) return [];
+    const scores = this.model.predictScores(dialogs.map((dialog) => dialog.features));
+    return dialogs.map((dialog, index) => {
+      const belief = this.beliefFor(dialog, scores[index]!);
+      if (this.temporal) this.beliefs.set(dialog.flowId, { session: dialog.session, belief });
+      return this.record(dialog, scores[index]!, belief, 'final');
+    });
+  }
+
+  /** A provisional record for a dialog still open: the session belief does not move. */
+  labelProvisional(dialogs: readonly DialogToLabel[]): DialogRecord[] {
+    if (dialogs.length === 0) return [];
+    const scores = this.model.predictScores(dialogs.map((dialog) => dialog.features));
+    return dialogs.map((dialog, index) => this.record(dialog, scores[index]!, this.beliefFor(dialog, scores[index]!), 'provisional'));
+  }
+
+  /** The flow ended: no later dialog continues its sessions. */
+  endFlow(flowId: number): void {
+    this.beliefs.delete(flowId);
+  }
+
+  private beliefFor(dialog: DialogToLabel, scores: Float64Array): Float64Array {
+    if (!this.temporal) return scores;
+    const previous = this.beliefs.get(dialog.flowId);
+    return this.model.temporalModel.forward(previous !== undefined && previous.session === dialog.session ? previous.belief : undefined, scores);
+  }
+
+  private record(dialog: DialogToLabel, scores: Float64Array, belief: Float64Array, status: 'final' | 'provisional'): DialogRecord {
+    const classes = this.model.classes;
+    const label = classes[argMax(belief)]!;
+    const outlier = this.model.isOutlier(dialog.features, scores);
+    const usage: UsageVerdict = outlier ? 'unknown' : label;
+    const scoreMap: Partial<Record<UsageClass, number>> = {};
+    classes.forEach((usageClass, i) => (scoreMap[usageClass] = round4(scores[i]!)));
+    return {
+      l4: dialog.flow.l4,
+      client: dialog.flow.client,
+      server: dialog.flow.server,
+      firstUs: dialog.startUs,
+      lastUs: dialog.endUs,
+      packets: dialog.packets,
+      bytes: dialog.bytes,
+      capture: dialog.capture,
+      session: dialog.session,
+      dialog: dialog.dialog,
+      startUs: dialog.startUs,
+      endUs: dialog.endUs,
+      usage,
+      confidence: round4(belief[classes.indexOf(label)]!),
+      scores: scoreMap,
+      status,
+      outlier,
+      model: this.modelName,
+    };
+  }
+}
+
+function round4(value: number): number {
+  return Math.round(value * 1e4) / 1e4;
+}

@@ -1,0 +1,65 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readCaptureFile } from '../../agent/src/capture/file-reader';
+import { captureDialogs } from '../../agent/src/pipeline/capture-dialogs';
+import { DialogRecord } from '../../agent/src/pipeline/dialog-record';
+import { DialogStream } from '../../agent/src/pipeline/dialog-stream';
+import { UsageModel } from '../../agent/src/pipeline/usage-model';
+
+const ROOT = join(__dirname, '..', '..');
+const model = UsageModel.load(join(ROOT, 'models', 'default.json'));
+const key = (r: DialogRecord): string => `${r.l4} ${r.client.ip}:${r.client.port} ${r.server.ip}:${r.server.port} ${r.startUs}`;
+
+function streamed(path: string, temporal = true): DialogRecord[] {
+  const records: DialogRecord[] = [];
+  const stream = new DialogStream({ capture: 'x', model, temporal, onFinal: (record) => records.push(record) });
+  readCaptureFile(path, (packet) => stream.push(packet));
+  stream.flush();
+  return records;
+}
+
+describe('DialogStream', () => {
+  for (const sample of ['whatsapp-chat.pcapng', 'telegram-calls.pcapng']) {
+    it(`labels every dialog of ${sample} as batch classification of the whole capture does`, () => {
+      const path = join(ROOT, 'samples', sample);
+      const batch = model.classify(captureDialogs(path, { gaps: model.gaps, truth: false }).map((d) => ({ ...d, capture: 'x' })));
+      const live = streamed(path);
+      expect(live.length).toBe(batch.length);
+      expect(live.length).toBeGreaterThan(5);
+      const byKey = new Map(batch.map((r) => [key(r), r]));
+      for (const record of live) expect(record).toEqual(byKey.get(key(record)));
+    });
+  }
+
+  it('emits a dialog once a later packet shows it idle, before the end of input', () => {
+    const path = join(ROOT, 'samples', 'whatsapp-chat.pcapng');
+    const seenBeforeEnd: number[] = [];
+    let packets = 0;
+    const stream = new DialogStream({ capture: 'x', model, onFinal: () => seenBeforeEnd.push(packets) });
+    readCaptureFile(path, (packet) => {
+      packets++;
+      stream.push(packet);
+      stream.drain();
+    });
+    const total = packets;
+    stream.flush();
+    expect(seenBeforeEnd.filter((at) => at < total).length).toBeGreaterThan(seenBeforeEnd.length / 2);
+  });
+
+  it('labels open dialogs provisionally without moving the session forward', () => {
+    const path = join(ROOT, 'samples', 'telegram-calls.pcapng');
+    const finals: DialogRecord[] = [];
+    const stream = new DialogStream({ capture: 'x', model, onFinal: (r) => finals.push(r) });
+    let provisional: DialogRecord[] = [];
+    let count = 0;
+    readCaptureFile(path, (packet) => {
+      stream.push(packet);
+      if (++count === 500) provisional = stream.labelOpen(() => true);
+    });
+    stream.flush();
+    expect(provisional.length).toBeGreaterThan(0);
+    expect(provisional.every((r) => r.status === 'provisional')).toBe(true);
+    // The same capture read without the provisional pass gives identical final records.
+    expect(finals).toEqual(streamed(path));
+  });
+});
