@@ -14,6 +14,7 @@ const entries = [
   { in: 'agent/src/cli/entries/classify.ts', out: 'commands/classify' },
   { in: 'agent/src/cli/entries/train.ts', out: 'commands/train' },
   { in: 'agent/src/cli/entries/evaluate.ts', out: 'commands/evaluate' },
+  { in: 'agent/src/cli/entries/watch.ts', out: 'commands/watch' },
   { in: 'scripts/bench.ts', out: 'bench' },
   { in: 'scripts/check-real.ts', out: 'check-real' },
   { in: 'scripts/demo.ts', out: 'demo' },

@@ -16,10 +16,11 @@ Commands:
   evaluate       precision, recall, F1 and confusion of a model on labelled captures
   simulate       write a labelled capture of simulated messaging traffic
   record         capture real encrypted loopback traffic of a usage with dumpcap
+  watch DIR...   the live agent: label captures as they grow, serve labels on 127.0.0.1:7345
 
 Run 'cumma COMMAND --help' for a command's options.`;
 
-const COMMAND_NAMES = ['flows', 'classify', 'train', 'evaluate', 'simulate', 'record'] as const;
+const COMMAND_NAMES = ['flows', 'classify', 'train', 'evaluate', 'simulate', 'record', 'watch'] as const;
 type CommandName = (typeof COMMAND_NAMES)[number];
 
 function isCommandName(name: string): name is CommandName {

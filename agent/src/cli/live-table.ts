@@ -1,0 +1,39 @@
+/**
+ * The terminal view of `cumma watch`: one line per dialog event, provisional labels marked,
+ * aligned for reading as they scroll by.
+ */
+import { LiveDialog } from '../live/label-feed';
+
+function endpoint(ip: string, port: number): string {
+  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
+
+const COLUMNS = [
+  { title: 'TIME (UTC)', width: 12, value: (d: LiveDialog) => new Date(Math.floor(d.startUs / 1000)).toISOString().slice(11, 23) },
+  { title: 'CAPTURE', width: 22, value: (d: LiveDialog) => (d.capture.length > 22 ? `…${d.capture.slice(-21)}` : d.capture) },
+  { title: 'L4', width: 3, value: (d: LiveDialog) => d.l4 },
+  { title: 'CLIENT', width: 21, value: (d: LiveDialog) => endpoint(d.client.ip, d.client.port) },
+  { title: 'SERVER', width: 21, value: (d: LiveDialog) => endpoint(d.server.ip, d.server.port) },
+  { title: 'S/D', width: 7, value: (d: LiveDialog) => `${d.session}/${d.dialog}` },
+  { title: 'SECONDS', width: 7, right: true, value: (d: LiveDialog) => ((d.endUs - d.startUs) / 1e6).toFixed(1) },
+  { title: 'PKTS', width: 6, right: true, value: (d: LiveDialog) => String(d.packets.up + d.packets.down) },
+  { title: 'USAGE', width: 10, value: (d: LiveDialog) => d.usage },
+  { title: 'CONF', width: 4, right: true, value: (d: LiveDialog) => d.confidence.toFixed(2) },
+  { title: 'STATUS', width: 11, value: (d: LiveDialog) => d.status },
+] as const;
+
+function row(cells: readonly string[]): string {
+  return cells
+    .map((cell, index) => {
+      const column = COLUMNS[index]!;
+      return 'right' in column && column.right ? cell.padStart(column.width) : cell.padEnd(column.width);
+    })
+    .join('  ')
+    .trimEnd();
+}
+
+export const LIVE_TABLE_HEADER = row(COLUMNS.map((column) => column.title));
+
+export function liveTableRow(dialog: LiveDialog): string {
+  return row(COLUMNS.map((column) => column.value(dialog)));
+}

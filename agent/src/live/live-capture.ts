@@ -1,0 +1,288 @@
+/**
+ * One watched capture file, read as it grows: new bytes go through the incremental reader
+ * into the classifying DialogStream; final dialogs are published as they complete, open ones
+ * get provisional labels, and the Wireshark sidecar next to the file is kept current.
+ *
+ * Truth about the file comes from the file itself: it is stat'ed on every poll, so a file
+ * truncated or replaced under the same name (a new inode) is re-read from the start, and
+ * corrupt bytes stop this capture with an error naming the offset, keeping every dialog read
+ * before them.
+ */
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { CaptureReader } from '../capture/capture-reader';
+import { CaptureError } from '../capture/errors';
+import { DialogPacketLog } from '../features/dialog-packet-log';
+import { DialogRecord } from '../pipeline/dialog-record';
+import { DialogStream } from '../pipeline/dialog-stream';
+import { UsageModel } from '../pipeline/usage-model';
+import { OpenDialog } from '../segment/dialog-segmenter';
+import { dialogId } from './dialog-identity';
+import { CaptureInfo, CaptureState, LiveDialog } from './label-feed';
+import { sidecarPathOf, writeSidecar } from './sidecar-file';
+import { StateJournal } from './state-journal';
+
+export interface LiveCaptureOptions {
+  readonly path: string;
+  /** Unique name among the agent's captures (the file name). */
+  readonly name: string;
+  readonly model: UsageModel;
+  /** Where the capture's state journal lives. */
+  readonly stateDirectory: string;
+  /** Keep X.pcapng.cumma.tsv next to the capture (default true). */
+  readonly sidecar?: boolean;
+  /** A dialog's provisional label is refreshed at most this often (default 2000 ms). */
+  readonly provisionalIntervalMs?: number;
+  /** The sidecar is rewritten at most this often (default 1000 ms). */
+  readonly sidecarIntervalMs?: number;
+  /** After this long without growth, wall-clock time closes idle dialogs (default 1000 ms). */
+  readonly quietAfterMs?: number;
+  /** Bytes read per poll before yielding to other work (default 8 MiB). */
+  readonly pollBudgetBytes?: number;
+  /** Wall clock in ms (tests pass their own). */
+  readonly clock?: () => number;
+  /** A dialog to publish: new, updated (provisional → final) or provisional again. */
+  readonly onDialog: (dialog: LiveDialog) => void;
+  /** Something happened to the file itself. */
+  readonly onCaptureEvent: (event: 'updated' | 'error', message: string) => void;
+}
+
+const READ_CHUNK = 1 << 20;
+
+interface ProvisionalMark {
+  readonly atMs: number;
+  readonly packets: number;
+}
+
+export class LiveCapture {
+  private readonly clock: () => number;
+  private readonly journal: StateJournal;
+  private readonly store = new Map<string, LiveDialog>();
+  private readonly provisional = new Map<string, ProvisionalMark>();
+  private readonly openIds = new WeakMap<OpenDialog<DialogPacketLog>, string>();
+  private fd: number | undefined;
+  private ino = -1;
+  private reader!: CaptureReader;
+  private stream!: DialogStream;
+  private completed: DialogRecord[] = [];
+  private bytesRead = 0;
+  private sizeBytes = 0;
+  private state: CaptureState = 'reading';
+  private problem: string | undefined;
+  private journalOpen = false;
+  private lastGrowthMs: number;
+  private newestPacketReadMs: number;
+  private lastSidecarMs = -Infinity;
+  private sidecarDirty = false;
+  private sidecarFailed = false;
+
+  constructor(private readonly options: LiveCaptureOptions) {
+    this.clock = options.clock ?? Date.now;
+    this.journal = StateJournal.for(options.stateDirectory, options.path);
+    this.lastGrowthMs = this.clock();
+    this.newestPacketReadMs = this.lastGrowthMs;
+    this.restart();
+  }
+
+  get name(): string {
+    return this.options.name;
+  }
+
+  info(): CaptureInfo {
+    return {
+      name: this.options.name,
+      path: this.options.path,
+      state: this.state,
+      sizeBytes: this.sizeBytes,
+      bytesRead: this.bytesRead,
+      packets: this.stream.stats.packets,
+      dialogs: this.store.size,
+      ...(this.problem !== undefined ? { error: this.problem } : {}),
+    };
+  }
+
+  dialogs(): LiveDialog[] {
+    return [...this.store.values()];
+  }
+
+  /** Bytes written to the file and not analysed yet. */
+  get lagBytes(): number {
+    return Math.max(0, this.sizeBytes - this.bytesRead);
+  }
+
+  /** Wall-clock ms since bytes arrived that are not analysed yet (0 when caught up). */
+  lagMs(): number {
+    return this.lagBytes > 0 ? this.clock() - this.lastGrowthMs : 0;
+  }
+
+  /**
+   * Reads what the file has gained since the last poll, up to the poll budget. Returns true
+   * when bytes remain to be read (the caller polls again soon).
+   */
+  poll(): boolean {
+    let stats;
+    try {
+      stats = statSync(this.options.path, { bigint: false });
+    } catch {
+      return false; // Gone: the watcher reports the removal.
+    }
+    if (this.fd !== undefined && (stats.ino !== this.ino || stats.size < this.bytesRead)) {
+      const why = stats.ino !== this.ino ? 'replaced by a new file' : `truncated to ${stats.size} bytes (had read ${this.bytesRead})`;
+      this.options.onCaptureEvent('updated', `${this.options.path}: ${why}; reading it again from the start`);
+      this.restart();
+    }
+    if (this.state === 'error') return false;
+    if (stats.size > this.sizeBytes) this.lastGrowthMs = this.clock();
+    this.sizeBytes = stats.size;
+    if (stats.size === this.bytesRead) return false;
+    try {
+      if (this.fd === undefined) {
+        this.fd = openSync(this.options.path, 'r');
+        this.ino = fstatSync(this.fd).ino;
+      }
+      if (!this.journalOpen) {
+        this.journal.open(this.options.path, this.fd, stats.dev, stats.ino, stats.size);
+        this.journalOpen = true;
+      }
+      this.state = 'reading';
+      const budget = this.options.pollBudgetBytes ?? 8 * READ_CHUNK;
+      const stop = Math.min(stats.size, this.bytesRead + budget);
+      while (this.bytesRead < stop) {
+        const want = Math.min(READ_CHUNK, stop - this.bytesRead);
+        const { buffer, index } = this.reader.reserve(want);
+        const count = readSync(this.fd, buffer, index, want, this.bytesRead);
+        if (count === 0) break;
+        this.reader.commit(count);
+        this.bytesRead += count;
+        for (let packet = this.reader.next(); packet !== undefined; packet = this.reader.next()) this.stream.push(packet);
+      }
+      this.newestPacketReadMs = this.clock();
+      this.stream.drain();
+      this.publishCompleted();
+    } catch (error) {
+      this.fail(error);
+      return false;
+    }
+    if (this.bytesRead >= this.sizeBytes) this.state = 'idle';
+    return this.bytesRead < this.sizeBytes;
+  }
+
+  /**
+   * Periodic work, about twice a second: wall-clock closing of dialogs once the file has
+   * stopped growing, provisional labels for open dialogs, and the sidecar.
+   */
+  tick(): void {
+    const now = this.clock();
+    const caughtUp = this.fd !== undefined && this.bytesRead === this.sizeBytes && this.state !== 'error';
+    if (caughtUp && now - this.lastGrowthMs >= (this.options.quietAfterMs ?? 1000) && Number.isFinite(this.stream.newestPacketUs)) {
+      // Capture time goes on with the wall clock while the file is quiet: a dialog idle past
+      // the gap by now is complete even though no later packet says so.
+      this.stream.advanceTo(this.stream.newestPacketUs + (now - this.newestPacketReadMs) * 1000);
+      this.publishCompleted();
+    }
+    if (caughtUp) this.publishProvisional(now);
+    this.writeSidecarIfDue(now);
+  }
+
+  /** The agent stops: the sidecar gets its last state; the file is closed. */
+  close(): void {
+    this.writeSidecarIfDue(Infinity);
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+
+  /** The file was deleted: its journal goes too (its sidecar is left to whoever deleted it). */
+  removed(): void {
+    this.close();
+    this.journal.remove();
+    this.state = 'removed';
+  }
+
+  private restart(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+    this.ino = -1;
+    this.bytesRead = 0;
+    this.sizeBytes = 0;
+    this.state = 'reading';
+    this.problem = undefined;
+    if (this.journalOpen) this.journal.remove();
+    this.journalOpen = false;
+    this.store.clear();
+    this.provisional.clear();
+    this.completed = [];
+    this.sidecarDirty = true;
+    this.reader = new CaptureReader();
+    this.stream = new DialogStream({ capture: this.options.name, model: this.options.model, onFinal: (record) => this.completed.push(record) });
+  }
+
+  private fail(error: unknown): void {
+    const message =
+      error instanceof CaptureError ? error.inFile(this.options.path).message : `${this.options.path}: ${error instanceof Error ? error.message : String(error)}`;
+    this.state = 'error';
+    this.problem = message;
+    // What was read before the fault is kept: the open dialogs end there, as final.
+    try {
+      this.stream.flush();
+      this.publishCompleted();
+    } catch {
+      // A model failure while flushing must not hide the original error.
+    }
+    this.options.onCaptureEvent('error', message);
+  }
+
+  private publishCompleted(): void {
+    if (this.completed.length === 0) return;
+    const batch = this.completed;
+    this.completed = [];
+    const fresh: LiveDialog[] = [];
+    for (const record of batch) {
+      const id = dialogId(this.options.name, record);
+      const dialog: LiveDialog = { ...record, id };
+      this.store.set(id, dialog);
+      this.provisional.delete(id);
+      if (!this.journal.has(id)) fresh.push(dialog);
+    }
+    this.sidecarDirty = true;
+    // On disk before on the wire: a crash between the two loses no dialog and repeats none.
+    this.journal.record(fresh.map((dialog) => dialog.id));
+    for (const dialog of fresh) this.options.onDialog(dialog);
+  }
+
+  private publishProvisional(now: number): void {
+    const interval = this.options.provisionalIntervalMs ?? 2000;
+    const records = this.stream.labelOpen((open) => {
+      let id = this.openIds.get(open);
+      if (id === undefined) {
+        id = dialogId(this.options.name, { l4: open.flow.l4, client: open.flow.client, server: open.flow.server, startUs: open.startUs });
+        this.openIds.set(open, id);
+      }
+      const mark = this.provisional.get(id);
+      const packets = open.packetsUp + open.packetsDown;
+      return mark === undefined || (now - mark.atMs >= interval && packets !== mark.packets);
+    });
+    // labelOpen drains first: dialogs that completed meanwhile go out before the provisional ones.
+    this.publishCompleted();
+    for (const record of records) {
+      const id = dialogId(this.options.name, record);
+      const dialog: LiveDialog = { ...record, id };
+      this.provisional.set(id, { atMs: now, packets: record.packets.up + record.packets.down });
+      this.store.set(id, dialog);
+      this.sidecarDirty = true;
+      this.options.onDialog(dialog);
+    }
+  }
+
+  private writeSidecarIfDue(now: number): void {
+    if (this.options.sidecar === false || this.sidecarFailed || !this.sidecarDirty) return;
+    if (now - this.lastSidecarMs < (this.options.sidecarIntervalMs ?? 1000)) return;
+    this.lastSidecarMs = now;
+    this.sidecarDirty = false;
+    try {
+      writeSidecar(sidecarPathOf(this.options.path), this.store.values());
+    } catch (error) {
+      // A read-only capture folder: labels are still served; say so once.
+      this.sidecarFailed = true;
+      this.options.onCaptureEvent('updated', `cannot write the sidecar next to ${this.options.path}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+}

@@ -1,0 +1,125 @@
+// A real `cumma watch` process for end-to-end tests, and a WebSocket client that records what
+// the agent publishes. The agent picks a free port (--port 0) and prints its URL and token.
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { LiveDialog } from '../../agent/src/live/label-feed';
+import { ServerMessage } from '../../agent/src/serve/protocol';
+
+export const CLI = join(__dirname, '..', '..', 'dist', 'cumma.js');
+
+export interface AgentProcess {
+  readonly child: ChildProcess;
+  /** ws://127.0.0.1:PORT/ */
+  readonly url: string;
+  readonly httpUrl: string;
+  readonly token: string;
+  stderr(): string;
+  /** Every dialog the agent published since it started (its --format jsonl output). */
+  published(): LiveDialog[];
+  /** SIGINT and wait for exit; resolves to the exit code. */
+  stop(): Promise<number | null>;
+  /** SIGKILL: a crash. */
+  kill(): Promise<void>;
+}
+
+export async function startAgent(folder: string, configDir: string, extraArgs: readonly string[] = []): Promise<AgentProcess> {
+  const child = spawn(process.execPath, [CLI, 'watch', folder, '--port', '0', '--format', 'jsonl', ...extraArgs], {
+    env: { ...process.env, CUMMA_CONFIG_DIR: configDir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  let stdout = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const ready = await new Promise<{ url: string; token: string }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`agent did not start in 20 s; stderr:\n${stderr}`)), 20_000);
+    child.stderr!.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      const match = /labels:\s+(ws:\/\/[^/\s]+\/)\?token=([0-9a-f]+)/.exec(stderr);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ url: match[1]!, token: match[2]! });
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`agent exited with ${code} before serving; stderr:\n${stderr}`));
+    });
+  });
+  return {
+    child,
+    url: ready.url,
+    httpUrl: ready.url.replace(/^ws/, 'http'),
+    token: ready.token,
+    stderr: () => stderr,
+    published: () =>
+      stdout
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as LiveDialog),
+    stop: async () => {
+      child.kill('SIGINT');
+      return exited;
+    },
+    kill: async () => {
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+/** Records every message of one WebSocket subscription to all captures. */
+export class RecordingClient {
+  readonly messages: ServerMessage[] = [];
+  private constructor(readonly socket: WebSocket) {
+    socket.on('message', (data) => this.messages.push(JSON.parse(String(data)) as ServerMessage));
+  }
+
+  static async connect(agent: AgentProcess): Promise<RecordingClient> {
+    const socket = new WebSocket(`${agent.url}?token=${agent.token}`);
+    await new Promise<void>((resolve, reject) => {
+      socket.once('open', () => resolve());
+      socket.once('error', reject);
+    });
+    const client = new RecordingClient(socket);
+    socket.send(JSON.stringify({ v: 1, type: 'subscribe', captures: '*' }));
+    return client;
+  }
+
+  /** `dialog` messages, in arrival order. */
+  dialogEvents(): LiveDialog[] {
+    return this.messages.flatMap((message) => (message.type === 'dialog' ? [message.dialog] : []));
+  }
+
+  /** Latest state of every dialog seen, from snapshots and events. */
+  latest(): Map<string, LiveDialog> {
+    const state = new Map<string, LiveDialog>();
+    for (const message of this.messages) {
+      if (message.type === 'snapshot') for (const dialog of message.dialogs) state.set(dialog.id, dialog);
+      if (message.type === 'dialog') state.set(message.dialog.id, message.dialog);
+    }
+    return state;
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
+
+/** `cumma classify --format jsonl` of a finished file. */
+export function classifyFile(path: string): Omit<LiveDialog, 'id'>[] {
+  const output = execFileSync(process.execPath, [CLI, 'classify', path, '--format', 'jsonl'], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  return output
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as Omit<LiveDialog, 'id'>);
+}
+
+export async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
