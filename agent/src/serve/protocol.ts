@@ -54,6 +54,8 @@ export interface StatsMessage extends AgentStats {
 export type ErrorCode =
   | 'BAD_JSON'
   | 'BAD_MESSAGE'
+  /** `v` is not a version this agent speaks (the message names the supported one). */
+  | 'UNSUPPORTED_VERSION'
   | 'UNKNOWN_TYPE'
   | 'UNKNOWN_CAPTURE'
   | 'TOO_LARGE'

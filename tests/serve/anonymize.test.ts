@@ -1,0 +1,68 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { IpAnonymizer } from '../../agent/src/anonymize/anonymizer';
+import { connectClient, httpGet, TestClient } from './support/clients';
+import { makeDialog } from './support/memory-feed';
+import { startTestServer, TEST_TOKEN, TestServer } from './support/server-fixture';
+
+const KEY = Uint8Array.from({ length: 32 }, (_, i) => (i * 37 + 11) & 0xff);
+const ORIGINALS = ['10.1.2.3', '192.0.2.77', '2001:db8:0:1::5', '2001:db8::1', '198.51.100.9'];
+
+describe('anonymisation of everything served', () => {
+  let fixture: TestServer | undefined;
+  let client: TestClient | undefined;
+  afterEach(async () => {
+    client?.socket.terminate();
+    await fixture?.server.close();
+  });
+
+  it('with anonymizeKey no original address appears in hello, snapshot, dialog, capture events or HTTP output', async () => {
+    fixture = await startTestServer({ anonymizeKey: KEY });
+    const { feed, base } = fixture;
+    feed.addCapture('a.pcapng', { error: 'flow 10.1.2.3:5000 -> 192.0.2.77:443 truncated' });
+    const v4 = makeDialog('a.pcapng', { client: { ip: '10.1.2.3', port: 5000 }, server: { ip: '192.0.2.77', port: 443 }, id: 'a.pcapng/tcp/10.1.2.3:5000/192.0.2.77:443/1/1' });
+    const v6 = makeDialog('a.pcapng', { l4: 'udp', client: { ip: '2001:db8:0:1::5', port: 5000 }, server: { ip: '2001:db8::1', port: 3478 }, id: 'a.pcapng/udp/[2001:db8:0:1::5]:5000/[2001:db8::1]:3478/1/2' });
+    const mapped = makeDialog('a.pcapng', { client: { ip: '::ffff:198.51.100.9', port: 1 }, server: { ip: '192.0.2.77', port: 443 } });
+    const broken = makeDialog('a.pcapng', { client: { ip: 'not-an-address', port: 1 } });
+    for (const dialog of [v4, v6, mapped, broken]) feed.putDialog(dialog);
+
+    client = await connectClient(base, { token: TEST_TOKEN });
+    client.send({ v: 1, type: 'subscribe', captures: ['a.pcapng'] });
+    const snapshot = await client.next('snapshot');
+    feed.putDialog({ ...v4, status: 'final' });
+    feed.captureEvent('a.pcapng', 'error', 'cannot parse packet from 2001:db8::1 at byte 77');
+    await client.next('dialog');
+    await client.next('capture');
+    await client.sync();
+
+    const served = [
+      ...client.messages.map((message) => JSON.stringify(message)),
+      (await httpGet(base, `/labels?capture=a.pcapng&format=tsv&token=${TEST_TOKEN}`)).body,
+      (await httpGet(base, `/labels?capture=a.pcapng&format=jsonl&token=${TEST_TOKEN}`)).body,
+      (await httpGet(base, `/captures?token=${TEST_TOKEN}`)).body,
+    ].join('\n');
+    for (const original of ORIGINALS) expect(served, original).not.toContain(original);
+
+    const anonymizer = new IpAnonymizer(KEY);
+    expect(client.messages[0]).toMatchObject({ type: 'hello', anonymized: true });
+    expect(snapshot.dialogs).toHaveLength(3); // the unanonymisable one is withheld
+    expect(snapshot.dialogs[0]!.client.ip).toBe(anonymizer.anonymize('10.1.2.3'));
+    expect(snapshot.dialogs[0]!.id).toBe(`a.pcapng/tcp/${anonymizer.anonymize('10.1.2.3')}:5000/${anonymizer.anonymize('192.0.2.77')}:443/1/1`);
+    expect(snapshot.dialogs[1]!.server.ip).toBe(anonymizer.anonymize('2001:db8::1'));
+    expect(snapshot.dialogs[1]!.id).toContain(`[${anonymizer.anonymize('2001:db8:0:1::5')}]:5000`);
+    expect(snapshot.dialogs[2]!.client.ip).toBe(anonymizer.anonymize('::ffff:198.51.100.9'));
+    expect(served).toContain(anonymizer.anonymize('192.0.2.77'));
+    expect(served).not.toContain('not-an-address');
+    expect(fixture.logLines.join('\n')).toContain('withheld');
+    // Ports, times and labels are untouched.
+    expect(snapshot.dialogs[0]!.client.port).toBe(5000);
+    expect(snapshot.dialogs[0]!.usage).toBe(v4.usage);
+  });
+
+  it('without a key addresses are served as they are', async () => {
+    fixture = await startTestServer();
+    fixture.feed.addCapture('a.pcapng');
+    fixture.feed.putDialog(makeDialog('a.pcapng', { client: { ip: '10.1.2.3', port: 5000 } }));
+    const tsv = await httpGet(fixture.base, `/labels?capture=a.pcapng&token=${TEST_TOKEN}`);
+    expect(tsv.body).toContain('10.1.2.3');
+  });
+});
