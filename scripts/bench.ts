@@ -11,6 +11,7 @@
 // counted the planned flows and met every target that could be checked; 1 otherwise; 2 for
 // bad arguments.
 
+import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
@@ -304,8 +305,52 @@ function main(): number {
   out('Targets:');
   out(table(verdicts));
 
-  const failed = !cumma || !cummaCountOk || wallOk === false || rssOk === false;
+  out();
+  const classifyOk = benchClassify(cached.path, options, useGnuTime, ndpi, out);
+  const othersOk = runOtherBenchmarks(out);
+
+  const failed = !cumma || !cummaCountOk || wallOk === false || rssOk === false || classifyOk === false || !othersOk;
   return failed ? 1 : 0;
+}
+
+const TARGET_CLASSIFY_RATIO = 0.5;
+
+/** `cumma classify` on the same file: the whole chain to labelled dialogs, against ndpiReader. */
+function benchClassify(capture: string, options: Options, useGnuTime: boolean, ndpi: Measurement | undefined, out: (line?: string) => boolean): boolean | undefined {
+  const args = [CLI, 'classify', capture, '--format', 'jsonl'];
+  let m: Measurement;
+  try {
+    m = measureBest(process.execPath, args, '/dev/null', useGnuTime, options.runs);
+  } catch (error) {
+    if (!(error instanceof CommandFailed)) throw error;
+    out(`cumma classify: failed: ${error.detail}`);
+    return false;
+  }
+  const ok = ndpi ? m.wallSeconds <= TARGET_CLASSIFY_RATIO * ndpi.wallSeconds : undefined;
+  out('Classification (node dist/cumma.js classify FILE --format jsonl > /dev/null):');
+  out(
+    `  wall ${m.wallSeconds.toFixed(3)} s (${fmt.rate(options.packets / m.wallSeconds)} packets/s), peak RSS ${m.peakRssMB === undefined ? 'n/a' : `${m.peakRssMB.toFixed(1)} MB`}` +
+      `; ndpiReader ${ndpi ? `${ndpi.wallSeconds.toFixed(3)} s` : 'not measured'}`,
+  );
+  out(`  target wall <= ${TARGET_CLASSIFY_RATIO} x ndpiReader: ${ndpi ? `${m.wallSeconds.toFixed(3)} s vs ${(TARGET_CLASSIFY_RATIO * ndpi.wallSeconds).toFixed(3)} s` : ''} ${ok === undefined ? 'n/a' : ok ? 'PASS' : 'FAIL'}`);
+  out();
+  return ok;
+}
+
+/** The benchmarks of the other parts, each its own script; a missing one is reported, not fatal. */
+function runOtherBenchmarks(out: (line?: string) => boolean): boolean {
+  let ok = true;
+  for (const name of ['bench-latency', 'bench-lua', 'bench-model']) {
+    const script = join(REPO_ROOT, 'dist', `${name}.js`);
+    if (!existsSync(script)) {
+      out(`${name}: not built`);
+      continue;
+    }
+    const run = spawnSync(process.execPath, [script], { stdio: 'inherit' });
+    if (run.status !== 0) ok = false;
+    out();
+  }
+  return ok;
 }
 
 // Piped into `head`, stdout closes early: stop quietly rather than die on EPIPE.

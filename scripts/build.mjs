@@ -16,6 +16,7 @@ const entries = [
   { in: 'agent/src/cli/entries/evaluate.ts', out: 'commands/evaluate' },
   { in: 'agent/src/cli/entries/watch.ts', out: 'commands/watch' },
   { in: 'scripts/bench.ts', out: 'bench' },
+  { in: 'scripts/bench-latency.ts', out: 'bench-latency' },
   { in: 'scripts/check-real.ts', out: 'check-real' },
   { in: 'scripts/demo.ts', out: 'demo' },
   { in: 'scripts/samples.ts', out: 'samples' },
@@ -38,3 +39,8 @@ for (const entry of entries) {
     logLevel: 'warning',
   });
 }
+
+// The web panel the agent serves at / (dist/panel/: index.html, panel.js, panel.css): the same
+// code as the VS Code extension's panel webview, built by the extension's own build script.
+const { buildPanelPage } = await import('../vscode-extension/build.mjs');
+await buildPanelPage('dist/panel');

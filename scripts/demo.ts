@@ -1,47 +1,101 @@
-// `npm start`: shows the main job working on a fresh checkout, with no capture of your own.
-// Writes a small synthetic messaging capture (fixed seed, so always the same file) to
-// .cache/demo/demo.pcapng, then runs `cumma flows` on it as a user would, output as a table.
+// `npm start`: the main job on a fresh checkout. Runs the live agent (`cumma watch`) on a
+// folder seeded from samples/: two finished captures copied in, and two replayed into the
+// folder packet by packet as dumpcap would write them while capturing, so labels arrive live
+// in the table. Ctrl-C stops the replay and the agent, and exits cleanly.
+//
+//   node dist/demo.js [--speed X] [--exit-when-done]
+//
+// --speed: capture seconds per second of replay (default 5); --exit-when-done: stop once the
+// replays have finished and every dialog is final (for scripted runs).
 
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { ChildProcess, spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { writeSyntheticCaptureFile } from './lib/synthetic-capture';
+import { replayCapture } from './lib/capture-replay';
 
-// dist/demo.js → the repository root is one level up.
 const REPO_ROOT = resolve(__dirname, '..');
 const CLI = join(REPO_ROOT, 'dist', 'cumma.js');
+const SAMPLES = join(REPO_ROOT, 'samples');
 const DEMO_DIR = join(REPO_ROOT, '.cache', 'demo');
-const DEMO_CAPTURE = join(DEMO_DIR, 'demo.pcapng');
-const DEMO = { packets: 3000, flows: 40, seed: 2016 };
+const CAPTURES = join(DEMO_DIR, 'captures');
+const COPIED = ['signal-media.pcapng', 'signal-streaming.pcapng'];
+const REPLAYED = ['telegram-calls.pcapng', 'whatsapp-chat.pcapng'];
 
-function main(): number {
+function option(name: string, fallback: number): number {
+  const index = process.argv.indexOf(name);
+  const value = index >= 0 ? Number(process.argv[index + 1]) : fallback;
+  if (!(value > 0)) throw new Error(`${name} must be a positive number`);
+  return value;
+}
+
+function startAgent(): ChildProcess {
+  // The agent prints its table on stdout and its URL and token on stderr: both to the terminal.
+  return spawn(process.execPath, [CLI, 'watch', CAPTURES, '--format', 'table', '--state-dir', join(DEMO_DIR, 'state')], { stdio: ['ignore', 'inherit', 'pipe'] });
+}
+
+async function main(): Promise<number> {
   if (!existsSync(CLI)) {
     process.stderr.write(`demo: ${CLI} does not exist: run \`npm run build\` first\n`);
     return 1;
   }
-  mkdirSync(DEMO_DIR, { recursive: true });
-  const s = writeSyntheticCaptureFile(DEMO_CAPTURE, DEMO);
-  const shown = relative(process.cwd(), DEMO_CAPTURE);
-  process.stdout.write(
-    `Wrote ${shown}: a synthetic messaging capture (made-up addresses, filler payload) of ` +
-      `${s.packets} packets in ${s.flows} flows: ${s.tcpFlows} TLS connections, ${s.callFlows} voice calls, ` +
-      `${s.dnsFlows} DNS lookups (${s.ipv6Flows} over IPv6).\n\n` +
-      `$ cumma flows ${shown} --format table\n`,
+  const speed = option('--speed', 5);
+  const exitWhenDone = process.argv.includes('--exit-when-done');
+  // A fresh folder each time, so every run shows the same thing from the start.
+  rmSync(DEMO_DIR, { recursive: true, force: true });
+  mkdirSync(CAPTURES, { recursive: true });
+  for (const name of COPIED) copyFileSync(join(SAMPLES, name), join(CAPTURES, name));
+
+  const agent = startAgent();
+  let stopping = false;
+  const exited = new Promise<number>((resolveExit) => agent.once('exit', (code) => resolveExit(code ?? 1)));
+  const ready = new Promise<boolean>((resolveReady) => {
+    let stderr = '';
+    agent.stderr!.on('data', (chunk: Buffer) => {
+      process.stderr.write(chunk);
+      if (stderr.length < 10_000) {
+        stderr += chunk.toString();
+        if (/web panel:/.test(stderr)) resolveReady(true);
+      }
+    });
+    void exited.then(() => resolveReady(false));
+  });
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    agent.kill('SIGINT');
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+
+  if (!(await ready)) return exited;
+  const shown = relative(process.cwd(), CAPTURES) || '.';
+  process.stderr.write(
+    [
+      '',
+      `demo: the agent watches ${shown}/ — ${COPIED.join(' and ')} are there already; ${REPLAYED.join(' and ')} are being`,
+      `      written into it packet by packet at ${speed}× real time, as dumpcap writes a live capture.`,
+      '      Wireshark: `node dist/cumma.js install-wireshark-plugin`, then open a capture from that folder (its',
+      '      .cumma.tsv sidecar sits next to it) and filter with  cumma.usage == "voice_call"',
+      '      VS Code: install the extension (npm run package:vscode) and run "Cumma: Connect to agent";',
+      '      or open the web panel URL above in a browser. Ctrl-C stops.',
+      '',
+    ].join('\n'),
   );
-  const run = spawnSync(process.execPath, [CLI, 'flows', DEMO_CAPTURE, '--format', 'table'], { stdio: 'inherit' });
-  if (run.error) {
-    process.stderr.write(`demo: could not run ${CLI}: ${run.error.message}\n`);
-    return 1;
+  await Promise.all(REPLAYED.map((name) => replayCapture(join(SAMPLES, name), join(CAPTURES, name), { speed, stopped: () => stopping })));
+  if (exitWhenDone && !stopping) {
+    // Open dialogs close on the wall clock after the dialog gap once the files stop growing.
+    await new Promise((resolveWait) => setTimeout(resolveWait, 8000));
+    stop();
   }
-  if (run.status === 0) {
-    process.stdout.write(`\nOpen ${shown} in Wireshark to compare with Statistics > Conversations.\n`);
-  }
-  return run.status ?? 1;
+  const code = await exited;
+  // Ctrl-C is how an agent is meant to stop: that is a clean exit.
+  return code === 130 ? 0 : code;
 }
 
-// Piped into `head`, stdout closes early: stop quietly rather than die on EPIPE.
-process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  throw error;
-});
-process.exitCode = main();
+main().then(
+  (code) => (process.exitCode = code),
+  (error: unknown) => {
+    process.stderr.write(`demo: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);
