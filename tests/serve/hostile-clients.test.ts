@@ -138,7 +138,8 @@ describe('hostile clients', () => {
     const bulky = (capture: string, id: string, round: number) => makeDialog(capture, { id: `${id}:${'p'.repeat(1200)}`, dialog: round });
 
     it('with ever new dialogs: is closed as a slow consumer, queues stay bounded, the others get everything', async () => {
-      fixture = await startTestServer({ limits });
+      // A long grace, so that the stuck client can read what it was sent up to the close frame.
+      fixture = await startTestServer({ limits: { ...limits, closeGraceMs: 10_000 } });
       const { feed, server } = fixture;
       feed.addCapture('a.pcapng');
       const reader = await open();
@@ -174,7 +175,11 @@ describe('hostile clients', () => {
       expect(stats.peakQueuedBytes).toBeLessThanOrEqual(limits.maxQueuedBytes + 2048);
       expect(peakQueuedBytes).toBeLessThanOrEqual(limits.maxQueuedBytes + 2048);
       expect(fixture.logLines.some((line) => line.includes('slow consumer'))).toBe(true);
-      // The stuck client is gone (socket destroyed after the grace time); the reader carries on.
+      // Reading now, the stuck client finds the SLOW_CONSUMER error and then the close frame.
+      const { texts, close } = await stuck.readAll(() => false);
+      expect(close).toEqual({ code: 1013, reason: 'slow consumer' });
+      expect(JSON.parse(texts[texts.length - 1]!)).toMatchObject({ type: 'error', code: 'SLOW_CONSUMER' });
+      stuck.destroy();
       await waitFor(() => server.debugStats().clients === 1, 'the stuck client to be dropped');
       expect(server.debugStats().bufferedBytes).toBeLessThan(limits.highWaterBytes + 4096);
       const after = makeDialog('a.pcapng');
@@ -227,7 +232,7 @@ describe('hostile clients', () => {
       expect(stats.peakQueuedMessages).toBeLessThanOrEqual(ids.length + 1);
 
       const finalRound = round - 1;
-      const texts = await stuck.readAll((received) => received.some((text) => text.includes(`"dialog":${finalRound},`) && text.includes(`"id":"${ids[ids.length - 1]}:`)));
+      const { texts } = await stuck.readAll((received) => received.some((text) => text.includes(`"dialog":${finalRound},`) && text.includes(`"id":"${ids[ids.length - 1]}:`)));
       const latest = new Map<string, number>();
       for (const text of texts) {
         const message = JSON.parse(text) as { type: string; dialog?: { id: string; dialog: number } };

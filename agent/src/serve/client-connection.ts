@@ -150,6 +150,8 @@ export class ClientConnection {
     if (this.outbox.size > limits.maxQueuedMessages || this.outbox.bytes > limits.maxQueuedBytes) {
       counters.slowConsumerCloses += 1;
       this.context.log('warn', `client ${this.peer}: closed as a slow consumer (${this.outbox.size} messages, ${this.outbox.bytes} bytes queued, ${socket.bufferedAmount} bytes unsent)`);
+      // Past the queue, straight to the socket: a client that is merely slow reads it before the close.
+      socket.send(this.context.encoder.error('SLOW_CONSUMER', `more than ${limits.maxQueuedMessages} messages or ${limits.maxQueuedBytes} bytes waiting for this client; closing`));
       this.close(CLOSE_TRY_AGAIN_LATER, SLOW_CONSUMER_REASON);
     }
   }

@@ -154,6 +154,11 @@ export function httpGet(base: string, path: string, headers: OutgoingHttpHeaders
   });
 }
 
+export interface RawReadResult {
+  readonly texts: string[];
+  readonly close?: { readonly code: number; readonly reason: string };
+}
+
 /**
  * A WebSocket client done by hand on a raw TCP socket, so the test controls reading: after the
  * handshake the socket is paused and reads nothing until resume().
@@ -193,16 +198,19 @@ export class RawSocketClient {
     return new RawSocketClient(socket);
   }
 
-  /** Starts reading; returns the text of every complete server frame received until the end. */
-  readAll(until: (texts: readonly string[]) => boolean, timeoutMs = 15_000): Promise<string[]> {
+  /**
+   * Starts reading; collects the text of every server frame until `until` holds, a close frame
+   * arrives (its code and reason are returned) or the socket closes.
+   */
+  readAll(until: (texts: readonly string[]) => boolean, timeoutMs = 15_000): Promise<RawReadResult> {
     const texts: string[] = [];
     let pending = Buffer.alloc(0);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`raw client: timed out after ${texts.length} frames`)), timeoutMs);
-      const finish = (): void => {
+      const finish = (close?: { code: number; reason: string }): void => {
         clearTimeout(timer);
         this.socket.off('data', onData);
-        resolve(texts);
+        resolve({ texts, ...(close === undefined ? {} : { close }) });
       };
       const onData = (chunk: Buffer): void => {
         pending = Buffer.concat([pending, chunk]);
@@ -210,12 +218,13 @@ export class RawSocketClient {
           const frame = parseServerFrame(pending);
           if (frame === undefined) break;
           pending = pending.subarray(frame.size);
+          if (frame.opcode === 0x8) return finish({ code: frame.payload.readUInt16BE(0), reason: frame.payload.subarray(2).toString('utf8') });
           if (frame.opcode === 0x1) texts.push(frame.payload.toString('utf8'));
-          if (frame.opcode === 0x8 || until(texts)) return finish();
+          if (until(texts)) return finish();
         }
       };
       this.socket.on('data', onData);
-      this.socket.once('close', finish);
+      this.socket.once('close', () => finish());
       this.socket.resume();
     });
   }
