@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { PanelModel } from '../../vscode-extension/src/panel/panel-model';
+import { parseServerMessage } from '../../vscode-extension/src/shared/protocol-guard';
+import type { ServerMessage } from '../../agent/src/serve/protocol';
+import { capture, dialog, dialogMessage, hello, snapshot } from './fixtures';
+
+function connected(): PanelModel {
+  const model = new PanelModel();
+  model.dispatch({ type: 'connection', status: { state: 'connected', url: 'ws://127.0.0.1:7345' } });
+  return model;
+}
+
+const server = (model: PanelModel, message: ServerMessage) => model.dispatch({ type: 'server', message: parseServerMessage(JSON.parse(JSON.stringify(message))) });
+
+describe('PanelModel', () => {
+  it('subscribes to the first capture on hello, and shows its snapshot', () => {
+    const model = connected();
+    expect(server(model, hello([capture('a.pcapng'), capture('b.pcapng')]))).toEqual([{ v: 1, type: 'subscribe', captures: ['a.pcapng'] }]);
+    expect(model.selectedCapture).toBe('a.pcapng');
+    server(model, snapshot(['a.pcapng'], [dialog({ id: 'd1', startUs: 20 }), dialog({ id: 'd2', startUs: 10 })]));
+    expect(model.rows().map((row) => row.id)).toEqual(['d2', 'd1']);
+  });
+
+  it('replaces a dialog by id (provisional, then final) and adds new ones live', () => {
+    const model = connected();
+    server(model, hello([capture('a.pcapng')]));
+    server(model, snapshot(['a.pcapng'], [dialog({ id: 'd1', status: 'provisional', usage: 'photo' })]));
+    server(model, dialogMessage(dialog({ id: 'd1', status: 'final', usage: 'voice_note' })));
+    server(model, dialogMessage(dialog({ id: 'd3', startUs: 1_700_000_005_000_000, endUs: 1_700_000_006_000_000 })));
+    expect(model.rows().map((row) => [row.id, row.status, row.usage])).toEqual([
+      ['d1', 'final', 'voice_note'],
+      ['d3', 'final', 'text'],
+    ]);
+  });
+
+  it('filters by usage and by address, and sorts by a column, both directions', () => {
+    const model = connected();
+    server(model, hello([capture('a.pcapng')]));
+    server(
+      model,
+      snapshot(
+        ['a.pcapng'],
+        [
+          dialog({ id: 'call', usage: 'voice_call', confidence: 0.6, startUs: 3, endUs: 9, l4: 'udp', server: { ip: '2a03:2880::1', port: 3478 } }),
+          dialog({ id: 'text', usage: 'text', confidence: 0.95, startUs: 1, endUs: 2 }),
+          dialog({ id: 'photo', usage: 'photo', confidence: 0.8, startUs: 2, endUs: 4, server: { ip: '31.13.64.1', port: 443 } }),
+        ],
+      ),
+    );
+    model.dispatch({ type: 'toggleUsage', usage: 'photo' });
+    model.dispatch({ type: 'toggleUsage', usage: 'voice_call' });
+    expect(model.rows().map((row) => row.id)).toEqual(['photo', 'call']);
+    model.dispatch({ type: 'search', text: '2A03:2880' });
+    expect(model.rows().map((row) => row.id)).toEqual(['call']);
+    model.dispatch({ type: 'search', text: '31.13.64.1:443' });
+    expect(model.rows().map((row) => row.id)).toEqual(['photo']);
+    model.dispatch({ type: 'search', text: '' });
+    model.dispatch({ type: 'clearUsages' });
+    model.dispatch({ type: 'sort', key: 'confidence' });
+    expect(model.rows().map((row) => row.id)).toEqual(['text', 'photo', 'call']);
+    model.dispatch({ type: 'sort', key: 'confidence' });
+    expect(model.rows().map((row) => row.id)).toEqual(['call', 'photo', 'text']);
+    model.dispatch({ type: 'sort', key: 'usage' });
+    expect(model.rows().map((row) => row.usage)).toEqual(['photo', 'text', 'voice_call']);
+  });
+
+  it('selects a dialog, follows its updates, and forgets it when the capture changes', () => {
+    const model = connected();
+    server(model, hello([capture('a.pcapng'), capture('b.pcapng')]));
+    server(model, snapshot(['a.pcapng'], [dialog({ id: 'd1' })]));
+    model.dispatch({ type: 'selectDialog', id: 'd1' });
+    server(model, dialogMessage(dialog({ id: 'd1', usage: 'file' })));
+    expect(model.selectedDialog()?.usage).toBe('file');
+    expect(model.dispatch({ type: 'selectCapture', name: 'b.pcapng' })).toEqual([{ v: 1, type: 'subscribe', captures: ['b.pcapng'] }]);
+    expect(model.selectedDialog()).toBeUndefined();
+    expect(model.dispatch({ type: 'selectCapture', name: 'nope' })).toEqual([]);
+  });
+
+  it('moves to another capture when the shown one is removed, and picks up the first added one', () => {
+    const model = connected();
+    expect(server(model, hello([]))).toEqual([]);
+    expect(server(model, { v: 1, type: 'capture', event: 'added', capture: capture('new.pcapng') })).toEqual([{ v: 1, type: 'subscribe', captures: ['new.pcapng'] }]);
+    server(model, { v: 1, type: 'capture', event: 'added', capture: capture('other.pcapng') });
+    expect(server(model, { v: 1, type: 'capture', event: 'removed', capture: capture('new.pcapng', { state: 'removed' }) })).toEqual([
+      { v: 1, type: 'subscribe', captures: ['other.pcapng'] },
+    ]);
+  });
+
+  it('subscribes again after a reconnection, and reports errors', () => {
+    const model = connected();
+    server(model, hello([capture('a.pcapng')]));
+    model.dispatch({ type: 'connection', status: { state: 'retrying', url: 'x', retryInMs: 500 } });
+    model.dispatch({ type: 'connection', status: { state: 'connected', url: 'x' } });
+    expect(server(model, hello([capture('a.pcapng')]))).toEqual([{ v: 1, type: 'subscribe', captures: ['a.pcapng'] }]);
+    server(model, { v: 1, type: 'error', code: 'RATE_LIMITED', message: 'slow down' });
+    expect(model.lastError).toBe('RATE_LIMITED: slow down');
+    server(model, { v: 1, type: 'capture', event: 'error', capture: capture('a.pcapng', { state: 'error' }), message: 'byte offset 40: bad block' });
+    expect(model.lastError).toBe('a.pcapng: byte offset 40: bad block');
+  });
+
+  it('ignores dialogs of captures it did not ask for in its rows', () => {
+    const model = connected();
+    server(model, hello([capture('a.pcapng'), capture('b.pcapng')]));
+    server(model, dialogMessage(dialog({ id: 'x', capture: 'b.pcapng' })));
+    expect(model.rows()).toEqual([]);
+  });
+});

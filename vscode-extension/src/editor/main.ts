@@ -1,0 +1,299 @@
+/**
+ * The capture editor's webview: a packet list for captures of any size. The rows live in the
+ * extension host; this page asks for the blocks of rows its viewport shows (rowWindow), keeps a
+ * small cache of them, and draws only the visible rows. Selecting a packet highlights its
+ * dialog and its flow and shows the dialog's details.
+ */
+import { EditorCaptureInfo, EditorToHost, HostToEditor, LabelSource, MAX_ROWS_PER_REQUEST, PacketRow, PacketSelection, parseHostToEditor } from '../shared/bridge';
+import { ConnectionStatus, describeConnection } from '../shared/connection';
+import { clear, h } from '../shared/dom';
+import { flowLabel, formatBytes, formatClock, formatDuration, formatPercent, formatRelative } from '../shared/format';
+import { GuardError } from '../shared/guard';
+import { USAGE_COLOURS, usageOfCode } from '../shared/usage-style';
+import { rowWindow, scrollTopForRow } from '../shared/virtual-window';
+
+interface VsCodeApi {
+  postMessage(message: unknown): void;
+}
+declare const acquireVsCodeApi: () => VsCodeApi;
+
+const ROW_HEIGHT = 22;
+const BLOCK = 256;
+const MAX_BLOCKS = 64;
+const COLUMNS = ['No.', 'Time', 'Source', 'Destination', 'Transport', 'Length', 'Usage'] as const;
+
+class PacketListPage {
+  private readonly api = acquireVsCodeApi();
+  private capture: EditorCaptureInfo | undefined;
+  private source: LabelSource | undefined;
+  private revision = -1;
+  private readonly blocks = new Map<number, readonly PacketRow[]>();
+  private readonly pending = new Map<number, number>();
+  private nextRequest = 1;
+  private selection: PacketSelection | undefined;
+  private selected = -1;
+  private frame: number | undefined;
+
+  private readonly title = h('span', { class: 'title', 'data-testid': 'capture-title' });
+  private readonly meta = h('span', { class: 'meta' });
+  private readonly sourceText = h('span', { class: 'source', 'data-testid': 'label-source' });
+  private readonly connectionText = h('span', { class: 'connection', 'data-testid': 'connection' });
+  private readonly message = h('div', { class: 'message', role: 'status' });
+  private readonly classifyButton = h('button', { type: 'button', class: 'secondary', title: 'Label this capture with the bundled classifier' }, 'Classify locally');
+  private readonly agentButton = h('button', { type: 'button', class: 'secondary', title: 'Use the labels of the running agent' }, 'Use agent labels');
+  private readonly watchButton = h('button', { type: 'button', class: 'secondary', title: "Ask the agent to watch this capture's folder" }, 'Watch folder in agent');
+  private readonly goto = h('input', { type: 'text', inputmode: 'numeric', placeholder: 'Go to packet…', 'aria-label': 'Go to packet number', class: 'goto' });
+  private readonly viewport = h('div', { class: 'viewport', 'data-testid': 'packets', tabindex: '0' });
+  private readonly spacer = h('div', { class: 'spacer' });
+  private readonly rowsBox = h('div', { class: 'rows' });
+  private readonly details = h('div', { class: 'details', 'data-testid': 'packet-details' });
+
+  constructor(root: HTMLElement) {
+    const head = h('div', { class: 'thead', role: 'row' }, ...COLUMNS.map((title) => h('div', { class: 'cell', role: 'columnheader' }, title)));
+    this.spacer.append(this.rowsBox);
+    this.viewport.append(this.spacer);
+    root.append(
+      h(
+        'div',
+        { class: 'editor' },
+        h('header', { class: 'bar' }, this.title, this.meta, h('span', { class: 'flex' }), this.goto, this.classifyButton, this.agentButton, this.watchButton),
+        h('div', { class: 'bar sub' }, this.sourceText, h('span', { class: 'flex' }), this.connectionText),
+        this.message,
+        h('div', { class: 'table', role: 'grid', 'aria-label': 'Packets' }, head, this.viewport),
+        this.details,
+      ),
+    );
+    this.viewport.addEventListener('scroll', () => this.schedule());
+    window.addEventListener('resize', () => this.schedule());
+    this.rowsBox.addEventListener('click', (event) => {
+      const row = (event.target as HTMLElement).closest<HTMLElement>('[data-index]');
+      if (row) this.select(Number(row.dataset['index']));
+    });
+    this.viewport.addEventListener('keydown', (event) => this.onKey(event));
+    this.classifyButton.addEventListener('click', () => this.post({ kind: 'action', action: 'classify' }));
+    this.agentButton.addEventListener('click', () => this.post({ kind: 'action', action: 'connect' }));
+    this.watchButton.addEventListener('click', () => this.post({ kind: 'action', action: 'watchFolder' }));
+    this.goto.addEventListener('keydown', (event) => {
+      if (event.key !== 'Enter') return;
+      const number = Number.parseInt(this.goto.value, 10);
+      if (Number.isFinite(number) && this.capture) this.reveal(Math.min(this.capture.packets, Math.max(1, number)) - 1, true);
+    });
+    window.addEventListener('message', (event: MessageEvent) => {
+      let message: HostToEditor;
+      try {
+        message = parseHostToEditor(event.data);
+      } catch (error) {
+        console.warn('cumma: dropped a message from the extension host:', error instanceof GuardError ? error.message : error);
+        return;
+      }
+      this.receive(message);
+    });
+    this.post({ kind: 'ready' });
+  }
+
+  private post(message: EditorToHost): void {
+    this.api.postMessage(message);
+  }
+
+  private receive(message: HostToEditor): void {
+    switch (message.kind) {
+      case 'init':
+        this.capture = message.capture;
+        this.blocks.clear();
+        this.pending.clear();
+        this.title.textContent = message.capture.name;
+        this.meta.textContent = `${message.capture.format} · ${message.capture.packets.toLocaleString('en')} packets · ${message.capture.flows.toLocaleString('en')} flows · ${formatBytes(message.capture.sizeBytes)}`;
+        this.showMessage(message.capture.error ? `Read up to a fault: ${message.capture.error}` : '');
+        break;
+      case 'progress':
+        this.showMessage(message.text);
+        break;
+      case 'failed':
+        this.showMessage(message.message, true);
+        break;
+      case 'labels':
+        this.source = message.source;
+        if (message.revision !== this.revision) {
+          this.revision = message.revision;
+          this.blocks.clear();
+          this.pending.clear();
+          if (this.selected >= 0) this.post({ kind: 'select', packet: this.selected });
+        }
+        this.renderSource();
+        break;
+      case 'rows': {
+        const block = this.pending.get(message.requestId);
+        if (block === undefined) return;
+        this.pending.delete(message.requestId);
+        this.blocks.set(block, message.rows);
+        while (this.blocks.size > MAX_BLOCKS) this.blocks.delete(this.blocks.keys().next().value!);
+        break;
+      }
+      case 'selection':
+        this.selection = message.selection;
+        this.renderDetails();
+        break;
+      case 'connection':
+        this.renderConnection(message.status);
+        break;
+    }
+    this.schedule();
+  }
+
+  private showMessage(text: string, error = false): void {
+    this.message.textContent = text;
+    this.message.hidden = text === '';
+    this.message.classList.toggle('error', error);
+  }
+
+  private renderSource(): void {
+    const source = this.source;
+    if (!source) return;
+    this.sourceText.dataset['kind'] = source.kind;
+    const lead = { agent: 'Labels from the agent', local: 'Labels from the bundled classifier', pending: 'Labelling…', none: 'No labels' }[source.kind];
+    this.sourceText.textContent = `${lead}: ${source.detail}${source.kind === 'agent' || source.kind === 'local' ? ` · ${source.dialogs.toLocaleString('en')} dialogs, ${source.labelledPackets.toLocaleString('en')} packets labelled` : ''}`;
+    this.classifyButton.hidden = source.kind === 'local' || source.kind === 'pending';
+  }
+
+  private renderConnection(status: ConnectionStatus): void {
+    this.connectionText.textContent = `Agent: ${describeConnection(status)}`;
+    this.connectionText.dataset['state'] = status.state;
+    this.agentButton.hidden = status.state === 'connected' && this.source?.kind === 'agent';
+    this.watchButton.hidden = status.state !== 'connected' || this.source?.kind === 'agent';
+  }
+
+  private schedule(): void {
+    if (this.frame !== undefined) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = undefined;
+      this.renderRows();
+    });
+  }
+
+  private geometry(): { viewportHeight: number; rowHeight: number; rowCount: number } {
+    return { viewportHeight: this.viewport.clientHeight, rowHeight: ROW_HEIGHT, rowCount: this.capture?.packets ?? 0 };
+  }
+
+  private renderRows(): void {
+    const window = rowWindow({ scrollTop: this.viewport.scrollTop, ...this.geometry() });
+    this.spacer.style.height = `${window.totalHeight}px`;
+    this.rowsBox.style.transform = `translateY(${window.top}px)`;
+    clear(this.rowsBox);
+    const origin = this.capture?.originUs ?? 0;
+    const selection = this.selection;
+    for (let index = window.first; index < window.first + window.count; index++) {
+      const block = Math.floor(index / BLOCK);
+      const rows = this.blocks.get(block);
+      if (!rows) {
+        this.request(block);
+        this.rowsBox.append(h('div', { class: 'tr loading', 'data-index': String(index) }, h('div', { class: 'cell' }, String(index + 1))));
+        continue;
+      }
+      const row = rows[index - block * BLOCK];
+      if (!row) continue;
+      const [number, timeUs, source, destination, transport, length, usageCode, flowId, dialogRef] = row;
+      const usage = usageOfCode(usageCode);
+      let classes = 'tr';
+      if (index === this.selected) classes += ' selected';
+      else if (selection && dialogRef >= 0 && dialogRef === selection.dialogRef) classes += ' in-dialog';
+      else if (selection && flowId >= 0 && flowId === selection.flowId) classes += ' in-flow';
+      const chip = h('span', { class: 'usage-chip' }, usage ?? '');
+      if (usage) chip.style.setProperty('--usage-colour', USAGE_COLOURS[usage]);
+      this.rowsBox.append(
+        h(
+          'div',
+          { class: classes, role: 'row', 'data-index': String(index), 'data-flow': String(flowId), 'data-dialog': String(dialogRef) },
+          h('div', { class: 'cell num' }, String(number)),
+          h('div', { class: 'cell num' }, formatRelative(timeUs, origin)),
+          h('div', { class: 'cell addr' }, source),
+          h('div', { class: 'cell addr' }, destination),
+          h('div', { class: 'cell' }, transport),
+          h('div', { class: 'cell num' }, String(length)),
+          h('div', { class: 'cell', 'data-col': 'usage' }, chip),
+        ),
+      );
+    }
+  }
+
+  private request(block: number): void {
+    if ([...this.pending.values()].includes(block)) return;
+    const total = this.capture?.packets ?? 0;
+    const first = block * BLOCK;
+    const count = Math.min(BLOCK, total - first, MAX_ROWS_PER_REQUEST);
+    if (count <= 0) return;
+    const requestId = this.nextRequest++;
+    this.pending.set(requestId, block);
+    this.post({ kind: 'rows', requestId, first, count });
+  }
+
+  private select(index: number): void {
+    this.selected = index;
+    this.post({ kind: 'select', packet: index });
+    this.schedule();
+  }
+
+  /** Scrolls so that a row is visible; `select` also selects it. */
+  private reveal(index: number, select: boolean): void {
+    const geometry = this.geometry();
+    const window = rowWindow({ scrollTop: this.viewport.scrollTop, ...geometry, overscan: 0 });
+    const lastFullyVisible = window.first + Math.floor(geometry.viewportHeight / ROW_HEIGHT) - 2;
+    if (index < window.first + 1 || index > lastFullyVisible) {
+      this.viewport.scrollTop = scrollTopForRow(Math.max(0, index - Math.floor(geometry.viewportHeight / ROW_HEIGHT / 2)), geometry);
+    }
+    if (select) this.select(index);
+  }
+
+  private onKey(event: KeyboardEvent): void {
+    const total = this.capture?.packets ?? 0;
+    if (total === 0) return;
+    const page = Math.max(1, Math.floor(this.viewport.clientHeight / ROW_HEIGHT) - 1);
+    const moves: Record<string, number> = { ArrowDown: 1, ArrowUp: -1, PageDown: page, PageUp: -page, Home: -total, End: total };
+    const move = moves[event.key];
+    if (move === undefined) return;
+    event.preventDefault();
+    this.reveal(Math.max(0, Math.min(total - 1, (this.selected < 0 ? 0 : this.selected) + move)), true);
+  }
+
+  private renderDetails(): void {
+    clear(this.details);
+    const selection = this.selection;
+    if (!selection) return;
+    const dialog = selection.dialog;
+    const lines: HTMLElement[] = [h('span', { class: 'label' }, `Packet ${selection.packet + 1}`)];
+    if (selection.flowId >= 0) lines.push(h('span', {}, `flow #${selection.flowId} · ${selection.flowPackets.toLocaleString('en')} packets`));
+    else lines.push(h('span', { class: 'muted' }, 'in no TCP/UDP flow'));
+    if (!dialog) {
+      lines.push(h('span', { class: 'muted' }, selection.flowId >= 0 ? 'no dialog label for this packet' : ''));
+      this.details.append(h('div', { class: 'line' }, ...lines));
+      return;
+    }
+    const chip = h('span', { class: 'usage-chip', 'data-testid': 'selected-usage' }, dialog.usage);
+    chip.style.setProperty('--usage-colour', USAGE_COLOURS[dialog.usage]);
+    const jump = (label: string, index: number | undefined): HTMLElement | undefined => {
+      if (index === undefined) return undefined;
+      const link = h('button', { type: 'button', class: 'link' }, `${label} ${index + 1}`);
+      link.addEventListener('click', () => this.reveal(index, true));
+      return link;
+    };
+    const copy = h('button', { type: 'button', class: 'secondary' }, 'Copy dialog as JSON');
+    copy.addEventListener('click', () => this.post({ kind: 'action', action: 'copyDialog' }));
+    const top = Object.entries(dialog.scores)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 3)
+      .map(([usage, score]) => `${usage} ${score.toFixed(2)}`)
+      .join(' · ');
+    this.details.append(
+      h('div', { class: 'line' }, ...lines, chip, h('span', {}, `${formatPercent(dialog.confidence)} · ${dialog.status}${dialog.outlier ? ' · outlier' : ''}`), h('span', { class: 'flex' }), copy),
+      h(
+        'div',
+        { class: 'line' },
+        h('span', {}, `${flowLabel(dialog)} · session ${dialog.session}, dialog ${dialog.dialog}`),
+        h('span', {}, `${formatClock(dialog.startUs)} for ${formatDuration(dialog.endUs - dialog.startUs)}`),
+        h('span', {}, `up ${dialog.packets.up.toLocaleString('en')} pkts / ${formatBytes(dialog.bytes.up)} · down ${dialog.packets.down.toLocaleString('en')} pkts / ${formatBytes(dialog.bytes.down)}`),
+      ),
+      h('div', { class: 'line' }, h('span', { class: 'muted' }, `scores: ${top || '—'} · model ${dialog.model}`), jump('first packet', selection.dialogFirst) ?? '', jump('last packet', selection.dialogLast) ?? ''),
+    );
+  }
+}
+
+new PacketListPage(document.getElementById('app') ?? document.body);

@@ -1,0 +1,181 @@
+/**
+ * The extension's one link to the agent: settings, the token (SecretStorage, or the local
+ * agent's token file), the AgentClient, the mirror every view reads, the status-bar item, and
+ * problems shown once per outage.
+ */
+import * as vscode from 'vscode';
+import type { ClientMessage, ServerMessage } from '../../../agent/src/serve/protocol';
+import { AgentMirror, MirrorChange } from '../shared/agent-mirror';
+import { ConnectionStatus, describeConnection } from '../shared/connection';
+import type { PanelDialog } from '../shared/protocol-guard';
+import { AgentClient, AgentProblem, checkAgentUrl, isLoopback } from './agent-client';
+import { readAgentToken } from './token-file';
+
+export const TOKEN_SECRET = 'cumma.agentToken';
+export const DEFAULT_AGENT_URL = 'ws://127.0.0.1:7345';
+
+export interface AgentEvent {
+  readonly message: ServerMessage;
+  readonly change: MirrorChange;
+}
+
+export class AgentService implements vscode.Disposable {
+  readonly mirror = new AgentMirror();
+  private client: AgentClient | undefined;
+  private readonly statusEmitter = new vscode.EventEmitter<ConnectionStatus>();
+  private readonly messageEmitter = new vscode.EventEmitter<AgentEvent>();
+  readonly onDidChangeStatus = this.statusEmitter.event;
+  readonly onDidReceive = this.messageEmitter.event;
+  private readonly statusItem: vscode.StatusBarItem;
+  private readonly disposables: vscode.Disposable[] = [];
+  private current: ConnectionStatus = { state: 'disconnected', url: this.url() };
+  /** The dialog last selected in the panel or an editor: what "Copy dialog as JSON" copies. */
+  lastSelectedDialog: PanelDialog | undefined;
+
+  constructor(
+    private readonly secrets: vscode.SecretStorage,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
+    this.statusItem = vscode.window.createStatusBarItem('cumma.status', vscode.StatusBarAlignment.Left, 10);
+    this.statusItem.name = 'Cumma agent';
+    this.statusItem.command = 'cumma.statusMenu';
+    this.renderStatus();
+    this.statusItem.show();
+    this.disposables.push(
+      this.statusItem,
+      this.statusEmitter,
+      this.messageEmitter,
+      vscode.workspace.onDidChangeConfiguration((event) => {
+        if (event.affectsConfiguration('cumma.agentUrl') && this.client) this.connect();
+      }),
+      secrets.onDidChange((event) => {
+        if (event.key === TOKEN_SECRET && this.current.state === 'unauthorized') this.connect();
+      }),
+    );
+  }
+
+  get status(): ConnectionStatus {
+    return this.current;
+  }
+
+  get connected(): boolean {
+    return this.current.state === 'connected';
+  }
+
+  url(): string {
+    return vscode.workspace.getConfiguration('cumma').get<string>('agentUrl', DEFAULT_AGENT_URL).trim() || DEFAULT_AGENT_URL;
+  }
+
+  connect(): void {
+    this.client?.dispose();
+    const url = this.url();
+    this.log.info(`connecting to ${url}`);
+    const client = new AgentClient(
+      { url, tokens: () => this.tokens(url) },
+      {
+        status: (status) => {
+          if (this.client !== client) return;
+          this.current = status;
+          if (status.state !== 'connected') this.log.info(describeConnection(status) + (status.detail ? ` (${status.detail})` : ''));
+          this.renderStatus();
+          this.statusEmitter.fire(status);
+        },
+        message: (message) => {
+          if (this.client !== client) return;
+          this.onMessage(client, message);
+        },
+        problem: (problem) => {
+          if (this.client === client) void this.showProblem(problem);
+        },
+        invalid: (reason) => this.log.warn(`dropped an invalid message from the agent: ${reason}`),
+      },
+    );
+    this.client = client;
+    client.connect();
+  }
+
+  disconnect(): void {
+    const client = this.client;
+    this.client = undefined;
+    client?.dispose();
+    this.current = { state: 'disconnected', url: this.url() };
+    this.renderStatus();
+    this.statusEmitter.fire(this.current);
+  }
+
+  /** Validated and sent; false when not connected. */
+  send(message: ClientMessage): boolean {
+    return this.client?.send(message) ?? false;
+  }
+
+  async setToken(): Promise<void> {
+    const token = await vscode.window.showInputBox({
+      title: 'Cumma agent token',
+      prompt: 'The token the agent printed when it started (kept in VS Code secret storage). Leave empty to forget the stored token.',
+      password: true,
+      ignoreFocusOut: true,
+      validateInput: (value) => (value === '' || /^[\x21-\x7e]{1,512}$/.test(value) ? undefined : 'A token is one word of printable characters.'),
+    });
+    if (token === undefined) return;
+    if (token === '') await this.secrets.delete(TOKEN_SECRET);
+    else await this.secrets.store(TOKEN_SECRET, token);
+    this.connect();
+  }
+
+  dispose(): void {
+    this.client?.dispose();
+    this.client = undefined;
+    for (const disposable of this.disposables) disposable.dispose();
+  }
+
+  private async tokens(url: string): Promise<string[]> {
+    const tokens: string[] = [];
+    const stored = await this.secrets.get(TOKEN_SECRET);
+    if (stored) tokens.push(stored);
+    let local = false;
+    try {
+      local = isLoopback(checkAgentUrl(url));
+    } catch {
+      // The client reports the bad URL.
+    }
+    if (local) {
+      const fromFile = await readAgentToken();
+      if (fromFile && !tokens.includes(fromFile)) tokens.push(fromFile);
+    }
+    return tokens;
+  }
+
+  private onMessage(client: AgentClient, message: ServerMessage): void {
+    const change = this.mirror.apply(message);
+    if (message.type === 'hello') {
+      this.log.info(`connected to ${message.agent} (model ${message.model.name}, ${message.captures.length} captures${message.anonymized ? ', anonymised' : ''})`);
+      // The host follows every capture: any of them may be open in an editor.
+      client.send({ v: 1, type: 'subscribe', captures: '*' });
+      this.renderStatus();
+    }
+    if (message.type === 'error') {
+      this.log.warn(`agent error ${message.code}: ${message.message}`);
+      if (message.code === 'WATCH_FAILED') void vscode.window.showErrorMessage(`Cumma agent could not watch the folder: ${message.message}`);
+    }
+    if (message.type === 'capture' && message.event === 'error') this.log.warn(`capture ${message.capture.name}: ${message.message ?? message.capture.error ?? 'error'}`);
+    this.messageEmitter.fire({ message, change });
+  }
+
+  private async showProblem(problem: AgentProblem): Promise<void> {
+    this.log.warn(problem.message);
+    const actions = problem.kind === 'unauthorized' ? ['Set Token'] : problem.kind === 'bad-url' ? ['Open Settings'] : ['Retry Now', 'Open Settings'];
+    const choice = await vscode.window.showWarningMessage(problem.message, ...actions);
+    if (choice === 'Set Token') await this.setToken();
+    else if (choice === 'Retry Now') this.connect();
+    else if (choice === 'Open Settings') await vscode.commands.executeCommand('workbench.action.openSettings', 'cumma.');
+  }
+
+  private renderStatus(): void {
+    const status = this.current;
+    const icons = { connected: '$(radio-tower)', connecting: '$(sync~spin)', retrying: '$(sync~spin)', unauthorized: '$(lock)', disconnected: '$(debug-disconnect)' };
+    const captures = this.mirror.captures.length;
+    this.statusItem.text = `${icons[status.state]} Cumma${status.state === 'connected' ? ` ${captures}` : ''}`;
+    this.statusItem.tooltip = `Cumma agent: ${describeConnection(status)}${status.detail ? `\n${status.detail}` : ''}${status.state === 'connected' ? `\n${captures} captures watched` : ''}`;
+    this.statusItem.backgroundColor = status.state === 'unauthorized' ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
+  }
+}

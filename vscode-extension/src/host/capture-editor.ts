@@ -1,0 +1,385 @@
+/**
+ * The read-only custom editor for .pcap and .pcapng files. The packet list is indexed in a
+ * worker thread; labels come from the agent when it watches the same capture (matched by path,
+ * else by a unique file name) or else from the bundled classifier, run in a worker too. The
+ * webview asks for the rows it shows; only those are formatted and sent.
+ */
+import { realpathSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import * as vscode from 'vscode';
+import type { CaptureInfo } from '../../../agent/src/live/label-feed';
+import { EditorToHost, HostToEditor, LabelSource, MAX_ROWS_PER_REQUEST, PacketRow, PacketSelection, parseEditorToHost } from '../shared/bridge';
+import { GuardError } from '../shared/guard';
+import type { PanelDialog } from '../shared/protocol-guard';
+import { formatEndpoint } from '../shared/format';
+import { NO_USAGE } from '../shared/usage-style';
+import type { AgentService } from './agent-service';
+import { CaptureIndexData, PacketKind, transportName } from './capture-index';
+import type { WorkerReply, WorkerRequest } from './capture-worker';
+import { LabelAssignment, assignLabels } from './label-match';
+import type { LocalClassification } from './local-classify';
+import { webviewHtml } from './webview-html';
+
+export const CAPTURE_EDITOR_VIEW_TYPE = 'cumma.captureEditor';
+const RELABEL_DELAY_MS = 300;
+
+function runWorker(script: string, request: WorkerRequest, onProgress?: (offset: number, packets: number) => void): Promise<WorkerReply> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(script, { workerData: request });
+    let settled = false;
+    const finish = (action: () => void): void => {
+      if (settled) return;
+      settled = true;
+      action();
+      void worker.terminate();
+    };
+    worker.on('message', (reply: WorkerReply) => {
+      if (reply.type === 'progress') onProgress?.(reply.offset, reply.packets);
+      else if (reply.type === 'error') finish(() => reject(new Error(reply.message)));
+      else finish(() => resolve(reply));
+    });
+    worker.on('error', (error) => finish(() => reject(error)));
+    worker.on('exit', (code) => finish(() => reject(new Error(`worker stopped (exit code ${code})`))));
+  });
+}
+
+function samePath(a: string, b: string): boolean {
+  if (a === b) return true;
+  try {
+    return realpathSync(a) === realpathSync(b);
+  } catch {
+    return false;
+  }
+}
+
+class CaptureDocument implements vscode.CustomDocument {
+  index: CaptureIndexData | undefined;
+  indexError: string | undefined;
+  readonly ready: Promise<void>;
+  /** The dialogs labels came from (agent's or local), with what they assign per packet. */
+  dialogs: readonly PanelDialog[] = [];
+  assignment: LabelAssignment | undefined;
+  source: LabelSource = { kind: 'pending', detail: 'reading the capture…', dialogs: 0, labelledPackets: 0 };
+  revision = 0;
+  local: LocalClassification | undefined;
+  localRunning = false;
+  /** Set by "Classify current capture": keep the local labels even when the agent has some. */
+  preferLocal = false;
+  readonly views = new Set<vscode.WebviewPanel>();
+  relabelTimer: ReturnType<typeof setTimeout> | undefined;
+  selectedPacket = -1;
+
+  constructor(
+    readonly uri: vscode.Uri,
+    workerScript: string,
+    progress: (document: CaptureDocument, text: string) => void,
+  ) {
+    this.ready = runWorker(workerScript, { type: 'index', path: uri.fsPath }, (offset, packets) =>
+      progress(this, `reading… ${packets.toLocaleString('en')} packets, ${Math.round(offset / 1024 / 1024)} MiB`),
+    ).then(
+      (reply) => {
+        if (reply.type === 'index') this.index = reply.data;
+      },
+      (error: Error) => {
+        this.indexError = error.message;
+      },
+    );
+  }
+
+  get path(): string {
+    return this.uri.fsPath;
+  }
+
+  dispose(): void {
+    if (this.relabelTimer !== undefined) clearTimeout(this.relabelTimer);
+    this.index = undefined;
+    this.assignment = undefined;
+  }
+}
+
+export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvider<CaptureDocument> {
+  private readonly documents = new Set<CaptureDocument>();
+  private active: CaptureDocument | undefined;
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly agent: AgentService,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
+    agent.onDidReceive(({ change }) => {
+      if (change.dialogs.length === 0 && !change.captures) return;
+      for (const document of this.documents) {
+        const capture = this.agentCapture(document);
+        if (change.captures || (capture && change.dialogs.includes(capture.name)) || document.source.kind === 'agent') this.scheduleRelabel(document);
+      }
+    });
+    agent.onDidChangeStatus((status) => {
+      for (const document of this.documents) {
+        this.post(document, { kind: 'connection', status });
+        this.scheduleRelabel(document);
+      }
+    });
+  }
+
+  private get dist(): vscode.Uri {
+    return vscode.Uri.joinPath(this.extensionUri, 'dist');
+  }
+
+  get activeDocument(): CaptureDocument | undefined {
+    return this.active;
+  }
+
+  openCustomDocument(uri: vscode.Uri): CaptureDocument {
+    const document = new CaptureDocument(uri, vscode.Uri.joinPath(this.dist, 'capture-worker.js').fsPath, (doc, text) => this.post(doc, { kind: 'progress', text }));
+    this.documents.add(document);
+    void document.ready.then(() => {
+      if (!this.documents.has(document)) return;
+      if (document.indexError) {
+        this.log.error(`cannot read ${document.path}: ${document.indexError}`);
+        this.post(document, { kind: 'failed', message: `Cannot read this capture: ${document.indexError}` });
+        return;
+      }
+      for (const view of document.views) this.sendInit(document, view);
+      this.relabel(document);
+    });
+    return document;
+  }
+
+  resolveCustomEditor(document: CaptureDocument, panel: vscode.WebviewPanel): void {
+    const webview = panel.webview;
+    webview.options = { enableScripts: true, localResourceRoots: [this.dist] };
+    webview.html = webviewHtml({
+      cspSource: webview.cspSource,
+      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(this.dist, 'editor.js')).toString(),
+      styleUri: webview.asWebviewUri(vscode.Uri.joinPath(this.dist, 'editor.css')).toString(),
+      title: basename(document.path),
+    });
+    document.views.add(panel);
+    if (panel.active) this.active = document;
+    const subscriptions = [
+      panel.onDidChangeViewState(() => {
+        if (panel.active) this.active = document;
+      }),
+      webview.onDidReceiveMessage((raw: unknown) => {
+        let message: EditorToHost;
+        try {
+          message = parseEditorToHost(raw);
+        } catch (error) {
+          this.log.warn(`dropped an invalid message from the capture editor: ${error instanceof GuardError ? error.message : String(error)}`);
+          return;
+        }
+        this.onMessage(document, panel, message);
+      }),
+    ];
+    panel.onDidDispose(() => {
+      document.views.delete(panel);
+      if (document.views.size === 0) this.documents.delete(document);
+      if (this.active === document && document.views.size === 0) this.active = undefined;
+      subscriptions.forEach((subscription) => subscription.dispose());
+    });
+  }
+
+  /** "Cumma: Classify current capture": labels from the bundled classifier, run afresh. */
+  classify(document: CaptureDocument): void {
+    document.preferLocal = true;
+    document.local = undefined;
+    this.relabel(document);
+  }
+
+  /** The dialog of the packet selected in a document, for "Copy dialog as JSON". */
+  selectedDialog(document: CaptureDocument): PanelDialog | undefined {
+    const assignment = document.assignment;
+    if (!assignment || document.selectedPacket < 0) return undefined;
+    return document.dialogs[assignment.dialog[document.selectedPacket] ?? -1];
+  }
+
+  private onMessage(document: CaptureDocument, panel: vscode.WebviewPanel, message: EditorToHost): void {
+    switch (message.kind) {
+      case 'ready':
+        void panel.webview.postMessage({ kind: 'connection', status: this.agent.status } satisfies HostToEditor);
+        if (document.indexError) void panel.webview.postMessage({ kind: 'failed', message: `Cannot read this capture: ${document.indexError}` } satisfies HostToEditor);
+        else if (document.index) this.sendInit(document, panel);
+        else void panel.webview.postMessage({ kind: 'progress', text: 'reading the capture…' } satisfies HostToEditor);
+        return;
+      case 'rows':
+        void panel.webview.postMessage({ kind: 'rows', requestId: message.requestId, first: message.first, rows: this.rows(document, message.first, message.count) } satisfies HostToEditor);
+        return;
+      case 'select': {
+        const selection = this.selection(document, message.packet);
+        if (!selection) return;
+        document.selectedPacket = message.packet;
+        if (selection.dialog) this.agent.lastSelectedDialog = selection.dialog;
+        void panel.webview.postMessage({ kind: 'selection', selection } satisfies HostToEditor);
+        return;
+      }
+      case 'action':
+        this.active = document;
+        if (message.action === 'classify') this.classify(document);
+        else if (message.action === 'connect') {
+          document.preferLocal = false;
+          if (!this.agent.connected) this.agent.connect();
+          this.relabel(document);
+        } else if (message.action === 'copyDialog') void vscode.commands.executeCommand('cumma.copyDialog');
+        else if (message.action === 'watchFolder') void vscode.commands.executeCommand('cumma.watchFolder', vscode.Uri.file(dirname(document.path)));
+        return;
+    }
+  }
+
+  private post(document: CaptureDocument, message: HostToEditor): void {
+    for (const view of document.views) void view.webview.postMessage(message);
+  }
+
+  private sendInit(document: CaptureDocument, panel: vscode.WebviewPanel): void {
+    const index = document.index;
+    if (!index) return;
+    void panel.webview.postMessage({
+      kind: 'init',
+      capture: {
+        name: index.name,
+        path: index.path,
+        format: index.format,
+        sizeBytes: index.sizeBytes,
+        packets: index.packets,
+        flows: index.flowKeys.length,
+        originUs: index.packets > 0 ? index.timeUs[0]! : 0,
+        ...(index.error !== undefined ? { error: index.error } : {}),
+      },
+    } satisfies HostToEditor);
+    void panel.webview.postMessage({ kind: 'labels', source: document.source, revision: document.revision } satisfies HostToEditor);
+  }
+
+  /** The agent's capture for a document: same path, else the only capture with its file name. */
+  private agentCapture(document: CaptureDocument): CaptureInfo | undefined {
+    if (!this.agent.connected) return undefined;
+    const captures = this.agent.mirror.captures.filter((capture) => capture.state !== 'removed');
+    const byPath = captures.find((capture) => samePath(capture.path, document.path));
+    if (byPath) return byPath;
+    const byName = captures.filter((capture) => capture.name === basename(document.path));
+    return byName.length === 1 ? byName[0] : undefined;
+  }
+
+  private scheduleRelabel(document: CaptureDocument): void {
+    if (document.relabelTimer !== undefined) return;
+    document.relabelTimer = setTimeout(() => {
+      document.relabelTimer = undefined;
+      this.relabel(document);
+    }, RELABEL_DELAY_MS);
+  }
+
+  /** Chooses the label source and re-labels every packet from it. */
+  private relabel(document: CaptureDocument): void {
+    const index = document.index;
+    if (!index) return;
+    const capture = document.preferLocal ? undefined : this.agentCapture(document);
+    if (capture) {
+      const dialogs = this.agent.mirror.dialogs(capture.name);
+      const identity = this.agent.mirror.identity;
+      this.apply(document, dialogs, (labelled) => ({
+        kind: 'agent',
+        detail: `${identity?.agent ?? 'agent'} · ${capture.name} (${capture.state}) · model ${identity?.model.name ?? '?'}`,
+        dialogs: dialogs.length,
+        labelledPackets: labelled,
+      }));
+      return;
+    }
+    if (document.local) {
+      const local = document.local;
+      const why = document.preferLocal ? 'asked for' : this.agent.connected ? 'the agent does not watch this capture' : 'no agent connected';
+      this.apply(document, local.records, (labelled) => ({
+        kind: 'local',
+        detail: `${local.model} (${why})${local.error ? ` · read up to a fault` : ''}`,
+        dialogs: local.records.length,
+        labelledPackets: labelled,
+      }));
+      return;
+    }
+    this.classifyLocally(document);
+  }
+
+  private apply(document: CaptureDocument, dialogs: readonly PanelDialog[], describe: (labelled: number) => LabelSource): void {
+    const index = document.index!;
+    const started = Date.now();
+    document.dialogs = dialogs;
+    document.assignment = assignLabels(index, dialogs);
+    document.source = describe(document.assignment.labelledPackets);
+    document.revision++;
+    this.log.debug(`labelled ${document.assignment.labelledPackets} packets of ${index.name} from ${document.source.kind} (${Date.now() - started} ms)`);
+    this.post(document, { kind: 'labels', source: document.source, revision: document.revision });
+  }
+
+  private classifyLocally(document: CaptureDocument): void {
+    if (document.localRunning) return;
+    document.localRunning = true;
+    document.source = { kind: 'pending', detail: 'classifying with the bundled model…', dialogs: 0, labelledPackets: 0 };
+    this.post(document, { kind: 'labels', source: document.source, revision: document.revision });
+    const started = Date.now();
+    runWorker(vscode.Uri.joinPath(this.dist, 'capture-worker.js').fsPath, { type: 'classify', path: document.path, modelPath: vscode.Uri.joinPath(this.dist, 'models', 'default.json').fsPath }).then(
+      (reply) => {
+        document.localRunning = false;
+        if (reply.type !== 'classified') return;
+        this.log.info(`classified ${document.path} locally: ${reply.result.records.length} dialogs in ${Date.now() - started} ms`);
+        document.local = reply.result;
+        this.relabel(document);
+      },
+      (error: Error) => {
+        document.localRunning = false;
+        this.log.error(`local classification of ${document.path} failed: ${error.message}`);
+        document.source = { kind: 'none', detail: `the bundled classifier failed: ${error.message}`, dialogs: 0, labelledPackets: 0 };
+        this.post(document, { kind: 'labels', source: document.source, revision: ++document.revision });
+      },
+    );
+  }
+
+  private rows(document: CaptureDocument, first: number, count: number): PacketRow[] {
+    const index = document.index;
+    if (!index) return [];
+    const end = Math.min(index.packets, first + Math.min(count, MAX_ROWS_PER_REQUEST));
+    const rows: PacketRow[] = [];
+    const assignment = document.assignment;
+    for (let packet = first; packet < end; packet++) {
+      const kind = index.kind[packet]!;
+      const ported = kind === PacketKind.Tcp || kind === PacketKind.Udp;
+      const src = index.addresses[index.src[packet]!] ?? '';
+      const dst = index.addresses[index.dst[packet]!] ?? '';
+      rows.push([
+        packet + 1,
+        index.timeUs[packet]!,
+        ported ? formatEndpoint(src, index.srcPort[packet]!) : src,
+        ported ? formatEndpoint(dst, index.dstPort[packet]!) : dst,
+        transportName(kind, index.ipProtocol[packet]!),
+        index.length[packet]!,
+        assignment ? assignment.usage[packet]! : NO_USAGE,
+        index.flow[packet]!,
+        assignment ? assignment.dialog[packet]! : -1,
+      ]);
+    }
+    return rows;
+  }
+
+  private selection(document: CaptureDocument, packet: number): PacketSelection | undefined {
+    const index = document.index;
+    if (!index || packet >= index.packets) return undefined;
+    const flowId = index.flow[packet]!;
+    const dialogRef = document.assignment?.dialog[packet] ?? -1;
+    const dialog = dialogRef >= 0 ? document.dialogs[dialogRef] : undefined;
+    let dialogFirst: number | undefined;
+    let dialogLast: number | undefined;
+    if (dialogRef >= 0 && document.assignment) {
+      const refs = document.assignment.dialog;
+      dialogFirst = refs.indexOf(dialogRef);
+      dialogLast = refs.lastIndexOf(dialogRef);
+    }
+    return {
+      packet,
+      flowId,
+      flowPackets: flowId >= 0 ? index.flowPackets[flowId]! : 0,
+      dialogRef,
+      ...(dialog ? { dialog } : {}),
+      ...(dialogFirst !== undefined && dialogFirst >= 0 ? { dialogFirst } : {}),
+      ...(dialogLast !== undefined && dialogLast >= 0 ? { dialogLast } : {}),
+    };
+  }
+}
+
+export type { CaptureDocument };

@@ -1,0 +1,88 @@
+/**
+ * Cumma for VS Code: the live labels panel (activity bar), the read-only capture editor for
+ * .pcap/.pcapng, the commands, the settings and the status-bar item.
+ */
+import * as vscode from 'vscode';
+import { AgentService } from './agent-service';
+import { CAPTURE_EDITOR_VIEW_TYPE, CaptureEditorProvider } from './capture-editor';
+import { PANEL_VIEW_ID, PanelViewProvider } from './panel-provider';
+
+export function activate(context: vscode.ExtensionContext): void {
+  const log = vscode.window.createOutputChannel('Cumma', { log: true });
+  const agent = new AgentService(context.secrets, log);
+  const openCapture = (path: string): Thenable<unknown> => vscode.commands.executeCommand('vscode.openWith', vscode.Uri.file(path), CAPTURE_EDITOR_VIEW_TYPE);
+  const editors = new CaptureEditorProvider(context.extensionUri, agent, log);
+  context.subscriptions.push(
+    log,
+    agent,
+    vscode.window.registerWebviewViewProvider(PANEL_VIEW_ID, new PanelViewProvider(context.extensionUri, agent, log, openCapture), {
+      webviewOptions: { retainContextWhenHidden: true },
+    }),
+    vscode.window.registerCustomEditorProvider(CAPTURE_EDITOR_VIEW_TYPE, editors, {
+      webviewOptions: { retainContextWhenHidden: true },
+      supportsMultipleEditorsPerDocument: true,
+    }),
+    vscode.commands.registerCommand('cumma.connect', () => agent.connect()),
+    vscode.commands.registerCommand('cumma.disconnect', () => agent.disconnect()),
+    vscode.commands.registerCommand('cumma.setToken', () => agent.setToken()),
+    vscode.commands.registerCommand('cumma.classifyCapture', async (uri?: vscode.Uri) => {
+      if (uri instanceof vscode.Uri && uri.scheme === 'file' && editors.activeDocument?.uri.toString() !== uri.toString()) {
+        await openCapture(uri.fsPath);
+      }
+      const document = editors.activeDocument;
+      if (!document) {
+        void vscode.window.showInformationMessage('Open a .pcap or .pcapng file in the Cumma capture editor first.');
+        return;
+      }
+      editors.classify(document);
+    }),
+    vscode.commands.registerCommand('cumma.watchFolder', async (folder?: vscode.Uri) => {
+      if (!agent.connected) {
+        const choice = await vscode.window.showWarningMessage('Cumma: not connected to the agent.', 'Connect');
+        if (choice === 'Connect') agent.connect();
+        return;
+      }
+      const defaultUri = folder instanceof vscode.Uri ? folder : vscode.workspace.workspaceFolders?.[0]?.uri;
+      const picked = await vscode.window.showOpenDialog({
+        canSelectFolders: true,
+        canSelectFiles: false,
+        canSelectMany: false,
+        openLabel: 'Watch in agent',
+        title: 'Folder for the Cumma agent to watch',
+        ...(defaultUri ? { defaultUri } : {}),
+      });
+      const path = picked?.[0]?.fsPath;
+      if (!path) return;
+      if (agent.send({ v: 1, type: 'watch', path })) void vscode.window.setStatusBarMessage(`Cumma: asked the agent to watch ${path}`, 5000);
+      else void vscode.window.showErrorMessage('Cumma: not connected to the agent.');
+    }),
+    vscode.commands.registerCommand('cumma.copyDialog', async () => {
+      const active = editors.activeDocument;
+      const dialog = (active && editors.selectedDialog(active)) ?? agent.lastSelectedDialog;
+      if (!dialog) {
+        void vscode.window.showInformationMessage('Cumma: select a dialog in the panel, or a packet in the capture editor, first.');
+        return;
+      }
+      await vscode.env.clipboard.writeText(JSON.stringify(dialog, null, 2));
+      void vscode.window.setStatusBarMessage(`Cumma: copied dialog ${dialog.id} (${dialog.usage})`, 4000);
+    }),
+    vscode.commands.registerCommand('cumma.statusMenu', async () => {
+      type Item = vscode.QuickPickItem & { readonly command: string };
+      const items: Item[] = [
+        agent.connected ? { label: '$(debug-disconnect) Disconnect', command: 'cumma.disconnect' } : { label: '$(plug) Connect to agent', command: 'cumma.connect' },
+        { label: '$(key) Set agent token…', command: 'cumma.setToken' },
+        { label: '$(folder-opened) Watch folder in agent…', command: 'cumma.watchFolder' },
+        { label: '$(layout-sidebar-left) Show Cumma panel', command: 'cumma.panel.focus' },
+        { label: '$(settings-gear) Settings', command: 'cumma.openSettings' },
+      ];
+      const choice = await vscode.window.showQuickPick(items, { title: `Cumma agent: ${agent.status.state}` });
+      if (choice) await vscode.commands.executeCommand(choice.command);
+    }),
+    vscode.commands.registerCommand('cumma.openSettings', () => vscode.commands.executeCommand('workbench.action.openSettings', 'cumma.')),
+  );
+  if (vscode.workspace.getConfiguration('cumma').get<boolean>('autoConnect', true)) agent.connect();
+}
+
+export function deactivate(): void {
+  // Everything is disposed through context.subscriptions.
+}

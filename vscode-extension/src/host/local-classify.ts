@@ -1,0 +1,35 @@
+/**
+ * Labels a capture without the agent: the project's own classifier (agent/src/pipeline, the
+ * same calls `cumma classify` makes) with the shipped model, bundled into the extension. Runs
+ * in the worker thread.
+ */
+import { basename } from 'node:path';
+import { captureDialogs } from '../../../agent/src/pipeline/capture-dialogs';
+import { DialogRecord } from '../../../agent/src/pipeline/dialog-record';
+import { UsageModel } from '../../../agent/src/pipeline/usage-model';
+
+export interface LocalClassification {
+  readonly model: string;
+  readonly records: readonly (DialogRecord & { readonly id: string })[];
+  /** Set when the file could only be read up to a fault. */
+  readonly error?: string;
+}
+
+let cached: { path: string; model: UsageModel } | undefined;
+
+export function classifyLocally(capturePath: string, modelPath: string): LocalClassification {
+  if (cached?.path !== modelPath) cached = { path: modelPath, model: UsageModel.load(modelPath) };
+  const model = cached.model;
+  let partial: ReturnType<typeof captureDialogs> | undefined;
+  let error: string | undefined;
+  let dialogs: ReturnType<typeof captureDialogs>;
+  try {
+    dialogs = captureDialogs(capturePath, { gaps: model.gaps, truth: false, onPartial: (read) => (partial = read) });
+  } catch (caught) {
+    if (partial === undefined) throw caught;
+    dialogs = partial;
+    error = caught instanceof Error ? caught.message : String(caught);
+  }
+  const records = model.classify(dialogs).map((record, index) => ({ ...record, id: `local:${dialogs[index]!.flowId}:${record.dialog}` }));
+  return { model: `${model.name} (${basename(modelPath)})`, records, ...(error !== undefined ? { error } : {}) };
+}

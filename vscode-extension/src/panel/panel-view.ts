@@ -1,0 +1,365 @@
+/**
+ * The panel's DOM: connection bar, captures, usage filter and address search, timeline, the
+ * dialogs table (virtualised: only visible rows exist) and the details of the chosen dialog.
+ * Reads PanelModel, turns clicks into PanelActions; builds every element itself, with text
+ * set through textContent only.
+ */
+import type { UsageVerdict } from '../../../agent/src/labels';
+import type { ClientMessage } from '../../../agent/src/serve/protocol';
+import { describeConnection } from '../shared/connection';
+import { clear, h } from '../shared/dom';
+import { flowLabel, formatBytes, formatClock, formatDuration, formatPercent } from '../shared/format';
+import { PanelDialog, USAGE_VERDICTS } from '../shared/protocol-guard';
+import { USAGE_COLOURS } from '../shared/usage-style';
+import { rowWindow } from '../shared/virtual-window';
+import { SORT_KEYS, SortKey } from './dialog-view';
+import { PanelAction, PanelModel } from './panel-model';
+import { TimelineLayout, barAt, layoutTimeline } from './timeline-layout';
+import type { PanelTransport } from './transport';
+
+const ROW_HEIGHT = 24;
+const TIMELINE_ROW = 14;
+const COLUMN_TITLES: Readonly<Record<SortKey, string>> = { time: 'Time', flow: 'Flow', usage: 'Usage', confidence: 'Conf.', status: 'Status' };
+
+export function usageChip(usage: UsageVerdict | undefined): HTMLElement {
+  const chip = h('span', { class: 'usage-chip', 'data-usage': usage ?? '' }, usage ?? '—');
+  if (usage) chip.style.setProperty('--usage-colour', USAGE_COLOURS[usage]);
+  return chip;
+}
+
+export class PanelView {
+  private readonly statusDot = h('span', { class: 'dot' });
+  private readonly statusText = h('span', { class: 'status-text', 'data-testid': 'status' });
+  private readonly agentText = h('span', { class: 'agent-text' });
+  private readonly connectButton = h('button', { type: 'button', class: 'secondary', 'data-testid': 'connect' });
+  private readonly banner = h('div', { class: 'banner', role: 'alert', hidden: true });
+  private readonly statsText = h('div', { class: 'stats', 'data-testid': 'stats' });
+  private readonly captureList = h('ul', { class: 'captures', 'data-testid': 'captures' });
+  private readonly chips = new Map<UsageVerdict, HTMLButtonElement>();
+  private readonly allChip = h('button', { type: 'button', class: 'chip all', 'data-usage': 'all' }, 'all');
+  private readonly search = h('input', { type: 'search', placeholder: 'Search address…', 'aria-label': 'Search by address', 'data-testid': 'search', spellcheck: 'false' });
+  private readonly countText = h('span', { class: 'count', 'data-testid': 'count' });
+  private readonly canvas = h('canvas', { class: 'timeline', 'data-testid': 'timeline', 'aria-label': 'Timeline: one row per flow, bars coloured by usage' });
+  private readonly timelineNote = h('div', { class: 'timeline-note' });
+  private readonly headers = new Map<SortKey, HTMLElement>();
+  private readonly viewport = h('div', { class: 'viewport', 'data-testid': 'dialogs' });
+  private readonly spacer = h('div', { class: 'spacer' });
+  private readonly rowsBox = h('div', { class: 'rows' });
+  private readonly empty = h('div', { class: 'empty' });
+  private readonly details = h('aside', { class: 'details', 'data-testid': 'details', hidden: true });
+  private layout: TimelineLayout | undefined;
+  private frame: number | undefined;
+  private detailsKey = '';
+
+  constructor(
+    root: HTMLElement,
+    private readonly model: PanelModel,
+    private readonly transport: PanelTransport,
+  ) {
+    root.append(this.build());
+    window.addEventListener('resize', () => this.schedule());
+  }
+
+  /** Applies an action and sends what it asks for. */
+  dispatch(action: PanelAction): void {
+    for (const message of this.model.dispatch(action)) this.send(message);
+    if (action.type === 'selectDialog' && this.model.selectedCapture !== undefined) this.transport.selectDialog(this.model.selectedCapture, action.id);
+    this.schedule();
+  }
+
+  send(message: ClientMessage): void {
+    this.transport.send(message);
+  }
+
+  /** Redraws at the next animation frame, however many messages arrive before it. */
+  schedule(): void {
+    if (this.frame !== undefined) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = undefined;
+      this.render();
+    });
+  }
+
+  private build(): HTMLElement {
+    this.connectButton.addEventListener('click', () => (this.model.connection.state === 'connected' || this.model.connection.state === 'connecting' ? this.transport.disconnect() : this.transport.connect()));
+    const hostButtons: HTMLElement[] = [];
+    if (this.transport.hostAction) {
+      const act = this.transport.hostAction;
+      const token = h('button', { type: 'button', class: 'secondary', title: 'Store the agent token in VS Code secret storage' }, 'Token…');
+      token.addEventListener('click', () => act('setToken'));
+      const watch = h('button', { type: 'button', class: 'secondary', title: 'Ask the agent to watch another folder' }, 'Watch folder…');
+      watch.addEventListener('click', () => act('watchFolder'));
+      hostButtons.push(token, watch);
+    }
+    const bar = h('header', { class: 'bar' }, this.statusDot, this.statusText, this.agentText, h('span', { class: 'spacer-flex' }), this.connectButton, ...hostButtons);
+
+    this.allChip.addEventListener('click', () => this.dispatch({ type: 'clearUsages' }));
+    const chipBox = h('div', { class: 'chips', role: 'group', 'aria-label': 'Filter by usage', 'data-testid': 'usage-filter' }, this.allChip);
+    for (const usage of USAGE_VERDICTS) {
+      const chip = h('button', { type: 'button', class: 'chip', 'data-usage': usage, 'aria-pressed': 'false' }, usage);
+      chip.style.setProperty('--usage-colour', USAGE_COLOURS[usage]);
+      chip.addEventListener('click', () => this.dispatch({ type: 'toggleUsage', usage }));
+      this.chips.set(usage, chip);
+      chipBox.append(chip);
+    }
+    this.search.addEventListener('input', () => this.dispatch({ type: 'search', text: this.search.value }));
+
+    this.canvas.addEventListener('click', (event) => {
+      if (!this.layout) return;
+      const rect = this.canvas.getBoundingClientRect();
+      const bar = barAt(this.layout, event.clientX - rect.left, event.clientY - rect.top);
+      if (bar) this.dispatch({ type: 'selectDialog', id: bar.dialogId });
+    });
+
+    const head = h('div', { class: 'thead', role: 'row' });
+    for (const key of SORT_KEYS) {
+      const cell = h('div', { class: `cell col-${key}`, role: 'columnheader', 'data-sort': key, tabindex: '0', title: `Sort by ${COLUMN_TITLES[key].toLowerCase()}` }, COLUMN_TITLES[key]);
+      const sort = (): void => this.dispatch({ type: 'sort', key });
+      cell.addEventListener('click', sort);
+      cell.addEventListener('keydown', (event) => {
+        if (event.key === 'Enter' || event.key === ' ') sort();
+      });
+      this.headers.set(key, cell);
+      head.append(cell);
+    }
+    this.spacer.append(this.rowsBox);
+    this.viewport.append(this.spacer, this.empty);
+    this.viewport.addEventListener('scroll', () => this.renderRows());
+    this.rowsBox.addEventListener('click', (event) => {
+      const row = (event.target as HTMLElement).closest<HTMLElement>('[data-id]');
+      if (row) this.dispatch({ type: 'selectDialog', id: row.dataset['id'] });
+    });
+    this.viewport.tabIndex = 0;
+    this.viewport.addEventListener('keydown', (event) => this.onKey(event));
+
+    const main = h(
+      'section',
+      { class: 'main' },
+      h('div', { class: 'toolbar' }, chipBox, h('div', { class: 'search-row' }, this.search, this.countText)),
+      h('div', { class: 'timeline-wrap' }, this.canvas, this.timelineNote),
+      h('div', { class: 'table', role: 'grid', 'aria-label': 'Dialogs' }, head, this.viewport),
+    );
+    const side = h('section', { class: 'side' }, h('h2', {}, 'Captures'), this.captureList, this.statsText);
+    return h('div', { class: 'cumma-panel' }, bar, this.banner, h('div', { class: 'layout' }, side, main, this.details));
+  }
+
+  private onKey(event: KeyboardEvent): void {
+    if (event.key !== 'ArrowDown' && event.key !== 'ArrowUp' && event.key !== 'Escape') return;
+    event.preventDefault();
+    if (event.key === 'Escape') return this.dispatch({ type: 'selectDialog', id: undefined });
+    const rows = this.model.rows();
+    const at = rows.findIndex((row) => row.id === this.model.selectedDialogId);
+    const next = Math.max(0, Math.min(rows.length - 1, at + (event.key === 'ArrowDown' ? 1 : -1)));
+    const row = rows[next];
+    if (!row) return;
+    this.dispatch({ type: 'selectDialog', id: row.id });
+    const top = next * ROW_HEIGHT;
+    if (top < this.viewport.scrollTop) this.viewport.scrollTop = top;
+    else if (top + ROW_HEIGHT > this.viewport.scrollTop + this.viewport.clientHeight) this.viewport.scrollTop = top + ROW_HEIGHT - this.viewport.clientHeight;
+  }
+
+  render(): void {
+    this.renderBar();
+    this.renderCaptures();
+    this.renderToolbar();
+    this.renderTimeline();
+    this.renderRows();
+    this.renderDetails();
+  }
+
+  private renderBar(): void {
+    const { connection, mirror, lastError } = this.model;
+    this.statusDot.className = `dot state-${connection.state}`;
+    this.statusText.textContent = describeConnection(connection);
+    this.statusText.title = connection.detail ?? '';
+    this.statusText.dataset['state'] = connection.state;
+    const identity = mirror.identity;
+    this.agentText.textContent = identity ? `${identity.agent} · model ${identity.model.name}${identity.anonymized ? ' · anonymised' : ''}` : '';
+    const live = connection.state === 'connected' || connection.state === 'connecting';
+    this.connectButton.textContent = live ? 'Disconnect' : 'Connect';
+    const problem = lastError ?? (connection.state !== 'connected' ? connection.detail : undefined);
+    this.banner.hidden = problem === undefined;
+    this.banner.textContent = problem ?? '';
+    const stats = mirror.stats;
+    this.statsText.textContent = stats ? `${stats.packets.toLocaleString('en')} packets · ${stats.dialogs.toLocaleString('en')} dialogs · ${Math.round(stats.packetsPerSecond).toLocaleString('en')} packets/s` : '';
+  }
+
+  private renderCaptures(): void {
+    clear(this.captureList);
+    const captures = this.model.mirror.captures;
+    if (captures.length === 0) {
+      this.captureList.append(h('li', { class: 'muted' }, this.model.connection.state === 'connected' ? 'The agent watches no capture yet.' : 'No agent connected.'));
+      return;
+    }
+    const lags = new Map((this.model.mirror.stats?.captures ?? []).map((lag) => [lag.name, lag.lagBytes]));
+    for (const capture of captures) {
+      const selected = capture.name === this.model.selectedCapture;
+      // Capture events carry the counts of their moment; the dialogs the panel holds may be newer.
+      const dialogs = Math.max(capture.dialogs, this.model.mirror.dialogCount(capture.name));
+      const lag = lags.get(capture.name) ?? 0;
+      const state = capture.state === 'reading' && capture.sizeBytes > 0 ? `reading ${formatPercent(Math.min(1, capture.bytesRead / capture.sizeBytes))}` : capture.state;
+      const meta = [
+        capture.packets > 0 ? `${capture.packets.toLocaleString('en')} packets` : '',
+        `${dialogs.toLocaleString('en')} dialogs`,
+        capture.sizeBytes > 0 ? formatBytes(capture.sizeBytes) : '',
+        lag > 0 ? `${formatBytes(lag)} behind` : '',
+      ].filter((part) => part !== '');
+      const button = h(
+        'button',
+        { type: 'button', class: `capture${selected ? ' selected' : ''}`, 'data-capture': capture.name, 'aria-pressed': selected ? 'true' : 'false', title: capture.path },
+        h('span', { class: 'capture-name' }, capture.name),
+        h('span', { class: `capture-state state-${capture.state}` }, state),
+        h('span', { class: 'capture-meta' }, meta.join(' · ')),
+      );
+      if (capture.error) button.append(h('span', { class: 'capture-error' }, capture.error));
+      button.addEventListener('click', () => this.dispatch({ type: 'selectCapture', name: capture.name }));
+      const item = h('li', {}, button);
+      if (this.transport.openCapture) {
+        const open = this.transport.openCapture;
+        const link = h('button', { type: 'button', class: 'link', title: 'Open the packet list in the Cumma capture editor' }, 'open');
+        link.addEventListener('click', () => open(capture.name));
+        item.append(link);
+      }
+      this.captureList.append(item);
+    }
+  }
+
+  private renderToolbar(): void {
+    const { usages, sort } = this.model;
+    this.allChip.setAttribute('aria-pressed', usages.size === 0 ? 'true' : 'false');
+    for (const [usage, chip] of this.chips) chip.setAttribute('aria-pressed', usages.has(usage) ? 'true' : 'false');
+    if (this.search.value !== this.model.search) this.search.value = this.model.search;
+    const total = this.model.selectedCapture === undefined ? 0 : this.model.mirror.dialogCount(this.model.selectedCapture);
+    const shown = this.model.rows().length;
+    this.countText.textContent = shown === total ? `${total.toLocaleString('en')} dialogs` : `${shown.toLocaleString('en')} of ${total.toLocaleString('en')} dialogs`;
+    for (const [key, cell] of this.headers) {
+      const active = sort.key === key;
+      cell.setAttribute('aria-sort', active ? (sort.descending ? 'descending' : 'ascending') : 'none');
+      cell.dataset['arrow'] = active ? (sort.descending ? '▼' : '▲') : '';
+    }
+  }
+
+  private renderTimeline(): void {
+    const width = Math.max(120, this.canvas.parentElement?.clientWidth ?? 300);
+    const rows = this.model.rows();
+    const wide = width >= 560;
+    const layout = layoutTimeline(rows, { width, rowHeight: TIMELINE_ROW, labelWidth: wide ? 230 : 0, maxRows: wide ? 40 : 24 });
+    this.layout = layout;
+    const height = Math.max(TIMELINE_ROW, layout.height);
+    const ratio = window.devicePixelRatio || 1;
+    this.canvas.width = Math.round(width * ratio);
+    this.canvas.height = Math.round(height * ratio);
+    this.canvas.style.width = `${width}px`;
+    this.canvas.style.height = `${height}px`;
+    const context = this.canvas.getContext('2d');
+    if (!context) return;
+    context.setTransform(ratio, 0, 0, ratio, 0, 0);
+    context.clearRect(0, 0, width, height);
+    const style = getComputedStyle(this.canvas);
+    context.font = `11px ${style.fontFamily || 'sans-serif'}`;
+    context.textBaseline = 'middle';
+    layout.rows.forEach((row, index) => {
+      if (index % 2 === 1) {
+        context.fillStyle = 'rgba(128,128,128,0.08)';
+        context.fillRect(0, row.y, width, TIMELINE_ROW);
+      }
+      if (wide) {
+        context.fillStyle = style.color || '#888';
+        context.fillText(row.label, 4, row.y + TIMELINE_ROW / 2, 222);
+      }
+    });
+    for (const bar of layout.bars) {
+      context.fillStyle = USAGE_COLOURS[bar.usage];
+      context.fillRect(bar.x, bar.y, bar.width, bar.height);
+      if (bar.dialogId === this.model.selectedDialogId) {
+        context.strokeStyle = style.color || '#000';
+        context.lineWidth = 2;
+        context.strokeRect(bar.x - 1, bar.y - 1, bar.width + 2, bar.height + 2);
+      }
+    }
+    const span = layout.endUs - layout.startUs;
+    this.timelineNote.textContent =
+      layout.bars.length === 0
+        ? ''
+        : `${formatClock(layout.startUs)} – ${formatClock(layout.endUs)} (${formatDuration(span)})${layout.hiddenFlows > 0 ? ` · ${layout.hiddenFlows} more flows not drawn` : ''}`;
+  }
+
+  private renderRows(): void {
+    const rows = this.model.rows();
+    const window = rowWindow({ scrollTop: this.viewport.scrollTop, viewportHeight: this.viewport.clientHeight, rowHeight: ROW_HEIGHT, rowCount: rows.length });
+    this.spacer.style.height = `${window.totalHeight}px`;
+    this.rowsBox.style.transform = `translateY(${window.top}px)`;
+    clear(this.rowsBox);
+    for (let index = window.first; index < window.first + window.count; index++) this.rowsBox.append(this.row(rows[index]!));
+    const capture = this.model.selectedCapture;
+    this.empty.textContent = rows.length > 0 ? '' : capture === undefined ? 'No capture chosen.' : this.model.mirror.dialogCount(capture) === 0 ? 'No dialogs yet.' : 'No dialog matches the filter.';
+    this.empty.hidden = rows.length > 0;
+  }
+
+  private row(dialog: PanelDialog): HTMLElement {
+    const selected = dialog.id === this.model.selectedDialogId;
+    return h(
+      'div',
+      { class: `tr${selected ? ' selected' : ''}${dialog.status === 'provisional' ? ' provisional' : ''}`, role: 'row', 'data-id': dialog.id, 'aria-selected': selected ? 'true' : 'false' },
+      h('div', { class: 'cell col-time', 'data-col': 'time' }, formatClock(dialog.startUs)),
+      h('div', { class: 'cell col-flow', 'data-col': 'flow', title: flowLabel(dialog) }, flowLabel(dialog)),
+      h('div', { class: 'cell col-usage', 'data-col': 'usage' }, usageChip(dialog.usage)),
+      h('div', { class: 'cell col-confidence', 'data-col': 'confidence' }, formatPercent(dialog.confidence)),
+      h('div', { class: 'cell col-status', 'data-col': 'status' }, dialog.status),
+    );
+  }
+
+  private renderDetails(): void {
+    const dialog = this.model.selectedDialog();
+    if (!dialog) {
+      this.details.hidden = true;
+      this.detailsKey = '';
+      return;
+    }
+    const key = JSON.stringify(dialog);
+    if (key === this.detailsKey && !this.details.hidden) return;
+    this.detailsKey = key;
+    this.details.hidden = false;
+    clear(this.details);
+    const close = h('button', { type: 'button', class: 'link', 'aria-label': 'Close details' }, '×');
+    close.addEventListener('click', () => this.dispatch({ type: 'selectDialog', id: undefined }));
+    const copy = h('button', { type: 'button', class: 'secondary', 'data-testid': 'copy-json' }, 'Copy as JSON');
+    copy.addEventListener('click', () => this.transport.copyDialog(dialog));
+    const facts: [string, string][] = [
+      ['Flow', flowLabel(dialog)],
+      ['Session / dialog', `${dialog.session} / ${dialog.dialog}`],
+      ['Start', formatClock(dialog.startUs)],
+      ['Duration', formatDuration(dialog.endUs - dialog.startUs)],
+      ['Confidence', formatPercent(dialog.confidence)],
+      ['Status', dialog.status + (dialog.outlier ? ' · outlier' : '')],
+      ['Model', dialog.model],
+    ];
+    const table = h('table', { class: 'directions' }, h('tr', {}, h('th', {}, ''), h('th', {}, 'packets'), h('th', {}, 'bytes')));
+    table.append(
+      h('tr', {}, h('th', {}, 'up (client → server)'), h('td', {}, dialog.packets.up.toLocaleString('en')), h('td', {}, formatBytes(dialog.bytes.up))),
+      h('tr', {}, h('th', {}, 'down (server → client)'), h('td', {}, dialog.packets.down.toLocaleString('en')), h('td', {}, formatBytes(dialog.bytes.down))),
+    );
+    const scores = h('div', { class: 'scores', 'data-testid': 'scores' });
+    const entries = Object.entries(dialog.scores).sort((a, b) => b[1] - a[1]);
+    for (const [usage, score] of entries) {
+      const fill = h('span', { class: 'score-fill' });
+      fill.style.width = `${Math.max(0.5, score * 100)}%`;
+      fill.style.background = USAGE_COLOURS[usage as UsageVerdict];
+      scores.append(h('div', { class: 'score' }, h('span', { class: 'score-name' }, usage), h('span', { class: 'score-bar' }, fill), h('span', { class: 'score-value' }, score.toFixed(3))));
+    }
+    this.details.append(
+      h('div', { class: 'details-head' }, usageChip(dialog.usage), h('span', { class: 'spacer-flex' }), copy, close),
+      h('dl', {}, ...facts.flatMap(([term, value]) => [h('dt', {}, term), h('dd', {}, value)])),
+      h('h3', {}, 'Packets and bytes'),
+      table,
+      h('h3', {}, 'Scores'),
+      entries.length > 0 ? scores : h('p', { class: 'muted' }, 'No scores.'),
+    );
+    const features = dialog.features;
+    if (features) {
+      const list = h('dl', { class: 'features', 'data-testid': 'features' });
+      for (const [name, value] of Object.entries(features).slice(0, 24)) list.append(h('dt', {}, name), h('dd', {}, Number.isInteger(value) ? String(value) : value.toPrecision(4)));
+      this.details.append(h('h3', {}, 'Main features'), list);
+    }
+  }
+}

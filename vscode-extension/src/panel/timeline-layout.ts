@@ -1,0 +1,86 @@
+/**
+ * The timeline: one row per flow, one bar per dialog from its start to its end, coloured by
+ * usage. Pure layout (rows, bar rectangles, hit testing); the panel draws it on a canvas.
+ */
+import type { UsageVerdict } from '../../../agent/src/labels';
+import type { PanelDialog } from '../shared/protocol-guard';
+import { flowKey, flowLabel } from '../shared/format';
+
+export interface TimelineOptions {
+  readonly width: number;
+  readonly rowHeight: number;
+  /** Width kept on the left for flow labels. */
+  readonly labelWidth: number;
+  /** At most this many flows get a row (those seen first); the rest are counted. */
+  readonly maxRows: number;
+  /** Bars are at least this wide, so short dialogs stay visible and clickable. */
+  readonly minBarWidth?: number;
+}
+
+export interface TimelineRow {
+  readonly key: string;
+  readonly label: string;
+  readonly y: number;
+}
+
+export interface TimelineBar {
+  readonly dialogId: string;
+  readonly usage: UsageVerdict;
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+export interface TimelineLayout {
+  readonly rows: readonly TimelineRow[];
+  readonly bars: readonly TimelineBar[];
+  readonly startUs: number;
+  readonly endUs: number;
+  readonly height: number;
+  /** Flows left out because of maxRows. */
+  readonly hiddenFlows: number;
+}
+
+export function layoutTimeline(dialogs: readonly PanelDialog[], options: TimelineOptions): TimelineLayout {
+  const minBarWidth = options.minBarWidth ?? 2;
+  if (dialogs.length === 0) return { rows: [], bars: [], startUs: 0, endUs: 0, height: 0, hiddenFlows: 0 };
+  let startUs = Infinity;
+  let endUs = -Infinity;
+  const firstSeen = new Map<string, { start: number; label: string }>();
+  for (const dialog of dialogs) {
+    startUs = Math.min(startUs, dialog.startUs);
+    endUs = Math.max(endUs, dialog.endUs);
+    const key = flowKey(dialog.l4, dialog.client.ip, dialog.client.port, dialog.server.ip, dialog.server.port);
+    const seen = firstSeen.get(key);
+    if (!seen) firstSeen.set(key, { start: dialog.startUs, label: flowLabel(dialog) });
+    else if (dialog.startUs < seen.start) seen.start = dialog.startUs;
+  }
+  const ordered = [...firstSeen.entries()].sort((a, b) => a[1].start - b[1].start || (a[0] < b[0] ? -1 : 1));
+  const shown = ordered.slice(0, Math.max(0, options.maxRows));
+  const rowOf = new Map<string, number>();
+  const rows = shown.map(([key, { label }], index) => {
+    rowOf.set(key, index);
+    return { key, label, y: index * options.rowHeight };
+  });
+  const span = Math.max(1, endUs - startUs);
+  const plotWidth = Math.max(1, options.width - options.labelWidth);
+  const bars: TimelineBar[] = [];
+  for (const dialog of dialogs) {
+    const row = rowOf.get(flowKey(dialog.l4, dialog.client.ip, dialog.client.port, dialog.server.ip, dialog.server.port));
+    if (row === undefined) continue;
+    const x = options.labelWidth + ((dialog.startUs - startUs) / span) * plotWidth;
+    const width = Math.max(minBarWidth, ((dialog.endUs - dialog.startUs) / span) * plotWidth);
+    bars.push({ dialogId: dialog.id, usage: dialog.usage, x: Math.min(x, options.width - minBarWidth), y: row * options.rowHeight + 2, width, height: options.rowHeight - 4 });
+  }
+  return { rows, bars, startUs, endUs, height: rows.length * options.rowHeight, hiddenFlows: ordered.length - shown.length };
+}
+
+/** The dialog under a point, the topmost (last drawn) bar first; undefined when none. */
+export function barAt(layout: TimelineLayout, x: number, y: number): TimelineBar | undefined {
+  for (let index = layout.bars.length - 1; index >= 0; index--) {
+    const bar = layout.bars[index]!;
+    if (x >= bar.x && x <= bar.x + bar.width && y >= bar.y && y <= bar.y + bar.height) return bar;
+  }
+  return undefined;
+}
