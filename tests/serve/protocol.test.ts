@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectClient, TestClient } from './support/clients';
-import { makeDialog } from './support/memory-feed';
+import { makeDialog, MemoryFeed } from './support/memory-feed';
 import { startTestServer, TEST_TOKEN, TestServer } from './support/server-fixture';
 
 describe('WebSocket protocol v1', () => {
@@ -148,5 +148,14 @@ describe('WebSocket protocol v1', () => {
     expect(await client.closed).toEqual({ code: 1001, reason: 'agent shutting down' });
     expect(fixture.feed.listenerCount).toBe(0);
     fixture = undefined;
+  });
+
+  it('a port in use is refused with a clear error that keeps the errno code', async () => {
+    fixture = await startTestServer();
+    const feed = new MemoryFeed();
+    const clash = startTestServer({ port: fixture.server.port, feed });
+    await expect(clash).rejects.toThrow(/port \d+ on 127\.0\.0\.1 is in use/);
+    await expect(clash).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    expect(feed.listenerCount).toBe(0);
   });
 });

@@ -120,7 +120,12 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
     });
   });
 
-  await listen(http, host, own.port);
+  try {
+    await listen(http, host, own.port);
+  } catch (error) {
+    hub.stop(); // no feed subscription or timers left behind by a server that never ran
+    throw error;
+  }
   const address = http.address();
   const port = typeof address === 'object' && address !== null ? address.port : own.port;
   own = { host, port };
@@ -146,9 +151,10 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
 
 function listen(server: Server, host: string, port: number): Promise<void> {
   return new Promise((resolveListen, reject) => {
+    // Clear words, with the errno code kept so callers can still branch on it.
     const failed = (error: NodeJS.ErrnoException): void => {
-      if (error.code === 'EADDRINUSE') reject(new Error(`cannot serve on ${host}:${port}: the port is in use (is another agent running?)`));
-      else if (error.code === 'EADDRNOTAVAIL') reject(new Error(`cannot serve on ${host}:${port}: no such local address`));
+      if (error.code === 'EADDRINUSE') reject(Object.assign(new Error(`port ${port} on ${host} is in use (is another agent running?)`), { code: error.code }));
+      else if (error.code === 'EADDRNOTAVAIL') reject(Object.assign(new Error(`${host} is not an address of this machine`), { code: error.code }));
       else reject(error);
     };
     server.once('error', failed);
