@@ -135,4 +135,29 @@ describe('cumma watch, end to end', () => {
     await waitFor(() => captureEvents().includes('removed:x.pcapng'), 20_000, 'the removal to be reported');
     expect(agent.child.exitCode).toBeNull();
   }, 90_000);
+
+  it('beyond loopback, warns and anonymises every address it serves, but not the local sidecar', async () => {
+    const { folder, config } = scratch();
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(folder, { recursive: true });
+    const target = join(folder, 'chat.pcapng');
+    writeFileSync(target, readFileSync(join(SAMPLES, 'whatsapp-chat.pcapng')));
+    const agent = await startAgent(folder, config, ['--host', '0.0.0.0']);
+    running.push(agent);
+    expect(agent.stderr()).toMatch(/warning: serving on 0\.0\.0\.0.*anonymised/);
+    const originals = new Set(classifyFile(target).flatMap((d) => [d.client.ip, d.server.ip]));
+    expect(originals.size).toBeGreaterThan(3);
+    await waitFor(() => existsSync(`${target}.cumma.tsv`), 15_000, 'the sidecar');
+    const served = await (await fetch(`${agent.httpUrl}labels?capture=chat.pcapng&format=jsonl&token=${agent.token}`)).text();
+    expect(served.split('\n').filter((line) => line !== '').length).toBeGreaterThan(3);
+    for (const ip of originals) expect(served).not.toContain(`"${ip}"`);
+    // The sidecar stays on this machine, for Wireshark to match the real addresses.
+    const sidecar = readFileSync(`${target}.cumma.tsv`, 'utf8');
+    expect([...originals].every((ip) => sidecar.includes(`\t${ip}\t`))).toBe(true);
+    // And a client cannot make it read arbitrary folders.
+    const client = await RecordingClient.connect(agent);
+    client.socket.send(JSON.stringify({ v: 1, type: 'watch', path: tmpdir() }));
+    await waitFor(() => client.messages.some((m) => m.type === 'error' && m.code === 'WATCH_FAILED'), 5_000, 'the watch request to be refused');
+    client.close();
+  }, 60_000);
 });

@@ -9,7 +9,7 @@ import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseAnonymizeKey } from '../anonymize/key';
-import { FeedEvent } from '../live/label-feed';
+import { FeedEvent, LabelFeed } from '../live/label-feed';
 import { LiveAgent } from '../live/live-agent';
 import { UsageModel } from '../pipeline/usage-model';
 import { DEFAULT_HOST, DEFAULT_PORT, loadOrCreateToken, resolveConfigDir, startAgentServer } from '../serve';
@@ -93,17 +93,31 @@ export async function runWatch(args: readonly string[], io: CommandIo): Promise<
   const agent = new LiveAgent({ model, stateDirectory: values['state-dir'] ?? join(configDir, 'state'), sidecars: !values['no-sidecar'] });
   const print = printer(format, io);
   agent.subscribe(print);
+  // Beyond loopback, a token holder must not be able to make the agent read any folder.
+  const feed: LabelFeed = isLoopback(host)
+    ? agent
+    : {
+        model: agent.model,
+        captures: () => agent.captures(),
+        dialogs: (capture) => agent.dialogs(capture),
+        stats: () => agent.stats(),
+        subscribe: (listener) => agent.subscribe(listener),
+        watchFolder: () => Promise.reject(new Error('watching folders on request is off when the agent serves beyond loopback')),
+      };
   let server;
   try {
     server = await startAgentServer({
-      feed: agent,
+      feed,
       token: token.token,
       host,
       port,
       anonymizeKey,
       staticDir: join(__dirname, '..', 'panel'),
       agentVersion: `cumma ${typeof CUMMA_VERSION === 'string' ? CUMMA_VERSION : 'dev'}`,
-      log: (level, message) => io.stderr.write(`cumma watch: ${level}: ${message}\n`),
+      // Connections come and go all the time: only what needs attention goes next to the table.
+      log: (level, message) => {
+        if (level !== 'info' || process.env.CUMMA_DEBUG === '1') io.stderr.write(`cumma watch: ${level}: ${message}\n`);
+      },
     });
   } catch (error) {
     await agent.close();
