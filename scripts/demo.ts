@@ -3,10 +3,11 @@
 // folder packet by packet as dumpcap would write them while capturing, so labels arrive live
 // in the table. Ctrl-C stops the replay and the agent, and exits cleanly.
 //
-//   node dist/demo.js [--speed X] [--exit-when-done]
+//   node dist/demo.js [--speed X] [--exit-when-done] [--port N] [--dir D]
 //
 // --speed: capture seconds per second of replay (default 5); --exit-when-done: stop once the
-// replays have finished and every dialog is final (for scripted runs).
+// replays have finished and every dialog is final (for scripted runs); --port: the agent's port
+// (default 7345); --dir: the demo folder (default .cache/demo, emptied first).
 
 import { ChildProcess, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
@@ -16,10 +17,15 @@ import { replayCapture } from './lib/capture-replay';
 const REPO_ROOT = resolve(__dirname, '..');
 const CLI = join(REPO_ROOT, 'dist', 'cumma.js');
 const SAMPLES = join(REPO_ROOT, 'samples');
-const DEMO_DIR = join(REPO_ROOT, '.cache', 'demo');
+const DEMO_DIR = argument('--dir') !== undefined ? resolve(argument('--dir')!) : join(REPO_ROOT, '.cache', 'demo');
 const CAPTURES = join(DEMO_DIR, 'captures');
 const COPIED = ['signal-media.pcapng', 'signal-streaming.pcapng'];
 const REPLAYED = ['telegram-calls.pcapng', 'whatsapp-chat.pcapng'];
+
+function argument(name: string): string | undefined {
+  const index = process.argv.indexOf(name);
+  return index >= 0 ? process.argv[index + 1] : undefined;
+}
 
 function option(name: string, fallback: number): number {
   const index = process.argv.indexOf(name);
@@ -30,7 +36,7 @@ function option(name: string, fallback: number): number {
 
 function startAgent(): ChildProcess {
   // The agent prints its table on stdout and its URL and token on stderr: both to the terminal.
-  return spawn(process.execPath, [CLI, 'watch', CAPTURES, '--format', 'table', '--state-dir', join(DEMO_DIR, 'state')], { stdio: ['ignore', 'inherit', 'pipe'] });
+  return spawn(process.execPath, [CLI, 'watch', CAPTURES, '--format', 'table', '--state-dir', join(DEMO_DIR, 'state'), '--port', argument('--port') ?? '7345'], { stdio: ['ignore', 'inherit', 'pipe'] });
 }
 
 async function main(): Promise<number> {

@@ -10,7 +10,7 @@ function endpoint(ip: string, port: number): string {
 
 const COLUMNS = [
   { title: 'TIME (UTC)', width: 12, value: (d: LiveDialog) => new Date(Math.floor(d.startUs / 1000)).toISOString().slice(11, 23) },
-  { title: 'CAPTURE', width: 22, value: (d: LiveDialog) => (d.capture.length > 22 ? `…${d.capture.slice(-21)}` : d.capture) },
+  { title: 'CAPTURE', width: 24, value: (d: LiveDialog) => (d.capture.length > 24 ? `…${d.capture.slice(-23)}` : d.capture) },
   { title: 'L4', width: 3, value: (d: LiveDialog) => d.l4 },
   { title: 'CLIENT', width: 21, value: (d: LiveDialog) => endpoint(d.client.ip, d.client.port) },
   { title: 'SERVER', width: 21, value: (d: LiveDialog) => endpoint(d.server.ip, d.server.port) },
