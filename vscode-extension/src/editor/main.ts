@@ -33,6 +33,7 @@ class PacketListPage {
   private selection: PacketSelection | undefined;
   private selected = -1;
   private frame: number | undefined;
+  private connection: ConnectionStatus | undefined;
 
   private readonly title = h('span', { class: 'title', 'data-testid': 'capture-title' });
   private readonly meta = h('span', { class: 'meta' });
@@ -153,13 +154,22 @@ class PacketListPage {
     const lead = { agent: 'Labels from the agent', local: 'Labels from the bundled classifier', pending: 'Labelling…', none: 'No labels' }[source.kind];
     this.sourceText.textContent = `${lead}: ${source.detail}${source.kind === 'agent' || source.kind === 'local' ? ` · ${source.dialogs.toLocaleString('en')} dialogs, ${source.labelledPackets.toLocaleString('en')} packets labelled` : ''}`;
     this.classifyButton.hidden = source.kind === 'local' || source.kind === 'pending';
+    this.renderButtons();
+  }
+
+  /** "Use agent labels" and "Watch folder in agent" only when they would change something. */
+  private renderButtons(): void {
+    const connected = this.connection?.state === 'connected';
+    const fromAgent = this.source?.kind === 'agent';
+    this.agentButton.hidden = fromAgent;
+    this.watchButton.hidden = !connected || fromAgent;
   }
 
   private renderConnection(status: ConnectionStatus): void {
     this.connectionText.textContent = `Agent: ${describeConnection(status)}`;
     this.connectionText.dataset['state'] = status.state;
-    this.agentButton.hidden = status.state === 'connected' && this.source?.kind === 'agent';
-    this.watchButton.hidden = status.state !== 'connected' || this.source?.kind === 'agent';
+    this.connection = status;
+    this.renderButtons();
   }
 
   private schedule(): void {
@@ -267,7 +277,7 @@ class PacketListPage {
       this.details.append(h('div', { class: 'line' }, ...lines));
       return;
     }
-    const chip = h('span', { class: 'usage-chip', 'data-testid': 'selected-usage' }, dialog.usage);
+    const chip = h('span', { class: 'usage-chip', 'data-testid': 'selected-usage', 'data-dialog-id': dialog.id }, dialog.usage);
     chip.style.setProperty('--usage-colour', USAGE_COLOURS[dialog.usage]);
     const jump = (label: string, index: number | undefined): HTMLElement | undefined => {
       if (index === undefined) return undefined;

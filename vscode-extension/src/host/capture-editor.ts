@@ -22,6 +22,7 @@ import type { LocalClassification } from './local-classify';
 import { webviewHtml } from './webview-html';
 
 export const CAPTURE_EDITOR_VIEW_TYPE = 'cumma.captureEditor';
+/** Labels are recomputed at most this often; more rarely when relabelling takes long (1 M packets ≈ 0.2 s). */
 const RELABEL_DELAY_MS = 300;
 
 function runWorker(script: string, request: WorkerRequest, onProgress?: (offset: number, packets: number) => void): Promise<WorkerReply> {
@@ -69,6 +70,8 @@ class CaptureDocument implements vscode.CustomDocument {
   readonly views = new Set<vscode.WebviewPanel>();
   relabelTimer: ReturnType<typeof setTimeout> | undefined;
   selectedPacket = -1;
+  /** How long the last relabelling took: the next waits at least four times that. */
+  lastRelabelMs = 0;
 
   constructor(
     readonly uri: vscode.Uri,
@@ -264,7 +267,7 @@ export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvide
     document.relabelTimer = setTimeout(() => {
       document.relabelTimer = undefined;
       this.relabel(document);
-    }, RELABEL_DELAY_MS);
+    }, Math.max(RELABEL_DELAY_MS, 4 * document.lastRelabelMs));
   }
 
   /** Chooses the label source and re-labels every packet from it. */
@@ -304,7 +307,8 @@ export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvide
     document.assignment = assignLabels(index, dialogs);
     document.source = describe(document.assignment.labelledPackets);
     document.revision++;
-    this.log.debug(`labelled ${document.assignment.labelledPackets} packets of ${index.name} from ${document.source.kind} (${Date.now() - started} ms)`);
+    document.lastRelabelMs = Date.now() - started;
+    this.log.debug(`labelled ${document.assignment.labelledPackets} packets of ${index.name} from ${document.source.kind} (${document.lastRelabelMs} ms)`);
     this.post(document, { kind: 'labels', source: document.source, revision: document.revision });
   }
 

@@ -37,45 +37,60 @@ export function dialogKey(dialog: MatchableDialog): string {
 }
 
 export function assignLabels(index: PacketFlows, dialogs: readonly MatchableDialog[]): LabelAssignment {
-  const usage = new Uint8Array(index.packets).fill(NO_USAGE);
-  const dialog = new Int32Array(index.packets).fill(-1);
+  const packets = index.packets;
+  const usage = new Uint8Array(packets).fill(NO_USAGE);
+  const dialog = new Int32Array(packets).fill(-1);
   // Dialogs per 5-tuple, ordered by start.
   const byKey = new Map<string, number[]>();
+  const starts = new Float64Array(dialogs.length);
+  const ends = new Float64Array(dialogs.length);
+  const codes = new Uint8Array(dialogs.length);
   dialogs.forEach((item, position) => {
+    starts[position] = item.startUs;
+    ends[position] = item.endUs;
+    codes[position] = usageCode(item.usage);
     const key = dialogKey(item);
     const list = byKey.get(key);
     if (list) list.push(position);
     else byKey.set(key, [position]);
   });
-  for (const list of byKey.values()) list.sort((a, b) => dialogs[a]!.startUs - dialogs[b]!.startUs);
-  const codes = dialogs.map((item) => usageCode(item.usage));
-  // Candidates per flow id, looked up once per flow.
-  const candidates = new Array<number[] | null | undefined>(index.flowKeys.length);
+  for (const list of byKey.values()) if (list.length > 1) list.sort((a, b) => starts[a]! - starts[b]!);
+  // Candidates per flow id, as [offset, count] into one array of dialog positions sorted by start.
+  const flowCount = index.flowKeys.length;
+  const offsets = new Int32Array(flowCount);
+  const counts = new Int32Array(flowCount);
+  const sorted: number[] = [];
+  for (let flowId = 0; flowId < flowCount; flowId++) {
+    const list = byKey.get(index.flowKeys[flowId]!);
+    offsets[flowId] = sorted.length;
+    if (!list) continue;
+    counts[flowId] = list.length;
+    for (const position of list) sorted.push(position);
+  }
+  const order = Int32Array.from(sorted);
+  const timeUs = index.timeUs;
+  const flow = index.flow;
   let labelled = 0;
-  for (let packet = 0; packet < index.packets; packet++) {
-    const flowId = index.flow[packet]!;
+  for (let packet = 0; packet < packets; packet++) {
+    const flowId = flow[packet]!;
     if (flowId < 0) continue;
-    let list = candidates[flowId];
-    if (list === undefined) {
-      list = byKey.get(index.flowKeys[flowId]!) ?? null;
-      candidates[flowId] = list;
-    }
-    if (list === null) continue;
-    const time = index.timeUs[packet]!;
+    const count = counts[flowId]!;
+    if (count === 0) continue;
+    const time = timeUs[packet]!;
     // The last dialog starting at or before the packet.
-    let low = 0;
-    let high = list.length - 1;
+    let low = offsets[flowId]!;
+    let high = low + count - 1;
     let found = -1;
     while (low <= high) {
       const middle = (low + high) >> 1;
-      if (dialogs[list[middle]!]!.startUs <= time) {
+      if (starts[order[middle]!]! <= time) {
         found = middle;
         low = middle + 1;
       } else high = middle - 1;
     }
     if (found < 0) continue;
-    const position = list[found]!;
-    if (time > dialogs[position]!.endUs) continue;
+    const position = order[found]!;
+    if (time > ends[position]!) continue;
     usage[packet] = codes[position]!;
     dialog[packet] = position;
     labelled++;

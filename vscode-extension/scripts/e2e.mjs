@@ -1,0 +1,320 @@
+// `npm run e2e:vscode`: the packaged extension inside real VS Code (code-server 4.100.3 = VS Code
+// 1.100.3), driven through headless Chromium, against a real `cumma watch` agent.
+//
+//   1. installs code-server into .cache/code-server (../shared/TOOLING.md's sequence; skipped
+//      when already there), and the .vsix that `npm run package:vscode` built;
+//   2. starts `node dist/cumma.js watch DIR` on a folder holding a sample capture;
+//   3. starts code-server on that folder, with the agent's address in the settings and the
+//      agent's config folder in the environment (the extension reads the token file);
+//   4. opens the capture from the explorer: it opens in the Cumma capture editor; checks that
+//      the labels come from the agent and that the usage column shows the agent's labels
+//      (packets clicked: their dialog ids and usages are the agent's);
+//   5. opens the Cumma view in the activity bar and checks its live dialogs;
+//   6. writes docs/images/vscode-editor.png and docs/images/vscode-panel.png, and the timings.
+//
+// Needs chromium (/usr/bin/chromium or $CUMMA_CHROMIUM) and network access to the npm registry
+// on the first run. Everything it writes stays in .cache/ (and docs/images/).
+import { execFileSync, spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const EXTENSION = join(ROOT, 'vscode-extension');
+const CACHE = join(ROOT, '.cache');
+const CODE_SERVER_PREFIX = join(CACHE, 'code-server');
+const CODE_SERVER = join(CODE_SERVER_PREFIX, 'bin', 'code-server');
+const CHROMIUM = process.env.CUMMA_CHROMIUM ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const SAMPLE = 'whatsapp-chat.pcapng';
+const IMAGES = join(ROOT, 'docs', 'images');
+const BUDGET_MS = 10 * 60 * 1000;
+
+const started = Date.now();
+const timings = {};
+const children = [];
+let browser;
+let page;
+
+function log(message) {
+  console.log(`[e2e:vscode ${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${message}`);
+}
+
+async function step(name, action) {
+  const at = Date.now();
+  try {
+    return await action();
+  } finally {
+    timings[name] = Date.now() - at;
+    log(`${name}: ${((Date.now() - at) / 1000).toFixed(1)} s`);
+  }
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function until(what, timeoutMs, probe) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${last ? ` (last error: ${last.message})` : ''}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+function spawnLogged(name, command, args, options) {
+  const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  children.push({ name, child, output: () => output });
+  return { child, output: () => output };
+}
+
+async function stopAll() {
+  await browser?.close().catch(() => undefined);
+  for (const { child } of children.reverse()) {
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+}
+
+/** The frame of a webview whose document has `selector` (webviews nest two iframes deep). */
+async function webviewFrame(page, selector, timeoutMs) {
+  return until(`a webview with ${selector}`, timeoutMs, async () => {
+    for (const frame of page.frames()) {
+      if (frame === page.mainFrame()) continue;
+      if (await frame.$(selector).catch(() => null)) return frame;
+    }
+    return undefined;
+  });
+}
+
+async function main() {
+  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium (or set CUMMA_CHROMIUM)`);
+  const vsixDir = join(EXTENSION, 'dist-vsix');
+  const vsix = existsSync(vsixDir) ? readdirSync(vsixDir).filter((name) => name.endsWith('.vsix')).map((name) => join(vsixDir, name))[0] : undefined;
+  if (!vsix) throw new Error('no .vsix in vscode-extension/dist-vsix: run npm run package:vscode first');
+  if (!existsSync(join(ROOT, 'dist', 'cumma.js'))) throw new Error('dist/cumma.js missing: run npm run build first');
+
+  await step('install code-server', () => execFileSync('bash', [join(EXTENSION, 'scripts', 'install-code-server.sh'), CODE_SERVER_PREFIX], { stdio: 'inherit' }));
+
+  const work = join(CACHE, 'e2e-vscode');
+  rmSync(work, { recursive: true, force: true });
+  const folder = join(work, 'captures');
+  const config = join(work, 'agent-config');
+  const userData = join(work, 'user-data');
+  const extensions = join(work, 'extensions');
+  const xdg = join(work, 'xdg');
+  for (const dir of [folder, config, join(userData, 'User'), extensions, xdg]) mkdirSync(dir, { recursive: true });
+  copyFileSync(join(ROOT, 'samples', SAMPLE), join(folder, SAMPLE));
+  const cleanEnv = { ...process.env, XDG_CONFIG_HOME: join(xdg, 'config'), XDG_DATA_HOME: join(xdg, 'data'), XDG_CACHE_HOME: join(xdg, 'cache'), CUMMA_CONFIG_DIR: config };
+
+  // The agent, on a free port. Its token file is in `config`; code-server gets the same CUMMA_CONFIG_DIR.
+  const agentPort = await freePort();
+  const agent = spawnLogged('agent', process.execPath, [join(ROOT, 'dist', 'cumma.js'), 'watch', folder, '--port', String(agentPort), '--format', 'none'], { env: cleanEnv });
+  const agentUrl = `ws://127.0.0.1:${agentPort}`;
+  await step('start agent', () => until('the agent to serve', 30_000, () => /web panel:/.test(agent.output())));
+  const token = readFileSync(join(config, 'token'), 'utf8').trim();
+  // Wait until the agent has labelled the whole sample: as many final dialogs as `cumma classify` finds.
+  const expectedCount = execFileSync(process.execPath, [join(ROOT, 'dist', 'cumma.js'), 'classify', join(folder, SAMPLE), '--format', 'jsonl'], { encoding: 'utf8' })
+    .split('\n')
+    .filter(Boolean).length;
+  const agentDialogs = await step('agent labels the sample', () =>
+    until(`the agent's ${expectedCount} final dialogs`, 60_000, async () => {
+      const response = await fetch(`http://127.0.0.1:${agentPort}/labels?capture=${SAMPLE}&format=jsonl`, { headers: { Authorization: `Bearer ${token}` } });
+      if (!response.ok) return undefined;
+      const dialogs = (await response.text()).split('\n').filter(Boolean).map((line) => JSON.parse(line));
+      return dialogs.length === expectedCount && dialogs.every((dialog) => dialog.status === 'final') ? dialogs : undefined;
+    }),
+  );
+  const byId = new Map(agentDialogs.map((dialog) => [dialog.id, dialog]));
+  log(`agent ${agentUrl}: ${agentDialogs.length} dialogs in ${SAMPLE}`);
+
+  await step('install extension', () =>
+    execFileSync(CODE_SERVER, ['--user-data-dir', userData, '--extensions-dir', extensions, '--install-extension', vsix], { env: cleanEnv, stdio: 'inherit' }),
+  );
+  writeFileSync(
+    join(userData, 'User', 'settings.json'),
+    JSON.stringify(
+      {
+        'cumma.agentUrl': agentUrl,
+        'cumma.autoConnect': true,
+        'workbench.startupEditor': 'none',
+        'workbench.tips.enabled': false,
+        'workbench.enableExperiments': false,
+        'security.workspace.trust.enabled': false,
+        'extensions.autoCheckUpdates': false,
+        'extensions.autoUpdate': false,
+        'telemetry.telemetryLevel': 'off',
+        'update.mode': 'none',
+        'window.commandCenter': false,
+        'chat.commandCenter.enabled': false,
+        'workbench.colorTheme': 'Default Light Modern',
+        'git.enabled': false,
+        'git.openRepositoryInParentFolders': 'never',
+      },
+      null,
+      2,
+    ),
+  );
+  const csPort = await freePort();
+  const csConfig = join(work, 'code-server.yaml');
+  writeFileSync(csConfig, `bind-addr: 127.0.0.1:${csPort}\nauth: none\ncert: false\n`);
+  const codeServer = spawnLogged(
+    'code-server',
+    CODE_SERVER,
+    ['--config', csConfig, '--bind-addr', `127.0.0.1:${csPort}`, '--auth', 'none', '--user-data-dir', userData, '--extensions-dir', extensions, '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', folder],
+    { env: cleanEnv },
+  );
+  await step('start code-server', () =>
+    until('code-server to listen', 60_000, async () => (await fetch(`http://127.0.0.1:${csPort}/healthz`).catch(() => undefined))?.ok === true),
+  );
+
+  const { chromium } = await import('playwright-core');
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  page = await browser.newPage({ viewport: { width: 1600, height: 960 } });
+  await step('workbench visible', async () => {
+    await page.goto(`http://127.0.0.1:${csPort}/?folder=${encodeURIComponent(folder)}`);
+    await page.locator('.monaco-workbench').waitFor({ timeout: 90_000 });
+    await page.locator(`.explorer-folders-view .monaco-list-row[aria-label="${SAMPLE}"]`).waitFor({ timeout: 90_000 });
+    // The extension's status-bar item: it is active and its contributions (the editor) are known.
+    await page.locator('.statusbar-item:has-text("Cumma")').first().waitFor({ timeout: 90_000 });
+  });
+
+  // Open the capture from the explorer: *.pcapng opens in the Cumma capture editor by default.
+  const editor = await step('capture editor with agent labels', async () => {
+    await page.locator(`.explorer-folders-view .monaco-list-row[aria-label="${SAMPLE}"]`).dblclick();
+    const frame = await webviewFrame(page, '[data-testid=packets]', 90_000);
+    await until('labels from the agent', 90_000, async () => (await frame.getAttribute('[data-testid=label-source]', 'data-kind')) === 'agent');
+    await until('rows', 30_000, async () => (await frame.locator('[data-testid=packets] .tr:not(.loading)').count()) > 10);
+    return frame;
+  });
+  const sourceText = await editor.locator('[data-testid=label-source]').textContent();
+  log(`editor: ${sourceText}`);
+  if (!sourceText.includes(`${agentDialogs.length} dialogs`)) throw new Error(`the editor does not use the agent's ${agentDialogs.length} dialogs: ${sourceText}`);
+
+  // Click labelled packets; each one's dialog must be the agent's, with the agent's usage, shown in the usage column.
+  const checked = await step('usage column = agent labels', async () => {
+    const rows = await editor.$$eval('[data-testid=packets] .tr[data-index]', (elements) =>
+      elements.map((row) => ({ index: Number(row.getAttribute('data-index')), dialog: Number(row.getAttribute('data-dialog')), usage: row.querySelector('[data-col=usage]')?.textContent ?? '' })),
+    );
+    const labelled = rows.filter((row) => row.dialog >= 0);
+    if (labelled.length === 0) throw new Error('no visible packet has a label');
+    const seen = new Set();
+    const picks = labelled.filter((row) => !seen.has(row.dialog) && seen.add(row.dialog)).slice(0, 6);
+    for (const row of picks) {
+      await editor.locator(`[data-testid=packets] .tr[data-index="${row.index}"]`).click();
+      const chip = editor.locator('[data-testid=selected-usage]');
+      // The details answer the click asynchronously: wait for this packet's, not the previous one's.
+      await until(`the details of packet ${row.index + 1}`, 10_000, async () => (await editor.locator('[data-testid=packet-details] .label').first().textContent().catch(() => '')) === `Packet ${row.index + 1}` && (await chip.count()) > 0);
+      const id = await chip.getAttribute('data-dialog-id');
+      const usage = await chip.textContent();
+      const expected = byId.get(id);
+      if (!expected) throw new Error(`packet ${row.index + 1}: dialog ${id} is not one of the agent's`);
+      if (expected.usage !== usage || row.usage !== usage) throw new Error(`packet ${row.index + 1}: usage column '${row.usage}', details '${usage}', agent '${expected.usage}'`);
+    }
+    // Packets of the selected packet's dialog are highlighted.
+    if ((await editor.locator('[data-testid=packets] .tr.in-dialog').count()) === 0 && picks.length > 0) log('note: the last selected dialog has no other packet on screen');
+    return picks.length;
+  });
+  log(`checked ${checked} packets against the agent's dialogs`);
+  mkdirSync(IMAGES, { recursive: true });
+  await page.screenshot({ path: join(IMAGES, 'vscode-editor.png') });
+
+  // Optional: a large capture the agent does not watch (CUMMA_E2E_LARGE=FILE, e.g. the 1 M-packet
+  // file of npm run bench): opened through Quick Open, labelled by the bundled classifier, scrolled to the end.
+  const large = process.env.CUMMA_E2E_LARGE;
+  if (large) {
+    await step('large capture', async () => {
+      const name = large.split('/').pop();
+      await page.keyboard.press('Control+P');
+      await page.keyboard.type(large);
+      await page.waitForTimeout(500);
+      await page.keyboard.press('Enter');
+      const frame = await until('the large capture in the editor', 120_000, async () => {
+        for (const candidate of page.frames()) {
+          // $() does not wait (textContent(selector) would wait 30 s in every other frame).
+          const title = await candidate.$('[data-testid=capture-title]').catch(() => null);
+          if (title && (await title.textContent()) === name) return candidate;
+        }
+        return undefined;
+      });
+      log(`large capture: editor showing ${name}`);
+      const opened = Date.now();
+      await until('rows of the large capture', 120_000, async () => (await frame.locator('[data-testid=packets] .tr:not(.loading)').count()) > 10);
+      log(`large capture: first rows ${((Date.now() - opened) / 1000).toFixed(1)} s after the editor appeared`);
+      await until('local labels', 300_000, async () => (await frame.getAttribute('[data-testid=label-source]', 'data-kind')) === 'local');
+      log(`large capture: ${await frame.locator('[data-testid=label-source]').textContent()}`);
+      await frame.locator('[data-testid=packets] .tr:not(.loading)').first().click();
+      const jumped = Date.now();
+      await frame.locator('[data-testid=packets]').press('End');
+      const meta = await frame.locator('.meta').textContent();
+      const total = Number(/([\d,]+) packets/.exec(meta)[1].replace(/,/g, ''));
+      await until('the last packet', 30_000, async () => (await frame.locator(`[data-testid=packets] .tr.selected[data-index="${total - 1}"]`).count()) === 1);
+      log(`large capture: End → packet ${total.toLocaleString('en')} shown in ${Date.now() - jumped} ms`);
+      await page.screenshot({ path: join(CACHE, 'e2e-vscode', 'large.png') });
+    });
+  }
+
+  // The Cumma view in the activity bar: live dialogs of the capture, details of one.
+  await step('panel view', async () => {
+    await page.locator('.activitybar .action-item a[aria-label^="Cumma"], .activitybar .action-item[aria-label^="Cumma"]').first().click();
+    const panel = await webviewFrame(page, '[data-testid=status]', 60_000);
+    await until('the panel to connect', 30_000, async () => (await panel.getAttribute('[data-testid=status]', 'data-state')) === 'connected');
+    await until('dialogs in the panel', 30_000, async () => (await panel.locator('[data-testid=dialogs] .tr').count()) > 5);
+    const count = await panel.locator('[data-testid=count]').textContent();
+    if (!count.startsWith(`${agentDialogs.length} `)) throw new Error(`panel shows '${count}', agent has ${agentDialogs.length} dialogs`);
+    const row = panel.locator('[data-testid=dialogs] .tr').nth(5);
+    await row.click();
+    await panel.locator('[data-testid=details]').waitFor({ state: 'visible', timeout: 10_000 });
+    await page.screenshot({ path: join(IMAGES, 'vscode-panel.png') });
+  });
+}
+
+let failure;
+const watchdog = setTimeout(() => {
+  console.error(`e2e:vscode: over the ${BUDGET_MS / 60000}-minute budget; stopping`);
+  void stopAll().then(() => process.exit(2));
+}, BUDGET_MS + 60_000);
+try {
+  await main();
+} catch (error) {
+  failure = error;
+  if (page) {
+    const shot = join(CACHE, 'e2e-vscode', 'failure.png');
+    await page.screenshot({ path: shot }).catch(() => undefined);
+    console.error(`screenshot of the failure: ${shot}; frames: ${page.frames().map((frame) => frame.url().slice(0, 120)).join(' | ')}`);
+  }
+} finally {
+  await stopAll();
+  clearTimeout(watchdog);
+}
+const total = Date.now() - started;
+const report = { ok: failure === undefined, totalMs: total, withinTenMinutes: total <= BUDGET_MS, timings, error: failure?.message };
+mkdirSync(CACHE, { recursive: true });
+writeFileSync(join(CACHE, 'e2e-vscode-last-run.json'), `${JSON.stringify(report, null, 2)}\n`);
+if (failure) {
+  console.error(`e2e:vscode FAILED after ${(total / 1000).toFixed(1)} s: ${failure.stack ?? failure}`);
+  for (const { name, child, output } of children) console.error(`--- ${name} (exit ${child.exitCode ?? child.signalCode}) ---\n${output().slice(-3000)}`);
+  process.exit(1);
+}
+log(`passed in ${(total / 1000).toFixed(1)} s (${total <= BUDGET_MS ? 'within' : 'OVER'} the 10-minute budget); screenshots in docs/images/`);
