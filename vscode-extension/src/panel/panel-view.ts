@@ -48,6 +48,7 @@ export class PanelView {
   private readonly empty = h('div', { class: 'empty' });
   private readonly details = h('aside', { class: 'details', 'data-testid': 'details', hidden: true });
   private layout: TimelineLayout | undefined;
+  private layoutKey: { rows: readonly PanelDialog[]; width: number } | undefined;
   private frame: number | undefined;
   private detailsKey = '';
 
@@ -243,8 +244,12 @@ export class PanelView {
     const width = Math.max(120, this.canvas.parentElement?.clientWidth ?? 300);
     const rows = this.model.rows();
     const wide = width >= 560;
-    const layout = layoutTimeline(rows, { width, rowHeight: TIMELINE_ROW, labelWidth: wide ? 230 : 0, maxRows: wide ? 40 : 24 });
-    this.layout = layout;
+    // rows() is memoised: the same array means the same dialogs, so the layout can be reused.
+    if (!this.layout || this.layoutKey?.rows !== rows || this.layoutKey.width !== width) {
+      this.layout = layoutTimeline(rows, { width, rowHeight: TIMELINE_ROW, labelWidth: wide ? 230 : 0, maxRows: wide ? 40 : 24 });
+      this.layoutKey = { rows, width };
+    }
+    const layout = this.layout;
     const height = Math.max(TIMELINE_ROW, layout.height);
     const ratio = window.devicePixelRatio || 1;
     this.canvas.width = Math.round(width * ratio);
