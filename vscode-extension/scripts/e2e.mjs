@@ -192,6 +192,11 @@ async function main() {
   const { chromium } = await import('playwright-core');
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
   page = await browser.newPage({ viewport: { width: 1600, height: 960 } });
+  // The webviews' CSP must let in what they need and nothing else: any refusal is a failure.
+  const refusals = [];
+  page.on('console', (message) => {
+    if (/Content Security Policy|Refused to/i.test(message.text())) refusals.push(message.text());
+  });
   await step('workbench visible', async () => {
     await page.goto(`http://127.0.0.1:${csPort}/?folder=${encodeURIComponent(folder)}`);
     await page.locator('.monaco-workbench').waitFor({ timeout: 90_000 });
@@ -288,6 +293,7 @@ async function main() {
     await panel.locator('[data-testid=details]').waitFor({ state: 'visible', timeout: 10_000 });
     await page.screenshot({ path: join(IMAGES, 'vscode-panel.png') });
   });
+  if (refusals.length > 0) throw new Error(`CSP refusals in the webviews:\n${refusals.join('\n')}`);
 }
 
 let failure;
