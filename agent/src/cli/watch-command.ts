@@ -161,6 +161,8 @@ export async function runWatch(args: readonly string[], io: CommandIo): Promise<
 function printer(format: (typeof FORMATS)[number], io: CommandIo): (event: FeedEvent) => void {
   return (event) => {
     if (event.kind === 'capture') {
+      // Progress updates (once a second while a file grows) are for clients, not the terminal.
+      if (event.event === 'updated' && event.message === undefined) return;
       io.stderr.write(`cumma watch: ${event.capture.name}: ${event.event}${event.message ? `: ${event.message}` : ''}\n`);
       return;
     }

@@ -39,6 +39,8 @@ export class LiveAgent implements LabelFeed {
   private lastStatsMs: number;
   private rate = 0;
   private closed = false;
+  /** What each capture's last `updated` event said, so only changes are announced. */
+  private readonly announced = new WeakMap<LiveCapture, string>();
 
   constructor(private readonly options: LiveAgentOptions) {
     this.clock = options.clock ?? Date.now;
@@ -162,6 +164,19 @@ export class LiveAgent implements LabelFeed {
       this.rate = ((packets - this.packetsAtLastStats) * 1000) / (now - this.lastStatsMs);
       this.packetsAtLastStats = packets;
       this.lastStatsMs = now;
+      this.announceProgress();
+    }
+  }
+
+  /** Once a second: an `updated` event for each capture whose size, progress or state changed. */
+  private announceProgress(): void {
+    for (const capture of this.byName.values()) {
+      const info = capture.info();
+      const summary = `${info.state}/${info.sizeBytes}/${info.bytesRead}/${info.packets}/${info.dialogs}`;
+      if (this.announced.get(capture) === summary) continue;
+      const first = !this.announced.has(capture);
+      this.announced.set(capture, summary);
+      if (!first) this.emit({ kind: 'capture', event: 'updated', capture: info });
     }
   }
 
