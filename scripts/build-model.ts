@@ -1,14 +1,26 @@
 // `npm run model`: rebuilds models/default.json from scratch — simulated captures for training
-// (seeds TRAINING_SEEDS) and for evaluation (EVALUATION_SEEDS, never trained on), a random
-// forest with class-weighted bootstraps, then the evaluation figures written into the model.
+// (seeds TRAINING_SEEDS) and for evaluation (EVALUATION_SEEDS, never trained on), plus the
+// labelled flows of the real captures in ../shared/real-captures/ndpi when they are there
+// (model-recipe.ts says how); then the evaluation figures, written into the model:
+//  - per-class P/R/F1 on the unseen simulated seeds, with and without temporal filtering,
+//    through UsageModel.classify (the causal chain `cumma classify` and the live agent use);
+//  - coarse macro-F1 on the real captures by cross-validation over captures (--no-real-cv skips);
+//  - training time and prediction rate (model-bench.ts).
+// Options for experiments: --trees N, --dialog-gap S, --session-gap S, --training-seeds N,
+// --evaluation-seeds N, --folds K, --no-real, --no-real-cv, --out PATH.
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { evaluatePredictions, renderMetricsTable } from '../agent/src/model/metrics';
+import { MetricsReport, evaluatePredictions, renderMetricsTable } from '../agent/src/model/metrics';
 import { CaptureDialog } from '../agent/src/pipeline/capture-dialogs';
 import { predictPerCapture } from '../agent/src/pipeline/evaluation';
 import { UsageModel } from '../agent/src/pipeline/usage-model';
 import { DEFAULT_GAPS } from '../agent/src/segment/dialog';
-import { EVALUATION_SEEDS, TRAINING_SEEDS, buildCorpus } from './lib/training-corpus';
+import { measureModelBench, renderModelBench } from './lib/model-bench';
+import { REAL_DIALOG_WEIGHT, describeRecipe, realTrainingDialogs, trainRecipe } from './lib/model-recipe';
+import { REAL_CAPTURES_DIR, RealCapture, readRealCaptures, realCapturesAvailable } from './lib/real-captures';
+import { crossValidateReal } from './lib/real-cross-validation';
+import { CoarseConfusion } from './lib/real-evaluation';
+import { EVALUATION_SEEDS, TRAINING_SEEDS, buildCorpusFlows, labelledDialogs } from './lib/training-corpus';
 
 const ROOT = resolve(__dirname, '..');
 
@@ -24,43 +36,117 @@ function progress(label: string): (done: number, total: number) => void {
   };
 }
 
-function evaluate(model: UsageModel, dialogs: readonly CaptureDialog[], temporal: boolean) {
+function evaluate(model: UsageModel, dialogs: readonly CaptureDialog[], temporal: boolean): MetricsReport {
   const { truth, predicted } = predictPerCapture(model, dialogs, temporal);
   return evaluatePredictions(truth, predicted, model.json.classes);
 }
 
-function main(): void {
+const round = (value: number): number => Number(value.toFixed(4));
+
+function summary(report: MetricsReport) {
+  return {
+    macroF1: round(report.macroF1),
+    accuracy: round(report.accuracy),
+    dialogs: report.total,
+    unknown: report.unknown,
+    perClass: Object.fromEntries(report.perClass.map((c) => [c.class, { precision: round(c.precision), recall: round(c.recall), f1: round(c.f1), support: c.support }])),
+  };
+}
+
+function coarseSummary(confusion: CoarseConfusion) {
+  return {
+    macroF1: round(confusion.macroF1()),
+    perGroup: Object.fromEntries(confusion.scores().map((s) => [s.group, { precision: round(s.precision), recall: round(s.recall), f1: round(s.f1), support: s.support }])),
+  };
+}
+
+function perClassLine(report: MetricsReport): string {
+  return report.perClass.map((c) => `${c.class} ${c.f1.toFixed(2)}`).join(', ');
+}
+
+function main(): number {
   const trainingSeeds = option('--training-seeds', TRAINING_SEEDS.count);
   const evaluationSeeds = option('--evaluation-seeds', EVALUATION_SEEDS.count);
+  const useReal = !process.argv.includes('--no-real');
+  const realCv = useReal && !process.argv.includes('--no-real-cv');
   const scratch = join(ROOT, '.cache', 'corpus');
   const started = performance.now();
   const gaps = { dialogGapUs: option('--dialog-gap', DEFAULT_GAPS.dialogGapUs / 1e6) * 1e6, sessionGapUs: option('--session-gap', DEFAULT_GAPS.sessionGapUs / 1e6) * 1e6 };
-  const training = buildCorpus({ firstSeed: TRAINING_SEEDS.first, seeds: trainingSeeds, scratch, gaps, onProgress: progress('training corpus') });
-  const evaluation = buildCorpus({ firstSeed: EVALUATION_SEEDS.first, seeds: evaluationSeeds, scratch, gaps, onProgress: progress('evaluation corpus') });
-  process.stderr.write(`corpus: ${training.length} training and ${evaluation.length} evaluation dialogs in ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
+  const trees = option('--trees', 100);
+  const training = labelledDialogs(buildCorpusFlows({ firstSeed: TRAINING_SEEDS.first, seeds: trainingSeeds, scratch, onProgress: progress('training corpus') }), gaps);
+  const evaluation = labelledDialogs(buildCorpusFlows({ firstSeed: EVALUATION_SEEDS.first, seeds: evaluationSeeds, scratch, onProgress: progress('evaluation corpus') }), gaps);
+  let captures: RealCapture[] = [];
+  if (useReal) {
+    if (realCapturesAvailable()) captures = readRealCaptures();
+    else process.stderr.write(`model: ${REAL_CAPTURES_DIR} not found: training on simulated traffic only\n`);
+  }
+  const real = realTrainingDialogs(captures, gaps);
+  process.stderr.write(
+    `corpus: ${training.length} simulated training, ${evaluation.length} evaluation and ${real.length} real labelled dialogs in ${((performance.now() - started) / 1000).toFixed(0)} s\n`,
+  );
+
   const trainStarted = performance.now();
-  const randomForest = { trees: option('--trees', 100), maxSamples: option('--samples-per-tree', 600) };
-  const model = UsageModel.train(training, { name: 'default', gaps, train: { classWeights: true, seed: 1, randomForest } });
-  const trainSeconds = (performance.now() - trainStarted) / 1000;
+  const model = trainRecipe(training, real, { name: 'default', gaps, trees });
+  const modelSeconds = (performance.now() - trainStarted) / 1000;
   const withTemporal = evaluate(model, evaluation, true);
   const withoutTemporal = evaluate(model, evaluation, false);
-  process.stdout.write(`Trained on ${training.length} dialogs in ${trainSeconds.toFixed(1)} s.\n\nEvaluation on unseen seeds, temporal smoothing on:\n${renderMetricsTable(withTemporal)}\n\nTemporal smoothing off: macro-F1 ${withoutTemporal.macroF1.toFixed(3)}\n`);
+  process.stdout.write(
+    `Model trained on ${training.length} simulated + ${real.length} real dialogs in ${modelSeconds.toFixed(1)} s ` +
+      `(two forests — calibration and final — outlier detector, temporal model).\n\n` +
+      `Evaluation on unseen simulated seeds (${evaluation.length} dialogs), causal temporal filtering on:\n${renderMetricsTable(withTemporal)}\n\n` +
+      `Temporal filtering off: macro-F1 ${withoutTemporal.macroF1.toFixed(3)} (${perClassLine(withoutTemporal)})\n\n`,
+  );
+
+  const bench = measureModelBench(training, { trees, predict: evaluation, model });
+  process.stdout.write(`Speed (one process):\n${renderModelBench(bench)}\n\n`);
+
+  let realFigures: unknown;
+  if (realCv && captures.length > 0) {
+    const cv = crossValidateReal(training, captures, {
+      gaps,
+      folds: option('--folds', 11),
+      onFold: (fold, folds, seconds) => process.stderr.write(`\rreal captures: fold ${fold}/${folds} (${seconds.toFixed(0)} s)`),
+    });
+    process.stderr.write('\n');
+    process.stdout.write(
+      `Real captures, ${cv.folds}-fold cross-validation by capture (${cv.groups} capture groups): coarse macro-F1 ` +
+        `${cv.flows.macroF1().toFixed(3)} per flow, ${cv.captures.macroF1().toFixed(3)} per capture (npm run eval:real prints the tables)\n`,
+    );
+    realFigures = { method: `${cv.folds}-fold cross-validation by capture group`, flows: coarseSummary(cv.flows), captures: coarseSummary(cv.captures) };
+  }
+
   mkdirSync(join(ROOT, 'models'), { recursive: true });
-  const summary = (report: typeof withTemporal) => ({
-    macroF1: Number(report.macroF1.toFixed(4)),
-    accuracy: Number(report.accuracy.toFixed(4)),
-    unknown: report.unknown,
-    perClass: Object.fromEntries(report.perClass.map((c) => [c.class, { precision: Number(c.precision.toFixed(4)), recall: Number(c.recall.toFixed(4)), f1: Number(c.f1.toFixed(4)), support: c.support }])),
-  });
   const output = process.argv.includes('--out') ? resolve(process.argv[process.argv.indexOf('--out') + 1]!) : join(ROOT, 'models', 'default.json');
   model.save(output, {
-    data: `simulated captures, training seeds ${TRAINING_SEEDS.first}–${TRAINING_SEEDS.first + trainingSeeds - 1}, evaluation seeds ${EVALUATION_SEEDS.first}–${EVALUATION_SEEDS.first + evaluationSeeds - 1}`,
-    trainingSeconds: Number(trainSeconds.toFixed(1)),
-    randomForest,
+    data: {
+      simulated: `training seeds ${TRAINING_SEEDS.first}–${TRAINING_SEEDS.first + trainingSeeds - 1} (${training.length} dialogs), evaluation seeds ${EVALUATION_SEEDS.first}–${EVALUATION_SEEDS.first + evaluationSeeds - 1} (${evaluation.length} dialogs, never trained on)`,
+      real:
+        captures.length > 0
+          ? {
+              source: 'ndpi captures (../shared/real-captures/ndpi), flows.tsv labels',
+              captures: new Set(real.map((d) => d.capture)).size,
+              dialogs: real.length,
+              weight: REAL_DIALOG_WEIGHT,
+              perClass: Object.fromEntries([...new Set(real.map((d) => d.truth!))].map((c) => [c, real.filter((d) => d.truth === c).length])),
+            }
+          : 'none',
+    },
+    recipe: describeRecipe(),
     gaps,
+    modelSeconds: Number(modelSeconds.toFixed(1)),
+    bench: {
+      trainingSeconds: Number(bench.trainingSeconds.toFixed(1)),
+      trainingDialogs: bench.trainingDialogs,
+      trees: bench.trees,
+      scoresPerSecond: Math.round(bench.scoresPerSecond),
+      verdictsPerSecond: bench.verdictsPerSecond === undefined ? null : Math.round(bench.verdictsPerSecond),
+    },
     temporalOn: summary(withTemporal),
     temporalOff: summary(withoutTemporal),
+    ...(realFigures !== undefined ? { realCaptures: realFigures } : {}),
   });
+  process.stdout.write(`Wrote ${output}\n`);
+  return 0;
 }
 
-main();
+process.exitCode = main();

@@ -4,14 +4,15 @@
  * Training and evaluation use disjoint seed ranges, so a model is scored on traffic it never
  * saw (other networks, other app profiles, other message sizes).
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { USAGE_CLASSES } from '../../agent/src/labels';
-import { CaptureDialog, captureDialogs } from '../../agent/src/pipeline/capture-dialogs';
-import { SegmentationGaps } from '../../agent/src/segment/dialog';
+import { CaptureDialog } from '../../agent/src/pipeline/capture-dialogs';
+import { SegmentationGaps, DEFAULT_GAPS } from '../../agent/src/segment/dialog';
 import { APP_NAMES } from '../../agent/src/simulate/app-profiles';
 import { drawNetworkConditions, renderCapture } from '../../agent/src/simulate/render';
 import { ScriptPlan, buildTrafficScript } from '../../agent/src/simulate/usage-script';
+import { FlowLog, loadFlowLogs, readFlowLogs, saveFlowLogs, segmentFlowLogs } from './flow-log-corpus';
 
 export const TRAINING_SEEDS = { first: 1, count: 24 } as const;
 export const EVALUATION_SEEDS = { first: 100_001, count: 8 } as const;
@@ -47,19 +48,20 @@ function items(firstSeed: number, seeds: number): CorpusItem[] {
   return list;
 }
 
-/** Renders every capture of the seed range and returns its labelled dialogs. */
-export function buildCorpus(options: CorpusOptions): CaptureDialog[] {
+/**
+ * Renders every capture of the seed range and returns the flows of each, packet by packet with
+ * their truth labels (flow-log-corpus.ts), named `{app}-{usage|scenario}-seed{n}`.
+ */
+export function buildCorpusFlows(options: Omit<CorpusOptions, 'gaps'>): FlowLog[] {
   mkdirSync(options.scratch, { recursive: true });
   const all = items(options.firstSeed, options.seeds);
-  const dialogs: CaptureDialog[] = [];
+  const flows: FlowLog[] = [];
   try {
     all.forEach((item, index) => {
       const path = join(options.scratch, `corpus-${index}.pcapng`);
       const script = buildTrafficScript({ plan: item.plan, app: item.app, seed: item.seed, durationS: item.durationS, background: item.background });
       renderCapture(script, { conditions: drawNetworkConditions(item.seed), seed: item.seed, outputPath: path });
-      for (const dialog of captureDialogs(path, options.gaps ? { gaps: options.gaps } : {})) {
-        if (dialog.truth !== undefined) dialogs.push({ ...dialog, capture: `${item.app}-${item.plan.kind === 'usage' ? item.plan.usage : 'scenario'}-seed${item.seed}` });
-      }
+      flows.push(...readFlowLogs(path, `${item.app}-${item.plan.kind === 'usage' ? item.plan.usage : 'scenario'}-seed${item.seed}`));
       rmSync(path, { force: true });
       rmSync(`${path}.truth.jsonl`, { force: true });
       options.onProgress?.(index + 1, all.length);
@@ -67,5 +69,26 @@ export function buildCorpus(options: CorpusOptions): CaptureDialog[] {
   } finally {
     rmSync(options.scratch, { recursive: true, force: true });
   }
-  return dialogs;
+  return flows;
+}
+
+/**
+ * buildCorpusFlows() through a cache file: read when it exists, else built and written. For
+ * experiments only — the cache does not notice simulator changes; `npm run model` rebuilds.
+ */
+export function cachedCorpusFlows(cacheFile: string, options: Omit<CorpusOptions, 'gaps'>): FlowLog[] {
+  if (existsSync(cacheFile)) return loadFlowLogs(cacheFile);
+  const flows = buildCorpusFlows(options);
+  saveFlowLogs(cacheFile, flows);
+  return flows;
+}
+
+/** Labelled dialogs of flows, cut with `gaps`. */
+export function labelledDialogs(flows: readonly FlowLog[], gaps: SegmentationGaps = DEFAULT_GAPS): CaptureDialog[] {
+  return segmentFlowLogs(flows, gaps).filter((dialog) => dialog.truth !== undefined);
+}
+
+/** Renders every capture of the seed range and returns its labelled dialogs. */
+export function buildCorpus(options: CorpusOptions): CaptureDialog[] {
+  return labelledDialogs(buildCorpusFlows(options), options.gaps);
 }

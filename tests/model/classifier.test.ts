@@ -9,7 +9,7 @@ import {
   type UsageClassifier,
 } from '../../agent/src/model/classifier';
 import { evaluatePredictions } from '../../agent/src/model/metrics';
-import { RandomForestUsageClassifier } from '../../agent/src/model/random-forest';
+import { RandomForestUsageClassifier, type RandomForestJson } from '../../agent/src/model/random-forest';
 import { makeBlobs } from './blobs';
 
 const blobs = makeBlobs(40, 1);
@@ -39,42 +39,93 @@ function reload(model: UsageClassifier): UsageClassifier {
 }
 
 describe('random forest', () => {
+  // Default trainer: histogram trees, soft votes. `hard` is the library's own voting.
   const rf = trainClassifier('random-forest', train, { seed: 5, randomForest: { trees: 30, maxSamples: 300 } });
+  const hard = trainClassifier('random-forest', train, { seed: 5, randomForest: { trees: 30, maxSamples: 300, voting: 'hard' } });
 
   it('separates 10 Gaussian blobs in 40 dimensions (macro-F1 ≥ 0.95 on held-out points)', () => {
     expect(rf.kind).toBe('random-forest');
     expect(rf.classes).toEqual(USAGE_CLASSES);
     expect(rf.featureCount).toBe(40);
     expect(macroF1(rf)).toBeGreaterThanOrEqual(0.95);
+    expect(macroF1(hard)).toBeGreaterThanOrEqual(0.95);
   });
 
-  it('answers vote fractions that sum to 1, in multiples of 1/trees', () => {
-    const scores = rf.predictScores(testVectors.slice(0, 50));
+  it('hard votes: fractions that sum to 1, in multiples of 1/trees', () => {
+    const scores = hard.predictScores(testVectors.slice(0, 50));
     expectProbabilities(scores, 10);
     for (const s of scores) for (const p of s) expect(Math.abs(p * 30 - Math.round(p * 30))).toBeLessThan(1e-9);
   });
 
-  it('gives exactly the votes of the library’s predictionValues (all trees, tree 0 included)', () => {
-    const forest = rf as RandomForestUsageClassifier;
+  it('soft votes: the mean of the leaves\u2019 class fractions, read from the model JSON by hand', () => {
+    const json = rf.toJSON();
+    expect(json.kind === 'random-forest' && json.params.voting).toBe('soft');
+    const base = (json as RandomForestJson).forest.baseModel as unknown as { estimators: { root: Node }[]; indexes: number[][] };
+    interface Node { distribution?: number[][]; splitColumn?: number; splitValue?: number; left?: Node; right?: Node }
+    for (const x of testVectors.slice(0, 10)) {
+      const expected = new Array<number>(10).fill(0);
+      base.estimators.forEach((estimator, t) => {
+        let node = estimator.root;
+        while (node.distribution === undefined) node = x[base.indexes[t]![node.splitColumn!]!]! < node.splitValue! ? node.left! : node.right!;
+        const row = node.distribution[0]!;
+        const total = row.reduce((a, b) => a + b, 0);
+        row.forEach((p, k) => (expected[k]! += p / total / 30));
+      });
+      const actual = rf.predictScores([x])[0]!;
+      expected.forEach((p, k) => expect(actual[k]).toBeCloseTo(p, 12));
+    }
+    expectProbabilities(rf.predictScores(testVectors.slice(0, 50)), 10);
+  });
+
+  it('gives exactly the votes of the library\u2019s predictionValues with hard votes (all trees, tree 0 included), for both trainers', () => {
     const vectors = testVectors.slice(0, 100);
-    expect(forest.predictScores(vectors)).toEqual(forest.predictScoresWithLibrary(vectors));
+    expect((hard as RandomForestUsageClassifier).predictScores(vectors)).toEqual((hard as RandomForestUsageClassifier).predictScoresWithLibrary(vectors));
+    const library = trainClassifier('random-forest', train, { seed: 5, randomForest: { trees: 10, maxSamples: 200, trainer: 'ml-cart' } });
+    expect(library.toJSON().kind === 'random-forest' && (library.toJSON() as RandomForestJson).params).toMatchObject({ trainer: 'ml-cart', voting: 'hard', samplesPerTree: 200 });
+    expect(macroF1(library)).toBeGreaterThanOrEqual(0.7); // 200 rows a tree: the library's quadratic cost
+    expect((library as RandomForestUsageClassifier).predictScores(vectors)).toEqual((library as RandomForestUsageClassifier).predictScoresWithLibrary(vectors));
   });
 
   it('round-trips through JSON exactly: same JSON, same scores', () => {
-    const loaded = reload(rf);
-    expect(loaded.toJSON()).toEqual(rf.toJSON());
-    expect(loaded.predictScores(testVectors)).toEqual(rf.predictScores(testVectors));
-    const forest = loaded as RandomForestUsageClassifier;
-    expect(forest.predictScoresWithLibrary(testVectors.slice(0, 50))).toEqual(rf.predictScores(testVectors.slice(0, 50)));
+    for (const model of [rf, hard]) {
+      const loaded = reload(model);
+      expect(loaded.toJSON()).toEqual(model.toJSON());
+      expect(loaded.predictScores(testVectors)).toEqual(model.predictScores(testVectors));
+    }
+    const forest = reload(hard) as RandomForestUsageClassifier;
+    expect(forest.predictScoresWithLibrary(testVectors.slice(0, 50))).toEqual(hard.predictScores(testVectors.slice(0, 50)));
   });
 
-  it('records the resolved defaults: √F features per tree, maxSamples as a fraction or a count', () => {
+  it('reads models written before the histogram trainer (no trainer or voting in params): hard votes', () => {
+    const json = JSON.parse(JSON.stringify(hard.toJSON())) as { params: Record<string, unknown> };
+    delete json.params['trainer'];
+    delete json.params['voting'];
+    const old = loadClassifier(json as unknown as RandomForestJson);
+    expect(old.predictScores(testVectors.slice(0, 20))).toEqual(hard.predictScores(testVectors.slice(0, 20)));
+  });
+
+  it('draws samples into the bootstraps in proportion to their weight: weight 0 is never seen', () => {
+    const two = makeBlobs(40, 1, 3, ['text', 'photo']);
+    const pool = two.sample(200, 6);
+    // Every text sample weighs 0: no tree ever sees text, so no score goes to it.
+    const weighted = trainClassifier('random-forest', pool.map((s) => ({ ...s, weight: s.label === 'text' ? 0 : 1 })), { randomForest: { trees: 5, maxSamples: 100 } });
+    expect(weighted.classes).toEqual(['text', 'photo']);
+    for (const s of weighted.predictScores(two.sample(20, 7).map((x) => x.features))) expect(s[0]).toBe(0);
+    expect(() => trainClassifier('random-forest', pool.map((s) => ({ ...s, weight: -1 })))).toThrow(RangeError);
+  });
+
+  it('records the resolved defaults: √F features per split, maxSamples as a fraction or a count', () => {
     const defaults = trainClassifier('random-forest', train.slice(0, 200), { randomForest: { trees: 2 } }).toJSON();
     expect(defaults.kind === 'random-forest' && defaults.params).toMatchObject({
       trees: 2,
+      trainer: 'histogram',
+      voting: 'soft',
       featuresPerTree: Math.round(Math.sqrt(40)),
-      samplesPerTree: 200, // min(600, n)
+      samplesPerTree: 200, // min(8000, n)
+      treeOptions: { minNumSamples: 20, maxDepth: null, gainThreshold: 0 },
     });
+    const library = trainClassifier('random-forest', train, { randomForest: { trees: 1, trainer: 'ml-cart' } }).toJSON();
+    expect(library.kind === 'random-forest' && library.params).toMatchObject({ samplesPerTree: 600, treeOptions: { minNumSamples: 3, gainThreshold: 0.01 } });
     const fraction = trainClassifier('random-forest', train, { randomForest: { trees: 2, maxSamples: 0.25, maxFeatures: 0.5 } }).toJSON();
     expect(fraction.kind === 'random-forest' && fraction.params).toMatchObject({ samplesPerTree: 250, featuresPerTree: 20 });
   });

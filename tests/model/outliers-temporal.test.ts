@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Prng } from '../../agent/src/common/prng';
 import { trainClassifier } from '../../agent/src/model/classifier';
-import { OutlierDetector, quantile, type OutlierDetectorJson } from '../../agent/src/model/outliers';
+import { MIN_GROUP_SIZE, OutlierDetector, quantile, signedLog, type OutlierDetectorJson } from '../../agent/src/model/outliers';
 import { StandardScaler } from '../../agent/src/model/scaler';
 import { TemporalModel, type TemporalModelJson } from '../../agent/src/model/temporal';
 import { makeBlobs } from './blobs';
@@ -173,5 +173,115 @@ describe('temporal model', () => {
       [0.3, 0.3, 0.4],
     ];
     expect(loaded.viterbi(scores)).toEqual(fitted.viterbi(scores));
+  });
+});
+
+describe('outlier detector: log scale, radii, calibration per source', () => {
+  it('signedLog is sign(x)·ln(1+|x|)', () => {
+    expect(signedLog(0)).toBe(0);
+    expect(signedLog(Math.E - 1)).toBeCloseTo(1, 15);
+    expect(signedLog(-(Math.E - 1))).toBeCloseTo(-1, 15);
+  });
+
+  it('with logScale, standardises sign(x)·ln(1+|x|) and says so in its JSON', () => {
+    const blobs = makeBlobs(6, 3);
+    const train = blobs.sample(60, 31).map((s) => ({ ...s, features: s.features.map((x) => Math.exp(x + 3)) }));
+    const heldOut = blobs.sample(30, 32).map((s) => s.features.map((x) => Math.exp(x + 3)));
+    const logged = OutlierDetector.fit(train, heldOut, { k: 1, maxPerClass: 1000, logScale: true });
+    const json = logged.toJSON();
+    expect(json.logScale).toBe(true);
+    // Brute force: nearest reference in the standardised log space.
+    const scaler = StandardScaler.fromJSON(json.scaler);
+    const v = heldOut[0]!;
+    const z = scaler.transform(v.map(signedLog));
+    let best = Infinity;
+    for (let r = 0; r < json.references.length / json.featureCount; r++) {
+      let s = 0;
+      for (let j = 0; j < json.featureCount; j++) s += (z[j]! - json.references[r * json.featureCount + j]!) ** 2;
+      best = Math.min(best, Math.sqrt(s));
+    }
+    expect(logged.distance(v)).toBeCloseTo(best, 10);
+    const loaded = OutlierDetector.fromJSON(JSON.parse(JSON.stringify(json)) as OutlierDetectorJson);
+    expect(loaded.distance(v)).toBe(logged.distance(v));
+    expect(OutlierDetector.fit(train, heldOut, { k: 1, maxPerClass: 1000 }).toJSON().logScale).toBeUndefined();
+  });
+
+  it('relative to each centre\u2019s radius: a point off a tight cluster is far, one inside a wide cluster is not', () => {
+    const prng = new Prng(5);
+    const point = (centre: number, spread: number) => Float64Array.from({ length: 5 }, () => centre + prng.normal() * spread);
+    const sample = (count: number) => [
+      ...Array.from({ length: count }, () => ({ label: 'text' as const, features: point(0, 0.1) })),
+      ...Array.from({ length: count }, () => ({ label: 'photo' as const, features: point(20, 3) })),
+    ];
+    const train = sample(300);
+    const heldOut = sample(300).map((s) => s.features);
+    const absolute = OutlierDetector.fit(train, heldOut, { k: 1, centresPerClass: 4, seed: 2 });
+    const relative = OutlierDetector.fit(train, heldOut, { k: 1, centresPerClass: 4, seed: 2, relativeToRadius: true });
+    expect(relative.toJSON().radii?.length).toBe(8);
+    const offTight = Float64Array.from({ length: 5 }, () => 2); // ~4.5 from the tight cluster, 20 tight radii
+    expect(absolute.isFar(offTight)).toBe(false); // the wide cluster sets the absolute threshold
+    expect(relative.isFar(offTight)).toBe(true);
+    const fresh = sample(200).map((s) => s.features);
+    expect(fresh.filter((v) => relative.isFar(v)).length / fresh.length).toBeLessThanOrEqual(0.03);
+    const loaded = OutlierDetector.fromJSON(JSON.parse(JSON.stringify(relative.toJSON())) as OutlierDetectorJson);
+    expect(loaded.distance(offTight)).toBe(relative.distance(offTight));
+  });
+
+  it('calibrates per held-out source and keeps the loosest threshold and cut; small sources do not count', () => {
+    const blobs = makeBlobs(10, 1);
+    const train = blobs.sample(50, 41);
+    const near = blobs.sample(20, 42).map((s) => s.features); // 200 normal points
+    const shifted = blobs.sample(5, 43).map((s) => s.features.map((x) => x + 1.5)); // 50 farther ones
+    const heldOut = [...near, ...shifted];
+    const groups = [...near.map(() => 'simulated'), ...shifted.map(() => 'real')];
+    const single = OutlierDetector.fit(train, heldOut, { k: 1, maxPerClass: 100 });
+    const perSource = OutlierDetector.fit(train, heldOut, { k: 1, maxPerClass: 100, heldOutGroups: groups });
+    const distances = heldOut.map((v) => single.distance(v));
+    const q = (values: number[]) => quantile(Float64Array.from(values).sort(), 0.99);
+    expect(perSource.threshold).toBeCloseTo(Math.max(q(distances.slice(0, 200)), q(distances.slice(200))), 12);
+    expect(perSource.threshold).toBeGreaterThanOrEqual(single.threshold);
+    // A source with fewer than MIN_GROUP_SIZE held-out vectors is ignored.
+    const tiny = [...near.map(() => 'simulated'), ...shifted.map((_, i) => (i < MIN_GROUP_SIZE - 1 ? 'real' : 'simulated'))];
+    const withTiny = OutlierDetector.fit(train, heldOut.slice(0, 200 + MIN_GROUP_SIZE - 1), { k: 1, maxPerClass: 100, heldOutGroups: tiny.slice(0, 200 + MIN_GROUP_SIZE - 1) });
+    expect(withTiny.threshold).toBeCloseTo(q(distances.slice(0, 200)), 12);
+    expect(() => OutlierDetector.fit(train, heldOut, { heldOutGroups: ['x'] })).toThrow(RangeError);
+  });
+});
+
+describe('temporal model: scaled likelihoods', () => {
+  const classes = ['text', 'photo', 'voice_call'] as const;
+  const transitions = [
+    [0.7, 0.2, 0.1],
+    [0.3, 0.5, 0.2],
+    [0.1, 0.1, 0.8],
+  ];
+
+  it('forward filtering: belief ∝ prior · score, over the emission prior when there is one (computed by hand)', () => {
+    const plain = TemporalModel.fromProbabilities(classes, [0.6, 0.3, 0.1], transitions);
+    // First dialog: start · score = (.3, .09, .02) / .41.
+    const first = plain.forward(undefined, [0.5, 0.3, 0.2]);
+    expect(first[0]).toBeCloseTo(0.3 / 0.41, 12);
+    expect(first[2]).toBeCloseTo(0.02 / 0.41, 12);
+    const fitted = TemporalModel.fit([['text', 'text'], ['photo'], ['voice_call']], classes, { emissionPrior: [0.5, 0.25, 0.25] });
+    // start = (2/6, 2/6, 2/6) (Laplace); emissions = score / prior = (1, 1.2, .8) → belief (1, 1.2, .8) / 3.
+    const scaled = fitted.forward(undefined, [0.5, 0.3, 0.2]);
+    expect(Array.from(scaled).map((p) => Number(p.toFixed(12)))).toEqual([1 / 3, 0.4, 0.8 / 3].map((p) => Number(p.toFixed(12))));
+    // Second step: prior_j = Σ_i belief_i · P(j | i), times the scaled emission.
+    const second = fitted.forward(scaled, [0.2, 0.2, 0.6]);
+    const t = (i: string, j: string) => fitted.transition(i as 'text', j as 'text');
+    const expected = classes.map((j, jj) => classes.reduce((sum, i, ii) => sum + scaled[ii]! * t(i, j), 0) * ([0.2, 0.2, 0.6][jj]! / [0.5, 0.25, 0.25][jj]!));
+    const total = expected.reduce((a, b) => a + b, 0);
+    expected.forEach((p, j) => expect(second[j]).toBeCloseTo(p / total, 12));
+  });
+
+  it('Viterbi uses the same scaled emissions; the prior travels through JSON', () => {
+    const fitted = TemporalModel.fit([['text', 'photo'], ['photo', 'text']], classes, { emissionPrior: [0.9, 0.05, 0.05] });
+    const loaded = TemporalModel.fromJSON(JSON.parse(JSON.stringify(fitted.toJSON())) as TemporalModelJson);
+    expect(loaded.toJSON()).toEqual(fitted.toJSON());
+    expect(fitted.toJSON().emissionPrior).toEqual([0.9, 0.05, 0.05]);
+    // Raw scores favour text, but text's 0.9 prior divided out favours photo.
+    expect(loaded.viterbi([[0.6, 0.3, 0.1]])).toEqual(['photo']);
+    expect(TemporalModel.fit([['text', 'photo']], classes).viterbi([[0.6, 0.3, 0.1]])).toEqual(['text']);
+    expect(() => TemporalModel.fit([['text']], classes, { emissionPrior: [1] })).toThrow(RangeError);
   });
 });

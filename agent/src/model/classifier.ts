@@ -56,6 +56,8 @@ export interface PreparedTrainingSet {
   readonly labels: Int32Array;
   /** Weight per class (order of `classes`), or undefined when class weights are off. */
   readonly classWeights: readonly number[] | undefined;
+  /** Importance per vector (LabelledVector.weight), or undefined when every sample weighs 1. */
+  readonly sampleWeights: Float64Array | undefined;
   readonly featureCount: number;
   readonly seed: number;
 }
@@ -83,7 +85,9 @@ export function prepareTrainingSet(samples: readonly TrainingSample[], options: 
     labels[i] = index.get(s.label)!;
   });
   const weights = options.classWeights === true ? classWeights(kept.map((s) => s.label), classes) : undefined;
-  return { classes, vectors, labels, classWeights: weights, featureCount, seed: options.seed ?? 1 };
+  const sampleWeights = kept.some((s) => s.weight !== undefined && s.weight !== 1) ? Float64Array.from(kept, (s) => s.weight ?? 1) : undefined;
+  if (sampleWeights?.some((w) => !(w >= 0) || !Number.isFinite(w))) throw new RangeError('trainClassifier: sample weights must be finite and ≥ 0');
+  return { classes, vectors, labels, classWeights: weights, sampleWeights, featureCount, seed: options.seed ?? 1 };
 }
 
 export function trainClassifier(

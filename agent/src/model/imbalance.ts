@@ -18,6 +18,12 @@ import type { UsageClass } from '../labels';
 export interface LabelledVector {
   readonly features: Float64Array;
   readonly label: UsageClass;
+  /**
+   * Importance of the sample (default 1): the random forest draws it into each tree's bootstrap
+   * with probability ∝ weight (× its class weight). Used to let a few real dialogs count among
+   * many simulated ones. k-NN ignores it.
+   */
+  readonly weight?: number;
 }
 
 /** Samples per class, in the order of `classes` (labels outside `classes` are not counted). */

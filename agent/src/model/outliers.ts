@@ -19,6 +19,12 @@
  *   scores are given to fit(). An explicit `minConfidence` wins; with neither, the rule is off
  *   (minConfidence 0).
  *
+ * - Log scale (`logScale`, what UsageModel uses): each feature x is replaced by sign(x)·ln(1+|x|)
+ *   before standardising. Dialog features are heavy-tailed (bytes, packets, rates span six
+ *   orders of magnitude), and on the raw scale every large dialog — a video call, a stream, a
+ *   video clip — lay beyond the 99th percentile of distances: on unseen simulated seeds all 30
+ *   video-call media dialogs and 18 of 94 streaming dialogs came out `unknown`.
+ *
  * Cost is linear in the number of references and is the slow part of prediction. Measured on
  * 106 features, 10 overlapping classes (2 cores, Node 20): maxPerClass 2000 (20 000 refs) ≈ 540
  * vectors/s, 500 ≈ 2 300/s, 200 ≈ 5 700/s, all flagging 0.7–0.8 % of fresh normal points. None
@@ -29,7 +35,7 @@
 import { kMeans } from './kmeans';
 import { Prng } from '../common/prng';
 import type { UsageClass } from '../labels';
-import { sampleWithoutReplacement } from './imbalance';
+import { sampleWithoutReplacement, weightedBootstrap } from './imbalance';
 import { StandardScaler, type ScalerJson } from './scaler';
 
 export interface OutlierOptions {
@@ -46,6 +52,49 @@ export interface OutlierOptions {
   /** Quantile of held-out highest scores used as the low-confidence cut (default 0.005). */
   readonly confidenceQuantile?: number;
   readonly seed?: number;
+  /** Compare features on a signed log scale, sign(x)·ln(1+|x|) (default false). */
+  readonly logScale?: boolean;
+  /**
+   * With centresPerClass: measure the distance to each centre in units of that centre's radius
+   * (the RMS distance of the training points it summarises, floored at half the median radius),
+   * so a sparse cluster — video calls, each at its own bitrate — is not "far" merely for being
+   * wide. Default false.
+   */
+  readonly relativeToRadius?: boolean;
+  /**
+   * A source per held-out vector (e.g. simulated or real traffic). The distance threshold and
+   * the low-confidence cut are then calibrated per source with at least MIN_GROUP_SIZE held-out
+   * vectors, and the loosest is kept, so that no source sees more than about 1 − percentile of
+   * its normal dialogs flagged: real traffic, farther from the mostly simulated references,
+   * would otherwise lose a third of its dialogs to `unknown`.
+   */
+  readonly heldOutGroups?: readonly string[];
+}
+
+/** Held-out vectors a source needs before it takes part in calibration. */
+export const MIN_GROUP_SIZE = 10;
+
+/** Indices of `heldOut` per group (all in one group without groups); groups below MIN_GROUP_SIZE dropped unless none is left. */
+function calibrationGroups(count: number, groups: readonly string[] | undefined): number[][] {
+  if (groups === undefined) return [Array.from({ length: count }, (_, i) => i)];
+  if (groups.length !== count) throw new RangeError('OutlierDetector.fit: one held-out group per held-out vector');
+  const byGroup = new Map<string, number[]>();
+  groups.forEach((group, i) => {
+    const list = byGroup.get(group);
+    if (list === undefined) byGroup.set(group, [i]);
+    else list.push(i);
+  });
+  const large = [...byGroup.values()].filter((list) => list.length >= MIN_GROUP_SIZE);
+  return large.length > 0 ? large : [Array.from({ length: count }, (_, i) => i)];
+}
+
+/** sign(x)·ln(1+|x|): monotone, 0 at 0, compresses heavy tails. */
+export function signedLog(x: number): number {
+  return x >= 0 ? Math.log1p(x) : -Math.log1p(-x);
+}
+
+function signedLogVector(vector: Float64Array): Float64Array {
+  return vector.map(signedLog);
 }
 
 export interface OutlierDetectorJson {
@@ -55,6 +104,10 @@ export interface OutlierDetectorJson {
   readonly threshold: number;
   readonly minConfidence: number;
   readonly percentile: number;
+  /** Features go through signedLog before the scaler (absent: false). */
+  readonly logScale?: boolean;
+  /** Per reference, the radius distances to it are divided by (absent: all 1). */
+  readonly radii?: number[];
   readonly scaler: ScalerJson;
   readonly featureCount: number;
   /** Standardised reference vectors, row-major (references × featureCount). */
@@ -63,6 +116,8 @@ export interface OutlierDetectorJson {
 
 export class OutlierDetector {
   private readonly scratch: Float64Array;
+  private readonly logged: Float64Array;
+  private readonly inverseSquaredRadii: Float64Array | undefined;
   private readonly best: Float64Array;
 
   private constructor(
@@ -72,8 +127,12 @@ export class OutlierDetector {
     readonly percentile: number,
     private readonly scaler: StandardScaler,
     private readonly references: Float64Array,
+    readonly logScale: boolean,
+    private readonly radii: Float64Array | undefined,
   ) {
+    this.inverseSquaredRadii = radii === undefined ? undefined : radii.map((r) => 1 / (r * r));
     this.scratch = new Float64Array(scaler.featureCount);
+    this.logged = new Float64Array(scaler.featureCount);
     this.best = new Float64Array(k);
   }
 
@@ -87,7 +146,7 @@ export class OutlierDetector {
    * of those held-out vectors) also calibrate the low-confidence cut.
    */
   static fit(
-    training: readonly { readonly features: Float64Array; readonly label: UsageClass }[],
+    training: readonly { readonly features: Float64Array; readonly label: UsageClass; readonly weight?: number }[],
     heldOut: readonly Float64Array[],
     options: OutlierOptions = {},
     heldOutScores?: readonly ArrayLike<number>[],
@@ -101,12 +160,18 @@ export class OutlierDetector {
     if (options.minConfidence === undefined && heldOutScores !== undefined && heldOutScores.length > 0) {
       const q = options.confidenceQuantile ?? 0.005;
       if (!(q >= 0 && q < 1)) throw new RangeError(`confidenceQuantile must be in [0, 1), not ${q}`);
-      const maxima = Float64Array.from(heldOutScores, (s) => Math.max(...Array.from(s))).sort();
-      minConfidence = quantile(maxima, q);
+      if (heldOutScores.length !== heldOut.length) throw new RangeError('OutlierDetector.fit: one score vector per held-out vector');
+      minConfidence = Math.min(
+        ...calibrationGroups(heldOut.length, options.heldOutGroups).map((group) =>
+          quantile(Float64Array.from(group, (i) => Math.max(...Array.from(heldOutScores[i]!))).sort(), q),
+        ),
+      );
     }
     if (!Number.isInteger(k) || k < 1) throw new RangeError(`k must be a positive integer, not ${k}`);
     if (!(percentile > 0 && percentile <= 1)) throw new RangeError(`percentile must be in (0, 1], not ${percentile}`);
-    const scaler = StandardScaler.fit(training.map((s) => s.features));
+    const logScale = options.logScale ?? false;
+    const scale = (v: Float64Array): Float64Array => (logScale ? signedLogVector(v) : v);
+    const scaler = StandardScaler.fit(training.map((s) => scale(s.features)));
     const f = scaler.featureCount;
     const byClass = new Map<UsageClass, number[]>();
     training.forEach((s, i) => {
@@ -116,15 +181,36 @@ export class OutlierDetector {
     });
     const prng = new Prng(options.seed ?? 1);
     const rows: Float64Array[] = [];
+    const radiusParts: Float64Array[] = [];
     const row = new Float64Array(f);
     for (const list of byClass.values()) {
-      const picked = sampleWithoutReplacement(list.length, maxPerClass, prng).map((j) => list[j]!);
+      // Weighted samples (LabelledVector.weight) are drawn with probability ∝ weight, so a few
+      // heavily weighted real dialogs are represented as the classifier represents them.
+      const weighted = list.some((i) => (training[i]!.weight ?? 1) !== 1);
+      if (weighted && !list.some((i) => (training[i]!.weight ?? 1) > 0)) continue; // a class nobody weighs has no references
+      const picked = weighted
+        ? Array.from(weightedBootstrap(list.length, Math.min(maxPerClass, list.length), prng, list.map((i) => training[i]!.weight ?? 1)), (j) => list[j]!)
+        : sampleWithoutReplacement(list.length, maxPerClass, prng).map((j) => list[j]!);
       const points = new Float64Array(picked.length * f);
       picked.forEach((i, r) => {
-        scaler.transformInto(training[i]!.features, row);
+        scaler.transformInto(scale(training[i]!.features), row);
         points.set(row, r * f);
       });
-      rows.push(options.centresPerClass !== undefined ? kMeans(points, f, options.centresPerClass, prng) : points);
+      const part = options.centresPerClass !== undefined ? kMeans(points, f, options.centresPerClass, prng) : points;
+      rows.push(part);
+      if (options.relativeToRadius === true && options.centresPerClass !== undefined) radiusParts.push(clusterRadii(points, part, f));
+    }
+    let radii: Float64Array | undefined;
+    if (radiusParts.length > 0) {
+      radii = new Float64Array(radiusParts.reduce((sum, part) => sum + part.length, 0));
+      let at = 0;
+      for (const part of radiusParts) {
+        radii.set(part, at);
+        at += part.length;
+      }
+      const positive = Float64Array.from(radii.filter((r) => r > 0)).sort();
+      const floor = positive.length > 0 ? 0.5 * quantile(positive, 0.5) : 1;
+      for (let i = 0; i < radii.length; i++) radii[i] = Math.max(floor, radii[i]!);
     }
     const references = new Float64Array(rows.reduce((sum, part) => sum + part.length, 0));
     let offset = 0;
@@ -133,17 +219,24 @@ export class OutlierDetector {
       offset += part.length;
     }
     const referenceCount = references.length / f;
+    if (referenceCount === 0) throw new RangeError('OutlierDetector.fit: no reference vectors (every weight is 0)');
     const kk = Math.min(k, referenceCount);
-    const probe = new OutlierDetector(kk, Infinity, minConfidence, percentile, scaler, references);
-    const distances = Float64Array.from(heldOut, (v) => probe.distance(v)).sort();
-    const threshold = quantile(distances, percentile);
-    return new OutlierDetector(kk, threshold, minConfidence, percentile, scaler, references);
+    const probe = new OutlierDetector(kk, Infinity, minConfidence, percentile, scaler, references, logScale, radii);
+    const distances = Float64Array.from(heldOut, (v) => probe.distance(v));
+    const threshold = Math.max(
+      ...calibrationGroups(heldOut.length, options.heldOutGroups).map((group) => quantile(Float64Array.from(group, (i) => distances[i]!).sort(), percentile)),
+    );
+    return new OutlierDetector(kk, threshold, minConfidence, percentile, scaler, references, logScale, radii);
   }
 
   static fromJSON(json: OutlierDetectorJson): OutlierDetector {
     if (json.format !== 'cumma-outliers' || json.version !== 1) throw new RangeError('not a cumma outlier model');
     const scaler = StandardScaler.fromJSON(json.scaler);
-    if (scaler.featureCount !== json.featureCount || json.references.length % json.featureCount !== 0) {
+    if (
+      scaler.featureCount !== json.featureCount ||
+      json.references.length % json.featureCount !== 0 ||
+      (json.radii !== undefined && json.radii.length * json.featureCount !== json.references.length)
+    ) {
       throw new RangeError('outlier model: inconsistent sizes');
     }
     return new OutlierDetector(
@@ -153,21 +246,34 @@ export class OutlierDetector {
       json.percentile,
       scaler,
       Float64Array.from(json.references),
+      json.logScale === true,
+      json.radii === undefined ? undefined : Float64Array.from(json.radii),
     );
   }
 
-  /** Mean distance (standardised space) from `vector` to its k nearest references. */
+  /**
+   * Mean distance (standardised space) from `vector` to its k nearest references; with radii,
+   * each distance is divided by its reference's radius.
+   */
   distance(vector: Float64Array): number {
     const f = this.scaler.featureCount;
     const x = this.scratch;
-    this.scaler.transformInto(vector, x);
+    if (this.logScale) {
+      if (vector.length !== f) throw new RangeError(`outliers: vector of length ${vector.length}, expected ${f}`);
+      for (let j = 0; j < f; j++) this.logged[j] = signedLog(vector[j]!);
+      this.scaler.transformInto(this.logged, x);
+    } else {
+      this.scaler.transformInto(vector, x);
+    }
     const refs = this.references;
     const count = refs.length / f;
     const best = this.best; // squared distances, ascending
     const k = best.length;
     best.fill(Infinity);
+    const inverse = this.inverseSquaredRadii;
     for (let r = 0; r < count; r++) {
-      const limit = best[k - 1]!;
+      const weight = inverse === undefined ? 1 : inverse[r]!;
+      const limit = best[k - 1]! / weight;
       const base = r * f;
       let sum = 0;
       let j = 0;
@@ -177,6 +283,7 @@ export class OutlierDetector {
         if (sum >= limit) break;
       }
       if (j < f) continue;
+      sum *= weight;
       let p = k - 1;
       while (p > 0 && best[p - 1]! > sum) {
         best[p] = best[p - 1]!;
@@ -214,11 +321,39 @@ export class OutlierDetector {
       threshold: this.threshold,
       minConfidence: this.minConfidence,
       percentile: this.percentile,
+      ...(this.logScale ? { logScale: true } : {}),
+      ...(this.radii !== undefined ? { radii: Array.from(this.radii) } : {}),
       scaler: this.scaler.toJSON(),
       featureCount: this.scaler.featureCount,
       references: Array.from(this.references),
     };
   }
+}
+
+/** Per centre, the RMS distance of the points nearest to it (0 for a centre no point is nearest to). */
+function clusterRadii(points: Float64Array, centres: Float64Array, f: number): Float64Array {
+  const k = centres.length / f;
+  const n = points.length / f;
+  const sums = new Float64Array(k);
+  const counts = new Int32Array(k);
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    let bestDistance = Infinity;
+    for (let c = 0; c < k; c++) {
+      let d = 0;
+      for (let j = 0; j < f; j++) {
+        const e = points[i * f + j]! - centres[c * f + j]!;
+        d += e * e;
+      }
+      if (d < bestDistance) {
+        bestDistance = d;
+        best = c;
+      }
+    }
+    sums[best]! += bestDistance;
+    counts[best]!++;
+  }
+  return Float64Array.from(sums, (sum, c) => (counts[c]! > 0 ? Math.sqrt(sum / counts[c]!) : 0));
 }
 
 /** Linear-interpolation quantile of ascending values (numpy "linear"). */

@@ -29,29 +29,51 @@ import { RandomForestClassifier } from 'ml-random-forest';
 import { deriveSeed, Prng } from '../common/prng';
 import { isUsageClass, type UsageClass } from '../labels';
 import type { PreparedTrainingSet, UsageClassifier } from './classifier';
+import { binFeatures, growTree, type GrownTree } from './histogram-tree';
 import { weightedBootstrap } from './imbalance';
 
 export const DEFAULT_TREES = 100;
-/** Rows per tree (bootstrap with replacement). See the file comment and the measured timings. */
+/** Rows per tree with the ml-cart trainer (bootstrap with replacement): its cost is quadratic. */
 export const DEFAULT_MAX_SAMPLES = 600;
+/**
+ * Histogram trainer defaults, chosen on unseen simulated seeds (docs/classification.md): rows per
+ * tree, and the node size at or below which a node becomes a leaf. Leaves of ≥ ~10 rows give
+ * class fractions smooth enough for the temporal filter; full-size bootstraps with 3-row leaves
+ * scored lower (macro-F1 0.65 against 0.73) and made the model file 4× larger.
+ */
+export const HISTOGRAM_MAX_SAMPLES = 8000;
+export const HISTOGRAM_MIN_NUM_SAMPLES = 20;
+
+/**
+ * How trees are grown. `histogram` (default): histogram-tree.ts, features quantised to ≤ 256
+ * bins, √F features drawn per split, bootstraps as large as the training set by default.
+ * `ml-cart`: the library's own trainer, one tree at a time (quadratic: 600 rows per tree).
+ * Both write the library's JSON, so both load and predict the same way.
+ */
+export type ForestTrainer = 'histogram' | 'ml-cart';
 
 export interface RandomForestOptions {
   /** Number of trees (default 100). */
   readonly trees?: number;
+  /** Default `histogram`. */
+  readonly trainer?: ForestTrainer;
+  /** How trees' answers become scores (default: `soft` for histogram, `hard` for ml-cart); see RandomForestJson.params.voting. */
+  readonly voting?: 'hard' | 'soft';
   /**
    * Rows drawn (with replacement) per tree: a fraction in (0, 1) of the training set, or a count
-   * (integer ≥ 1); capped at the training-set size. Default min(600, n).
+   * (integer ≥ 1); capped at the training-set size. Default min(8000, n) (histogram), min(600, n) (ml-cart).
    */
   readonly maxSamples?: number;
   /**
-   * Features per tree: a fraction in (0, 1] or a count (integer ≥ 2). Default round(√F).
+   * Features drawn per split (histogram) or per tree (ml-cart, which draws them once per tree):
+   * a fraction in (0, 1] or a count (integer ≥ 2). Default round(√F).
    */
   readonly maxFeatures?: number;
-  /** ml-cart: a node with at most this many rows becomes a leaf (default 3). */
+  /** A node with at most this many rows becomes a leaf (default 20 histogram, 3 ml-cart). */
   readonly minNumSamples?: number;
-  /** ml-cart: maximum depth (default unlimited). */
+  /** Maximum depth (default unlimited). */
   readonly maxDepth?: number;
-  /** ml-cart: minimum Gini gain to split (default 0.01). */
+  /** Minimum Gini gain to split (default 0 histogram, 0.01 ml-cart). */
   readonly gainThreshold?: number;
 }
 
@@ -71,8 +93,17 @@ export interface RandomForestJson {
   readonly featureCount: number;
   readonly params: {
     readonly trees: number;
+    /** Absent in models written before the histogram trainer: ml-cart. */
+    readonly trainer?: ForestTrainer;
     readonly samplesPerTree: number;
+    /** Features per tree (ml-cart) or per split (histogram). */
     readonly featuresPerTree: number;
+    /**
+     * `hard` (absent in older models): a score is the fraction of trees voting for the class,
+     * as ml-random-forest's predictionValues counts them. `soft`: the mean of the leaves' class
+     * fractions (scikit-learn's predict_proba), smoother scores for the temporal filter.
+     */
+    readonly voting?: 'hard' | 'soft';
     readonly treeOptions: TreeOptionsJson;
     readonly seed: number;
     readonly classWeights: number[] | null;
@@ -82,13 +113,17 @@ export interface RandomForestJson {
   readonly forest: RandomForestClassifierModel;
 }
 
-/** A tree as flat arrays: node i is a leaf when leafClass[i] ≥ 0, else tests x[feature[i]] < threshold[i]. */
+/**
+ * A tree as flat arrays: node i is a leaf when leafClass[i] ≥ 0, else tests x[feature[i]] <
+ * threshold[i]. leafDistribution holds classCount fractions per node (leaves only filled).
+ */
 interface CompiledTree {
   readonly feature: Int32Array;
   readonly threshold: Float64Array;
   readonly left: Int32Array;
   readonly right: Int32Array;
   readonly leafClass: Int32Array;
+  readonly leafDistribution: Float64Array;
 }
 
 interface TreeNodeJson {
@@ -109,6 +144,7 @@ interface EstimatorJson {
 export class RandomForestUsageClassifier implements UsageClassifier {
   readonly kind = 'random-forest' as const;
   private readonly compiled: CompiledTree[];
+  private readonly soft: boolean;
   private library: RandomForestClassifier | undefined;
 
   private constructor(private readonly json: RandomForestJson) {
@@ -117,6 +153,7 @@ export class RandomForestUsageClassifier implements UsageClassifier {
       throw new RangeError('random forest model: tree count mismatch');
     }
     this.compiled = base.estimators.map((e, t) => compileTree(e.root, base.indexes[t]!, json.classes.length));
+    this.soft = json.params.voting === 'soft';
   }
 
   get classes(): readonly UsageClass[] {
@@ -136,12 +173,14 @@ export class RandomForestUsageClassifier implements UsageClassifier {
     const f = set.featureCount;
     const trees = options.trees ?? DEFAULT_TREES;
     if (!Number.isInteger(trees) || trees < 1) throw new RangeError(`trees must be a positive integer, not ${trees}`);
-    const samplesPerTree = resolveMaxSamples(options.maxSamples, n);
+    const trainer = options.trainer ?? 'histogram';
+    if (trainer !== 'histogram' && trainer !== 'ml-cart') throw new RangeError(`unknown trainer ${String(trainer)}`);
+    const samplesPerTree = resolveMaxSamples(options.maxSamples, n, trainer === 'histogram' ? HISTOGRAM_MAX_SAMPLES : DEFAULT_MAX_SAMPLES);
     const featuresPerTree = resolveMaxFeatures(options.maxFeatures, f);
     const treeOptions: TreeOptionsJson = {
-      minNumSamples: options.minNumSamples ?? 3,
+      minNumSamples: options.minNumSamples ?? (trainer === 'histogram' ? HISTOGRAM_MIN_NUM_SAMPLES : 3),
       maxDepth: options.maxDepth ?? null,
-      gainThreshold: options.gainThreshold ?? 0.01,
+      gainThreshold: options.gainThreshold ?? (trainer === 'histogram' ? 0 : 0.01),
     };
     const libraryTreeOptions = {
       minNumSamples: treeOptions.minNumSamples,
@@ -149,39 +188,16 @@ export class RandomForestUsageClassifier implements UsageClassifier {
       gainThreshold: treeOptions.gainThreshold,
     };
     const rowWeights =
-      set.classWeights === undefined ? undefined : Float64Array.from(set.labels, (l) => set.classWeights![l]!);
-    const rows: number[][] = set.vectors.map((v) => Array.from(v));
-
-    const estimators: unknown[] = [];
-    const indexes: number[][] = [];
-    for (let t = 0; t < trees; t++) {
-      const treeSeed = deriveSeed(set.seed, t);
-      const draw = weightedBootstrap(n, samplesPerTree, new Prng(treeSeed), rowWeights);
-      const x: number[][] = new Array(draw.length);
-      const y: number[] = new Array(draw.length);
-      for (let k = 0; k < draw.length; k++) {
-        x[k] = rows[draw[k]!]!;
-        y[k] = set.labels[draw[k]!]!;
-      }
-      const one = new RandomForestClassifier({
-        nEstimators: 1,
-        maxFeatures: featuresPerTree,
-        replacement: false,
-        useSampleBagging: false,
-        noOOB: true,
-        seed: treeSeed | 0,
-        treeOptions: libraryTreeOptions,
-      });
-      one.train(x, y);
-      const base = plain(one.toJSON()).baseModel as unknown as { estimators: EstimatorJson[]; indexes: number[][] };
-      const estimator = base.estimators[0]!;
-      estimators.push({ ...estimator, root: trimNode(estimator.root) });
-      indexes.push(base.indexes[0]!);
-    }
+      set.classWeights === undefined && set.sampleWeights === undefined
+        ? undefined
+        : Float64Array.from(set.labels, (l, i) => (set.classWeights?.[l] ?? 1) * (set.sampleWeights?.[i] ?? 1));
+    const grown = trainer === 'histogram'
+      ? growHistogramForest(set, trees, samplesPerTree, featuresPerTree, libraryTreeOptions, rowWeights)
+      : growLibraryForest(set, trees, samplesPerTree, featuresPerTree, libraryTreeOptions, rowWeights);
     const forest = {
       name: 'RFClassifier',
       baseModel: {
-        indexes,
+        indexes: grown.indexes,
         n: featuresPerTree,
         replacement: false,
         maxFeatures: featuresPerTree,
@@ -189,7 +205,7 @@ export class RandomForestUsageClassifier implements UsageClassifier {
         treeOptions: libraryTreeOptions,
         isClassifier: true,
         seed: set.seed | 0,
-        estimators,
+        estimators: grown.estimators,
         useSampleBagging: false,
       },
     } as unknown as RandomForestClassifierModel;
@@ -202,6 +218,8 @@ export class RandomForestUsageClassifier implements UsageClassifier {
         featureCount: f,
         params: {
           trees,
+          trainer,
+          voting: options.voting ?? (trainer === 'histogram' ? 'soft' : 'hard'),
           samplesPerTree,
           featuresPerTree,
           treeOptions,
@@ -235,7 +253,18 @@ export class RandomForestUsageClassifier implements UsageClassifier {
         throw new RangeError(`vector of length ${x.length}, model expects ${this.json.featureCount}`);
       }
       const votes = new Float64Array(c);
-      for (let t = 0; t < trees; t++) votes[classify(this.compiled[t]!, x)]! += 1;
+      if (this.soft) {
+        for (let t = 0; t < trees; t++) {
+          const tree = this.compiled[t]!;
+          const at = leafOf(tree, x) * c;
+          for (let k = 0; k < c; k++) votes[k]! += tree.leafDistribution[at + k]!;
+        }
+      } else {
+        for (let t = 0; t < trees; t++) {
+          const tree = this.compiled[t]!;
+          votes[tree.leafClass[leafOf(tree, x)]!]! += 1;
+        }
+      }
       for (let k = 0; k < c; k++) votes[k]! /= trees;
       out[i] = votes;
     }
@@ -267,8 +296,99 @@ export class RandomForestUsageClassifier implements UsageClassifier {
   }
 }
 
-function resolveMaxSamples(option: number | undefined, n: number): number {
-  if (option === undefined) return Math.min(DEFAULT_MAX_SAMPLES, n);
+interface GrownForest {
+  readonly estimators: unknown[];
+  readonly indexes: number[][];
+}
+
+interface LibraryTreeOptions {
+  readonly minNumSamples: number;
+  readonly maxDepth: number;
+  readonly gainThreshold: number;
+}
+
+/** Each tree on its own seeded (class-weighted) bootstrap, grown by histogram-tree.ts. */
+function growHistogramForest(
+  set: PreparedTrainingSet,
+  trees: number,
+  samplesPerTree: number,
+  featuresPerSplit: number,
+  treeOptions: LibraryTreeOptions,
+  rowWeights: Float64Array | undefined,
+): GrownForest {
+  const matrix = binFeatures(set.vectors);
+  const identity = Array.from({ length: set.featureCount }, (_, j) => j);
+  const estimators: unknown[] = [];
+  const indexes: number[][] = [];
+  for (let t = 0; t < trees; t++) {
+    const treeSeed = deriveSeed(set.seed, t);
+    const prng = new Prng(treeSeed);
+    const draw = weightedBootstrap(set.vectors.length, samplesPerTree, prng, rowWeights);
+    const tree = growTree(matrix, set.labels, set.classes.length, draw, { featuresPerSplit, ...treeOptions }, prng);
+    estimators.push({ options: { ...treeOptions, kind: 'classifier', gainFunction: 'gini', splitFunction: 'mean' }, root: treeJson(tree, 0), name: 'DTClassifier' });
+    // Features are drawn per split, so every tree reads every column.
+    indexes.push(identity);
+  }
+  return { estimators, indexes };
+}
+
+/** A grown tree in ml-cart's JSON shape; class fractions rounded to 4 decimals. */
+function treeJson(tree: GrownTree, id: number): TreeNodeJson {
+  if (tree.feature[id]! < 0) {
+    const c = tree.classCount;
+    return { distribution: [Array.from(tree.distribution.subarray(id * c, id * c + c), (p) => Math.round(p * 1e4) / 1e4)] };
+  }
+  return {
+    splitColumn: tree.feature[id]!,
+    splitValue: tree.threshold[id]!,
+    gain: Number(tree.gain[id]!.toPrecision(4)),
+    left: treeJson(tree, tree.left[id]!),
+    right: treeJson(tree, tree.right[id]!),
+  };
+}
+
+/** Each tree on its own seeded bootstrap, fitted by ml-random-forest as a one-tree forest. */
+function growLibraryForest(
+  set: PreparedTrainingSet,
+  trees: number,
+  samplesPerTree: number,
+  featuresPerTree: number,
+  treeOptions: LibraryTreeOptions,
+  rowWeights: Float64Array | undefined,
+): GrownForest {
+  const n = set.vectors.length;
+  const rows: number[][] = set.vectors.map((v) => Array.from(v));
+  const estimators: unknown[] = [];
+  const indexes: number[][] = [];
+  for (let t = 0; t < trees; t++) {
+    const treeSeed = deriveSeed(set.seed, t);
+    const draw = weightedBootstrap(n, samplesPerTree, new Prng(treeSeed), rowWeights);
+    const x: number[][] = new Array(draw.length);
+    const y: number[] = new Array(draw.length);
+    for (let k = 0; k < draw.length; k++) {
+      x[k] = rows[draw[k]!]!;
+      y[k] = set.labels[draw[k]!]!;
+    }
+    const one = new RandomForestClassifier({
+      nEstimators: 1,
+      maxFeatures: featuresPerTree,
+      replacement: false,
+      useSampleBagging: false,
+      noOOB: true,
+      seed: treeSeed | 0,
+      treeOptions,
+    });
+    one.train(x, y);
+    const base = plain(one.toJSON()).baseModel as unknown as { estimators: EstimatorJson[]; indexes: number[][] };
+    const estimator = base.estimators[0]!;
+    estimators.push({ ...estimator, root: trimNode(estimator.root) });
+    indexes.push(base.indexes[0]!);
+  }
+  return { estimators, indexes };
+}
+
+function resolveMaxSamples(option: number | undefined, n: number, fallback: number): number {
+  if (option === undefined) return Math.min(fallback, n);
   if (!(option > 0) || !Number.isFinite(option)) throw new RangeError(`maxSamples must be > 0, not ${option}`);
   if (option < 1) return Math.max(1, Math.floor(option * n));
   if (!Number.isInteger(option)) throw new RangeError(`maxSamples must be a fraction in (0, 1) or an integer, not ${option}`);
@@ -307,6 +427,7 @@ function compileTree(root: TreeNodeJson, columns: readonly number[], classCount:
   const left: number[] = [];
   const right: number[] = [];
   const leafClass: number[] = [];
+  const distribution: number[] = [];
   const visit = (node: TreeNodeJson): number => {
     const id = feature.length;
     feature.push(-1);
@@ -315,6 +436,7 @@ function compileTree(root: TreeNodeJson, columns: readonly number[], classCount:
     right.push(-1);
     if (node.distribution !== undefined) {
       const dist = node.distribution[0] ?? [];
+      for (let k = 0; k < classCount; k++) distribution[id * classCount + k] = dist[k] ?? 0;
       let best = 0;
       for (let k = 1; k < dist.length; k++) if (dist[k]! > dist[best]!) best = k;
       if (best >= classCount) throw new RangeError('random forest model: leaf class out of range');
@@ -339,15 +461,29 @@ function compileTree(root: TreeNodeJson, columns: readonly number[], classCount:
     left: Int32Array.from(left),
     right: Int32Array.from(right),
     leafClass: Int32Array.from(leafClass),
+    leafDistribution: normaliseRows(distribution, feature.length, classCount),
   };
 }
 
-function classify(tree: CompiledTree, x: Float64Array): number {
+/** Per node, classCount values summing to 1 for leaves (missing entries are 0). */
+function normaliseRows(values: number[], nodes: number, classCount: number): Float64Array {
+  const out = new Float64Array(nodes * classCount);
+  for (let i = 0; i < out.length; i++) out[i] = values[i] ?? 0;
+  for (let node = 0; node < nodes; node++) {
+    let total = 0;
+    for (let k = 0; k < classCount; k++) total += out[node * classCount + k]!;
+    if (total > 0) for (let k = 0; k < classCount; k++) out[node * classCount + k]! /= total;
+  }
+  return out;
+}
+
+/** The leaf `x` reaches. */
+function leafOf(tree: CompiledTree, x: Float64Array): number {
   let node = 0;
   while (tree.leafClass[node]! < 0) {
     node = x[tree.feature[node]!]! < tree.threshold[node]! ? tree.left[node]! : tree.right[node]!;
   }
-  return tree.leafClass[node]!;
+  return node;
 }
 
 /** A deep plain-JSON copy (Matrix objects become arrays through their toJSON). */

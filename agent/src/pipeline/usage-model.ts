@@ -60,6 +60,31 @@ export interface ModelTrainOptions {
   readonly heldOutFraction?: number;
   /** k-means centres per class that outlier distances are measured to (default 24: speed). */
   readonly outlierCentresPerClass?: number;
+  /**
+   * Train the shipped classifier again on every labelled dialog once the outlier detector is
+   * calibrated on the held-out captures (default true). Off: the classifier is the one trained
+   * without the held-out captures (half the training time).
+   */
+  readonly refit?: boolean;
+  /** Importance of a dialog in the forest's bootstraps (default 1 each); see LabelledVector.weight. */
+  readonly dialogWeight?: (dialog: CaptureDialog) => number;
+  /**
+   * The source of a dialog (e.g. `simulated`, `real`): outlier thresholds are calibrated per
+   * source and the loosest kept (OutlierOptions.heldOutGroups). Default: one source.
+   */
+  readonly dialogSource?: (dialog: CaptureDialog) => string;
+}
+
+/** Share of each class among `labels`, in the order of `classes`. */
+function classFrequencies(labels: readonly UsageClass[], classes: readonly UsageClass[]): number[] {
+  const counts = classes.map(() => 0);
+  const index = new Map(classes.map((c, i) => [c, i] as const));
+  for (const label of labels) {
+    const i = index.get(label);
+    if (i !== undefined) counts[i]!++;
+  }
+  const total = counts.reduce((a, b) => a + b, 0);
+  return counts.map((n) => (total > 0 ? n / total : 0));
 }
 
 /** Stable split by capture name, so dialogs of one capture never sit on both sides. */
@@ -110,20 +135,40 @@ export class UsageModel {
       training = labelled.filter((_, index) => index % 5 !== 0);
     }
     const kind = options.kind ?? 'random-forest';
-    const samples = training.map((dialog) => ({ features: dialog.features, label: dialog.truth }));
-    const classifier = trainClassifier(kind, samples, options.train ?? {});
-    const heldOutScores = classifier.predictScores(heldOut.map((dialog) => dialog.features));
+    const trainOptions = options.train ?? {};
+    const sampleOf = (dialog: CaptureDialog & { truth: UsageClass }) =>
+      options.dialogWeight === undefined ? { features: dialog.features, label: dialog.truth } : { features: dialog.features, label: dialog.truth, weight: options.dialogWeight(dialog) };
+    const samples = training.map(sampleOf);
+    // A classifier that has not seen the held-out captures scores them, to calibrate the
+    // low-confidence cut; the outlier references come from the same training part.
+    const calibration = trainClassifier(kind, samples, trainOptions);
+    const heldOutScores = calibration.predictScores(heldOut.map((dialog) => dialog.features));
     const outliers = OutlierDetector.fit(
       samples,
       heldOut.map((dialog) => dialog.features),
-      { maxPerClass: 2000, centresPerClass: options.outlierCentresPerClass ?? 24 },
+      {
+        maxPerClass: 2000,
+        centresPerClass: options.outlierCentresPerClass ?? 24,
+        logScale: true,
+        relativeToRadius: true,
+        ...(options.dialogSource === undefined ? {} : { heldOutGroups: heldOut.map(options.dialogSource) }),
+      },
       heldOutScores,
     );
+    // The shipped classifier then learns from every labelled dialog, held-out captures included.
+    const classifier =
+      (options.refit ?? true) && heldOut.length > 0
+        ? trainClassifier(kind, labelled.map(sampleOf), trainOptions)
+        : calibration;
     // Classes only seen in the calibration captures are unknown to the classifier: leave them out.
     const known = new Set(classifier.classes);
+    // Without class weights or resampling the scores carry the training prior: divide it out.
+    const balanced = trainOptions.classWeights === true || trainOptions.balance !== undefined;
+    const emissionPrior = balanced ? undefined : classFrequencies(labelled.map((dialog) => dialog.truth), classifier.classes);
     const temporal = TemporalModel.fit(
       sessionsOf(labelled).order.map((session) => session.map((dialog) => dialog.truth!).filter((label) => known.has(label))),
       classifier.classes,
+      emissionPrior === undefined ? {} : { emissionPrior },
     );
     const perClass: Partial<Record<UsageClass, number>> = {};
     for (const dialog of labelled) perClass[dialog.truth] = (perClass[dialog.truth] ?? 0) + 1;
