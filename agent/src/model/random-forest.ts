@@ -114,13 +114,14 @@ export interface RandomForestJson {
 }
 
 /**
- * A tree as flat arrays: node i is a leaf when leafClass[i] ≥ 0, else tests x[feature[i]] <
- * threshold[i]. leafDistribution holds classCount fractions per node (leaves only filled).
+ * A tree as flat arrays, nodes in preorder so that a split's left child is the next node: node i
+ * tests x[feature[i]] < threshold[i] (left: i + 1, right: right[i]) when feature[i] ≥ 0, and is
+ * leaf number −1 − feature[i] otherwise. Per leaf: the arg-max class (hard votes) and classCount
+ * class fractions summing to 1 (soft votes).
  */
 interface CompiledTree {
   readonly feature: Int32Array;
   readonly threshold: Float64Array;
-  readonly left: Int32Array;
   readonly right: Int32Array;
   readonly leafClass: Int32Array;
   readonly leafDistribution: Float64Array;
@@ -424,66 +425,58 @@ function trimNode(node: TreeNodeJson): TreeNodeJson {
 function compileTree(root: TreeNodeJson, columns: readonly number[], classCount: number): CompiledTree {
   const feature: number[] = [];
   const threshold: number[] = [];
-  const left: number[] = [];
   const right: number[] = [];
   const leafClass: number[] = [];
   const distribution: number[] = [];
-  const visit = (node: TreeNodeJson): number => {
+  const visit = (node: TreeNodeJson): void => {
     const id = feature.length;
-    feature.push(-1);
-    threshold.push(0);
-    left.push(-1);
-    right.push(-1);
     if (node.distribution !== undefined) {
       const dist = node.distribution[0] ?? [];
-      for (let k = 0; k < classCount; k++) distribution[id * classCount + k] = dist[k] ?? 0;
       let best = 0;
       for (let k = 1; k < dist.length; k++) if (dist[k]! > dist[best]!) best = k;
       if (best >= classCount) throw new RangeError('random forest model: leaf class out of range');
+      feature.push(-1 - leafClass.length);
+      threshold.push(0);
+      right.push(-1);
       leafClass.push(best);
-      return id;
+      let total = 0;
+      for (let k = 0; k < classCount; k++) total += dist[k] ?? 0;
+      for (let k = 0; k < classCount; k++) distribution.push(total > 0 ? (dist[k] ?? 0) / total : 0);
+      return;
     }
-    leafClass.push(-1);
     const column = columns[node.splitColumn!];
     if (column === undefined || typeof node.splitValue !== 'number') {
       throw new RangeError('random forest model: bad split node');
     }
-    feature[id] = column;
-    threshold[id] = node.splitValue;
-    left[id] = visit(node.left!);
-    right[id] = visit(node.right!);
-    return id;
+    feature.push(column);
+    threshold.push(node.splitValue);
+    right.push(-1);
+    visit(node.left!);
+    right[id] = feature.length;
+    visit(node.right!);
   };
   visit(root);
   return {
     feature: Int32Array.from(feature),
     threshold: Float64Array.from(threshold),
-    left: Int32Array.from(left),
     right: Int32Array.from(right),
     leafClass: Int32Array.from(leafClass),
-    leafDistribution: normaliseRows(distribution, feature.length, classCount),
+    leafDistribution: Float64Array.from(distribution),
   };
 }
 
-/** Per node, classCount values summing to 1 for leaves (missing entries are 0). */
-function normaliseRows(values: number[], nodes: number, classCount: number): Float64Array {
-  const out = new Float64Array(nodes * classCount);
-  for (let i = 0; i < out.length; i++) out[i] = values[i] ?? 0;
-  for (let node = 0; node < nodes; node++) {
-    let total = 0;
-    for (let k = 0; k < classCount; k++) total += out[node * classCount + k]!;
-    if (total > 0) for (let k = 0; k < classCount; k++) out[node * classCount + k]! /= total;
-  }
-  return out;
-}
-
-/** The leaf `x` reaches. */
+/** The number of the leaf `x` reaches. */
 function leafOf(tree: CompiledTree, x: Float64Array): number {
+  const feature = tree.feature;
+  const threshold = tree.threshold;
+  const right = tree.right;
   let node = 0;
-  while (tree.leafClass[node]! < 0) {
-    node = x[tree.feature[node]!]! < tree.threshold[node]! ? tree.left[node]! : tree.right[node]!;
+  let f = feature[0]!;
+  while (f >= 0) {
+    node = x[f]! < threshold[node]! ? node + 1 : right[node]!;
+    f = feature[node]!;
   }
-  return node;
+  return -1 - f;
 }
 
 /** A deep plain-JSON copy (Matrix objects become arrays through their toJSON). */
