@@ -17,10 +17,12 @@ Commands:
   simulate       write a labelled capture of simulated messaging traffic
   record         capture real encrypted loopback traffic of a usage with dumpcap
   watch DIR...   the live agent: label captures as they grow, serve labels on 127.0.0.1:7345
+  install-wireshark-plugin
+                 copy the Cumma Lua post-dissector into Wireshark's plugins folder
 
 Run 'cumma COMMAND --help' for a command's options.`;
 
-const COMMAND_NAMES = ['flows', 'classify', 'train', 'evaluate', 'simulate', 'record', 'watch'] as const;
+const COMMAND_NAMES = ['flows', 'classify', 'train', 'evaluate', 'simulate', 'record', 'watch', 'install-wireshark-plugin'] as const;
 type CommandName = (typeof COMMAND_NAMES)[number];
 
 function isCommandName(name: string): name is CommandName {

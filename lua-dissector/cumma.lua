@@ -1,0 +1,1606 @@
+-- Cumma: service-usage labels for encrypted messaging traffic, in Wireshark.
+--
+-- A post-dissector that gives every packet of a labelled dialog the `cumma.*` fields (usage,
+-- coarse group, confidence, session, dialog, status, outlier, model, source) and a subtree such as
+-- "Cumma: voice_call (93 %), dialog 12 of session 3". Labels come from the Cumma agent over
+-- WebSocket (`cumma watch DIR`, needs LuaSocket) or from the sidecar `X.pcapng.cumma.tsv` next to
+-- the capture (`cumma classify X.pcapng --sidecar`). A packet is matched to a dialog by its
+-- transport 5-tuple (either direction) and its time inside the dialog's [start, end].
+--
+-- One file, Lua 5.2 to 5.4. Install with `cumma install-wireshark-plugin`; see
+-- lua-dissector/README.md. Diagnostics go to stderr (never stdout: it is tshark's output).
+--
+-- Per packet the work is a few table look-ups and a binary search: every index is built once,
+-- when a capture is (re)loaded; no I/O happens while dissecting.
+
+local PLUGIN_VERSION = "0.1.0"
+local PROTOCOL_VERSION = 1
+local SIDECAR_SUFFIX = ".cumma.tsv"
+local SIDECAR_COLUMNS = { "l4", "ip_a", "port_a", "ip_b", "port_b", "start_us", "end_us", "usage",
+  "confidence", "session", "dialog", "status" }
+local DEFAULT_HOST = "127.0.0.1"
+local DEFAULT_PORT = 7345
+local WEBSOCKET_PATH = "/"
+-- Wireshark's port_type values (epan/address.h) for the transports cumma labels.
+local PT_TCP, PT_UDP = 2, 3
+-- A packet of a dialog's 5-tuple within this many µs of the dialog counts as inside it. Wireshark
+-- gives Lua the frame time only as a double (pinfo.abs_ts, ±0.12 µs at today's epoch) and the
+-- agent floors nanosecond clocks to µs; consecutive dialogs of one 5-tuple are separated by the
+-- dialog gap (seconds), so the slack never reaches another dialog. (An exact NSTime would need a
+-- Field extractor, which makes tshark build every packet's tree: +40 % time with no tree asked.)
+local SLACK_US = 1
+local MAX_MESSAGES_PER_SOURCE = 10
+
+local GROUP_OF = {
+  text = "chat", location = "chat",
+  photo = "media", voice_note = "media", video_clip = "media", file = "media",
+  voice_call = "call", video_call = "call",
+  streaming = "streaming", other = "other",
+}
+
+local function in_gui()
+  return type(gui_enabled) == "function" and gui_enabled()
+end
+
+----------------------------------------------------------------------------------------------------
+-- Diagnostics: stderr only, each distinct message once per load.
+
+local said = {}
+local function say(message)
+  if said[message] then return end
+  said[message] = true
+  io.stderr:write("cumma: ", message, "\n")
+  io.stderr:flush()
+end
+
+local function reset_said()
+  said = {}
+end
+
+----------------------------------------------------------------------------------------------------
+-- Lua 5.2 / 5.3 / 5.4 compatibility.
+
+local floor = math.floor
+local load_chunk = load
+
+local bit = rawget(_G, "bit32")
+if not bit then
+  -- Lua 5.3+ without bit32: native operators, compiled at run time so Lua 5.2 still parses this file.
+  bit = load_chunk([[
+    return {
+      band = function(a, b) return (a & b) & 0xffffffff end,
+      bor = function(a, b) return (a | b) & 0xffffffff end,
+      bxor = function(a, b) return (a ~ b) & 0xffffffff end,
+      bnot = function(a) return (~a) & 0xffffffff end,
+      lrotate = function(a, n) a = a & 0xffffffff; return ((a << n) | (a >> (32 - n))) & 0xffffffff end,
+    }]])()
+end
+local band, bor, bxor, bnot, lrotate = bit.band, bit.bor, bit.bxor, bit.bnot, bit.lrotate
+
+-- Integer-valued numbers as decimal text (tostring gives "1.7053128005580e+15" on Lua 5.2).
+local function int_text(n)
+  return string.format("%.0f", n)
+end
+
+local function is_integer_value(n)
+  return type(n) == "number" and n == floor(n) and n > -2^53 and n < 2^53
+end
+
+----------------------------------------------------------------------------------------------------
+-- JSON: a small strict decoder (RFC 8259) for the agent's messages, and string encoding.
+
+local json_null = setmetatable({}, { __tostring = function() return "null" end })
+
+local json_decode
+do
+  local escapes = { ['"'] = '"', ["\\"] = "\\", ["/"] = "/", b = "\b", f = "\f", n = "\n", r = "\r", t = "\t" }
+  local MAX_DEPTH = 200
+
+  local function utf8_char(cp)
+    if cp < 0x80 then return string.char(cp) end
+    if cp < 0x800 then return string.char(0xC0 + floor(cp / 0x40), 0x80 + cp % 0x40) end
+    if cp < 0x10000 then
+      return string.char(0xE0 + floor(cp / 0x1000), 0x80 + floor(cp / 0x40) % 0x40, 0x80 + cp % 0x40)
+    end
+    return string.char(0xF0 + floor(cp / 0x40000), 0x80 + floor(cp / 0x1000) % 0x40,
+      0x80 + floor(cp / 0x40) % 0x40, 0x80 + cp % 0x40)
+  end
+
+  json_decode = function(text)
+    local pos = 1
+    local len = #text
+
+    local function fail(message)
+      error({ json = message .. " at byte " .. pos }, 0)
+    end
+
+    local function skip()
+      pos = text:find("[^ \t\r\n]", pos) or len + 1
+    end
+
+    local parse_value
+
+    local function parse_string()
+      -- pos is at the opening quote
+      local parts, n = {}, 0
+      local i = pos + 1
+      while true do
+        local j = text:find('[\0-\31"\\]', i)
+        if not j then pos = len + 1; fail("unterminated string") end
+        if j > i then n = n + 1; parts[n] = text:sub(i, j - 1) end
+        local c = text:sub(j, j)
+        if c == '"' then
+          pos = j + 1
+          return table.concat(parts)
+        elseif c == "\\" then
+          local e = text:sub(j + 1, j + 1)
+          if e == "u" then
+            local hex = text:match("^%x%x%x%x", j + 2)
+            if not hex then pos = j; fail("bad \\u escape") end
+            local cp = tonumber(hex, 16)
+            local next_i = j + 6
+            if cp >= 0xD800 and cp <= 0xDBFF then
+              local low = text:match("^\\u(%x%x%x%x)", next_i)
+              local lo = low and tonumber(low, 16)
+              if not lo or lo < 0xDC00 or lo > 0xDFFF then pos = j; fail("lone surrogate in \\u escape") end
+              cp = 0x10000 + (cp - 0xD800) * 0x400 + (lo - 0xDC00)
+              next_i = next_i + 6
+            elseif cp >= 0xDC00 and cp <= 0xDFFF then
+              pos = j; fail("lone surrogate in \\u escape")
+            end
+            n = n + 1; parts[n] = utf8_char(cp)
+            i = next_i
+          else
+            local v = escapes[e]
+            if not v then pos = j; fail("bad escape") end
+            n = n + 1; parts[n] = v
+            i = j + 2
+          end
+        else
+          pos = j; fail("control character in string")
+        end
+      end
+    end
+
+    local function parse_number()
+      local s, e = text:find("^-?0", pos)
+      if not s then s, e = text:find("^-?[1-9]%d*", pos) end
+      if not s then fail("bad number") end
+      local fs, fe = text:find("^%.%d+", e + 1)
+      if fs then e = fe elseif text:sub(e + 1, e + 1) == "." then pos = e + 1; fail("bad number") end
+      local xs, xe = text:find("^[eE][-+]?%d+", e + 1)
+      if xs then e = xe elseif text:find("^[eE]", e + 1) then pos = e + 1; fail("bad number") end
+      local v = tonumber(text:sub(pos, e))
+      pos = e + 1
+      return v
+    end
+
+    parse_value = function(depth)
+      if depth > MAX_DEPTH then fail("nested too deeply") end
+      skip()
+      local c = text:sub(pos, pos)
+      if c == "{" then
+        local object = {}
+        pos = pos + 1
+        skip()
+        if text:sub(pos, pos) == "}" then pos = pos + 1; return object end
+        while true do
+          skip()
+          if text:sub(pos, pos) ~= '"' then fail("expected a string key") end
+          local key = parse_string()
+          skip()
+          if text:sub(pos, pos) ~= ":" then fail("expected ':'") end
+          pos = pos + 1
+          object[key] = parse_value(depth + 1)
+          skip()
+          local d = text:sub(pos, pos)
+          pos = pos + 1
+          if d == "}" then return object end
+          if d ~= "," then pos = pos - 1; fail("expected ',' or '}'") end
+        end
+      elseif c == "[" then
+        local array, n = {}, 0
+        pos = pos + 1
+        skip()
+        if text:sub(pos, pos) == "]" then pos = pos + 1; return array end
+        while true do
+          n = n + 1
+          array[n] = parse_value(depth + 1)
+          skip()
+          local d = text:sub(pos, pos)
+          pos = pos + 1
+          if d == "]" then return array end
+          if d ~= "," then pos = pos - 1; fail("expected ',' or ']'") end
+        end
+      elseif c == '"' then
+        return parse_string()
+      elseif c == "-" or c:find("^%d") then
+        return parse_number()
+      elseif text:sub(pos, pos + 3) == "true" then
+        pos = pos + 4; return true
+      elseif text:sub(pos, pos + 4) == "false" then
+        pos = pos + 5; return false
+      elseif text:sub(pos, pos + 3) == "null" then
+        pos = pos + 4; return json_null
+      elseif c == "" then
+        fail("unexpected end of input")
+      end
+      fail("unexpected character '" .. c .. "'")
+    end
+
+    local ok, result = pcall(function()
+      local value = parse_value(0)
+      skip()
+      if pos <= len then fail("trailing characters") end
+      return value
+    end)
+    if ok then return result end
+    if type(result) == "table" and result.json then return nil, result.json end
+    error(result, 0)
+  end
+end
+
+local function json_string(s)
+  return '"' .. s:gsub('[\0-\31"\\]', function(c)
+    if c == '"' then return '\\"' end
+    if c == "\\" then return "\\\\" end
+    return string.format("\\u%04x", c:byte())
+  end) .. '"'
+end
+
+----------------------------------------------------------------------------------------------------
+-- Base64 and SHA-1, for the WebSocket handshake (Sec-WebSocket-Key / Sec-WebSocket-Accept).
+
+local B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+local function base64(data)
+  local out = {}
+  for i = 1, #data, 3 do
+    local a, b, c = data:byte(i, i + 2)
+    local n = a * 65536 + (b or 0) * 256 + (c or 0)
+    local c1, c2 = floor(n / 262144) % 64, floor(n / 4096) % 64
+    local c3, c4 = floor(n / 64) % 64, n % 64
+    out[#out + 1] = B64:sub(c1 + 1, c1 + 1) .. B64:sub(c2 + 1, c2 + 1)
+      .. (b and B64:sub(c3 + 1, c3 + 1) or "=") .. (c and B64:sub(c4 + 1, c4 + 1) or "=")
+  end
+  return table.concat(out)
+end
+
+local function sha1(message)
+  local function be32(s, i)
+    local a, b, c, d = s:byte(i, i + 3)
+    return ((a * 256 + b) * 256 + c) * 256 + d
+  end
+  local function word_text(w)
+    return string.char(floor(w / 16777216) % 256, floor(w / 65536) % 256, floor(w / 256) % 256, w % 256)
+  end
+  local bits = #message * 8
+  local padded = message .. "\128" .. string.rep("\0", (55 - #message) % 64)
+    .. word_text(floor(bits / 4294967296)) .. word_text(bits % 4294967296)
+  local h0, h1, h2, h3, h4 = 0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0
+  local w = {}
+  for chunk = 1, #padded, 64 do
+    for i = 0, 15 do w[i] = be32(padded, chunk + i * 4) end
+    for i = 16, 79 do w[i] = lrotate(bxor(bxor(w[i - 3], w[i - 8]), bxor(w[i - 14], w[i - 16])), 1) end
+    local a, b, c, d, e = h0, h1, h2, h3, h4
+    for i = 0, 79 do
+      local f, k
+      if i < 20 then
+        f, k = bor(band(b, c), band(bnot(b), d)), 0x5A827999
+      elseif i < 40 then
+        f, k = bxor(bxor(b, c), d), 0x6ED9EBA1
+      elseif i < 60 then
+        f, k = bor(bor(band(b, c), band(b, d)), band(c, d)), 0x8F1BBCDC
+      else
+        f, k = bxor(bxor(b, c), d), 0xCA62C1D6
+      end
+      local temp = (lrotate(a, 5) + f + e + k + w[i]) % 4294967296
+      e, d, c, b, a = d, c, lrotate(b, 30), a, temp
+    end
+    h0, h1 = (h0 + a) % 4294967296, (h1 + b) % 4294967296
+    h2, h3, h4 = (h2 + c) % 4294967296, (h3 + d) % 4294967296, (h4 + e) % 4294967296
+  end
+  return word_text(h0) .. word_text(h1) .. word_text(h2) .. word_text(h3) .. word_text(h4)
+end
+
+local function random_bytes(n)
+  local f = io.open("/dev/urandom", "rb")
+  if f then
+    local data = f:read(n)
+    f:close()
+    if data and #data == n then return data end
+  end
+  local out = {}
+  for i = 1, n do out[i] = string.char(math.random(0, 255)) end
+  return table.concat(out)
+end
+
+----------------------------------------------------------------------------------------------------
+-- A minimal RFC 6455 WebSocket client over LuaSocket: handshake, masked client frames, text
+-- messages (16/64-bit lengths, continuation frames), ping → pong, close. Every wait is bounded.
+
+local WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+local MAX_MESSAGE_BYTES = 256 * 1024 * 1024
+
+local WebSocket = {}
+WebSocket.__index = WebSocket
+
+local function load_socket()
+  local ok, socket = pcall(require, "socket")
+  if ok and type(socket) == "table" and socket.tcp then return socket end
+  return nil, "LuaSocket is not installed (Debian/Ubuntu: apt install lua-socket)"
+end
+
+-- Connects and upgrades; returns the WebSocket or nil, message.
+function WebSocket.connect(host, port, path, token, timeout_s)
+  local socket, why = load_socket()
+  if not socket then return nil, why end
+  local where = host .. ":" .. port
+  local tcp = socket.tcp()
+  tcp:settimeout(timeout_s)
+  local ok, err = tcp:connect(host, port)
+  if not ok then
+    tcp:close()
+    if err == "timeout" then return nil, "agent " .. where .. " did not accept a connection within " .. timeout_s .. " s" end
+    return nil, "agent " .. where .. " not reachable (" .. tostring(err) .. ")"
+  end
+  local key = base64(random_bytes(16))
+  local request = {
+    "GET " .. path .. " HTTP/1.1",
+    "Host: " .. where,
+    "Upgrade: websocket",
+    "Connection: Upgrade",
+    "Sec-WebSocket-Key: " .. key,
+    "Sec-WebSocket-Version: 13",
+    "User-Agent: cumma-wireshark/" .. PLUGIN_VERSION,
+  }
+  if token and token ~= "" then request[#request + 1] = "Authorization: Bearer " .. token end
+  local sent, send_err = tcp:send(table.concat(request, "\r\n") .. "\r\n\r\n")
+  if not sent then
+    tcp:close()
+    return nil, "agent " .. where .. ": sending the handshake failed (" .. tostring(send_err) .. ")"
+  end
+  -- The response head: status line and headers, bounded in size.
+  local status_line, line_err = tcp:receive("*l")
+  if not status_line then
+    tcp:close()
+    if line_err == "timeout" then return nil, "agent " .. where .. " did not answer the handshake within " .. timeout_s .. " s" end
+    return nil, "agent " .. where .. " closed the connection during the handshake (" .. tostring(line_err) .. ")"
+  end
+  local headers, total = {}, #status_line
+  while true do
+    local line, herr = tcp:receive("*l")
+    if not line then
+      tcp:close()
+      return nil, "agent " .. where .. ": handshake response cut short (" .. tostring(herr) .. ")"
+    end
+    total = total + #line
+    if total > 16384 then tcp:close(); return nil, "agent " .. where .. ": handshake response too long" end
+    if line == "" then break end
+    local name, value = line:match("^([^:]+):%s*(.-)%s*$")
+    if name then headers[name:lower()] = value end
+  end
+  local code = tonumber(status_line:match("^HTTP/%d%.%d (%d%d%d)"))
+  if code ~= 101 then
+    local body = ""
+    local length = tonumber(headers["content-length"] or "")
+    if length and length > 0 and length <= 4096 then body = tcp:receive(length) or "" end
+    tcp:close()
+    local detail = body:gsub("%s+", " "):gsub("^ ", ""):gsub(" $", "")
+    if #detail > 200 then detail = detail:sub(1, 200) .. "…" end
+    detail = detail ~= "" and (": " .. detail) or ""
+    if code == 401 or code == 403 then
+      return nil, "agent " .. where .. " refused the token (HTTP " .. code .. detail .. "); set it in Preferences ▸ Protocols ▸ Cumma ▸ Token", "token"
+    end
+    return nil, "agent " .. where .. " answered HTTP " .. tostring(code or status_line) .. detail .. " instead of a WebSocket upgrade"
+  end
+  if (headers["upgrade"] or ""):lower() ~= "websocket" then
+    tcp:close()
+    return nil, "agent " .. where .. ": upgrade response without 'Upgrade: websocket'"
+  end
+  if headers["sec-websocket-accept"] ~= base64(sha1(key .. WS_GUID)) then
+    tcp:close()
+    return nil, "agent " .. where .. ": wrong Sec-WebSocket-Accept in the handshake"
+  end
+  return setmetatable({ tcp = tcp, where = where, socket = socket, buffer = "", fragments = nil, closed = false }, WebSocket)
+end
+
+function WebSocket:send_frame(opcode, payload)
+  local n = #payload
+  local head
+  if n < 126 then
+    head = string.char(0x80 + opcode, 0x80 + n)
+  elseif n < 65536 then
+    head = string.char(0x80 + opcode, 0x80 + 126, floor(n / 256), n % 256)
+  else
+    local bytes = {}
+    local v = n
+    for i = 8, 1, -1 do bytes[i] = v % 256; v = floor(v / 256) end
+    head = string.char(0x80 + opcode, 0x80 + 127)
+      .. string.char(bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7], bytes[8])
+  end
+  local mask = random_bytes(4)
+  local m = { mask:byte(1, 4) }
+  local out = {}
+  for i = 1, n do
+    out[i] = string.char(bxor(payload:byte(i), m[(i - 1) % 4 + 1]))
+  end
+  local ok, err = self.tcp:send(head .. mask .. table.concat(out))
+  if not ok then self.closed = true; return nil, err end
+  return true
+end
+
+function WebSocket:send_text(text)
+  return self:send_frame(0x1, text)
+end
+
+-- The next complete text message, or nil and "timeout" / "closed" / a protocol error.
+-- Frames are consumed only whole: a timeout in the middle of a frame keeps what was read.
+function WebSocket:receive(deadline)
+  while true do
+    -- Peek at the header without consuming it, so a timeout leaves the buffer intact.
+    local head, err = self:peek(2, deadline)
+    if not head then return nil, err end
+    local b1, b2 = head:byte(1, 2)
+    local fin = b1 >= 0x80
+    local rsv = floor(b1 / 16) % 8
+    local opcode = b1 % 16
+    if rsv ~= 0 then return self:fail("frame with reserved bits set") end
+    if b2 >= 0x80 then return self:fail("masked frame from the server") end
+    local length = b2 % 0x80
+    local header_length = 2
+    if length == 126 then header_length = 4 elseif length == 127 then header_length = 10 end
+    local header
+    header, err = self:peek(header_length, deadline)
+    if not header then return nil, err end
+    if length == 126 then
+      local h1, h2 = header:byte(3, 4)
+      length = h1 * 256 + h2
+    elseif length == 127 then
+      local v = 0
+      for i = 3, 10 do v = v * 256 + header:byte(i) end
+      if header:byte(3) >= 0x80 then return self:fail("frame length with the top bit set") end
+      length = v
+    end
+    if length > MAX_MESSAGE_BYTES then return self:fail("frame of " .. int_text(length) .. " bytes is too large") end
+    if opcode >= 0x8 and (not fin or length > 125) then return self:fail("fragmented or oversized control frame") end
+    local frame
+    frame, err = self:peek(header_length + length, deadline)
+    if not frame then return nil, err end
+    self.buffer = self.buffer:sub(header_length + length + 1)
+    local payload = frame:sub(header_length + 1)
+    if opcode == 0x9 then
+      self:send_frame(0xA, payload)
+    elseif opcode == 0xA then
+      -- pong: nothing to do
+    elseif opcode == 0x8 then
+      local code = #payload >= 2 and payload:byte(1) * 256 + payload:byte(2) or 1005
+      local reason = payload:sub(3)
+      if not self.closed then self:send_frame(0x8, payload:sub(1, 2)) end
+      self:close_socket()
+      self.close_reason = "closed by the agent (" .. code .. (reason ~= "" and (" " .. reason) or "") .. ")"
+      return nil, "closed"
+    elseif opcode == 0x1 or opcode == 0x2 then
+      if self.fragments then return self:fail("new message inside a fragmented one") end
+      if fin then
+        if opcode == 0x1 then return payload end
+      else
+        self.fragments = { payload }
+        self.fragments_text = opcode == 0x1
+        self.fragments_size = #payload
+      end
+    elseif opcode == 0x0 then
+      if not self.fragments then return self:fail("continuation frame without a message") end
+      self.fragments[#self.fragments + 1] = payload
+      self.fragments_size = self.fragments_size + #payload
+      if self.fragments_size > MAX_MESSAGE_BYTES then return self:fail("message too large") end
+      if fin then
+        local message = table.concat(self.fragments)
+        local is_text = self.fragments_text
+        self.fragments = nil
+        if is_text then return message end
+      end
+    else
+      return self:fail("unknown opcode " .. opcode)
+    end
+  end
+end
+
+-- Ensures n bytes are buffered (waiting until `deadline`, socket.gettime() seconds; 0 = only what
+-- has arrived) and returns them without consuming them; nil and "timeout"/"closed"/error otherwise.
+function WebSocket:peek(n, deadline)
+  while #self.buffer < n do
+    if self.closed then return nil, "closed" end
+    local wait = 0
+    if deadline ~= 0 then
+      wait = deadline - self.socket.gettime()
+      if wait < 0 then return nil, "timeout" end
+    end
+    self.tcp:settimeout(wait)
+    local data, err, partial = self.tcp:receive(n - #self.buffer)
+    data = data or partial
+    if data and #data > 0 then self.buffer = self.buffer .. data end
+    if #self.buffer < n then
+      if err == "closed" then
+        self.closed = true
+        return nil, "closed"
+      elseif err == "timeout" then
+        if deadline == 0 then return nil, "timeout" end
+      elseif err then
+        self.closed = true
+        return nil, err
+      end
+    end
+  end
+  return self.buffer:sub(1, n)
+end
+
+function WebSocket:fail(message)
+  self.protocol_error = message
+  self:close_socket()
+  return nil, "protocol error: " .. message
+end
+
+function WebSocket:close_socket()
+  if self.tcp then self.tcp:close() end
+  self.closed = true
+end
+
+-- A clean close: close frame 1000, a short wait for the agent's close, then the socket.
+function WebSocket:close()
+  if self.closed then return end
+  self:send_frame(0x8, string.char(0x03, 0xE8))
+  local deadline = self.socket.gettime() + 0.2
+  while not self.closed do
+    local message, err = self:receive(deadline)
+    if not message and err ~= nil then break end
+  end
+  self:close_socket()
+end
+
+----------------------------------------------------------------------------------------------------
+-- Labels: dialog records from either source, indexed for the per-packet look-up.
+--
+-- index[port_type][src_port * 65536 + dst_port] is the list of dialogs on that port pair, one
+-- entry per direction, sorted by start and kept flat (few tables: the garbage collector walks all
+-- of them while Wireshark allocates per packet). Entry i holds, from list[7 * i - 6]: start µs,
+-- end µs, the running maximum of the ends (for overlapping dialogs), the source and destination
+-- Address objects, the record, and the source and destination addresses as raw bytes.
+--
+-- Addresses are compared exactly, never as text (name resolution cannot get in the way): the raw
+-- bytes against the frame at the offset where the IP addresses were found in an earlier packet of
+-- the same address size (one string, no allocation that needs a finalizer), and, when that does
+-- not agree (another link layer, a tunnel, another flow), as Wireshark Address objects.
+
+local ENTRY = 7
+
+local percent_text = {}
+for i = 0, 100 do percent_text[i] = i .. " %" end
+local function percent(p)
+  return percent_text[floor(p * 100 + 0.5)] or string.format("%d %%", floor(p * 100 + 0.5))
+end
+
+local function group_of(usage)
+  if usage == "unknown" then return "unknown" end
+  return GROUP_OF[usage] or "unknown"
+end
+
+-- IPv4 or IPv6 text as network-order bytes, or nil.
+local function ip_bytes(ip)
+  if ip:find("^%d+%.%d+%.%d+%.%d+$") then
+    local out = {}
+    for octet in ip:gmatch("%d+") do
+      local v = tonumber(octet)
+      if #octet > 3 or v > 255 then return nil end
+      out[#out + 1] = string.char(v)
+    end
+    return table.concat(out)
+  end
+  if not ip:find(":", 1, true) or not ip:find("^[%x:%.]+$") then return nil end
+  local head, tail = ip, nil
+  local gap = ip:find("::", 1, true)
+  if gap then head, tail = ip:sub(1, gap - 1), ip:sub(gap + 2) end
+  local function groups(text)
+    local out = {}
+    if text == "" then return out end
+    local parts = {}
+    for part in (text .. ":"):gmatch("([^:]*):") do parts[#parts + 1] = part end
+    for i, part in ipairs(parts) do
+      if i == #parts and part:find(".", 1, true) then
+        local v4 = ip_bytes(part)
+        if not v4 or #v4 ~= 4 then return nil end
+        out[#out + 1] = v4:byte(1) * 256 + v4:byte(2)
+        out[#out + 1] = v4:byte(3) * 256 + v4:byte(4)
+      elseif part:find("^%x%x?%x?%x?$") then
+        out[#out + 1] = tonumber(part, 16)
+      else
+        return nil
+      end
+    end
+    return out
+  end
+  local h, t = groups(head), {}
+  if tail then t = groups(tail) end
+  if not h or not t then return nil end
+  local fill = 8 - #h - #t
+  if (tail and fill < 1) or (not tail and fill ~= 0) then return nil end
+  local all = {}
+  for _, g in ipairs(h) do all[#all + 1] = g end
+  for _ = 1, fill do all[#all + 1] = 0 end
+  for _, g in ipairs(t) do all[#all + 1] = g end
+  local out = {}
+  for i, g in ipairs(all) do out[i] = string.char(floor(g / 256), g % 256) end
+  return table.concat(out)
+end
+
+local address_cache = {}
+local function address_of(ip)
+  local cached = address_cache[ip]
+  if cached ~= nil then return cached or nil end
+  local address
+  if ip:find("^%d+%.%d+%.%d+%.%d+$") then
+    local ok = true
+    for octet in ip:gmatch("%d+") do
+      if #octet > 3 or tonumber(octet) > 255 then ok = false end
+    end
+    if ok then address = Address.ip(ip) end
+  elseif ip:find(":", 1, true) and ip:find("^[%x:%.]+$") and Address.ipv6 then
+    address = Address.ipv6(ip)
+  end
+  address_cache[ip] = address or false
+  return address
+end
+
+local experts -- the expert infos, defined with the protocol below
+
+-- Fills the per-packet texts of a record once (nothing is formatted while dissecting).
+local function finish_record(rec)
+  rec.group = group_of(rec.usage)
+  if rec.usage == "unknown" then rec.note = experts.unknown end
+  if rec.status == "provisional" then
+    if rec.note then rec.note2 = experts.provisional else rec.note = experts.provisional end
+  end
+  rec.title = "Cumma: " .. rec.usage .. " (" .. percent(rec.confidence) .. "), dialog " .. int_text(rec.dialog)
+    .. " of session " .. int_text(rec.session)
+  if rec.scores then
+    local ranked = {}
+    for class, p in pairs(rec.scores) do
+      if type(p) == "number" then ranked[#ranked + 1] = { class = class, p = p } end
+    end
+    table.sort(ranked, function(x, y)
+      if x.p ~= y.p then return x.p > y.p end
+      return x.class < y.class
+    end)
+    local top = {}
+    for i = 1, math.min(3, #ranked) do
+      top[i] = ranked[i].class .. " " .. percent(ranked[i].p)
+    end
+    if #top > 0 then rec.top_scores = table.concat(top, ", ") end
+    rec.scores = nil
+  end
+  return rec
+end
+
+local function new_index()
+  return { [PT_TCP] = {}, [PT_UDP] = {}, count = 0, records = {} }
+end
+
+local function index_put(by_ports, key, start_us, end_us, src, dst, rec, pair)
+  local list = by_ports[key]
+  if not list then
+    list = { false, false, false, false, false, false, false, n = 0 } -- room for one entry
+    by_ports[key] = list
+  end
+  local n = list.n + 1
+  local base = n * ENTRY - ENTRY
+  list.n = n
+  list[base + 1], list[base + 2], list[base + 3] = start_us, end_us, end_us
+  list[base + 4], list[base + 5], list[base + 6], list[base + 7] = src, dst, rec, pair
+  if n > 1 and list[base + 1 - ENTRY] > start_us then list.unsorted = true end
+end
+
+-- Adds a record; false when its addresses are not numeric IPv4/IPv6 of one family.
+local bytes_cache = {}
+local function ip_bytes_cached(ip)
+  local cached = bytes_cache[ip]
+  if cached == nil then
+    cached = ip_bytes(ip) or false
+    bytes_cache[ip] = cached
+  end
+  return cached or nil
+end
+
+local function index_add(index, rec)
+  local a, b = address_of(rec.ip_a), address_of(rec.ip_b)
+  local ra, rb = ip_bytes_cached(rec.ip_a), ip_bytes_cached(rec.ip_b)
+  if not a or not b or not ra or not rb or #ra ~= #rb then return false end
+  local by_ports = index[rec.l4 == "tcp" and PT_TCP or PT_UDP]
+  index_put(by_ports, rec.port_a * 65536 + rec.port_b, rec.start_us, rec.end_us, a, b, rec, ra .. rb)
+  index_put(by_ports, rec.port_b * 65536 + rec.port_a, rec.start_us, rec.end_us, b, a, rec, rb .. ra)
+  local count = index.count + 1
+  index.count = count
+  index.records[count] = rec
+  return true
+end
+
+-- Sorts the lists that need it and computes the running maximum of the ends.
+local function index_finish(index)
+  for _, pt in ipairs({ PT_TCP, PT_UDP }) do
+    for _, list in pairs(index[pt]) do
+      local n = list.n
+      if list.unsorted then
+        local entries = {}
+        for i = 1, n do
+          local base = i * ENTRY - ENTRY
+          entries[i] = { i, list[base + 1], list[base + 2], list[base + 4], list[base + 5], list[base + 6], list[base + 7] }
+        end
+        table.sort(entries, function(x, y)
+          if x[2] ~= y[2] then return x[2] < y[2] end
+          return x[1] < y[1]
+        end)
+        for i, entry in ipairs(entries) do
+          local base = i * ENTRY - ENTRY
+          list[base + 1], list[base + 2], list[base + 4], list[base + 5], list[base + 6], list[base + 7] =
+            entry[2], entry[3], entry[4], entry[5], entry[6], entry[7]
+        end
+        list.unsorted = nil
+      end
+      local m = -math.huge
+      list.notes = nil
+      for i = 1, n do
+        local base = i * ENTRY - ENTRY
+        if list[base + 2] > m then m = list[base + 2] end
+        list[base + 3] = m
+        if list[base + 6].note then list.notes = true end
+      end
+    end
+  end
+  return index
+end
+
+-- Where the source and destination addresses (4 + 4 or 16 + 16 bytes) start in the frame, as
+-- learnt from the first packet whose addresses matched as Address objects.
+local pair_offset = {}
+
+-- Does the packet go from the entry's source to its destination?
+local function same_addresses(list, base, tvb, pinfo)
+  local pair = list[base + 7]
+  local size = #pair
+  local offset = pair_offset[size]
+  if offset and pinfo.caplen >= offset + size and tvb:raw(offset, size) == pair then return true end
+  if list[base + 4] ~= pinfo.src or list[base + 5] ~= pinfo.dst then return false end
+  if not offset then
+    local at = tvb:raw():find(pair, 1, true)
+    if at then pair_offset[size] = at - 1 end
+  end
+  return true
+end
+
+-- The dialog of a packet, or nil. t is the frame time in µs (a double, see SLACK_US).
+local function index_lookup(list, t, tvb, pinfo)
+  local limit = t + SLACK_US
+  if list[1] > limit then return nil end
+  -- The last entry starting at or before t + SLACK_US.
+  local lo, hi = 1, list.n
+  while lo < hi do
+    local mid = hi - floor((hi - lo) / 2)
+    if list[mid * ENTRY - ENTRY + 1] <= limit then lo = mid else hi = mid - 1 end
+  end
+  local low_end = t - 1 - SLACK_US
+  local fallback
+  for i = lo, 1, -1 do
+    local base = i * ENTRY - ENTRY
+    if list[base + 3] <= low_end then break end
+    local e = list[base + 2]
+    if e > low_end and same_addresses(list, base, tvb, pinfo) then
+      -- Inside without the slack wins over inside with it (two flows back to back on a 5-tuple).
+      if list[base + 1] <= t and t < e + 1 then return list[base + 6] end
+      fallback = fallback or list[base + 6]
+    end
+  end
+  return fallback
+end
+
+----------------------------------------------------------------------------------------------------
+-- The sidecar X.pcapng.cumma.tsv.
+
+local function split_tabs(line)
+  local out, n, i = {}, 0, 1
+  while true do
+    local j = line:find("\t", i, true)
+    n = n + 1
+    if not j then out[n] = line:sub(i); return out, n end
+    out[n] = line:sub(i, j - 1)
+    i = j + 1
+  end
+end
+
+local function parse_uint(text, max)
+  if not text or #text > 16 or not text:find("^%d+$") then return nil end
+  local v = tonumber(text)
+  if max and v > max then return nil end
+  return v
+end
+
+local STANDARD_LINE = "^" .. string.rep("([^\t]*)\t", #SIDECAR_COLUMNS - 1) .. "([^\t]*)$"
+
+-- The record of one sidecar line, or nil and what is wrong with it.
+local function sidecar_record(l4, ip_a, port_a, ip_b, port_b, start_us, end_us, usage, confidence, session, dialog, status)
+  if l4 ~= "tcp" and l4 ~= "udp" then return nil, "l4 is '" .. tostring(l4) .. "', not tcp or udp" end
+  local pa, pb = parse_uint(port_a, 65535), parse_uint(port_b, 65535)
+  if not pa or not pb then return nil, "a port is not an integer from 0 to 65535" end
+  local s, e = parse_uint(start_us), parse_uint(end_us)
+  if not s or not e or e < s then
+    return nil, "start_us and end_us must be integers (µs since the epoch) with start_us <= end_us"
+  end
+  if not usage or not usage:find("^[%w_]+$") then return nil, "usage '" .. tostring(usage) .. "' is not a label" end
+  local c = confidence and confidence:find("^%d*%.?%d+$") and tonumber(confidence)
+  if not c or c < 0 or c > 1 then return nil, "confidence '" .. tostring(confidence) .. "' is not a number from 0 to 1" end
+  local sn, dn = parse_uint(session, 4294967295), parse_uint(dialog, 4294967295)
+  if not sn or not dn then return nil, "session and dialog must be integers" end
+  if status ~= "final" and status ~= "provisional" then
+    return nil, "status '" .. tostring(status) .. "' is neither final nor provisional"
+  end
+  return finish_record({
+    l4 = l4, ip_a = ip_a, port_a = pa, ip_b = ip_b, port_b = pb, start_us = s, end_us = e,
+    usage = usage, confidence = c, session = sn, dialog = dn, status = status,
+    group = false, title = false, note = false, -- filled by finish_record (sizes the table once)
+  })
+end
+
+-- Returns an index, or nil and why. Malformed lines are skipped with a message naming them.
+local function load_sidecar(path)
+  local fh, open_err = io.open(path, "rb")
+  if not fh then
+    return nil, "no sidecar " .. path .. " (" .. (tostring(open_err):gsub("^.*: ", "")) .. ")", "missing"
+  end
+  local content = fh:read("*a")
+  fh:close()
+  if not content then return nil, "sidecar " .. path .. " could not be read" end
+  local index = new_index()
+  local bad = 0
+  local line_number = 0
+  local function complain(message)
+    bad = bad + 1
+    if bad <= MAX_MESSAGES_PER_SOURCE then
+      say("sidecar " .. path .. " line " .. line_number .. ": " .. message .. " (line skipped)")
+    end
+  end
+  local positions -- column positions when the header is not in the standard order
+  local standard = false
+  local pos, size = 1, #content
+  while pos <= size do
+    local nl = content:find("\n", pos, true) or size + 1
+    local line = content:sub(pos, nl - 1)
+    pos = nl + 1
+    line_number = line_number + 1
+    if line:sub(-1) == "\r" then line = line:sub(1, -2) end
+    if line_number == 1 and (("\t" .. line .. "\t"):find("\tl4\t", 1, true) or ("\t" .. line .. "\t"):find("\tstart_us\t", 1, true)) then
+      local names = split_tabs(line)
+      local column_of = {}
+      for i, name in ipairs(names) do column_of[name] = column_of[name] or i end
+      local missing = {}
+      positions = {}
+      standard = #names == #SIDECAR_COLUMNS
+      for i, name in ipairs(SIDECAR_COLUMNS) do
+        positions[i] = column_of[name]
+        if not column_of[name] then missing[#missing + 1] = name end
+        if column_of[name] ~= i then standard = false end
+      end
+      if #missing > 0 then
+        return nil, "sidecar " .. path .. " header lacks column(s) " .. table.concat(missing, ", ")
+      end
+    elseif line ~= "" then
+      if not positions then
+        say("sidecar " .. path .. " has no header line; reading columns in the order " .. table.concat(SIDECAR_COLUMNS, " "))
+        positions = {}
+        for i = 1, #SIDECAR_COLUMNS do positions[i] = i end
+        standard = true
+      end
+      local rec, why
+      if standard then
+        local l4, ip_a, port_a, ip_b, port_b, s, e, usage, c, session, dialog, status = line:match(STANDARD_LINE)
+        if l4 then
+          rec, why = sidecar_record(l4, ip_a, port_a, ip_b, port_b, s, e, usage, c, session, dialog, status)
+        else
+          local _, count = split_tabs(line)
+          why = "expected " .. #SIDECAR_COLUMNS .. " tab-separated columns, got " .. count
+        end
+      else
+        local cells, count = split_tabs(line)
+        local v = {}
+        for i = 1, #SIDECAR_COLUMNS do v[i] = cells[positions[i]] end
+        if count < #SIDECAR_COLUMNS or v[#SIDECAR_COLUMNS] == nil then
+          why = "expected at least " .. #SIDECAR_COLUMNS .. " tab-separated columns, got " .. count
+        else
+          rec, why = sidecar_record(v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12])
+        end
+      end
+      if rec and not index_add(index, rec) then
+        rec, why = nil, "address '" .. rec.ip_a .. "' or '" .. rec.ip_b .. "' is not a numeric IPv4/IPv6 address"
+      end
+      if not rec then complain(why) end
+    end
+  end
+  if bad > MAX_MESSAGES_PER_SOURCE then
+    say("sidecar " .. path .. ": " .. (bad - MAX_MESSAGES_PER_SOURCE) .. " more malformed line(s) skipped")
+  end
+  index.skipped = bad
+  return index_finish(index)
+end
+
+----------------------------------------------------------------------------------------------------
+-- Dialog records from the agent (protocol v1 LiveDialog), validated field by field.
+
+local function record_from_live(d)
+  if type(d) ~= "table" then return nil, "dialog is not an object" end
+  local client, server = d.client, d.server
+  if (d.l4 ~= "tcp" and d.l4 ~= "udp") or type(client) ~= "table" or type(server) ~= "table" then
+    return nil, "dialog without l4/client/server"
+  end
+  if type(client.ip) ~= "string" or type(server.ip) ~= "string" or not is_integer_value(client.port)
+    or not is_integer_value(server.port) then
+    return nil, "dialog with bad endpoints"
+  end
+  if not is_integer_value(d.startUs) or not is_integer_value(d.endUs) or d.endUs < d.startUs then
+    return nil, "dialog with bad startUs/endUs"
+  end
+  if type(d.usage) ~= "string" or type(d.confidence) ~= "number" then return nil, "dialog without usage/confidence" end
+  local scores = type(d.scores) == "table" and d.scores or nil
+  return finish_record({
+    id = type(d.id) == "string" and d.id or nil,
+    capture = type(d.capture) == "string" and d.capture or nil,
+    l4 = d.l4, ip_a = client.ip, port_a = client.port, ip_b = server.ip, port_b = server.port,
+    start_us = d.startUs, end_us = d.endUs, usage = d.usage, confidence = d.confidence,
+    session = is_integer_value(d.session) and d.session or 0,
+    dialog = is_integer_value(d.dialog) and d.dialog or 0,
+    status = d.status == "provisional" and "provisional" or "final",
+    outlier = d.outlier == true, has_outlier = type(d.outlier) == "boolean",
+    model = type(d.model) == "string" and d.model or nil,
+    scores = scores,
+  })
+end
+
+-- The agent's dialogs by id (later versions replace earlier ones) → an index.
+local function index_from_dialogs(by_id, order)
+  local index = new_index()
+  for _, id in ipairs(order) do
+    local rec = by_id[id]
+    if rec then index_add(index, rec) end
+  end
+  return index_finish(index)
+end
+
+----------------------------------------------------------------------------------------------------
+-- Which capture is open. Wireshark's Lua API does not say, so: a preference, then (Linux) the
+-- files this process has open and its command line.
+
+local function read_file(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local data = f:read("*a")
+  f:close()
+  return data
+end
+
+local function file_exists(path)
+  local f = io.open(path, "rb")
+  if f then f:close(); return true end
+  return false
+end
+
+local function basename(path)
+  return (path:gsub("[/\\]+$", ""):match("([^/\\]+)$")) or path
+end
+
+local VALUE_OPTIONS = {}
+for option in ("-a -b -B -c -C -d -D -e -E -f -F -g -H -i -j -J -k -l -m -N -o -O -R -s -t -T -u -w -W -X -y -Y -z"):gmatch("%S+") do
+  VALUE_OPTIONS[option] = true
+end
+
+local function capture_from_cmdline()
+  local data = read_file("/proc/self/cmdline")
+  if not data or data == "" then return nil end
+  local args = {}
+  for arg in data:gmatch("([^\0]*)\0") do args[#args + 1] = arg end
+  local last_positional
+  local i = 2
+  while i <= #args do
+    local arg = args[i]
+    if arg == "-r" or arg == "--read-file" then
+      return args[i + 1]
+    elseif arg:find("^%-r.") then
+      return arg:sub(3)
+    elseif arg:find("^%-%-read%-file=") then
+      return arg:match("^%-%-read%-file=(.*)$")
+    elseif VALUE_OPTIONS[arg] then
+      i = i + 1
+    elseif not arg:find("^%-") then
+      last_positional = arg
+    end
+    i = i + 1
+  end
+  -- `wireshark FILE`
+  if last_positional and file_exists(last_positional) then return last_positional end
+  return nil
+end
+
+-- In the GUI the user may have opened another file since start-up: look at the open files.
+local function capture_from_open_files()
+  local stat = read_file("/proc/self/stat")
+  local pid = stat and stat:match("^(%d+)")
+  if not pid or not io.popen then return nil end
+  local ok, pipe = pcall(io.popen, "ls -l /proc/" .. pid .. "/fd 2>/dev/null")
+  if not ok or not pipe then return nil end
+  local listing = pipe:read("*a") or ""
+  pipe:close()
+  local best, best_fd, best_has_sidecar
+  for fd, target in listing:gmatch("%s(%d+) %-> ([^\n]+)") do
+    if target:find("^/") and not target:find(" %(deleted%)$") and not target:find("^/proc/")
+      and not target:find("^/dev/") and not target:find("%.so[%.%d]*$") and not target:find("%.lua$") then
+      local looks_like_capture = target:find("%.pcapng$") or target:find("%.pcap$") or target:find("%.cap$")
+        or target:find("%.pcapng%.gz$") or target:find("%.pcap%.gz$") or target:find("%.ntar$")
+      local has_sidecar = file_exists(target .. SIDECAR_SUFFIX)
+      if looks_like_capture or has_sidecar then
+        local fdn = tonumber(fd)
+        if not best or (has_sidecar and not best_has_sidecar) or (has_sidecar == best_has_sidecar and fdn > best_fd) then
+          best, best_fd, best_has_sidecar = target, fdn, has_sidecar
+        end
+      end
+    end
+  end
+  return best
+end
+
+----------------------------------------------------------------------------------------------------
+-- The protocol, its fields, expert infos and preferences.
+
+local cumma = Proto("cumma", "Cumma service usage")
+
+local f = {
+  usage = ProtoField.string("cumma.usage", "Usage", base.ASCII, "Service usage of the packet's dialog"),
+  group = ProtoField.string("cumma.group", "Group", base.ASCII, "Coarse group: chat, media, call, streaming, other, unknown"),
+  confidence = ProtoField.float("cumma.confidence", "Confidence", nil, "Score of the chosen class, 0 to 1"),
+  session = ProtoField.uint32("cumma.session", "Session", base.DEC, nil, nil, "Session number within the flow"),
+  dialog = ProtoField.uint32("cumma.dialog", "Dialog", base.DEC, nil, nil, "Dialog number within the flow"),
+  status = ProtoField.string("cumma.status", "Status", base.ASCII, "final, or provisional while the dialog may still grow"),
+  outlier = ProtoField.bool("cumma.outlier", "Outlier", base.NONE, nil, nil, "Looks like none of the trained classes"),
+  model = ProtoField.string("cumma.model", "Model", base.ASCII, "Model name and version"),
+  scores = ProtoField.string("cumma.scores", "Top scores", base.ASCII, "The three best class scores (from the agent)"),
+  source = ProtoField.string("cumma.source", "Source", base.ASCII, "Where the labels come from, or why there are none"),
+}
+cumma.fields = { f.usage, f.group, f.confidence, f.session, f.dialog, f.status, f.outlier, f.model, f.scores, f.source }
+
+experts = {
+  unknown = ProtoExpert.new("cumma.unknown", "Cumma: usage unknown (looks like none of the trained classes)",
+    expert.group.ASSUMPTION, expert.severity.NOTE),
+  provisional = ProtoExpert.new("cumma.provisional", "Cumma: provisional label (the dialog may still grow)",
+    expert.group.ASSUMPTION, expert.severity.NOTE),
+}
+cumma.experts = { experts.unknown, experts.provisional }
+
+local SOURCE_AUTO, SOURCE_AGENT, SOURCE_SIDECAR, SOURCE_OFF = 1, 2, 3, 4
+cumma.prefs.source = Pref.enum("Label source", SOURCE_AUTO,
+  "auto: the agent in the GUI, else the sidecar; in tshark the sidecar if present, else the agent",
+  { { 1, "auto", SOURCE_AUTO }, { 2, "agent", SOURCE_AGENT }, { 3, "sidecar", SOURCE_SIDECAR }, { 4, "off", SOURCE_OFF } }, false)
+cumma.prefs.host = Pref.string("Agent host", DEFAULT_HOST, "Host of the Cumma agent (cumma watch)")
+cumma.prefs.port = Pref.uint("Agent port", DEFAULT_PORT, "TCP port of the Cumma agent")
+cumma.prefs.token = Pref.string("Token", "", "The agent's token (printed by cumma watch); empty: read it from the agent's config dir")
+cumma.prefs.sidecar = Pref.string("Sidecar path", "", "Labels file to read instead of CAPTURE" .. SIDECAR_SUFFIX .. " (also names the capture for the agent)")
+cumma.prefs.timeout_ms = Pref.uint("Agent timeout (ms)", 1500, "Longest wait for each step of the agent's answer")
+cumma.prefs.notes_always = Pref.bool("Expert notes without a protocol tree", in_gui(),
+  "Also label packets in passes that build no protocol tree (Analyze ▸ Expert Information, tshark -z expert), "
+    .. "so that their notes for unknown and provisional labels are listed; costs time in such passes. "
+    .. "On by default in Wireshark, off in tshark")
+
+-- The token the agent keeps in its config folder (docs/protocol.md): $CUMMA_CONFIG_DIR/token, else
+-- $XDG_CONFIG_HOME/cumma/token, else ~/.config/cumma/token; used when the preference is empty.
+local function token_from_config()
+  local function env(name)
+    local v = os.getenv(name)
+    if v and v ~= "" then return v end
+    return nil
+  end
+  local dir = env("CUMMA_CONFIG_DIR")
+  if not dir and env("XDG_CONFIG_HOME") then dir = env("XDG_CONFIG_HOME") .. "/cumma" end
+  local home = env("HOME") or env("USERPROFILE")
+  if not dir and home then dir = home .. "/.config/cumma" end
+  if not dir then return nil end
+  local text = read_file(dir .. "/token")
+  return text and text:match("^%s*(%S+)")
+end
+
+----------------------------------------------------------------------------------------------------
+-- State of the current load.
+
+local state = {
+  pending = false,       -- a new pass began: load the labels when a packet needs them
+  active = false,        -- labels or a failure message to show
+  index = nil,           -- the label index, when there are labels
+  failure = nil,         -- "no labels: …" text, when there are none
+  source_text = nil,     -- "from agent 127.0.0.1:7345" / "from sidecar /path"
+  source_kind = nil,     -- "agent" | "sidecar"
+  capture = nil,         -- path of the open capture, when known
+  key = nil,             -- what the labels were loaded for (to reuse them on a redissection)
+  agent = nil,           -- { ws, by_id, order, changed } while an agent connection stays open (GUI)
+  sidecar_size = nil,
+  last_redissect = 0,
+}
+
+local notes_always = false -- the preference of that name, read once per pass
+
+local function close_agent()
+  if state.agent and state.agent.ws then pcall(function() state.agent.ws:close() end) end
+  state.agent = nil
+end
+
+-- Applies one agent message; returns true when labels changed.
+local function apply_agent_message(agent, message)
+  if message.type == "dialog" then
+    local rec = record_from_live(message.dialog)
+    if not rec or not address_of(rec.ip_a) or not address_of(rec.ip_b) then return false end
+    local id = rec.id or (rec.l4 .. rec.ip_a .. rec.port_a .. rec.ip_b .. rec.port_b .. int_text(rec.start_us))
+    if not agent.by_id[id] then agent.order[#agent.order + 1] = id end
+    agent.by_id[id] = rec
+    return true
+  end
+  return false
+end
+
+local function agent_timeout()
+  local ms = tonumber(cumma.prefs.timeout_ms) or 1500
+  if ms < 50 then ms = 50 end
+  return ms / 1000
+end
+
+-- Asks the agent for the labels of `capture_name` (or of every capture). Returns an agent table
+-- (ws, by_id, order, note) or nil, why.
+local function fetch_from_agent(capture_name)
+  local host = cumma.prefs.host ~= "" and cumma.prefs.host or DEFAULT_HOST
+  local port = tonumber(cumma.prefs.port) or DEFAULT_PORT
+  local token = cumma.prefs.token
+  if not token or token == "" then token = token_from_config() or "" end
+  local timeout = agent_timeout()
+  local ws, why = WebSocket.connect(host, port, WEBSOCKET_PATH, token, timeout)
+  if not ws then return nil, why end
+  local where = ws.where
+  local socket = ws.socket
+  local function next_message()
+    local text, err = ws:receive(socket.gettime() + timeout)
+    if not text then
+      if err == "timeout" then return nil, "agent " .. where .. " sent nothing for " .. timeout .. " s" end
+      if err == "closed" then return nil, "agent " .. where .. " " .. (ws.close_reason or "closed the connection") end
+      return nil, "agent " .. where .. ": " .. tostring(err)
+    end
+    local message, json_err = json_decode(text)
+    if not message then return nil, "agent " .. where .. " sent invalid JSON (" .. json_err .. ")" end
+    if type(message) ~= "table" or type(message.type) ~= "string" then
+      return nil, "agent " .. where .. " sent a message without a type"
+    end
+    return message
+  end
+  local hello, err = next_message()
+  if not hello then ws:close_socket(); return nil, err end
+  if hello.type ~= "hello" or hello.v ~= PROTOCOL_VERSION then
+    ws:close()
+    return nil, "agent " .. where .. " speaks protocol " .. tostring(hello.v) .. " ('" .. hello.type .. "' first), this plugin " .. PROTOCOL_VERSION
+  end
+  if hello.anonymized == true then
+    ws:close()
+    return nil, "agent " .. where .. " serves anonymised addresses (it listens beyond loopback): they cannot be matched to packets"
+  end
+  local agent = { ws = ws, where = where, by_id = {}, order = {}, note = nil }
+  -- Ask for the open capture by name when the agent watches it, else for every capture (the
+  -- 5-tuples and times still find the packets, e.g. in a copy of a watched capture).
+  local watched
+  if capture_name and type(hello.captures) == "table" then
+    for _, info in ipairs(hello.captures) do
+      if type(info) == "table" and info.name == capture_name then watched = info end
+    end
+  end
+  local request
+  if watched then
+    request = '{"v":1,"type":"subscribe","captures":[' .. json_string(capture_name) .. ']}'
+    if watched.state == "reading" then
+      agent.note = "the agent is still reading " .. capture_name .. ": labels may be incomplete"
+    elseif watched.state == "error" then
+      agent.note = "the agent had an error reading " .. capture_name .. ": " .. tostring(watched.error)
+    end
+  else
+    request = '{"v":1,"type":"subscribe","captures":"*"}'
+    if capture_name then
+      agent.note = capture_name .. " is not watched by the agent: matched against all its captures"
+    end
+  end
+  local ok, send_err = ws:send_text(request)
+  if not ok then ws:close_socket(); return nil, "agent " .. where .. ": sending failed (" .. tostring(send_err) .. ")" end
+  while true do
+    local message
+    message, err = next_message()
+    if not message then ws:close_socket(); return nil, err end
+    if message.type == "snapshot" then
+      if type(message.dialogs) ~= "table" then ws:close(); return nil, "agent " .. where .. " sent a snapshot without dialogs" end
+      local bad = 0
+      for _, d in ipairs(message.dialogs) do
+        if not apply_agent_message(agent, { type = "dialog", dialog = d }) then
+          bad = bad + 1
+          if bad <= MAX_MESSAGES_PER_SOURCE then
+            local _, why = record_from_live(d)
+            say("agent " .. where .. ": skipped a " .. tostring(why))
+          end
+        end
+      end
+      break
+    elseif message.type == "dialog" then
+      apply_agent_message(agent, message)
+    elseif message.type == "error" and message.code ~= "UNKNOWN_CAPTURE" and message.code ~= "RATE_LIMITED" then
+      ws:close()
+      return nil, "agent " .. where .. " answered " .. tostring(message.code) .. ": " .. tostring(message.message)
+    end
+    -- capture, stats, pong, informational errors: nothing to do here
+  end
+  return agent
+end
+
+-- Garbage collection. Wireshark makes Lua objects for every packet a Lua dissector sees (Tvb,
+-- Pinfo, one TreeItem per item added), all garbage once the packet is done; with Lua's default
+-- pause (200 %: collect when the heap has doubled) the collector runs so often over the label
+-- index that it costs more than the dissection. While labels are loaded the pause lets about
+-- GC_HEADROOM_KB of garbage pile up between collections (never more than 10 times the live
+-- heap); it goes back to what it was when there are no labels.
+local GC_HEADROOM_KB = 64 * 1024
+local gc_default_pause
+
+local function tune_gc(active)
+  local ok = pcall(function()
+    if active then
+      local live = collectgarbage("count")
+      local pause = floor(100 * (live + GC_HEADROOM_KB) / live)
+      if pause > 1000 then pause = 1000 end
+      if pause < 200 then pause = 200 end
+      local previous = collectgarbage("setpause", pause)
+      if gc_default_pause == nil then gc_default_pause = previous end
+    elseif gc_default_pause ~= nil then
+      collectgarbage("setpause", gc_default_pause)
+      gc_default_pause = nil
+    end
+  end)
+  return ok
+end
+
+local function set_labels(index, kind, text)
+  state.index, state.failure, state.source_kind, state.source_text = index, nil, kind, text
+  state.active = true
+  state.notes = false
+  for _, rec in ipairs(index.records) do
+    if rec.note then state.notes = true; break end
+  end
+end
+
+-- Polls an open agent connection without waiting; returns true when labels changed.
+local function poll_agent()
+  local agent = state.agent
+  if not agent or not agent.ws or agent.ws.closed then return false end
+  local changed = false
+  local started = agent.ws.socket.gettime()
+  while agent.ws.socket.gettime() - started < 0.05 do
+    local text, err = agent.ws:receive(0)
+    if not text then
+      if err ~= "timeout" then
+        say("agent " .. agent.where .. ": connection lost (" .. tostring(agent.ws.close_reason or err) .. "); labels kept")
+        agent.ws = nil
+      end
+      break
+    end
+    local message = json_decode(text)
+    if type(message) == "table" and apply_agent_message(agent, message) then changed = true end
+  end
+  if changed then set_labels(index_from_dialogs(agent.by_id, agent.order), "agent", state.source_text) end
+  return changed
+end
+
+----------------------------------------------------------------------------------------------------
+-- Loading labels for the open capture.
+
+local function sidecar_path_for(capture)
+  if cumma.prefs.sidecar and cumma.prefs.sidecar ~= "" then return cumma.prefs.sidecar end
+  if capture then return capture .. SIDECAR_SUFFIX end
+  return nil
+end
+
+local function file_size(path)
+  local fh = io.open(path, "rb")
+  if not fh then return nil end
+  local size = fh:seek("end")
+  fh:close()
+  return size
+end
+
+
+local function set_failure(reasons)
+  state.index, state.source_kind, state.source_text = nil, nil, nil
+  state.failure = "no labels: " .. table.concat(reasons, "; ")
+  state.failure_title = "Cumma: " .. state.failure
+  state.active = true
+  say(state.failure)
+end
+
+local function find_capture()
+  local override = cumma.prefs.sidecar
+  if override and override ~= "" then
+    if override:sub(-#SIDECAR_SUFFIX) == SIDECAR_SUFFIX then return override:sub(1, -#SIDECAR_SUFFIX - 1) end
+    return nil
+  end
+  if in_gui() then return capture_from_open_files() or capture_from_cmdline() end
+  return capture_from_cmdline()
+end
+
+local function load_labels(force)
+  local source = cumma.prefs.source
+  if source == SOURCE_OFF then
+    close_agent()
+    state.active, state.index, state.failure, state.key = false, nil, nil, "off"
+    return
+  end
+  local capture = find_capture()
+  local sidecar = sidecar_path_for(capture)
+  local size = sidecar and file_size(sidecar)
+  local key = table.concat({ tostring(source), tostring(capture), tostring(sidecar), cumma.prefs.host,
+    tostring(cumma.prefs.port), cumma.prefs.token }, "\0")
+  -- A redissection of the same capture with the same settings reuses what is loaded, unless the
+  -- sidecar changed size (the agent rewrote it) or a reload was asked for.
+  -- (tshark calls init twice before reading; a failure is kept there too, while the GUI retries.)
+  if not force and key == state.key and (state.source_kind ~= "sidecar" or size == state.sidecar_size)
+    and (state.index or (state.failure and not in_gui())) then
+    return
+  end
+  close_agent()
+  reset_said()
+  state.key, state.capture, state.sidecar_size = key, capture, nil
+  local reasons = {}
+
+  local function try_sidecar()
+    if not sidecar then
+      reasons[#reasons + 1] = "the capture file is unknown (set Preferences ▸ Protocols ▸ Cumma ▸ Sidecar path)"
+      return false
+    end
+    local index, why = load_sidecar(sidecar)
+    if not index then reasons[#reasons + 1] = why; return false end
+    state.sidecar_size = size
+    local text = "from sidecar " .. sidecar
+    if index.skipped and index.skipped > 0 then text = text .. " (" .. index.skipped .. " malformed line(s) skipped)" end
+    set_labels(index, "sidecar", text)
+    return true
+  end
+
+  local function try_agent(require_dialogs)
+    local agent, why = fetch_from_agent(capture and basename(capture) or nil)
+    if not agent then reasons[#reasons + 1] = why; return false end
+    if require_dialogs and #agent.order == 0 then
+      reasons[#reasons + 1] = "agent " .. agent.where .. " has no dialogs for this capture"
+      agent.ws:close()
+      return false
+    end
+    local text = "from agent " .. agent.where
+    if agent.note then text = text .. " (" .. agent.note .. ")" end
+    set_labels(index_from_dialogs(agent.by_id, agent.order), "agent", text)
+    if in_gui() and not agent.ws.closed then
+      state.agent = agent          -- stays open: later dialogs update the labels
+    else
+      agent.ws:close()
+    end
+    return true
+  end
+
+  local ok
+  if source == SOURCE_SIDECAR then
+    ok = try_sidecar()
+  elseif source == SOURCE_AGENT then
+    ok = try_agent(false)
+  elseif in_gui() then
+    ok = try_agent(true) or try_sidecar()
+  else
+    -- tshark: a sidecar needs no network round trip and is what `cumma classify --sidecar` wrote.
+    ok = (sidecar and size and try_sidecar()) or try_agent(false)
+    if not ok and sidecar and not size then table.insert(reasons, 1, "no sidecar " .. sidecar) end
+  end
+  if not ok then set_failure(reasons) end
+end
+
+-- Loads (or reuses) the labels for the open capture; never raises.
+local function ensure_loaded(force)
+  state.pending = false
+  local ok, err = pcall(load_labels, force)
+  tune_gc(ok and state.index ~= nil)
+  if not ok then
+    -- Never a Lua error in the user's face: say what happened and show no labels.
+    state.active, state.index, state.source_text = true, nil, nil
+    state.failure = "no labels: internal error: " .. tostring(err)
+    state.failure_title = "Cumma: " .. state.failure
+    say(state.failure)
+  end
+end
+
+-- A new dissection pass (a file opened or reloaded, preferences changed). Labels are loaded when
+-- the first packet with a protocol tree comes: a run that builds no tree (plain `tshark -r FILE`)
+-- would show nothing of them and need not pay for reading them.
+function cumma.init()
+  pair_offset = {}
+  notes_always = cumma.prefs.notes_always and true or false
+  state.pending = true
+end
+
+function cumma.prefs_changed()
+  state.key = nil
+end
+
+----------------------------------------------------------------------------------------------------
+-- The per-packet path.
+
+-- Adds the fields of a record; `all` when the tree is shown, else only those something asks for
+-- (a display filter, a colouring rule, a column): Wireshark would drop the others anyway, and each
+-- add costs a Lua object.
+local function add_fields(tree, sub, rec, all)
+  if all or tree:referenced(f.usage) then sub:add(f.usage, rec.usage) end
+  if all or tree:referenced(f.group) then sub:add(f.group, rec.group) end
+  if all or tree:referenced(f.confidence) then sub:add(f.confidence, rec.confidence) end
+  if all or tree:referenced(f.session) then sub:add(f.session, rec.session) end
+  if all or tree:referenced(f.dialog) then sub:add(f.dialog, rec.dialog) end
+  if all or tree:referenced(f.status) then sub:add(f.status, rec.status) end
+  if rec.has_outlier and (all or tree:referenced(f.outlier)) then sub:add(f.outlier, rec.outlier) end
+  if rec.model and (all or tree:referenced(f.model)) then sub:add(f.model, rec.model) end
+  if rec.top_scores and (all or tree:referenced(f.scores)) then sub:add(f.scores, rec.top_scores) end
+  if all or tree:referenced(f.source) then sub:add(f.source, state.source_text) end
+end
+
+local cumma_handle -- set once registered
+
+function cumma.dissector(tvb, pinfo, tree)
+  if state.pending then
+    if tree.text == nil and not notes_always then return end -- no tree: nothing to show yet
+    ensure_loaded(false)
+  end
+  if not state.active then return end
+  -- Is anything of cumma wanted in this tree (shown, filtered on, a column)? Not when there is
+  -- no tree at all (tshark without -V, -T fields or -Y).
+  local wanted = tree:referenced(cumma_handle)
+  -- Expert notes (unknown, provisional) are wanted whenever a tree is built, and in passes
+  -- without one when the preference says so (Expert Information builds none).
+  if not wanted and not (state.notes and (notes_always or tree.text ~= nil)) then return end
+  local index = state.index
+  if not index then
+    if wanted then tree:add(cumma, state.failure_title):add(f.source, state.failure) end
+    return
+  end
+  local by_ports = index[pinfo.port_type]
+  if not by_ports then return end
+  local list = by_ports[pinfo.src_port * 65536 + pinfo.dst_port]
+  if not list or not (wanted or list.notes) then return end
+  local rec = index_lookup(list, pinfo.abs_ts * 1e6, tvb, pinfo)
+  if not rec then return end
+  local item = tree
+  if wanted then
+    item = tree:add(cumma, rec.title)
+    add_fields(tree, item, rec, tree.visible)
+  end
+  if rec.note then item:add_proto_expert_info(rec.note) end
+  if rec.note2 then item:add_proto_expert_info(rec.note2) end
+end
+
+register_postdissector(cumma)
+cumma_handle = Dissector.get("cumma")
+
+if set_plugin_info then
+  set_plugin_info({
+    version = PLUGIN_VERSION,
+    description = "Cumma: service usage of encrypted messaging traffic (cumma.usage, cumma.group, ...)",
+    repository = "lua-dissector/cumma.lua",
+  })
+end
+
+----------------------------------------------------------------------------------------------------
+-- GUI: Tools ▸ Cumma ▸ Dialog summary / Reload labels, and live label updates.
+
+local function time_text(us)
+  local seconds = floor(us / 1e6)
+  return os.date("!%Y-%m-%d %H:%M:%S", seconds) .. string.format(".%06d", us - seconds * 1e6)
+end
+
+local function dialog_summary_text()
+  local lines = {}
+  local function add(line) lines[#lines + 1] = line end
+  if not state.active then
+    add("Cumma labels are off (Preferences ▸ Protocols ▸ Cumma ▸ Label source).")
+    return table.concat(lines, "\n")
+  end
+  if not state.index then
+    add("Cumma: " .. tostring(state.failure))
+    return table.concat(lines, "\n")
+  end
+  local records = state.index.records
+  add("Cumma labels " .. state.source_text)
+  if state.capture then add("Capture: " .. state.capture) end
+  add(string.format("%d dialog(s)", #records))
+  add("")
+  local counts, groups, order = {}, {}, {}
+  for _, rec in ipairs(records) do
+    if not counts[rec.usage] then counts[rec.usage] = 0; order[#order + 1] = rec.usage end
+    counts[rec.usage] = counts[rec.usage] + 1
+    groups[rec.group] = (groups[rec.group] or 0) + 1
+  end
+  table.sort(order, function(a, b)
+    if counts[a] ~= counts[b] then return counts[a] > counts[b] end
+    return a < b
+  end)
+  add(string.format("%-12s %-10s %8s %7s", "usage", "group", "dialogs", "share"))
+  for _, usage in ipairs(order) do
+    add(string.format("%-12s %-10s %8d %6.1f%%", usage, group_of(usage), counts[usage], 100 * counts[usage] / #records))
+  end
+  add("")
+  local sorted = {}
+  for i, rec in ipairs(records) do sorted[i] = rec end
+  table.sort(sorted, function(a, b)
+    if a.start_us ~= b.start_us then return a.start_us < b.start_us end
+    return a.port_a < b.port_a
+  end)
+  add(string.format("%-26s %-4s %-46s %5s %5s %9s %-11s %5s %s", "start (UTC)", "l4", "client -> server",
+    "sess", "dlg", "dur s", "usage", "conf", "status"))
+  local limit = 5000
+  for i, rec in ipairs(sorted) do
+    if i > limit then add(string.format("… and %d more", #sorted - limit)); break end
+    add(string.format("%-26s %-4s %-46s %5s %5s %9.3f %-11s %5s %s", time_text(rec.start_us), rec.l4,
+      rec.ip_a .. ":" .. rec.port_a .. " -> " .. rec.ip_b .. ":" .. rec.port_b, int_text(rec.session),
+      int_text(rec.dialog), (rec.end_us - rec.start_us) / 1e6, rec.usage, percent(rec.confidence), rec.status))
+  end
+  return table.concat(lines, "\n")
+end
+
+local function reload_labels()
+  ensure_loaded(true)
+  if type(redissect_packets) == "function" then pcall(redissect_packets) end
+end
+
+if in_gui() and type(register_menu) == "function" then
+  local group = rawget(_G, "MENU_TOOLS_UNSORTED")
+  register_menu("Cumma/Dialog summary", function()
+    if state.pending then ensure_loaded(false) end
+    local ok, text = pcall(dialog_summary_text)
+    local window = TextWindow.new("Cumma: dialog summary")
+    window:set(ok and text or ("error: " .. tostring(text)))
+  end, group)
+  register_menu("Cumma/Reload labels", reload_labels, group)
+
+  -- Labels the agent sends later (a live capture, a file still being analysed): a tap's draw
+  -- callback runs on the GUI's timer, outside dissection, so it may poll and redissect.
+  local ok, listener = pcall(Listener.new, "frame", nil, false)
+  if ok and listener then
+    -- Returning nothing asks for a redraw, so draw() runs on the next timer tick.
+    function listener.packet() end
+    function listener.draw()
+      local changed_ok, changed = pcall(poll_agent)
+      if changed_ok and changed and type(redissect_packets) == "function" then
+        local now = os.time()
+        if now - state.last_redissect >= 5 then
+          state.last_redissect = now
+          pcall(redissect_packets)
+        end
+      end
+    end
+  end
+end
+
+----------------------------------------------------------------------------------------------------
+-- Tests load this file outside Wireshark, with stand-ins for its API, and reach the pure-Lua
+-- parts through this table (tests/lua/lua-units.test.ts). Wireshark never defines it.
+
+local exports = rawget(_G, "CUMMA_TEST_EXPORTS")
+if type(exports) == "table" then
+  exports.json_decode, exports.json_null, exports.json_string = json_decode, json_null, json_string
+  exports.base64, exports.sha1, exports.ip_bytes = base64, sha1, ip_bytes
+  exports.WebSocket = WebSocket
+  exports.new_index, exports.index_add, exports.index_finish = new_index, index_add, index_finish
+  exports.index_lookup, exports.load_sidecar, exports.record_from_live = index_lookup, load_sidecar, record_from_live
+  exports.finish_record, exports.group_of, exports.capture_from_cmdline = finish_record, group_of, capture_from_cmdline
+  exports.sidecar_record = sidecar_record
+  exports.reset_pair_offset = function() pair_offset = {} end
+end

@@ -1,0 +1,225 @@
+// The Wireshark plugin taking labels from the agent over WebSocket, in real tshark: against a
+// real `cumma watch` (no sidecar written), against a scripted server that fragments its messages
+// and pings, and with a wrong token or no agent at all (a clear message, never a Lua error).
+// Needs LuaSocket inside Wireshark's Lua (Debian: apt-get install lua-socket).
+
+import { ChildProcess, spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocketServer } from 'ws';
+import { writeSyntheticCaptureFile } from '../../scripts/lib/synthetic-capture';
+import { requireTools, toolsRequiredByEnv } from '../support/tools';
+import { CLI, cumma, DialogLike, expectedUsages, expectLabels, expectNoLuaError, parseJsonl, readPackets, tshark, tsharkAsync } from './support';
+
+const tools = requireTools('tshark');
+
+/** Whether Wireshark's Lua can load LuaSocket: the plugin says so when it cannot. */
+function luaSocketMissing(): boolean {
+  if (tools.skip) return false;
+  const probe = tshark(['-r', join(__dirname, '..', '..', 'samples', 'whatsapp-chat.pcapng'), '-c', '1', '-V', '-o', 'cumma.source:agent', '-o', 'cumma.port:1']);
+  return probe.stderr.includes('LuaSocket is not installed');
+}
+const noLuaSocket = luaSocketMissing();
+if (noLuaSocket) {
+  if (toolsRequiredByEnv()) throw new Error('LuaSocket is not installed for Wireshark\'s Lua (CUMMA_REQUIRE_TOOLS=1): apt-get install lua-socket');
+  console.warn('SKIPPED: LuaSocket is not installed for Wireshark\'s Lua (apt-get install lua-socket)');
+}
+
+interface AgentDialog extends DialogLike {
+  id: string;
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 45_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+describe.skipIf(tools.skip || noLuaSocket)('Wireshark plugin: labels from the agent over WebSocket', () => {
+  let dir: string;
+  let watched: string;
+  let config: string;
+  let agent: ChildProcess | undefined;
+  let agentErr = '';
+  let port: number;
+  let token: string;
+  const env = (): NodeJS.ProcessEnv => ({ ...process.env, CUMMA_CONFIG_DIR: config });
+
+  async function labelsOf(name: string): Promise<AgentDialog[]> {
+    const response = await fetch(`http://127.0.0.1:${port}/labels?capture=${encodeURIComponent(name)}&format=jsonl`, { headers: { Authorization: `Bearer ${token}` } });
+    if (!response.ok) throw new Error(`/labels ${name}: HTTP ${response.status}`);
+    return parseJsonl<AgentDialog>(await response.text());
+  }
+
+  beforeAll(async () => {
+    tools.assertAvailable();
+    if (!existsSync(CLI)) throw new Error(`${CLI} does not exist: run 'npm run build' first`);
+    dir = mkdtempSync(join(tmpdir(), 'cumma-lua-agent-'));
+    watched = join(dir, 'watched');
+    config = join(dir, 'config');
+    mkdirSync(watched);
+    const sim = cumma(['simulate', '--scenario', 'text,photo,voice_call:20', '--seed', '7', '-o', join(watched, 'scenario.pcapng')]);
+    if (sim.status !== 0) throw new Error(`simulate failed: ${sim.stderr}`);
+    rmSync(join(watched, 'scenario.pcapng.truth.jsonl'), { force: true });
+    writeSyntheticCaptureFile(join(watched, 'mixed.pcapng'), { seed: 5, packets: 6000, flows: 150 });
+
+    agent = spawn(process.execPath, [CLI, 'watch', watched, '--no-sidecar', '--port', '0', '--format', 'none'], { env: env() });
+    agent.stderr!.setEncoding('utf8').on('data', (chunk: string) => (agentErr += chunk));
+    port = await waitFor('the agent to print its address', async () => {
+      const match = /ws:\/\/127\.0\.0\.1:(\d+)\//.exec(agentErr);
+      return match ? Number(match[1]) : undefined;
+    });
+    token = readFileSync(join(config, 'token'), 'utf8').trim();
+    await waitFor('the agent to finish both captures', async () => {
+      const response = await fetch(`http://127.0.0.1:${port}/captures`, { headers: { Authorization: `Bearer ${token}` } });
+      const captures = (await response.json()) as { name: string; state: string; dialogs: number }[];
+      return captures.length === 2 && captures.every((c) => c.state === 'idle' && c.dialogs > 0) ? true : undefined;
+    });
+    // Once a file stops growing, the agent closes its last dialogs by the wall clock (after the
+    // dialog gap): wait until every label is final and stays the same.
+    let previous = '';
+    await waitFor('the agent\'s labels to settle', async () => {
+      const now = JSON.stringify([await labelsOf('scenario.pcapng'), await labelsOf('mixed.pcapng')]);
+      const settled = now === previous && !now.includes('"provisional"');
+      previous = now;
+      if (!settled) await new Promise((resolve) => setTimeout(resolve, 1000));
+      return settled ? true : undefined;
+    });
+  }, 90_000);
+
+  afterAll(async () => {
+    if (agent && agent.exitCode === null) {
+      const exited = new Promise((resolve) => agent!.once('exit', resolve));
+      agent.kill('SIGTERM');
+      await exited;
+    }
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('gives every packet the label the agent published, with no sidecar present (token from its config folder)', async () => {
+    const capture = join(watched, 'scenario.pcapng');
+    expect(existsSync(`${capture}.cumma.tsv`)).toBe(false);
+    const records = await labelsOf('scenario.pcapng');
+    const { rows, run } = readPackets(capture, ['-o', `cumma.port:${port}`], env());
+    expectNoLuaError(run);
+    const expected = expectedUsages(rows, records);
+    expect([...expected.values()].filter((u) => u === '')).toEqual([]);
+    expectLabels(rows, expected);
+    const voice = records.find((r) => r.usage === 'voice_call')!;
+    const first = rows.find((row) => row.us === voice.startUs && row.sport === voice.client.port)!;
+    const tree = tshark(['-r', capture, '-Y', `frame.number == ${first.frame}`, '-V', '-O', 'cumma', '-o', `cumma.port:${port}`], env());
+    expect(tree.stdout).toContain(`    Source: from agent 127.0.0.1:${port}`);
+    expect(tree.stdout).toMatch(/ {4}Model: \S+@\d+/);
+    expect(tree.stdout).toMatch(/ {4}Outlier: (True|False)/);
+    expect(tree.stdout).toMatch(/ {4}Top scores: voice_call \d+ %, \w+ \d+ %, \w+ \d+ %/);
+  });
+
+  it('reads a snapshot larger than 64 KiB (64-bit frame length), IPv6 included', async () => {
+    const capture = join(watched, 'mixed.pcapng');
+    const records = await labelsOf('mixed.pcapng');
+    expect(JSON.stringify(records).length).toBeGreaterThan(65_536);
+    const { rows, run } = readPackets(capture, ['-o', `cumma.port:${port}`, '-o', `cumma.token:${token}`, '-o', 'cumma.source:agent']);
+    expectNoLuaError(run);
+    expect(rows.some((row) => row.src?.includes(':') && row.usage !== '')).toBe(true);
+    expectLabels(rows, expectedUsages(rows, records));
+  });
+
+  it('finds the labels of a copy the agent does not watch, and says so', async () => {
+    const copy = join(dir, 'copy-of-scenario.pcapng');
+    copyFileSync(join(watched, 'scenario.pcapng'), copy);
+    const records = await labelsOf('scenario.pcapng');
+    const { rows, run } = readPackets(copy, ['-o', `cumma.port:${port}`], env());
+    expectNoLuaError(run);
+    expectLabels(rows, expectedUsages(rows, records));
+    const tree = tshark(['-r', copy, '-Y', 'frame.number == 1', '-V', '-O', 'cumma', '-o', `cumma.port:${port}`], env());
+    expect(tree.stdout).toContain('copy-of-scenario.pcapng is not watched by the agent: matched against all its captures');
+  });
+
+  it('with a wrong token: "no labels: … refused the token" in the tree and on stderr, no Lua error', () => {
+    const capture = join(watched, 'scenario.pcapng');
+    const run = tshark(['-r', capture, '-Y', 'frame.number <= 2', '-V', '-O', 'cumma', '-o', `cumma.port:${port}`, '-o', 'cumma.token:not-the-token', '-o', 'cumma.source:agent']);
+    expect(run.status, run.stderr).toBe(0);
+    expectNoLuaError(run);
+    const reason = `no labels: agent 127.0.0.1:${port} refused the token (HTTP 401: wrong token); set it in Preferences ▸ Protocols ▸ Cumma ▸ Token`;
+    expect(run.stderr).toContain(`cumma: ${reason}`);
+    expect(run.stdout.split('\n').filter((line) => line === `Cumma: ${reason}`).length).toBe(2);
+    expect(run.stdout).not.toContain('Usage:');
+  });
+
+  it('with no agent listening: "no labels: … not reachable" in the tree and on stderr, no Lua error', () => {
+    const capture = join(watched, 'scenario.pcapng');
+    const run = tshark(['-r', capture, '-Y', 'frame.number == 1', '-V', '-O', 'cumma', '-o', 'cumma.port:1', '-o', 'cumma.source:agent']);
+    expect(run.status, run.stderr).toBe(0);
+    expectNoLuaError(run);
+    const reason = 'no labels: agent 127.0.0.1:1 not reachable (connection refused)';
+    expect(run.stderr).toContain(`cumma: ${reason}`);
+    expect(run.stdout).toContain(`Cumma: ${reason}`);
+  });
+});
+
+describe.skipIf(tools.skip || noLuaSocket)('Wireshark plugin: WebSocket client against a scripted server', () => {
+  let dir: string;
+  let capture: string;
+  let records: AgentDialog[];
+
+  beforeAll(() => {
+    tools.assertAvailable();
+    dir = mkdtempSync(join(tmpdir(), 'cumma-lua-ws-'));
+    capture = join(dir, 'scenario.pcapng');
+    const sim = cumma(['simulate', '--scenario', 'text,voice_call:10', '--seed', '3', '-o', capture]);
+    if (sim.status !== 0) throw new Error(`simulate failed: ${sim.stderr}`);
+    const classified = cumma(['classify', capture, '--format', 'jsonl']);
+    records = parseJsonl<DialogLike>(classified.stdout).map((r, i) => ({ ...r, id: `scenario.pcapng/${i}` }));
+  });
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('sends the token, answers pings, joins continuation frames, reads dialogs sent before the snapshot', async () => {
+    const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise((resolve) => server.once('listening', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const seen = { authorization: '' as string | undefined, subscribe: undefined as unknown, pongs: [] as string[] };
+    server.on('connection', (socket, request) => {
+      seen.authorization = request.headers.authorization;
+      socket.on('pong', (data) => seen.pongs.push(data.toString()));
+      socket.send(JSON.stringify({ v: 1, type: 'hello', agent: 'scripted', protocol: 1, anonymized: false, model: { name: 'm@1', classes: [], gaps: {} }, captures: [{ name: 'scenario.pcapng', path: capture, state: 'idle', sizeBytes: 1, bytesRead: 1, packets: 1, dialogs: records.length }] }));
+      socket.on('message', (data) => {
+        seen.subscribe = JSON.parse(data.toString());
+        socket.ping('are-you-there');
+        socket.send(JSON.stringify({ v: 1, type: 'stats', packetsPerSecond: 0, packets: 0, dialogs: 0, captures: [] }));
+        // The first dialog as a message of its own before the snapshot, the rest in the snapshot,
+        // which is sent in three fragments.
+        socket.send(JSON.stringify({ v: 1, type: 'dialog', dialog: records[0] }));
+        const snapshot = JSON.stringify({ v: 1, type: 'snapshot', captures: ['scenario.pcapng'], dialogs: records.slice(1) });
+        const third = Math.floor(snapshot.length / 3);
+        socket.send(snapshot.slice(0, third), { fin: false });
+        socket.send(snapshot.slice(third, 2 * third), { fin: false });
+        socket.send(snapshot.slice(2 * third), { fin: true });
+      });
+    });
+    try {
+      const args = ['-r', capture, '-o', 'cumma.source:agent', '-o', `cumma.port:${port}`, '-o', 'cumma.token:s3cret', '-T', 'fields', '-E', 'occurrence=f', '-e', 'frame.number', '-e', 'cumma.usage'];
+      const run = await tsharkAsync(args);
+      expect(run.status, run.stderr).toBe(0);
+      expectNoLuaError(run);
+      expect(seen.authorization).toBe('Bearer s3cret');
+      expect(seen.subscribe).toEqual({ v: 1, type: 'subscribe', captures: ['scenario.pcapng'] });
+      expect(seen.pongs).toContain('are-you-there');
+      const labels = new Map(run.stdout.split('\n').filter((l) => l !== '').map((l) => l.split('\t') as [string, string]).map(([f, u]) => [Number(f), u ?? '']));
+      const { rows } = readPackets(capture, ['-o', 'cumma.source:off']);
+      const expected = expectedUsages(rows, records);
+      expect([...labels.entries()].filter(([frame, usage]) => usage !== expected.get(frame)).slice(0, 5)).toEqual([]);
+      expect(labels.size).toBe(rows.length);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});

@@ -1,0 +1,52 @@
+// The plugin's pure-Lua parts (JSON decoder, SHA-1/base64 for the WebSocket handshake, WebSocket
+// framing over a scripted socket, address bytes, index look-up, sidecar parsing) on every Lua
+// version it supports: Wireshark 4.0 on Debian runs Lua 5.2, newer builds 5.3 or 5.4. Needs the
+// stand-alone interpreters (apt-get install lua5.2 lua5.3 lua5.4); a missing one is skipped with a
+// message, also under CUMMA_REQUIRE_TOOLS=1 (they are extra checks: tshark tests cover the plugin).
+
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { findOnPath } from '../support/tools';
+import { PLUGIN } from './support';
+
+const FIXTURES = join(__dirname, 'fixtures');
+const VERSIONS = ['lua5.2', 'lua5.3', 'lua5.4'];
+const found = VERSIONS.filter((v) => findOnPath(v) !== undefined);
+if (found.length < VERSIONS.length) {
+  const missing = VERSIONS.filter((v) => !found.includes(v));
+  console.warn(`SKIPPED for ${missing.join(', ')}: not installed (apt-get install ${missing.join(' ')})`);
+}
+
+describe('Wireshark plugin: pure-Lua parts on each Lua version', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cumma-lua-units-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  for (const lua of VERSIONS) {
+    it.skipIf(!found.includes(lua))(`passes its unit tests in ${lua}`, () => {
+      const result = spawnSync(lua, [join(FIXTURES, 'units.lua'), join(FIXTURES, 'wireshark-stubs.lua'), PLUGIN, dir], { encoding: 'utf8' });
+      const failures = result.stdout.split('\n').filter((line) => line.startsWith('not ok'));
+      expect(failures, result.stderr).toEqual([]);
+      expect(result.stdout).toMatch(/passed \d+ failed 0/);
+      expect(result.status, result.stderr).toBe(0);
+    });
+
+    it.skipIf(!found.includes(lua))(`registers its Tools ▸ Cumma menu and fills the dialog summary in ${lua}`, () => {
+      const sidecar = join(dir, `gui-${lua}.tsv`);
+      writeFileSync(
+        sidecar,
+        [
+          'l4\tip_a\tport_a\tip_b\tport_b\tstart_us\tend_us\tusage\tconfidence\tsession\tdialog\tstatus',
+          'udp\t10.0.0.1\t5000\t10.0.0.2\t6000\t1705312800123456\t1705312801999999\tvoice_call\t0.9300\t1\t1\tfinal',
+          'tcp\t10.0.0.1\t40000\t10.0.0.2\t443\t1705312802000000\t1705312803000000\ttext\t0.5100\t1\t1\tprovisional',
+          '',
+        ].join('\n'),
+      );
+      const result = spawnSync(lua, [join(FIXTURES, 'gui.lua'), join(FIXTURES, 'wireshark-stubs.lua'), PLUGIN, sidecar], { encoding: 'utf8' });
+      expect(result.stdout + result.stderr).toContain('ok - gui');
+      expect(result.status, result.stdout + result.stderr).toBe(0);
+    });
+  }
+});

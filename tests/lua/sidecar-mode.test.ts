@@ -1,0 +1,225 @@
+// The Wireshark plugin reading labels from the sidecar X.pcapng.cumma.tsv, in real tshark:
+// every packet gets the usage of the dialog it belongs to (worked out here from the dialog records
+// and tshark's own addresses, ports and times), display filters select exactly those packets,
+// boundary packets match at nanosecond resolution, and bad input never raises a Lua error.
+
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeSyntheticCaptureFile } from '../../scripts/lib/synthetic-capture';
+import { text2pcap, TimedPacket } from '../support/capture-files';
+import { ETHERTYPE_IPV4, ETHERTYPE_IPV6, ETHERTYPE_VLAN, ethernet, ipv4, ipv6, payload, PROTO_TCP, PROTO_UDP, tcp, TCP_ACK, udp } from '../support/packets';
+import { requireTools } from '../support/tools';
+import { CLI, cumma, DialogLike, expectedUsages, expectLabels, expectNoLuaError, parseJsonl, readPackets, tshark } from './support';
+
+const tools = requireTools('tshark', 'text2pcap');
+const SIDECAR_HEADER = 'l4\tip_a\tport_a\tip_b\tport_b\tstart_us\tend_us\tusage\tconfidence\tsession\tdialog\tstatus';
+
+describe.skipIf(tools.skip)('Wireshark plugin: labels from the sidecar', () => {
+  let dir: string;
+  let simulated: string;
+  let records: DialogLike[];
+
+  beforeAll(() => {
+    tools.assertAvailable();
+    if (!existsSync(CLI)) throw new Error(`${CLI} does not exist: run 'npm run build' first`);
+    dir = mkdtempSync(join(tmpdir(), 'cumma-lua-sidecar-'));
+    simulated = join(dir, 'scenario.pcapng');
+    const sim = cumma(['simulate', '--scenario', 'text,photo,voice_call:20', '--seed', '7', '-o', simulated]);
+    if (sim.status !== 0) throw new Error(`simulate failed: ${sim.stderr}`);
+    const classified = cumma(['classify', simulated, '--sidecar', '--format', 'jsonl']);
+    if (classified.status !== 0) throw new Error(`classify failed: ${classified.stderr}`);
+    records = parseJsonl<DialogLike>(classified.stdout);
+  });
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('gives every packet the usage of its dialog (5-tuple either way, time inside [start, end])', () => {
+    expect(existsSync(`${simulated}.cumma.tsv`)).toBe(true);
+    const { rows, run } = readPackets(simulated);
+    expectNoLuaError(run);
+    const expected = expectedUsages(rows, records);
+    expect(rows.length).toBeGreaterThan(2000);
+    // Every packet of the simulated capture is TCP or UDP, so every one is in a dialog.
+    expect([...expected.values()].filter((u) => u === '')).toEqual([]);
+    expectLabels(rows, expected);
+    // The first and last packet of each dialog sit exactly on its start_us and end_us.
+    for (const r of records) {
+      const first = rows.find((row) => row.us === r.startUs && row.sport !== undefined && [r.client.port, r.server.port].includes(row.sport));
+      const last = rows.find((row) => row.us === r.endUs && row.sport !== undefined && [r.client.port, r.server.port].includes(row.sport));
+      expect(first?.usage, `first packet of ${r.l4} ${r.client.port} at ${r.startUs}`).toBe(r.usage);
+      expect(last?.usage, `last packet of ${r.l4} ${r.client.port} at ${r.endUs}`).toBe(r.usage);
+    }
+  });
+
+  it('selects exactly the voice_call packets with -Y \'cumma.usage == "voice_call"\'', () => {
+    const { rows } = readPackets(simulated);
+    const expected = expectedUsages(rows, records);
+    const wanted = rows.filter((row) => expected.get(row.frame) === 'voice_call').map((row) => row.frame);
+    expect(wanted.length).toBeGreaterThan(100);
+    const run = tshark(['-r', simulated, '-Y', 'cumma.usage == "voice_call"', '-T', 'fields', '-e', 'frame.number']);
+    expect(run.status, run.stderr).toBe(0);
+    expectNoLuaError(run);
+    expect(run.stdout.split('\n').filter((l) => l !== '').map(Number)).toEqual(wanted);
+    // And the coarse group.
+    const calls = tshark(['-r', simulated, '-Y', 'cumma.group == "call"', '-T', 'fields', '-e', 'frame.number']);
+    const callFrames = rows.filter((row) => ['voice_call', 'video_call'].includes(expected.get(row.frame) ?? '')).map((row) => row.frame);
+    expect(calls.stdout.split('\n').filter((l) => l !== '').map(Number)).toEqual(callFrames);
+  });
+
+  it('shows the subtree, every field and where the labels come from', () => {
+    const voice = records.find((r) => r.usage === 'voice_call') as DialogLike & { session: number; dialog: number; confidence: number; status: string };
+    const { rows } = readPackets(simulated);
+    const first = rows.find((row) => row.us === voice.startUs && row.sport === voice.client.port)!;
+    const run = tshark(['-r', simulated, '-Y', `frame.number == ${first.frame}`, '-V', '-O', 'cumma']);
+    expect(run.status, run.stderr).toBe(0);
+    expectNoLuaError(run);
+    const percent = `${Math.round(voice.confidence * 100)} %`;
+    expect(run.stdout).toContain(`Cumma: voice_call (${percent}), dialog ${voice.dialog} of session ${voice.session}`);
+    expect(run.stdout).toContain('    Usage: voice_call');
+    expect(run.stdout).toContain('    Group: call');
+    expect(run.stdout).toMatch(/ {4}Confidence: 0\.\d+/);
+    expect(run.stdout).toContain(`    Session: ${voice.session}`);
+    expect(run.stdout).toContain(`    Dialog: ${voice.dialog}`);
+    expect(run.stdout).toContain(`    Status: ${voice.status}`);
+    expect(run.stdout).toContain(`    Source: from sidecar ${simulated}.cumma.tsv`);
+  });
+
+  it('labels IPv6 and DNS flows of a mixed capture, whatever name resolution shows', () => {
+    const capture = join(dir, 'mixed.pcapng');
+    const summary = writeSyntheticCaptureFile(capture, { seed: 3, packets: 4000, flows: 80 });
+    expect(summary.ipv6Flows).toBeGreaterThan(0);
+    const classified = cumma(['classify', capture, '--sidecar', '--format', 'jsonl']);
+    expect(classified.status, classified.stderr).toBe(0);
+    const mixed = parseJsonl<DialogLike>(classified.stdout);
+    const { rows, run } = readPackets(capture);
+    expectNoLuaError(run);
+    const expected = expectedUsages(rows, mixed);
+    expect(rows.filter((row) => row.src?.includes(':') && row.usage !== '').length).toBeGreaterThan(0);
+    expectLabels(rows, expected);
+    // With network name resolution on and a hosts file naming some of the addresses, Wireshark
+    // shows names instead of addresses; labels must not change.
+    const hosts = join(dir, 'hosts');
+    const named = [...new Set(mixed.flatMap((r) => [r.client.ip, r.server.ip]))].slice(0, 40);
+    writeFileSync(hosts, named.map((ip, i) => `${ip}\thost-${i}.example\n`).join(''));
+    const resolved = readPackets(capture, ['-N', 'n', '-H', hosts]);
+    expectLabels(resolved.rows, expected);
+  });
+
+  describe('nanosecond timestamps at dialog boundaries', () => {
+    // One UDP flow 10.0.0.1:5000 ↔ 10.0.0.2:6000 in two dialogs; the sidecar holds floored µs,
+    // as the agent writes them. Around it: the same ports from another host, over TCP, behind a
+    // VLAN tag, and an IPv6 flow.
+    const BASE = 1705312800;
+    const at = (seconds: number, ns: number): string => `${BASE + seconds}.${String(ns).padStart(9, '0')}`;
+    const v4 = (src: string, dst: string, sport: number, dport: number, tags: [number, number][] = []): number[] =>
+      ethernet(ETHERTYPE_IPV4, ipv4({ src, dst, proto: PROTO_UDP }, udp(sport, dport, payload(40))), tags);
+    const packets: (TimedPacket & { expect: string })[] = [
+      { time: at(0, 123_456_999), bytes: v4('10.0.0.1', '10.0.0.2', 5000, 6000), expect: 'voice_call' }, // first: floors to start_us
+      { time: at(0, 500_000_000), bytes: v4('10.0.0.2', '10.0.0.1', 6000, 5000), expect: 'voice_call' }, // reverse direction
+      { time: at(0, 600_000_000), bytes: v4('10.0.0.3', '10.0.0.2', 5000, 6000), expect: '' }, // same ports, other host
+      { time: at(0, 700_000_000), bytes: ethernet(ETHERTYPE_IPV4, ipv4({ src: '10.0.0.1', dst: '10.0.0.2', proto: PROTO_TCP }, tcp({ sport: 5000, dport: 6000, flags: TCP_ACK }))), expect: '' }, // TCP, not UDP
+      { time: at(1, 0), bytes: v4('10.0.0.1', '10.0.0.2', 5000, 6000, [[ETHERTYPE_VLAN, 7]]), expect: 'voice_call' }, // VLAN tag: addresses elsewhere
+      { time: at(1, 999_999_999), bytes: v4('10.0.0.2', '10.0.0.1', 6000, 5000), expect: 'voice_call' }, // last: floors to end_us
+      { time: at(2, 0), bytes: ethernet(ETHERTYPE_IPV6, ipv6({ src: '2001:db8::10', dst: '2001:db8:53::53', next: PROTO_UDP }, udp(41000, 53, payload(30)))), expect: 'other' },
+      { time: at(7, 0), bytes: v4('10.0.0.1', '10.0.0.2', 5000, 6000), expect: '' }, // between the dialogs
+      { time: at(12, 1), bytes: v4('10.0.0.1', '10.0.0.2', 5000, 6000), expect: 'text' }, // second dialog, one packet
+      { time: at(13, 0), bytes: v4('10.0.0.3', '10.0.0.2', 5000, 6000), expect: '' },
+    ];
+    const sidecar = [
+      SIDECAR_HEADER,
+      `udp\t10.0.0.1\t5000\t10.0.0.2\t6000\t${BASE}123456\t${BASE + 1}999999\tvoice_call\t0.9300\t1\t1\tfinal`,
+      `udp\t2001:db8::10\t41000\t2001:db8:53::53\t53\t${BASE + 2}000000\t${BASE + 2}000000\tother\t0.9900\t1\t1\tfinal`,
+      `udp\t10.0.0.1\t5000\t10.0.0.2\t6000\t${BASE + 12}000000\t${BASE + 12}000000\ttext\t0.6100\t1\t2\tprovisional`,
+      '',
+    ].join('\n');
+
+    it('labels packets on and inside the boundaries, and no packet of another flow', () => {
+      const capture = text2pcap(packets, join(dir, 'boundaries.pcapng'));
+      writeFileSync(`${capture}.cumma.tsv`, sidecar);
+      const { rows, run } = readPackets(capture);
+      expectNoLuaError(run);
+      expect(rows.map((row) => row.usage)).toEqual(packets.map((p) => p.expect));
+      // Provisional labels carry an expert note.
+      const expert = tshark(['-r', capture, '-Y', 'cumma.status == "provisional"', '-V', '-O', 'cumma']);
+      expect(expert.stdout).toContain('Cumma: provisional label');
+    });
+
+    it('reads the sidecar named by the preference instead of the default', () => {
+      const capture = text2pcap(packets, join(dir, 'elsewhere.pcapng'));
+      const other = join(dir, 'labels-somewhere.tsv');
+      writeFileSync(other, sidecar);
+      const { rows } = readPackets(capture, ['-o', `cumma.sidecar:${other}`]);
+      expect(rows.map((row) => row.usage)).toEqual(packets.map((p) => p.expect));
+    });
+  });
+
+  it('skips malformed sidecar lines with a message naming them; the other lines still label', () => {
+    const capture = join(dir, 'malformed.pcapng');
+    copyFileSync(simulated, capture);
+    const good = readFileSync(`${simulated}.cumma.tsv`, 'utf8').trimEnd().split('\n');
+    const lines = [
+      good[0]!,
+      good[1]!,
+      'tcp\t10.0.0.1\t5000', // line 3: too few columns
+      good[2]!,
+      good[3]!.replace(/\t\d+\t(\d+\t\d+)\t/, '\t99999\t$1\t'), // line 5: port out of range (that dialog loses its label)
+      'udp\t10.0.0.1\t5000\t10.0.0.2\t6000\tsoon\tlater\ttext\t0.5\t1\t1\tfinal', // line 6: times are not numbers
+      'udp\tnot-an-address\t5000\t10.0.0.2\t6000\t1\t2\ttext\t0.5\t1\t1\tfinal', // line 7
+      'udp\t10.0.0.1\t5000\t10.0.0.2\t6000\t1\t2\ttext\t0.5\t1\t1\tmaybe', // line 8: bad status
+      ...good.slice(4),
+    ];
+    writeFileSync(`${capture}.cumma.tsv`, `${lines.join('\n')}\n`);
+    const { rows, run } = readPackets(capture);
+    expectNoLuaError(run);
+    for (const n of [3, 5, 6, 7, 8]) expect(run.stderr).toMatch(new RegExp(`cumma: sidecar .*malformed\\.pcapng\\.cumma\\.tsv line ${n}: .*\\(line skipped\\)`));
+    expect(run.stderr).not.toMatch(/ line (2|4|9): /);
+    // The dialog of line 5 is gone; every other packet keeps its label.
+    const lost = good[3]!.split('\t');
+    const kept = records.filter((r) => !(String(r.startUs) === lost[5] && r.client.port === Number(lost[2])));
+    expect(kept.length).toBe(records.length - 1);
+    expectLabels(rows, expectedUsages(rows, kept));
+    // The tree says how many lines were skipped.
+    const tree = tshark(['-r', capture, '-Y', 'frame.number == 1', '-V', '-O', 'cumma']);
+    expect(tree.stdout).toContain('(5 malformed line(s) skipped)');
+  });
+
+  it('without sidecar and agent: "no labels: …" in the tree and on stderr, no Lua error', () => {
+    const capture = join(dir, 'alone.pcapng');
+    copyFileSync(simulated, capture);
+    const run = tshark(['-r', capture, '-Y', 'frame.number <= 3', '-V', '-O', 'cumma', '-o', 'cumma.port:1']);
+    expect(run.status, run.stderr).toBe(0);
+    expectNoLuaError(run);
+    const reason = `no labels: no sidecar ${capture}.cumma.tsv; agent 127.0.0.1:1 not reachable (connection refused)`;
+    expect(run.stderr).toContain(`cumma: ${reason}`);
+    expect(run.stdout.split('\n').filter((l) => l === `Cumma: ${reason}`).length).toBe(3);
+    const filtered = tshark(['-r', capture, '-Y', 'cumma.usage', '-o', 'cumma.port:1']);
+    expect(filtered.stdout).toBe('');
+  });
+
+  it('lists its expert notes in tshark -z expert when asked to label passes without a tree', () => {
+    const capture = join(dir, 'notes.pcapng');
+    copyFileSync(simulated, capture);
+    const lines = readFileSync(`${simulated}.cumma.tsv`, 'utf8').trimEnd().split('\n');
+    // Make two dialogs provisional and one unknown.
+    const edited = lines.map((line, i) => (i === 1 || i === 2 ? line.replace(/\tfinal$/, '\tprovisional') : i === 3 ? line.replace(/\t[a-z_]+(\t[0-9.]+\t\d+\t\d+\t\w+)$/, '\tunknown$1') : line));
+    writeFileSync(`${capture}.cumma.tsv`, `${edited.join('\n')}\n`);
+    const withTree = tshark(['-r', capture, '-q', '-z', 'expert,note', '-Y', 'frame']);
+    expectNoLuaError(withTree);
+    expect(withTree.stdout).toMatch(/\d+ +Assumption +CUMMA +Cumma: provisional label/);
+    expect(withTree.stdout).toMatch(/\d+ +Assumption +CUMMA +Cumma: usage unknown/);
+    // No tree at all: only with the preference (on by default in the GUI, off in tshark).
+    expect(tshark(['-r', capture, '-q', '-z', 'expert,note']).stdout).not.toContain('CUMMA');
+    const always = tshark(['-r', capture, '-q', '-z', 'expert,note', '-o', 'cumma.notes_always:TRUE']);
+    expect(always.stdout).toMatch(/\d+ +Assumption +CUMMA +Cumma: provisional label/);
+    expect(always.stdout).toMatch(/\d+ +Assumption +CUMMA +Cumma: usage unknown/);
+  });
+
+  it('with the source set to off: no cumma fields at all', () => {
+    const run = tshark(['-r', simulated, '-o', 'cumma.source:off', '-Y', 'cumma', '-T', 'fields', '-e', 'frame.number']);
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toBe('');
+  });
+});
