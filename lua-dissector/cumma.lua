@@ -389,8 +389,8 @@ function WebSocket.connect(host, port, path, token, timeout_s)
     local detail = body:gsub("%s+", " "):gsub("^ ", ""):gsub(" $", "")
     if #detail > 200 then detail = detail:sub(1, 200) .. "…" end
     detail = detail ~= "" and (": " .. detail) or ""
-    if code == 401 or code == 403 then
-      return nil, "agent " .. where .. " refused the token (HTTP " .. code .. detail .. "); set it in Preferences ▸ Protocols ▸ Cumma ▸ Token", "token"
+    if code == 401 then
+      return nil, "agent " .. where .. " refused the token (HTTP 401" .. detail .. "); set it in Preferences ▸ Protocols ▸ Cumma ▸ Token"
     end
     return nil, "agent " .. where .. " answered HTTP " .. tostring(code or status_line) .. detail .. " instead of a WebSocket upgrade"
   end
@@ -1373,16 +1373,12 @@ local function load_labels(force)
     return true
   end
 
-  local function try_agent(require_dialogs)
-    local agent, why = fetch_from_agent(capture and basename(capture) or nil)
-    if not agent then reasons[#reasons + 1] = why; return false end
-    if require_dialogs and #agent.order == 0 then
-      reasons[#reasons + 1] = "agent " .. agent.where .. " has no dialogs for this capture"
-      agent.ws:close()
-      return false
-    end
+  local empty_agent -- connected, but without dialogs for this capture (yet)
+
+  local function use_agent(agent)
     local text = "from agent " .. agent.where
     if agent.note then text = text .. " (" .. agent.note .. ")" end
+    if #agent.order == 0 then text = text .. " (no dialogs yet)" end
     set_labels(index_from_dialogs(agent.by_id, agent.order), "agent", text)
     if in_gui() and not agent.ws.closed then
       state.agent = agent          -- stays open: later dialogs update the labels
@@ -1392,13 +1388,29 @@ local function load_labels(force)
     return true
   end
 
+  local function try_agent(require_dialogs)
+    local agent, why = fetch_from_agent(capture and basename(capture) or nil)
+    if not agent then reasons[#reasons + 1] = why; return false end
+    if require_dialogs and #agent.order == 0 then
+      reasons[#reasons + 1] = "agent " .. agent.where .. " has no dialogs for this capture"
+      empty_agent = agent
+      return false
+    end
+    return use_agent(agent)
+  end
+
   local ok
   if source == SOURCE_SIDECAR then
     ok = try_sidecar()
   elseif source == SOURCE_AGENT then
     ok = try_agent(false)
   elseif in_gui() then
+    -- The agent's labels follow the file as it grows; the sidecar is the fallback. An agent that
+    -- has nothing yet (a capture just started) is kept when there is no sidecar either.
     ok = try_agent(true) or try_sidecar()
+    if empty_agent then
+      if ok then empty_agent.ws:close() else ok = use_agent(empty_agent) end
+    end
   else
     -- tshark: a sidecar needs no network round trip and is what `cumma classify --sidecar` wrote.
     ok = (sidecar and size and try_sidecar()) or try_agent(false)

@@ -5,10 +5,12 @@
 // message, also under CUMMA_REQUIRE_TOOLS=1 (they are extra checks: tshark tests cover the plugin).
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { WebSocketServer } from 'ws';
 import { findOnPath } from '../support/tools';
 import { PLUGIN } from './support';
 
@@ -47,6 +49,47 @@ describe('Wireshark plugin: pure-Lua parts on each Lua version', () => {
       const result = spawnSync(lua, [join(FIXTURES, 'gui.lua'), join(FIXTURES, 'wireshark-stubs.lua'), PLUGIN, sidecar], { encoding: 'utf8' });
       expect(result.stdout + result.stderr).toContain('ok - gui');
       expect(result.status, result.stdout + result.stderr).toBe(0);
+    });
+
+    const hasSocket = found.includes(lua) && spawnSync(lua, ['-e', 'require("socket")']).status === 0;
+    it.skipIf(!hasSocket)(`keeps the agent connection in the GUI and redissects when a dialog arrives (${lua})`, async () => {
+      const dialog = (n: number, usage: string): Record<string, unknown> => ({
+        id: `live.pcapng/${n}`, l4: 'tcp', client: { ip: '10.0.0.1', port: 40000 + n }, server: { ip: '10.0.0.2', port: 443 },
+        startUs: 1705312800000000 + n * 1e6, endUs: 1705312800500000 + n * 1e6, capture: 'live.pcapng', session: 1, dialog: 1,
+        usage, confidence: 0.8, scores: { [usage]: 0.8, other: 0.2 }, status: 'final', outlier: false, model: 'm@1',
+      });
+      const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+      await new Promise((resolve) => server.once('listening', resolve));
+      const sockets: import('ws').WebSocket[] = [];
+      let authorization: string | undefined;
+      server.on('connection', (socket, request) => {
+        authorization = request.headers.authorization;
+        sockets.push(socket);
+        socket.send(JSON.stringify({ v: 1, type: 'hello', agent: 'scripted', protocol: 1, anonymized: false, model: { name: 'm@1', classes: [], gaps: {} }, captures: [] }));
+        socket.on('message', () => socket.send(JSON.stringify({ v: 1, type: 'snapshot', captures: [], dialogs: [dialog(1, 'text')] })));
+      });
+      try {
+        const port = (server.address() as AddressInfo).port;
+        const child = spawn(lua, [join(FIXTURES, 'gui-agent.lua'), join(FIXTURES, 'wireshark-stubs.lua'), PLUGIN, String(port)]);
+        let output = '';
+        child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+          output += chunk;
+          if (chunk.includes('READY')) {
+            // While the GUI sits idle, the agent labels another dialog and pings.
+            sockets[0]!.ping('still-there');
+            sockets[0]!.send(JSON.stringify({ v: 1, type: 'stats', packetsPerSecond: 1, packets: 2, dialogs: 2, captures: [] }));
+            sockets[0]!.send(JSON.stringify({ v: 1, type: 'dialog', dialog: dialog(2, 'photo') }));
+          }
+        });
+        child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+        const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+        expect(output).toContain('ok - gui agent');
+        expect(status, output).toBe(0);
+        expect(authorization).toBe('Bearer gui-token');
+        expect(sockets.length).toBe(1);
+      } finally {
+        await new Promise((resolve) => server.close(resolve));
+      }
     });
   }
 });
