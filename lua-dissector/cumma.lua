@@ -1452,7 +1452,10 @@ end
 -- Adds the fields of a record; `all` when the tree is shown, else only those something asks for
 -- (a display filter, a colouring rule, a column): Wireshark would drop the others anyway, and each
 -- add costs a Lua object.
+local has_referenced = false -- TreeItem:referenced exists (Wireshark 3.6 and later)
+
 local function add_fields(tree, sub, rec, all)
+  all = all or not has_referenced
   if all or tree:referenced(f.usage) then sub:add(f.usage, rec.usage) end
   if all or tree:referenced(f.group) then sub:add(f.group, rec.group) end
   if all or tree:referenced(f.confidence) then sub:add(f.confidence, rec.confidence) end
@@ -1475,7 +1478,12 @@ function cumma.dissector(tvb, pinfo, tree)
   if not state.active then return end
   -- Is anything of cumma wanted in this tree (shown, filtered on, a column)? Not when there is
   -- no tree at all (tshark without -V, -T fields or -Y).
-  local wanted = tree:referenced(cumma_handle)
+  local wanted
+  if has_referenced then
+    wanted = tree:referenced(cumma_handle)
+  else
+    wanted = tree.text ~= nil -- Wireshark before TreeItem:referenced: any tree
+  end
   -- Expert notes (unknown, provisional) are wanted whenever a tree is built, and in passes
   -- without one when the preference says so (Expert Information builds none).
   if not wanted and not (state.notes and (notes_always or tree.text ~= nil)) then return end
@@ -1500,7 +1508,14 @@ function cumma.dissector(tvb, pinfo, tree)
 end
 
 register_postdissector(cumma)
-cumma_handle = Dissector.get("cumma")
+do
+  local ok, handle = pcall(Dissector.get, "cumma")
+  if ok and handle then
+    cumma_handle = handle
+    local class = rawget(_G, "TreeItem")
+    has_referenced = type(class) == "table" and type(class.referenced) == "function"
+  end
+end
 
 if set_plugin_info then
   set_plugin_info({
