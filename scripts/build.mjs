@@ -18,6 +18,7 @@ const entries = [
   { in: 'agent/src/cli/entries/install-wireshark-plugin.ts', out: 'commands/install-wireshark-plugin' },
   { in: 'scripts/bench.ts', out: 'bench' },
   { in: 'scripts/bench-latency.ts', out: 'bench-latency' },
+  { in: 'scripts/bench-model.ts', out: 'bench-model' },
   { in: 'scripts/bench-lua.ts', out: 'bench-lua' },
   { in: 'scripts/check-real.ts', out: 'check-real' },
   { in: 'scripts/demo.ts', out: 'demo' },

@@ -19,7 +19,8 @@ export const TRAIN_USAGE = `usage: cumma train CAPTURES... -o MODEL.json [--kind
 Trains a model on captures whose packets carry cumma:usage=<label> comments (or that have a
 CAPTURE.truth.jsonl sidecar).
   --kind     classifier (default random-forest)
-  --balance  class imbalance: inverse-frequency class weights (default), resampling, or none
+  --balance  class imbalance: none (default; the temporal filter divides the class mix out),
+             inverse-frequency class weights, or resampling (under, over, both)
   --trees    trees of the random forest (default 100)`;
 
 /** Labelled dialogs of every capture, with sidecar truth where comments give none. */
@@ -43,7 +44,7 @@ export async function runTrain(args: readonly string[], io: CommandIo): Promise<
   if (positionals.length === 0) throw new UsageError('train needs at least one capture');
   if (values.output === undefined) throw new UsageError('-o MODEL.json is required');
   const kind = parseChoice('kind', values.kind, KINDS, 'random-forest');
-  const balance = parseChoice('balance', values.balance, BALANCES, 'weights');
+  const balance = parseChoice('balance', values.balance, BALANCES, 'none');
   const trees = Math.floor(parsePositiveNumber('trees', values.trees, 100));
   const seed = Math.floor(parsePositiveNumber('seed', values.seed, 1));
   const dialogs = labelledDialogs(positionals);
