@@ -24,7 +24,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { BenchOptions, parseBenchOptions } from './lib/bench-options';
 import { cachedSyntheticCapture } from './lib/capture-cache';
 import { CommandFailed, gnuTimeAvailable, Measurement, measure, which } from './lib/measure';
 
@@ -37,12 +37,7 @@ const CACHE_DIR = join(REPO_ROOT, '.cache', 'bench-lua');
 
 const TARGET_EXTRA = 0.2;
 
-interface Options {
-  packets: number;
-  flows: number;
-  seed: number;
-  runs: number;
-}
+type Options = BenchOptions;
 
 interface Mode {
   name: string;
@@ -67,32 +62,7 @@ const MODES: readonly Mode[] = [
 ];
 
 function parseOptions(argv: string[]): Options {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      packets: { type: 'string', default: '100000' },
-      flows: { type: 'string', default: '2000' },
-      seed: { type: 'string', default: '1' },
-      runs: { type: 'string', default: '3' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    strict: true,
-  });
-  if (values.help) {
-    process.stdout.write('usage: node dist/bench-lua.js [--packets N] [--flows N] [--seed N] [--runs N]\n');
-    process.exit(0);
-  }
-  const integer = (name: string, text: string, min: number): number => {
-    const n = Number(text);
-    if (!Number.isSafeInteger(n) || n < min) throw new RangeError(`--${name} must be an integer >= ${min}, got '${text}'`);
-    return n;
-  };
-  return {
-    packets: integer('packets', values.packets, 1),
-    flows: integer('flows', values.flows, 1),
-    seed: integer('seed', values.seed, 0),
-    runs: integer('runs', values.runs, 1),
-  };
+  return parseBenchOptions(argv, { packets: 100_000, flows: 2_000, seed: 1, runs: 3 }, 'usage: node dist/bench-lua.js [--packets N] [--flows N] [--seed N] [--runs N]');
 }
 
 /** The sidecar of the capture, made by `cumma classify --sidecar` unless newer than capture and model. */

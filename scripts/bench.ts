@@ -15,7 +15,7 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { BenchOptions, parseBenchOptions } from './lib/bench-options';
 import { CachedCapture, cachedSyntheticCapture } from './lib/capture-cache';
 import { CommandFailed, gnuTimeAvailable, Measurement, measure, measureBest, which } from './lib/measure';
 import { countTsharkConversations, ndpiUniqueFlows } from './lib/peer-output';
@@ -30,12 +30,7 @@ const CACHE_DIR = join(REPO_ROOT, '.cache', 'bench');
 const TARGET_WALL_RATIO = 0.25;
 const TARGET_PEAK_RSS_MB = 300;
 
-interface Options {
-  packets: number;
-  flows: number;
-  seed: number;
-  runs: number;
-}
+type Options = BenchOptions;
 
 interface FlowCount {
   total: number;
@@ -54,32 +49,7 @@ interface ToolResult {
 }
 
 function parseOptions(argv: string[]): Options {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      packets: { type: 'string', default: '1000000' },
-      flows: { type: 'string', default: '20000' },
-      seed: { type: 'string', default: '1' },
-      runs: { type: 'string', default: '3' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    strict: true,
-  });
-  if (values.help) {
-    process.stdout.write('usage: node dist/bench.js [--packets N] [--flows N] [--seed N] [--runs N]\n');
-    process.exit(0);
-  }
-  const integer = (name: string, text: string, min: number): number => {
-    const n = Number(text);
-    if (!Number.isSafeInteger(n) || n < min) throw new RangeError(`--${name} must be an integer >= ${min}, got '${text}'`);
-    return n;
-  };
-  return {
-    packets: integer('packets', values.packets, 1),
-    flows: integer('flows', values.flows, 1),
-    seed: integer('seed', values.seed, 0),
-    runs: integer('runs', values.runs, 1),
-  };
+  return parseBenchOptions(argv, { packets: 1_000_000, flows: 20_000, seed: 1, runs: 3 }, 'usage: node dist/bench.js [--packets N] [--flows N] [--seed N] [--runs N]');
 }
 
 /** Reads the file once so every tool starts from the same warm page cache. */
