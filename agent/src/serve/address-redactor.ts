@@ -4,8 +4,10 @@
  * free text that may quote an address (dialog ids, capture errors) has every IPv4/IPv6 address
  * in it replaced by its image, so ids stay unique and stable (the mapping is a keyed bijection).
  * A dialog whose endpoint is not an address cannot be anonymised and is withheld, never served
- * as it is.
+ * as it is. Capture paths lose their folders (which name users and projects): clients see the
+ * file name only, in the path field and in error texts.
  */
+import { basename, dirname } from 'node:path';
 import { IpAnonymizer } from '../anonymize/anonymizer';
 import { CaptureInfo, LiveDialog } from '../live/label-feed';
 
@@ -64,8 +66,17 @@ export function createAddressRedactor(anonymizer: IpAnonymizer, onWithheld: (dia
       }
     },
     capture(capture) {
-      return capture.error === undefined ? capture : { ...capture, error: text(capture.error) };
+      const served = { ...capture, path: basename(capture.path) };
+      if (capture.error !== undefined) served.error = text(withoutFolder(capture.error, capture.path));
+      return served;
     },
     text,
   };
+}
+
+/** The text with the capture's folder removed wherever it quotes the capture's path. */
+function withoutFolder(text: string, path: string): string {
+  const folder = dirname(path);
+  if (folder === '.' || folder === '') return text;
+  return text.split(path).join(basename(path)).split(folder).join('…');
 }
