@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { DialogPacketLog } from '../../agent/src/features/dialog-packet-log';
 import { extractFeatures } from '../../agent/src/features/extract-features';
 import { FEATURES, featureIndex, namedFeatures } from '../../agent/src/features/feature-schema';
+import { percentileOfSorted, populationStd } from '../../agent/src/features/statistics';
 import { expectFeatures, logOf, PacketRow, T0 } from './expect-features';
 
 // A TCP dialog of 6 packets; the first packet is the largest (an "initial max" must not stick),
@@ -336,6 +337,51 @@ describe('feature extraction', () => {
         }
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('sorts and summarises long and short dialogs alike, whatever was extracted before (property)', () => {
+    // Straightforward definitions over copies, to check the in-place insertion sort (short
+    // runs), the built-in sort (long runs) and the shared scratch columns bit for bit.
+    const stats = (values: number[]) => {
+      const sorted = Float64Array.from(values).sort();
+      const mean = values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length;
+      return {
+        min: sorted.length > 0 ? sorted[0]! : 0,
+        max: sorted.length > 0 ? sorted[sorted.length - 1]! : 0,
+        mean,
+        std: populationStd(Float64Array.from(values), mean),
+        p10: percentileOfSorted(sorted, 0.1),
+        p50: percentileOfSorted(sorted, 0.5),
+        p90: percentileOfSorted(sorted, 0.9),
+      };
+    };
+    const packet = fc.tuple(fc.integer({ min: 0, max: 3_000_000 }), fc.integer({ min: 0, max: 1_600 }), fc.boolean());
+    fc.assert(
+      fc.property(fc.array(packet, { maxLength: 120 }), fc.array(packet, { maxLength: 300 }), (packets, before) => {
+        const logOfPackets = (rows: typeof packets) => {
+          const log = new DialogPacketLog('udp');
+          for (const [offset, length, up] of rows) log.push(T0 + offset, length, up);
+          return log;
+        };
+        const fresh = extractFeatures(logOfPackets(packets));
+        extractFeatures(logOfPackets(before));
+        expect(extractFeatures(logOfPackets(packets))).toEqual(fresh);
+        const named = namedFeatures(fresh);
+        const ordered = packets.map((p, i) => [...p, i] as const).sort((a, b) => a[0] - b[0] || a[3] - b[3]);
+        for (const direction of ['up', 'all'] as const) {
+          const rows = ordered.filter((p) => direction === 'all' || p[2]);
+          const lengths = stats(rows.map((p) => p[1]));
+          const iats = stats(rows.slice(1).map((p, i) => (p[0] - rows[i]![0]) / 1000));
+          expect([
+            named[`${direction}_min_length_bytes`], named[`${direction}_max_length_bytes`], named[`${direction}_mean_length_bytes`], named[`${direction}_std_length_bytes`],
+            named[`${direction}_p10_length_bytes`], named[`${direction}_p50_length_bytes`], named[`${direction}_p90_length_bytes`],
+            named[`${direction}_min_iat_ms`], named[`${direction}_max_iat_ms`], named[`${direction}_mean_iat_ms`], named[`${direction}_std_iat_ms`],
+            named[`${direction}_p50_iat_ms`], named[`${direction}_p90_iat_ms`],
+          ]).toEqual([lengths.min, lengths.max, lengths.mean, lengths.std, lengths.p10, lengths.p50, lengths.p90, iats.min, iats.max, iats.mean, iats.std, iats.p50, iats.p90]);
+        }
+      }),
+      { numRuns: 200 },
     );
   });
 

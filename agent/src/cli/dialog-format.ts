@@ -4,6 +4,7 @@
  */
 import { USAGE_CLASSES } from '../labels';
 import { DialogRecord } from '../pipeline/dialog-record';
+import { dialogJsonWriter } from './dialog-json';
 import { OutputFormat, RecordFormatter } from './flow-format';
 
 function endpoint(ip: string, port: number): string {
@@ -65,7 +66,7 @@ function csvCell(value: string | number | boolean): string {
 export function dialogFormatter(format: OutputFormat): RecordFormatter<DialogRecord> {
   switch (format) {
     case 'jsonl':
-      return { header: [], format: (record) => JSON.stringify(record) };
+      return { header: [], format: dialogJsonWriter() };
     case 'csv':
       return {
         header: [CSV_COLUMNS.join(',')],

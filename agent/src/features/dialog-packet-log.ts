@@ -1,7 +1,11 @@
 /**
  * Per-dialog notes for feature extraction: every packet's timestamp, original frame length and
- * direction, in growable typed arrays (three parallel columns, no object per packet), plus the
- * dialog's transport. Attach one per dialog through the segmenter's notes factory:
+ * direction, in two parallel growable columns (no object per packet), plus the dialog's
+ * transport. The columns are plain number arrays rather than typed arrays: a log lives as long
+ * as its dialog (tens of thousands are open at once in a large capture), and typed arrays above
+ * 64 bytes each get a malloc'ed backing store that the garbage collector tracks one by one,
+ * while a number array lives in the JS heap and grows in place. Lengths and directions share
+ * one column: length · 2 + (1 when up). Attach one per dialog through the segmenter's notes factory:
  *
  *   const segmenter = new DialogSegmenter(gaps, () => new DialogPacketLog(), onDialog);
  *   segmenter.add(flowId, packet, up).notes.add(packet, up);
@@ -11,32 +15,25 @@
 import { Packet } from '../capture/packet';
 import { TransportName } from '../flows/flow-record';
 
-const INITIAL_CAPACITY = 16;
 const IP_PROTOCOL_TCP = 6;
 
 export class DialogPacketLog {
-  private times: Float64Array;
-  private lengthColumn: Uint32Array;
-  private directionColumn: Uint8Array;
-  private count = 0;
+  private readonly times: number[] = [];
+  private readonly lengthsAndDirections: number[] = [];
 
   /**
    * @param transport the dialog's transport; add(packet) sets it from the first packet
    *   when it was not given.
+   * @param _expectedPackets a size hint, unused since the columns grow by themselves
    */
   constructor(
     public transport: TransportName | undefined = undefined,
-    initialCapacity = INITIAL_CAPACITY,
-  ) {
-    const capacity = Math.max(1, Math.floor(initialCapacity));
-    this.times = new Float64Array(capacity);
-    this.lengthColumn = new Uint32Array(capacity);
-    this.directionColumn = new Uint8Array(capacity);
-  }
+    _expectedPackets = 0,
+  ) {}
 
   /** Number of packets recorded. */
   get length(): number {
-    return this.count;
+    return this.times.length;
   }
 
   /** Records a decoded packet (its timestampUs and originalLength); up = client→server. */
@@ -45,13 +42,10 @@ export class DialogPacketLog {
     this.push(packet.timestampUs, packet.originalLength, up);
   }
 
-  /** Records one packet from its fields: time in µs, original frame length in bytes. */
+  /** Records one packet from its fields: time in µs, original frame length in bytes (kept as a uint32). */
   push(timestampUs: number, lengthBytes: number, up: boolean): void {
-    if (this.count === this.times.length) this.grow();
-    this.times[this.count] = timestampUs;
-    this.lengthColumn[this.count] = lengthBytes;
-    this.directionColumn[this.count] = up ? 1 : 0;
-    this.count++;
+    this.times.push(timestampUs);
+    this.lengthsAndDirections.push((lengthBytes >>> 0) * 2 + (up ? 1 : 0));
   }
 
   timestampUs(index: number): number {
@@ -59,23 +53,10 @@ export class DialogPacketLog {
   }
 
   lengthBytes(index: number): number {
-    return this.lengthColumn[index]!;
+    return Math.floor(this.lengthsAndDirections[index]! / 2);
   }
 
   isUp(index: number): boolean {
-    return this.directionColumn[index] === 1;
-  }
-
-  private grow(): void {
-    const capacity = this.times.length * 2;
-    const times = new Float64Array(capacity);
-    times.set(this.times);
-    const lengths = new Uint32Array(capacity);
-    lengths.set(this.lengthColumn);
-    const directions = new Uint8Array(capacity);
-    directions.set(this.directionColumn);
-    this.times = times;
-    this.lengthColumn = lengths;
-    this.directionColumn = directions;
+    return this.lengthsAndDirections[index]! % 2 === 1;
   }
 }

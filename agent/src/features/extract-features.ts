@@ -1,14 +1,54 @@
 /**
  * Computes a dialog's feature vector from its packet log, in the order and with the definitions
- * of feature-schema.ts. Allocates a handful of scratch arrays per dialog (time-ordered columns
- * and one array for sorting), never an object per packet.
+ * of feature-schema.ts. Allocates only the returned vector: the time-ordered columns live in
+ * scratch arrays shared by every call (extraction is synchronous, so calls never overlap), and
+ * short runs are sorted in place. Allocating the seven columns and the sub-array views per
+ * dialog cost more than the arithmetic (typed arrays above 64 bytes get a malloc'ed backing
+ * store that the garbage collector tracks one by one).
+ *
+ * Every sum, mean and deviation adds its values in the same order as a plain pass over the
+ * time-ordered values, so the features are bit for bit those of the straightforward version.
  */
 import { DialogPacketLog } from './dialog-packet-log';
 import { BURST_IDLE_GAP_US, FEATURES, FIRST_PACKETS, IAT_PERCENTILES, LENGTH_BIN_EDGES, LENGTH_PERCENTILES } from './feature-schema';
-import { meanOf, percentileOfSorted, populationStd, sumOf } from './statistics';
+import { percentileOfPrefix, stdRange, sumRange } from './statistics';
 
 const US_PER_S = 1_000_000;
 const US_PER_MS = 1_000;
+/** Runs up to this long are insertion-sorted; longer ones go to the built-in sort of a view. */
+const INSERTION_SORT_MAX = 32;
+
+/** Shared scratch columns (see the file comment), grown to the largest dialog seen. */
+class Columns {
+  times = new Float64Array(0);
+  lengths = new Float64Array(0);
+  /** Up packets first, then down, each in time order. */
+  byDirectionTimes = new Float64Array(0);
+  byDirectionLengths = new Float64Array(0);
+  sorted = new Float64Array(0);
+
+  /** Columns this long are dropped after use rather than kept for the rest of the run. */
+  static readonly KEEP_MAX = 1 << 16;
+
+  release(): void {
+    if (this.times.length > Columns.KEEP_MAX) this.reserveExactly(0);
+  }
+
+  reserve(n: number): void {
+    if (this.times.length >= n) return;
+    this.reserveExactly(Math.max(n, 2 * this.times.length, 64));
+  }
+
+  private reserveExactly(capacity: number): void {
+    this.times = new Float64Array(capacity);
+    this.lengths = new Float64Array(capacity);
+    this.byDirectionTimes = new Float64Array(capacity);
+    this.byDirectionLengths = new Float64Array(capacity);
+    this.sorted = new Float64Array(capacity);
+  }
+}
+
+const columns = new Columns();
 
 /** Indices of the log's packets in time order (stable), or undefined when already in order. */
 function timeOrder(log: DialogPacketLog): Uint32Array | undefined {
@@ -28,47 +68,63 @@ function binOf(length: number): number {
   return bin;
 }
 
+/** Ascending sort of values[0, n) in place (no NaN among them, so `>` orders like the built-in sort). */
+function sortPrefix(values: Float64Array, n: number): void {
+  if (n > INSERTION_SORT_MAX) {
+    values.subarray(0, n).sort();
+    return;
+  }
+  for (let i = 1; i < n; i++) {
+    const value = values[i]!;
+    let j = i - 1;
+    while (j >= 0 && values[j]! > value) {
+      values[j + 1] = values[j]!;
+      j--;
+    }
+    values[j + 1] = value;
+  }
+}
+
 /**
- * Writes one direction's features at `at` and returns the next position. `times` (µs) and
- * `lengths` (bytes) are that direction's packets in time order; `scratch` holds at least
- * times.length values.
+ * Writes one direction's features at `at` and returns the next position. times[from, from +
+ * count) (µs) and lengths[from, from + count) (bytes) are that direction's packets in time
+ * order; `scratch` holds at least count values.
  */
-function writeDirection(out: Float64Array, at: number, times: Float64Array, lengths: Float64Array, dialogDurationS: number, scratch: Float64Array): number {
-  const count = times.length;
-  const bytes = sumOf(lengths);
+function writeDirection(out: Float64Array, at: number, times: Float64Array, lengths: Float64Array, from: number, count: number, dialogDurationS: number, scratch: Float64Array): number {
+  const end = from + count;
+  const bytes = sumRange(lengths, from, count);
   out[at++] = count;
   out[at++] = bytes;
-  out[at++] = count > 1 ? (times[count - 1]! - times[0]!) / US_PER_S : 0;
+  out[at++] = count > 1 ? (times[end - 1]! - times[from]!) / US_PER_S : 0;
   out[at++] = dialogDurationS > 0 ? count / dialogDurationS : 0;
   out[at++] = dialogDurationS > 0 ? bytes / dialogDurationS : 0;
 
   // Lengths: min and max come from the sorted copy, so no initial value can leak into them.
-  const sortedLengths = scratch.subarray(0, count);
-  sortedLengths.set(lengths);
-  sortedLengths.sort();
-  const meanLength = meanOf(lengths);
-  out[at++] = count > 0 ? sortedLengths[0]! : 0;
-  out[at++] = count > 0 ? sortedLengths[count - 1]! : 0;
+  for (let i = 0; i < count; i++) scratch[i] = lengths[from + i]!;
+  sortPrefix(scratch, count);
+  const meanLength = count === 0 ? 0 : bytes / count;
+  out[at++] = count > 0 ? scratch[0]! : 0;
+  out[at++] = count > 0 ? scratch[count - 1]! : 0;
   out[at++] = meanLength;
-  out[at++] = populationStd(lengths, meanLength);
-  for (const p of LENGTH_PERCENTILES) out[at++] = percentileOfSorted(sortedLengths, p);
+  out[at++] = stdRange(lengths, from, count, meanLength);
+  for (const p of LENGTH_PERCENTILES) out[at++] = percentileOfPrefix(scratch, count, p);
 
   // Inter-arrival times, ms.
-  const iats = scratch.subarray(0, Math.max(0, count - 1));
-  for (let i = 1; i < count; i++) iats[i - 1] = (times[i]! - times[i - 1]!) / US_PER_MS;
-  const meanIat = meanOf(iats);
-  const stdIat = populationStd(iats, meanIat);
-  iats.sort();
-  out[at++] = iats.length > 0 ? iats[0]! : 0;
-  out[at++] = iats.length > 0 ? iats[iats.length - 1]! : 0;
+  const iatCount = Math.max(0, count - 1);
+  for (let i = 1; i < count; i++) scratch[i - 1] = (times[from + i]! - times[from + i - 1]!) / US_PER_MS;
+  const meanIat = iatCount === 0 ? 0 : sumRange(scratch, 0, iatCount) / iatCount;
+  const stdIat = stdRange(scratch, 0, iatCount, meanIat);
+  sortPrefix(scratch, iatCount);
+  out[at++] = iatCount > 0 ? scratch[0]! : 0;
+  out[at++] = iatCount > 0 ? scratch[iatCount - 1]! : 0;
   out[at++] = meanIat;
   out[at++] = stdIat;
-  for (const p of IAT_PERCENTILES) out[at++] = percentileOfSorted(iats, p);
+  for (const p of IAT_PERCENTILES) out[at++] = percentileOfPrefix(scratch, iatCount, p);
 
   // Length histogram, as fractions of this direction's packets.
   const histogramAt = at;
   at += LENGTH_BIN_EDGES.length + 1;
-  for (let i = 0; i < count; i++) out[histogramAt + binOf(lengths[i]!)]! += 1;
+  for (let i = from; i < end; i++) out[histogramAt + binOf(lengths[i]!)]! += 1;
   if (count > 0) for (let bin = histogramAt; bin < at; bin++) out[bin]! /= count;
 
   // Bursts split by idle gaps longer than BURST_IDLE_GAP_US.
@@ -76,10 +132,10 @@ function writeDirection(out: Float64Array, at: number, times: Float64Array, leng
   let burstBytesTotal = 0;
   let burstBytesMax = 0;
   let burstDurationTotalUs = 0;
-  let burstStart = 0;
+  let burstStart = from;
   let burstBytes = 0;
-  for (let i = 0; i < count; i++) {
-    if (i > 0 && times[i]! - times[i - 1]! > BURST_IDLE_GAP_US) {
+  for (let i = from; i < end; i++) {
+    if (i > from && times[i]! - times[i - 1]! > BURST_IDLE_GAP_US) {
       bursts++;
       burstBytesTotal += burstBytes;
       burstBytesMax = Math.max(burstBytesMax, burstBytes);
@@ -93,7 +149,7 @@ function writeDirection(out: Float64Array, at: number, times: Float64Array, leng
     bursts++;
     burstBytesTotal += burstBytes;
     burstBytesMax = Math.max(burstBytesMax, burstBytes);
-    burstDurationTotalUs += times[count - 1]! - times[burstStart]!;
+    burstDurationTotalUs += times[end - 1]! - times[burstStart]!;
   }
   out[at++] = bursts;
   out[at++] = bursts > 0 ? burstBytesTotal / bursts : 0;
@@ -109,15 +165,13 @@ export function extractFeatures(log: DialogPacketLog): Float64Array {
   const order = timeOrder(log);
 
   // Time-ordered columns: all packets, and the same split by direction (up first, then down).
-  const times = new Float64Array(n);
-  const lengths = new Float64Array(n);
-  const signed = new Float64Array(Math.min(n, FIRST_PACKETS));
+  columns.reserve(n);
+  const { times, lengths, byDirectionTimes, byDirectionLengths, sorted } = columns;
   let upCount = 0;
   for (let i = 0; i < n; i++) if (log.isUp(i)) upCount++;
-  const byDirectionTimes = new Float64Array(n);
-  const byDirectionLengths = new Float64Array(n);
   let nextUp = 0;
   let nextDown = upCount;
+  const firstAt = FEATURES.length - 1 - FIRST_PACKETS;
   for (let i = 0; i < n; i++) {
     const source = order === undefined ? i : order[i]!;
     const time = log.timestampUs(source);
@@ -125,26 +179,28 @@ export function extractFeatures(log: DialogPacketLog): Float64Array {
     const up = log.isUp(source);
     times[i] = time;
     lengths[i] = length;
-    if (i < FIRST_PACKETS) signed[i] = up ? length : -length;
+    // Signed lengths of the first packets go straight to their place near the end of `out`.
+    if (i < FIRST_PACKETS) out[firstAt + i] = up ? length : -length;
     const slot = up ? nextUp++ : nextDown++;
     byDirectionTimes[slot] = time;
     byDirectionLengths[slot] = length;
   }
 
-  const scratch = new Float64Array(n);
   const dialogDurationS = n > 1 ? (times[n - 1]! - times[0]!) / US_PER_S : 0;
   let at = 0;
-  at = writeDirection(out, at, byDirectionTimes.subarray(0, upCount), byDirectionLengths.subarray(0, upCount), dialogDurationS, scratch);
-  at = writeDirection(out, at, byDirectionTimes.subarray(upCount), byDirectionLengths.subarray(upCount), dialogDurationS, scratch);
-  at = writeDirection(out, at, times, lengths, dialogDurationS, scratch);
+  at = writeDirection(out, at, byDirectionTimes, byDirectionLengths, 0, upCount, dialogDurationS, sorted);
+  at = writeDirection(out, at, byDirectionTimes, byDirectionLengths, upCount, n - upCount, dialogDurationS, sorted);
+  at = writeDirection(out, at, times, lengths, 0, n, dialogDurationS, sorted);
 
-  const upBytes = sumOf(byDirectionLengths.subarray(0, upCount));
-  const allBytes = sumOf(lengths);
+  const upBytes = sumRange(byDirectionLengths, 0, upCount);
+  const allBytes = sumRange(lengths, 0, n);
   out[at++] = n > 0 ? upCount / n : 0;
   out[at++] = allBytes > 0 ? upBytes / allBytes : 0;
-  for (let i = 0; i < FIRST_PACKETS; i++) out[at++] = i < n ? signed[i]! : 0;
+  if (at !== firstAt) throw new Error(`feature extraction: first packets at ${at}, expected ${firstAt}`);
+  at += FIRST_PACKETS; // written above; 0 past the dialog's last packet
   out[at++] = log.transport === 'tcp' ? 1 : 0;
 
   if (at !== FEATURES.length) throw new Error(`feature extraction wrote ${at} values, schema has ${FEATURES.length}`);
+  columns.release();
   return out;
 }

@@ -17,8 +17,8 @@
  * - Do not sort training rows by label: ml-cart counts classes with `indexOf`, quadratic when
  *   equal labels are grouped.
  * - `predictProbability` drops tree 0's vote, so scores are vote counts of `predictionValues`
- *   divided by the number of trees. For speed, predictScores() walks the same trees compiled into
- *   typed arrays (same `<` test, same arg-max leaf class); predictScoresWithLibrary() uses
+ *   divided by the number of trees. For speed, predictScores() walks the same trees flattened into
+ *   typed arrays (flat-forest.ts: same `<` test, same arg-max leaf class); predictScoresWithLibrary() uses
  *   `predictionValues` itself and the tests check that both give identical scores.
  * - Labels are integer class indices; a leaf's distribution has (largest label in the leaf + 1)
  *   entries and the tree answers its first arg-max.
@@ -29,6 +29,7 @@ import { RandomForestClassifier } from 'ml-random-forest';
 import { deriveSeed, Prng } from '../common/prng';
 import { isUsageClass, type UsageClass } from '../labels';
 import type { PreparedTrainingSet, UsageClassifier } from './classifier';
+import { FlatForest, type TreeNodeJson } from './flat-forest';
 import { binFeatures, growTree, type GrownTree } from './histogram-tree';
 import { weightedBootstrap } from './imbalance';
 
@@ -113,29 +114,6 @@ export interface RandomForestJson {
   readonly forest: RandomForestClassifierModel;
 }
 
-/**
- * A tree as flat arrays, nodes in preorder so that a split's left child is the next node: node i
- * tests x[feature[i]] < threshold[i] (left: i + 1, right: right[i]) when feature[i] ≥ 0, and is
- * leaf number −1 − feature[i] otherwise. Per leaf: the arg-max class (hard votes) and classCount
- * class fractions summing to 1 (soft votes).
- */
-interface CompiledTree {
-  readonly feature: Int32Array;
-  readonly threshold: Float64Array;
-  readonly right: Int32Array;
-  readonly leafClass: Int32Array;
-  readonly leafDistribution: Float64Array;
-}
-
-interface TreeNodeJson {
-  distribution?: number[][];
-  splitColumn?: number;
-  splitValue?: number;
-  gain?: number;
-  left?: TreeNodeJson;
-  right?: TreeNodeJson;
-}
-
 interface EstimatorJson {
   options: Record<string, unknown>;
   root: TreeNodeJson;
@@ -144,8 +122,7 @@ interface EstimatorJson {
 
 export class RandomForestUsageClassifier implements UsageClassifier {
   readonly kind = 'random-forest' as const;
-  private readonly compiled: CompiledTree[];
-  private readonly soft: boolean;
+  private readonly flat: FlatForest;
   private library: RandomForestClassifier | undefined;
 
   private constructor(private readonly json: RandomForestJson) {
@@ -153,8 +130,12 @@ export class RandomForestUsageClassifier implements UsageClassifier {
     if (base.estimators.length !== json.params.trees || base.indexes.length !== json.params.trees) {
       throw new RangeError('random forest model: tree count mismatch');
     }
-    this.compiled = base.estimators.map((e, t) => compileTree(e.root, base.indexes[t]!, json.classes.length));
-    this.soft = json.params.voting === 'soft';
+    this.flat = FlatForest.fromTrees(
+      base.estimators.map((e) => e.root),
+      base.indexes,
+      json.classes.length,
+      json.params.voting === 'soft' ? 'soft' : 'hard',
+    );
   }
 
   get classes(): readonly UsageClass[] {
@@ -241,35 +222,17 @@ export class RandomForestUsageClassifier implements UsageClassifier {
       throw new RangeError('random forest model: bad classes');
     }
     if (json.forest?.name !== 'RFClassifier') throw new RangeError('random forest model: bad forest');
-    return new RandomForestUsageClassifier(plain(json));
+    // Kept, not deep-copied: a copy of the 3.6 MB tree cost 50 ms per start and doubled the
+    // model's heap. The caller (UsageModel) keeps the same parsed object and never mutates it;
+    // toJSON() still hands out copies.
+    return new RandomForestUsageClassifier(json);
   }
 
   predictScores(vectors: readonly Float64Array[]): Float64Array[] {
-    const c = this.json.classes.length;
-    const trees = this.compiled.length;
-    const out: Float64Array[] = new Array(vectors.length);
-    for (let i = 0; i < vectors.length; i++) {
-      const x = vectors[i]!;
-      if (x.length !== this.json.featureCount) {
-        throw new RangeError(`vector of length ${x.length}, model expects ${this.json.featureCount}`);
-      }
-      const votes = new Float64Array(c);
-      if (this.soft) {
-        for (let t = 0; t < trees; t++) {
-          const tree = this.compiled[t]!;
-          const at = leafOf(tree, x) * c;
-          for (let k = 0; k < c; k++) votes[k]! += tree.leafDistribution[at + k]!;
-        }
-      } else {
-        for (let t = 0; t < trees; t++) {
-          const tree = this.compiled[t]!;
-          votes[tree.leafClass[leafOf(tree, x)]!]! += 1;
-        }
-      }
-      for (let k = 0; k < c; k++) votes[k]! /= trees;
-      out[i] = votes;
+    for (const x of vectors) {
+      if (x.length !== this.json.featureCount) throw new RangeError(`vector of length ${x.length}, model expects ${this.json.featureCount}`);
     }
-    return out;
+    return this.flat.predict(vectors);
   }
 
   /**
@@ -420,63 +383,6 @@ function trimNode(node: TreeNodeJson): TreeNodeJson {
     left: trimNode(node.left!),
     right: trimNode(node.right!),
   };
-}
-
-function compileTree(root: TreeNodeJson, columns: readonly number[], classCount: number): CompiledTree {
-  const feature: number[] = [];
-  const threshold: number[] = [];
-  const right: number[] = [];
-  const leafClass: number[] = [];
-  const distribution: number[] = [];
-  const visit = (node: TreeNodeJson): void => {
-    const id = feature.length;
-    if (node.distribution !== undefined) {
-      const dist = node.distribution[0] ?? [];
-      let best = 0;
-      for (let k = 1; k < dist.length; k++) if (dist[k]! > dist[best]!) best = k;
-      if (best >= classCount) throw new RangeError('random forest model: leaf class out of range');
-      feature.push(-1 - leafClass.length);
-      threshold.push(0);
-      right.push(-1);
-      leafClass.push(best);
-      let total = 0;
-      for (let k = 0; k < classCount; k++) total += dist[k] ?? 0;
-      for (let k = 0; k < classCount; k++) distribution.push(total > 0 ? (dist[k] ?? 0) / total : 0);
-      return;
-    }
-    const column = columns[node.splitColumn!];
-    if (column === undefined || typeof node.splitValue !== 'number') {
-      throw new RangeError('random forest model: bad split node');
-    }
-    feature.push(column);
-    threshold.push(node.splitValue);
-    right.push(-1);
-    visit(node.left!);
-    right[id] = feature.length;
-    visit(node.right!);
-  };
-  visit(root);
-  return {
-    feature: Int32Array.from(feature),
-    threshold: Float64Array.from(threshold),
-    right: Int32Array.from(right),
-    leafClass: Int32Array.from(leafClass),
-    leafDistribution: Float64Array.from(distribution),
-  };
-}
-
-/** The number of the leaf `x` reaches. */
-function leafOf(tree: CompiledTree, x: Float64Array): number {
-  const feature = tree.feature;
-  const threshold = tree.threshold;
-  const right = tree.right;
-  let node = 0;
-  let f = feature[0]!;
-  while (f >= 0) {
-    node = x[f]! < threshold[node]! ? node + 1 : right[node]!;
-    f = feature[node]!;
-  }
-  return -1 - f;
 }
 
 /** A deep plain-JSON copy (Matrix objects become arrays through their toJSON). */

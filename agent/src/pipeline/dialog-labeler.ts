@@ -74,11 +74,12 @@ export class DialogLabeler {
 
   private record(dialog: DialogToLabel, scores: Float64Array, belief: Float64Array, status: 'final' | 'provisional'): DialogRecord {
     const classes = this.model.classes;
-    const label = classes[argMax(belief)]!;
+    // Classes are distinct, so the arg-max index is where the label's confidence is.
+    const best = argMax(belief);
     const outlier = this.model.isOutlier(dialog.features, scores);
-    const usage: UsageVerdict = outlier ? 'unknown' : label;
+    const usage: UsageVerdict = outlier ? 'unknown' : classes[best]!;
     const scoreMap: Partial<Record<UsageClass, number>> = {};
-    classes.forEach((usageClass, i) => (scoreMap[usageClass] = round4(scores[i]!)));
+    for (let i = 0; i < classes.length; i++) scoreMap[classes[i]!] = round4(scores[i]!);
     return {
       l4: dialog.flow.l4,
       client: dialog.flow.client,
@@ -93,7 +94,7 @@ export class DialogLabeler {
       startUs: dialog.startUs,
       endUs: dialog.endUs,
       usage,
-      confidence: round4(belief[classes.indexOf(label)]!),
+      confidence: round4(belief[best]!),
       scores: scoreMap,
       status,
       outlier,

@@ -112,7 +112,18 @@ export class DialogStream {
   }
 
   private closed(dialog: Dialog<DialogPacketLog>): void {
-    const { notes, ...rest } = dialog;
-    this.pending.push({ ...rest, capture: this.options.capture, features: extractFeatures(notes) });
+    // Field by field rather than `{ ...rest }`: one dialog per call, tens of thousands a second.
+    this.pending.push({
+      flowId: dialog.flowId,
+      flow: dialog.flow,
+      session: dialog.session,
+      dialog: dialog.dialog,
+      startUs: dialog.startUs,
+      endUs: dialog.endUs,
+      packets: dialog.packets,
+      bytes: dialog.bytes,
+      capture: this.options.capture,
+      features: extractFeatures(dialog.notes),
+    });
   }
 }
