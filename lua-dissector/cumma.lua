@@ -77,6 +77,20 @@ if not bit then
 end
 local band, bor, bxor, bnot, lrotate = bit.band, bit.bor, bit.bxor, bit.bnot, bit.lrotate
 
+-- A method of one of Wireshark's classes, looked up once: `obj:name(...)` looks it up through the
+-- object's metatable on every call, which costs about as much as the call itself. Outside
+-- Wireshark (the unit tests' stand-ins) it falls back to exactly that.
+local function method(class_name, name)
+  local class = rawget(_G, class_name)
+  local ok, fn = pcall(function() return class[name] end)
+  if ok and type(fn) == "function" then return fn end
+  return function(self, ...) return self[name](self, ...) end
+end
+local tvb_raw = method("Tvb", "raw")
+local tree_add = method("TreeItem", "add")
+local tree_referenced = method("TreeItem", "referenced")
+local tree_add_expert = method("TreeItem", "add_proto_expert_info")
+
 -- Integer-valued numbers as decimal text (tostring gives "1.7053128005580e+15" on Lua 5.2).
 local function int_text(n)
   return string.format("%.0f", n)
@@ -767,7 +781,7 @@ local function same_addresses(list, base, tvb, pinfo)
   local pair = list[base + 7]
   local size = #pair
   local offset = pair_offset[size]
-  if offset and pinfo.caplen >= offset + size and tvb:raw(offset, size) == pair then return true end
+  if offset and pinfo.caplen >= offset + size and tvb_raw(tvb, offset, size) == pair then return true end
   if list[base + 4] ~= pinfo.src or list[base + 5] ~= pinfo.dst then return false end
   if not offset then
     local at = tvb:raw():find(pair, 1, true)
@@ -1128,6 +1142,7 @@ local state = {
 }
 
 local notes_always = false -- the preference of that name, read once per pass
+local cached_refs -- which fields a hidden tree needs, asked once per pass in tshark (see referenced_fields)
 
 local function close_agent()
   if state.agent and state.agent.ws then pcall(function() state.agent.ws:close() end) end
@@ -1438,6 +1453,7 @@ end
 -- would show nothing of them and need not pay for reading them.
 function cumma.init()
   pair_offset = {}
+  cached_refs = nil
   notes_always = cumma.prefs.notes_always and true or false
   state.pending = true
 end
@@ -1449,27 +1465,48 @@ end
 ----------------------------------------------------------------------------------------------------
 -- The per-packet path.
 
--- Adds the fields of a record; `all` when the tree is shown, else only those something asks for
--- (a display filter, a colouring rule, a column): Wireshark would drop the others anyway, and each
--- add costs a Lua object.
+-- Which of cumma's fields a tree that is not shown needs (a display filter, a colouring rule, a
+-- column, `-e`): Wireshark would drop the others anyway, and each add costs a Lua object. Asking
+-- costs a call into Wireshark per field, so tshark asks once per pass: there the answer cannot
+-- change during a run (filters, `-e` fields and columns are set up before the first packet, and a
+-- shown tree, which needs them all, is checked per packet). The GUI can apply another filter at
+-- any moment without a new pass, so there they are asked per packet.
 local has_referenced = false -- TreeItem:referenced exists (Wireshark 3.6 and later)
+local FIELD_NAMES = { "usage", "group", "confidence", "session", "dialog", "status", "outlier", "model", "scores", "source" }
+local ALL_FIELDS = {}
+for _, name in ipairs(FIELD_NAMES) do ALL_FIELDS[name] = true end
 
-local function add_fields(tree, sub, rec, all)
-  all = all or not has_referenced
-  if all or tree:referenced(f.usage) then sub:add(f.usage, rec.usage) end
-  if all or tree:referenced(f.group) then sub:add(f.group, rec.group) end
-  if all or tree:referenced(f.confidence) then sub:add(f.confidence, rec.confidence) end
-  if all or tree:referenced(f.session) then sub:add(f.session, rec.session) end
-  if all or tree:referenced(f.dialog) then sub:add(f.dialog, rec.dialog) end
-  if all or tree:referenced(f.status) then sub:add(f.status, rec.status) end
-  if rec.has_outlier and (all or tree:referenced(f.outlier)) then sub:add(f.outlier, rec.outlier) end
-  if rec.model and (all or tree:referenced(f.model)) then sub:add(f.model, rec.model) end
-  if rec.top_scores and (all or tree:referenced(f.scores)) then sub:add(f.scores, rec.top_scores) end
-  if all or tree:referenced(f.source) then sub:add(f.source, state.source_text) end
+local function referenced_fields(tree)
+  if not has_referenced then return ALL_FIELDS end
+  local refs = cached_refs
+  if refs then return refs end
+  refs = {}
+  for i = 1, #FIELD_NAMES do
+    local name = FIELD_NAMES[i]
+    refs[name] = tree_referenced(tree, f[name])
+  end
+  if not in_gui() then cached_refs = refs end
+  return refs
+end
+
+-- Adds the fields of a record that `refs` (a table of field name → wanted) asks for.
+local function add_fields(sub, rec, refs)
+  if refs.usage then tree_add(sub, f.usage, rec.usage) end
+  if refs.group then tree_add(sub, f.group, rec.group) end
+  if refs.confidence then tree_add(sub, f.confidence, rec.confidence) end
+  if refs.session then tree_add(sub, f.session, rec.session) end
+  if refs.dialog then tree_add(sub, f.dialog, rec.dialog) end
+  if refs.status then tree_add(sub, f.status, rec.status) end
+  if rec.has_outlier and refs.outlier then tree_add(sub, f.outlier, rec.outlier) end
+  if rec.model and refs.model then tree_add(sub, f.model, rec.model) end
+  if rec.top_scores and refs.scores then tree_add(sub, f.scores, rec.top_scores) end
+  if refs.source then tree_add(sub, f.source, state.source_text) end
 end
 
 local cumma_handle -- set once registered
 
+-- Every call into Wireshark (a pinfo or tree attribute, a method) costs about as much as the rest
+-- of this function, so each is made only when the answer can change what happens.
 function cumma.dissector(tvb, pinfo, tree)
   if state.pending then
     if tree.text == nil and not notes_always then return end -- no tree: nothing to show yet
@@ -1480,31 +1517,33 @@ function cumma.dissector(tvb, pinfo, tree)
   -- no tree at all (tshark without -V, -T fields or -Y).
   local wanted
   if has_referenced then
-    wanted = tree:referenced(cumma_handle)
+    wanted = tree_referenced(tree, cumma_handle)
   else
     wanted = tree.text ~= nil -- Wireshark before TreeItem:referenced: any tree
   end
   -- Expert notes (unknown, provisional) are wanted whenever a tree is built, and in passes
-  -- without one when the preference says so (Expert Information builds none).
-  if not wanted and not (state.notes and (notes_always or tree.text ~= nil)) then return end
+  -- without one when the preference says so (Expert Information builds none); whether there is
+  -- a tree is asked only for a packet whose port pair has notes.
+  if not wanted and not state.notes then return end
   local index = state.index
   if not index then
-    if wanted then tree:add(cumma, state.failure_title):add(f.source, state.failure) end
+    if wanted then tree_add(tree_add(tree, cumma, state.failure_title), f.source, state.failure) end
     return
   end
   local by_ports = index[pinfo.port_type]
   if not by_ports then return end
   local list = by_ports[pinfo.src_port * 65536 + pinfo.dst_port]
-  if not list or not (wanted or list.notes) then return end
+  if not list then return end
+  if not wanted and not (list.notes and (notes_always or tree.text ~= nil)) then return end
   local rec = index_lookup(list, pinfo.abs_ts * 1e6, tvb, pinfo)
   if not rec then return end
   local item = tree
   if wanted then
-    item = tree:add(cumma, rec.title)
-    add_fields(tree, item, rec, tree.visible)
+    item = tree_add(tree, cumma, rec.title)
+    add_fields(item, rec, tree.visible and ALL_FIELDS or referenced_fields(tree))
   end
-  if rec.note then item:add_proto_expert_info(rec.note) end
-  if rec.note2 then item:add_proto_expert_info(rec.note2) end
+  if rec.note then tree_add_expert(item, rec.note) end
+  if rec.note2 then tree_add_expert(item, rec.note2) end
 end
 
 register_postdissector(cumma)

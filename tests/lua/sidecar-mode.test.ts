@@ -69,6 +69,25 @@ describe.skipIf(tools.skip)('Wireshark plugin: labels from the sidecar', () => {
     expect(calls.stdout.split('\n').filter((l) => l !== '').map(Number)).toEqual(callFrames);
   });
 
+  it('fills the fields a filter and the columns ask for when the tree is hidden (asked once per run)', () => {
+    // No -V and no -T fields: the tree is built for the filter but not shown, so the plugin adds
+    // only the referenced fields, and tshark asks which they are once.
+    const { rows } = readPackets(simulated);
+    const expected = expectedUsages(rows, records);
+    const callFrames = rows.filter((row) => ['voice_call', 'video_call'].includes(expected.get(row.frame) ?? '')).map((row) => row.frame);
+    expect(callFrames.length).toBeGreaterThan(100);
+    const run = tshark([
+      '-r', simulated, '-Y', 'cumma.group == "call" && cumma.confidence >= 0',
+      '-o', 'gui.column.format:"No.","%m","Usage","%Cus:cumma.usage","Dialog","%Cus:cumma.dialog"',
+    ]);
+    expect(run.status, run.stderr).toBe(0);
+    expectNoLuaError(run);
+    const columns = run.stdout.split('\n').filter((l) => l.trim() !== '').map((l) => l.trim().split(/\s+/));
+    expect(columns.map((c) => Number(c[0]))).toEqual(callFrames);
+    expect(columns.map((c) => c[1])).toEqual(callFrames.map((frame) => expected.get(frame)));
+    expect(columns.every((c) => /^\d+$/.test(c[2] ?? ''))).toBe(true);
+  });
+
   it('shows the subtree, every field and where the labels come from', () => {
     const voice = records.find((r) => r.usage === 'voice_call') as DialogLike & { session: number; dialog: number; confidence: number; status: string };
     const { rows } = readPackets(simulated);
