@@ -40,6 +40,7 @@ describe('dialog JSON', () => {
       { ...RECORD, capture: 'x.pcapng', confidence: -0, scores: { text: NaN, photo: Infinity, video_call: undefined, streaming: 1e21 } },
       { ...RECORD, client: { ip: 'a"b', port: 1 }, status: 'provisional', outlier: false, usage: 'voice_call' },
       { ...RECORD, scores: {} },
+      { ...RECORD, startUs: RECORD.firstUs + 1, endUs: -0, lastUs: 0 },
     ];
     for (const record of [...variants, ...variants]) expect(write(record)).toBe(JSON.stringify(record));
   });

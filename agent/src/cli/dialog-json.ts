@@ -53,11 +53,19 @@ function scoresJson(scores: DialogRecord['scores']): string {
 export function dialogJsonWriter(): (record: DialogRecord) => string {
   const capture = new StringMemo();
   const model = new StringMemo();
-  return (r) =>
-    `{"l4":${jsonString(r.l4)},"client":{"ip":${jsonString(r.client.ip)},"port":${jsonNumber(r.client.port)}},` +
-    `"server":{"ip":${jsonString(r.server.ip)},"port":${jsonNumber(r.server.port)}},"firstUs":${jsonNumber(r.firstUs)},"lastUs":${jsonNumber(r.lastUs)},` +
-    `"packets":{"up":${jsonNumber(r.packets.up)},"down":${jsonNumber(r.packets.down)}},"bytes":{"up":${jsonNumber(r.bytes.up)},"down":${jsonNumber(r.bytes.down)}},` +
-    `"capture":${capture.json(r.capture)},"session":${jsonNumber(r.session)},"dialog":${jsonNumber(r.dialog)},` +
-    `"startUs":${jsonNumber(r.startUs)},"endUs":${jsonNumber(r.endUs)},"usage":${jsonString(r.usage)},"confidence":${jsonNumber(r.confidence)},` +
-    `"scores":${scoresJson(r.scores)},"status":${jsonString(r.status)},"outlier":${r.outlier ? 'true' : 'false'},"model":${model.json(r.model)}}`;
+  return (r) => {
+    // A dialog's firstUs/lastUs are its startUs/endUs: print each 16-digit time once.
+    const firstUs = jsonNumber(r.firstUs);
+    const lastUs = jsonNumber(r.lastUs);
+    const startUs = r.startUs === r.firstUs ? firstUs : jsonNumber(r.startUs);
+    const endUs = r.endUs === r.lastUs ? lastUs : jsonNumber(r.endUs);
+    return (
+      `{"l4":${jsonString(r.l4)},"client":{"ip":${jsonString(r.client.ip)},"port":${jsonNumber(r.client.port)}},` +
+      `"server":{"ip":${jsonString(r.server.ip)},"port":${jsonNumber(r.server.port)}},"firstUs":${firstUs},"lastUs":${lastUs},` +
+      `"packets":{"up":${jsonNumber(r.packets.up)},"down":${jsonNumber(r.packets.down)}},"bytes":{"up":${jsonNumber(r.bytes.up)},"down":${jsonNumber(r.bytes.down)}},` +
+      `"capture":${capture.json(r.capture)},"session":${jsonNumber(r.session)},"dialog":${jsonNumber(r.dialog)},` +
+      `"startUs":${startUs},"endUs":${endUs},"usage":${jsonString(r.usage)},"confidence":${jsonNumber(r.confidence)},` +
+      `"scores":${scoresJson(r.scores)},"status":${jsonString(r.status)},"outlier":${r.outlier ? 'true' : 'false'},"model":${model.json(r.model)}}`
+    );
+  };
 }
