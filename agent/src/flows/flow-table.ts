@@ -1,6 +1,6 @@
 /**
  * Bidirectional 5-tuple flow table. Packets of both directions map to one flow through a
- * canonical key (the smaller endpoint first). Flows live in parallel typed arrays indexed by
+ * canonical key (the smaller endpoint first). Flows live in fixed-size records of one buffer, indexed by
  * slot, found through an open-addressing hash index, and chained in a least-recently-used
  * list: the idle end of that list expires first and is evicted when the table is full, so
  * memory stays bounded by `maxFlows` whatever the capture's size. Nothing is allocated per
@@ -30,27 +30,28 @@ export const DEFAULT_MAX_FLOWS = 500_000;
 /** Small to start: the table doubles as flows arrive, and small arrays stay in cache. */
 const INITIAL_CAPACITY = 1024;
 
-// Per-slot layout. Each slot's fields sit together in three interleaved arrays, so that one
-// packet touches a few cache lines instead of one per field.
-/** keys (Int32Array): address A (4 words), address B (4 words), ports A<<16|B, version<<8|protocol. */
-const KEY_STRIDE = 10;
+// Per-slot layout: one 128-byte record per flow, two cache lines, in a single buffer seen as
+// 32-bit words and as doubles. A packet reads its flow's key and state in the first line and
+// updates its counters in the second; separate arrays per field cost a cache miss each, and
+// with tens of thousands of flows those misses were most of the table's time.
+const SLOT_WORDS = 32;
+const SLOT_REALS = SLOT_WORDS / 2;
+/** Words 0–9, the key: address A (4 words), address B (4 words), ports A<<16|B, version<<8|protocol. */
 const KEY_PORTS = 8;
 const KEY_META = 9;
-/** counters (Float64Array): first µs, last µs, packets up/down, bytes up/down. */
-const COUNTER_STRIDE = 6;
-const FIRST = 0;
-const LAST = 1;
-const PACKETS_UP = 2;
-const PACKETS_DOWN = 3;
-const BYTES_UP = 4;
-const BYTES_DOWN = 5;
-/** links (Int32Array): newer and older in the recency list, flow id, state bits, generation. */
-const LINK_STRIDE = 5;
-const NEWER = 0;
-const OLDER = 1;
-const FLOW_ID = 2;
-const STATE = 3;
-const GENERATION = 4;
+/** Words 10–14: state bits, generation, flow id, newer and older in the recency list. */
+const STATE = 10;
+const GENERATION = 11;
+const FLOW_ID = 12;
+const NEWER = 13;
+const OLDER = 14;
+/** Doubles 8–13 (the second cache line): first µs, last µs, packets up/down, bytes up/down. */
+const FIRST = 8;
+const LAST = 9;
+const PACKETS_UP = 10;
+const PACKETS_DOWN = 11;
+const BYTES_UP = 12;
+const BYTES_DOWN = 13;
 
 const STATE_CLIENT_IS_A = 1;
 const STATE_SYN_SEEN = 2;
@@ -107,9 +108,10 @@ export class FlowTable {
    */
   private readonly clock = Float64Array.of(-Infinity);
 
-  private keys = new Int32Array(0);
-  private counters = new Float64Array(0);
-  private links = new Int32Array(0);
+  /** The slot records as 32-bit words (key, state, links)… */
+  private words = new Int32Array(0);
+  /** …and the same bytes as doubles (times and counters). */
+  private reals = new Float64Array(0);
   private freeSlots = new Int32Array(0);
   private freeCount = 0;
   private newest = -1;
@@ -149,7 +151,7 @@ export class FlowTable {
       this.clock[0] = packet.timestampUs;
       // Checked here so that the common case (nothing to expire) costs no call.
       const oldest = this.oldest;
-      if (oldest !== -1 && this.counters[oldest * COUNTER_STRIDE + LAST]! < packet.timestampUs - this.idleTimeoutUs) this.expireIdle();
+      if (oldest !== -1 && this.reals[oldest * SLOT_REALS + LAST]! < packet.timestampUs - this.idleTimeoutUs) this.expireIdle();
     }
     switch (packet.status) {
       case DecodeStatus.Transport:
@@ -173,12 +175,12 @@ export class FlowTable {
     let slot = this.find(packet, fromA);
     const flags = packet.transport === Transport.Tcp ? packet.tcpFlags : 0;
     const pureSyn = (flags & (TCP_SYN | TCP_ACK)) === TCP_SYN;
-    let links = this.links;
-    if (slot !== NO_FLOW && pureSyn && (links[slot * LINK_STRIDE + STATE]! & STATE_CLOSED) !== 0) {
+    let links = this.words;
+    if (slot !== NO_FLOW && pureSyn && (links[slot * SLOT_WORDS + STATE]! & STATE_CLOSED) !== 0) {
       // A new connection reusing the 5-tuple of one that was closed.
       this.emit(slot);
       slot = NO_FLOW;
-    } else if (slot !== NO_FLOW && packet.timestampUs - this.counters[slot * COUNTER_STRIDE + LAST]! > this.idleTimeoutUs) {
+    } else if (slot !== NO_FLOW && packet.timestampUs - this.reals[slot * SLOT_REALS + LAST]! > this.idleTimeoutUs) {
       // Silent for longer than the timeout but missed by expireIdle(), which stops at the first
       // live flow of the recency list: out-of-order timestamps can hide an idle flow behind it.
       this.emit(slot);
@@ -187,28 +189,28 @@ export class FlowTable {
     if (slot === NO_FLOW) {
       slot = this.create(packet, fromA);
       // create() may have grown the table into new arrays.
-      links = this.links;
+      links = this.words;
       // A SYN-ACK seen first was sent by the server.
       const synAck = (flags & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK);
-      if (fromA !== synAck) links[slot * LINK_STRIDE + STATE]! |= STATE_CLIENT_IS_A;
-    } else if (pureSyn && (links[slot * LINK_STRIDE + STATE]! & STATE_SYN_SEEN) === 0) {
+      if (fromA !== synAck) links[slot * SLOT_WORDS + STATE]! |= STATE_CLIENT_IS_A;
+    } else if (pureSyn && (links[slot * SLOT_WORDS + STATE]! & STATE_SYN_SEEN) === 0) {
       // The capture began mid-connection and the handshake shows up only now: the SYN
       // sender is the client, whoever sent first.
       this.orientClient(slot, fromA);
     }
-    if (pureSyn) links[slot * LINK_STRIDE + STATE]! |= STATE_SYN_SEEN;
-    if ((flags & (TCP_FIN | TCP_RST)) !== 0) links[slot * LINK_STRIDE + STATE]! |= STATE_CLOSED;
+    if (pureSyn) links[slot * SLOT_WORDS + STATE]! |= STATE_SYN_SEEN;
+    if ((flags & (TCP_FIN | TCP_RST)) !== 0) links[slot * SLOT_WORDS + STATE]! |= STATE_CLOSED;
     this.account(slot, packet, fromA);
-    if (packet.isFirstFragment) this.fragments.remember(packet, slot, links[slot * LINK_STRIDE + GENERATION]!);
+    if (packet.isFirstFragment) this.fragments.remember(packet, slot, links[slot * SLOT_WORDS + GENERATION]!);
     return slot;
   }
 
   /** Emits every flow still held, oldest first packet first, and empties the table. */
   flush(): void {
     const slots: number[] = [];
-    for (let slot = this.oldest; slot !== -1; slot = this.links[slot * LINK_STRIDE + NEWER]!) slots.push(slot);
-    const counters = this.counters;
-    slots.sort((left, right) => counters[left * COUNTER_STRIDE + FIRST]! - counters[right * COUNTER_STRIDE + FIRST]! || left - right);
+    for (let slot = this.oldest; slot !== -1; slot = this.words[slot * SLOT_WORDS + NEWER]!) slots.push(slot);
+    const counters = this.reals;
+    slots.sort((left, right) => counters[left * SLOT_REALS + FIRST]! - counters[right * SLOT_REALS + FIRST]! || left - right);
     // Everything goes: clear the index once instead of deleting slot by slot.
     this.buckets.fill(0);
     this.newest = this.oldest = -1;
@@ -217,15 +219,15 @@ export class FlowTable {
     this.count = 0;
     for (const slot of slots) {
       this.stats.flowsEmitted++;
-      this.onFlow(this.record(slot), this.links[slot * LINK_STRIDE + FLOW_ID]!);
-      this.keys[slot * KEY_STRIDE + KEY_META] = 0;
+      this.onFlow(this.record(slot), this.words[slot * SLOT_WORDS + FLOW_ID]!);
+      this.words[slot * SLOT_WORDS + KEY_META] = 0;
     }
     this.fragments.clear();
   }
 
   private addFragment(packet: Packet): number {
     const slot = this.fragments.lookup(packet);
-    if (slot === NO_FLOW || this.links[slot * LINK_STRIDE + GENERATION] !== this.fragments.lastGeneration || !this.isLive(slot)) {
+    if (slot === NO_FLOW || this.words[slot * SLOT_WORDS + GENERATION] !== this.fragments.lastGeneration || !this.isLive(slot)) {
       this.stats.fragmentsUnattributed++;
       return NO_FLOW;
     }
@@ -235,16 +237,16 @@ export class FlowTable {
   }
 
   private isLive(slot: number): boolean {
-    return this.keys[slot * KEY_STRIDE + KEY_META] !== 0;
+    return this.words[slot * SLOT_WORDS + KEY_META] !== 0;
   }
 
   private account(slot: number, packet: Packet, fromA: boolean): void {
-    const link = slot * LINK_STRIDE;
-    const up = fromA === ((this.links[link + STATE]! & STATE_CLIENT_IS_A) !== 0);
+    const link = slot * SLOT_WORDS;
+    const up = fromA === ((this.words[link + STATE]! & STATE_CLIENT_IS_A) !== 0);
     this.lastPacketUp = up;
-    this.lastFlowId = this.links[link + FLOW_ID]!;
-    const counters = this.counters;
-    const base = slot * COUNTER_STRIDE;
+    this.lastFlowId = this.words[link + FLOW_ID]!;
+    const counters = this.reals;
+    const base = slot * SLOT_REALS;
     counters[base + (up ? PACKETS_UP : PACKETS_DOWN)]!++;
     counters[base + (up ? BYTES_UP : BYTES_DOWN)]! += packet.originalLength;
     const time = packet.timestampUs;
@@ -259,11 +261,11 @@ export class FlowTable {
   }
 
   private orientClient(slot: number, synFromA: boolean): void {
-    const at = slot * LINK_STRIDE + STATE;
-    if (((this.links[at]! & STATE_CLIENT_IS_A) !== 0) === synFromA) return;
-    this.links[at]! ^= STATE_CLIENT_IS_A;
-    const counters = this.counters;
-    const base = slot * COUNTER_STRIDE;
+    const at = slot * SLOT_WORDS + STATE;
+    if (((this.words[at]! & STATE_CLIENT_IS_A) !== 0) === synFromA) return;
+    this.words[at]! ^= STATE_CLIENT_IS_A;
+    const counters = this.reals;
+    const base = slot * SLOT_REALS;
     const packetsUp = counters[base + PACKETS_UP]!;
     const bytesUp = counters[base + BYTES_UP]!;
     counters[base + PACKETS_UP] = counters[base + PACKETS_DOWN]!;
@@ -305,14 +307,14 @@ export class FlowTable {
   }
 
   private hashSlot(slot: number): number {
-    const keys = this.keys;
-    const base = slot * KEY_STRIDE;
+    const keys = this.words;
+    const base = slot * SLOT_WORDS;
     return FlowTable.mix(keys[base + KEY_META]!, keys[base + KEY_PORTS]!, keys[base]!, keys[base + 4]!, keys[base + 1]!, keys[base + 5]!, keys[base + 2]!, keys[base + 6]!, keys[base + 3]!, keys[base + 7]!);
   }
 
   private matches(slot: number, packet: Packet, fromA: boolean): boolean {
-    const keys = this.keys;
-    const base = slot * KEY_STRIDE;
+    const keys = this.words;
+    const base = slot * SLOT_WORDS;
     if (keys[base + KEY_META] !== metaOf(packet) || keys[base + KEY_PORTS] !== portsOf(packet, fromA)) return false;
     const a = fromA ? packet.srcAddress : packet.dstAddress;
     const b = fromA ? packet.dstAddress : packet.srcAddress;
@@ -346,23 +348,23 @@ export class FlowTable {
     const slot = this.freeSlots[--this.freeCount]!;
     const a = fromA ? packet.srcAddress : packet.dstAddress;
     const b = fromA ? packet.dstAddress : packet.srcAddress;
-    const keys = this.keys;
-    const key = slot * KEY_STRIDE;
+    const keys = this.words;
+    const key = slot * SLOT_WORDS;
     for (let word = 0; word < 4; word++) {
       keys[key + word] = a[word]! | 0;
       keys[key + 4 + word] = b[word]! | 0;
     }
     keys[key + KEY_PORTS] = portsOf(packet, fromA);
     keys[key + KEY_META] = metaOf(packet);
-    const counters = this.counters;
-    const base = slot * COUNTER_STRIDE;
+    const counters = this.reals;
+    const base = slot * SLOT_REALS;
     counters[base + FIRST] = counters[base + LAST] = packet.timestampUs;
     counters[base + PACKETS_UP] = counters[base + PACKETS_DOWN] = counters[base + BYTES_UP] = counters[base + BYTES_DOWN] = 0;
-    const link = slot * LINK_STRIDE;
-    this.links[link + STATE] = 0;
-    this.links[link + GENERATION]!++;
+    const link = slot * SLOT_WORDS;
+    this.words[link + STATE] = 0;
+    this.words[link + GENERATION]!++;
     // Wraps after 2^31 flows; by then the ids of the first flows are long out of use.
-    this.links[link + FLOW_ID] = this.nextFlowId;
+    this.words[link + FLOW_ID] = this.nextFlowId;
     this.nextFlowId = (this.nextFlowId + 1) & 0x7fffffff;
     this.insertBucket(slot, this.hash(packet, fromA));
     this.linkNewest(slot);
@@ -395,30 +397,30 @@ export class FlowTable {
   }
 
   private emit(slot: number): void {
-    this.onFlow(this.record(slot), this.links[slot * LINK_STRIDE + FLOW_ID]!);
+    this.onFlow(this.record(slot), this.words[slot * SLOT_WORDS + FLOW_ID]!);
     this.stats.flowsEmitted++;
     this.removeBucket(slot);
     this.unlink(slot);
-    this.keys[slot * KEY_STRIDE + KEY_META] = 0;
+    this.words[slot * SLOT_WORDS + KEY_META] = 0;
     this.freeSlots[this.freeCount++] = slot;
     this.count--;
   }
 
   private expireIdle(): void {
     const horizon = this.clock[0]! - this.idleTimeoutUs;
-    while (this.oldest !== -1 && this.counters[this.oldest * COUNTER_STRIDE + LAST]! < horizon) this.emit(this.oldest);
+    while (this.oldest !== -1 && this.reals[this.oldest * SLOT_REALS + LAST]! < horizon) this.emit(this.oldest);
   }
 
   private record(slot: number): FlowRecord {
-    const keys = this.keys;
-    const key = slot * KEY_STRIDE;
+    const keys = this.words;
+    const key = slot * SLOT_WORDS;
     const version = keys[key + KEY_META]! >> 8;
     const ports = keys[key + KEY_PORTS]!;
     const endpointA = { ip: formatAddress(keys, key, version), port: ports >>> 16 };
     const endpointB = { ip: formatAddress(keys, key + 4, version), port: ports & 0xffff };
-    const clientIsA = (this.links[slot * LINK_STRIDE + STATE]! & STATE_CLIENT_IS_A) !== 0;
-    const counters = this.counters;
-    const base = slot * COUNTER_STRIDE;
+    const clientIsA = (this.words[slot * SLOT_WORDS + STATE]! & STATE_CLIENT_IS_A) !== 0;
+    const counters = this.reals;
+    const base = slot * SLOT_REALS;
     return {
       l4: (keys[key + KEY_META]! & 0xff) === Transport.Tcp ? 'tcp' : 'udp',
       client: clientIsA ? endpointA : endpointB,
@@ -431,22 +433,22 @@ export class FlowTable {
   }
 
   private linkNewest(slot: number): void {
-    const links = this.links;
-    const link = slot * LINK_STRIDE;
+    const links = this.words;
+    const link = slot * SLOT_WORDS;
     links[link + OLDER] = this.newest;
     links[link + NEWER] = -1;
-    if (this.newest !== -1) links[this.newest * LINK_STRIDE + NEWER] = slot;
+    if (this.newest !== -1) links[this.newest * SLOT_WORDS + NEWER] = slot;
     this.newest = slot;
     if (this.oldest === -1) this.oldest = slot;
   }
 
   private unlink(slot: number): void {
-    const links = this.links;
-    const older = links[slot * LINK_STRIDE + OLDER]!;
-    const newer = links[slot * LINK_STRIDE + NEWER]!;
-    if (older !== -1) links[older * LINK_STRIDE + NEWER] = newer;
+    const links = this.words;
+    const older = links[slot * SLOT_WORDS + OLDER]!;
+    const newer = links[slot * SLOT_WORDS + NEWER]!;
+    if (older !== -1) links[older * SLOT_WORDS + NEWER] = newer;
     else this.oldest = newer;
-    if (newer !== -1) links[newer * LINK_STRIDE + OLDER] = older;
+    if (newer !== -1) links[newer * SLOT_WORDS + OLDER] = older;
     else this.newest = older;
   }
 
@@ -458,15 +460,11 @@ export class FlowTable {
 
   private grow(capacity: number): void {
     const previous = this.capacity;
-    const keys = new Int32Array(capacity * KEY_STRIDE);
-    keys.set(this.keys);
-    this.keys = keys;
-    const counters = new Float64Array(capacity * COUNTER_STRIDE);
-    counters.set(this.counters);
-    this.counters = counters;
-    const links = new Int32Array(capacity * LINK_STRIDE);
-    links.set(this.links);
-    this.links = links;
+    const records = new ArrayBuffer(capacity * SLOT_WORDS * 4);
+    const words = new Int32Array(records);
+    words.set(this.words);
+    this.words = words;
+    this.reals = new Float64Array(records);
     const free = new Int32Array(capacity);
     free.set(this.freeSlots.subarray(0, this.freeCount));
     // New slots are handed out lowest first.
@@ -478,7 +476,7 @@ export class FlowTable {
     while (bucketCount < capacity * 2) bucketCount *= 2;
     this.buckets = new Int32Array(bucketCount);
     this.bucketMask = bucketCount - 1;
-    for (let slot = this.oldest; slot !== -1; slot = this.links[slot * LINK_STRIDE + NEWER]!) this.insertBucket(slot, this.hashSlot(slot));
+    for (let slot = this.oldest; slot !== -1; slot = this.words[slot * SLOT_WORDS + NEWER]!) this.insertBucket(slot, this.hashSlot(slot));
   }
 }
 
