@@ -385,6 +385,15 @@ describe('feature extraction', () => {
     );
   });
 
+  it('returns a fresh vector each time, independent of every other one', () => {
+    const log = logOf('tcp', [[0, 'up', 100], [5, 'down', 1500]]);
+    const vectors = Array.from({ length: 200 }, () => extractFeatures(log));
+    const expected = Array.from(vectors[0]!);
+    vectors[0]!.fill(-1);
+    for (const vector of vectors.slice(1)) expect(Array.from(vector)).toEqual(expected);
+    expect(Array.from(extractFeatures(log))).toEqual(expected);
+  });
+
   it('looks features up by name and rejects unknown names', () => {
     expect(FEATURES[featureIndex('all_duration_s')]!.name).toBe('all_duration_s');
     expect(() => featureIndex('all_duration_ms')).toThrow(/unknown feature "all_duration_ms"/);

@@ -274,6 +274,18 @@ describe('temporal model: scaled likelihoods', () => {
     expected.forEach((p, j) => expect(second[j]).toBeCloseTo(p / total, 12));
   });
 
+  it('forwardInto writes exactly forward()\u2019s belief into the given array, never into the previous one', () => {
+    const fitted = TemporalModel.fit([['text', 'text'], ['photo'], ['voice_call']], classes, { emissionPrior: [0.5, 0.25, 0.25] });
+    const out = new Float64Array(3);
+    const first = fitted.forward(undefined, [0.5, 0.3, 0.2]);
+    expect(fitted.forwardInto(undefined, [0.5, 0.3, 0.2], out)).toBe(out);
+    expect(out).toEqual(first);
+    const kept = Float64Array.from(out);
+    expect(fitted.forwardInto(kept, [0.2, 0.2, 0.6], out)).toEqual(fitted.forward(first, [0.2, 0.2, 0.6]));
+    expect(() => fitted.forwardInto(out, [0.2, 0.2, 0.6], out)).toThrow(RangeError);
+    expect(() => fitted.forwardInto(undefined, [0.2, 0.2, 0.6], new Float64Array(2))).toThrow(RangeError);
+  });
+
   it('Viterbi uses the same scaled emissions; the prior travels through JSON', () => {
     const fitted = TemporalModel.fit([['text', 'photo'], ['photo', 'text']], classes, { emissionPrior: [0.9, 0.05, 0.05] });
     const loaded = TemporalModel.fromJSON(JSON.parse(JSON.stringify(fitted.toJSON())) as TemporalModelJson);

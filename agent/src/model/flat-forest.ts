@@ -136,11 +136,16 @@ export class FlatForest {
     return -1 - node;
   }
 
-  /** Per vector, a fresh Float64Array of classCount scores (fraction of votes or mean leaf fractions). */
+  /**
+   * Per vector, a fresh Float64Array of classCount scores (fraction of votes or mean leaf
+   * fractions). They are views of one buffer per call: a typed array of its own costs ~0.4 µs
+   * to allocate (its backing store is malloc'ed above 64 bytes), a view ~0.03 µs.
+   */
   predict(vectors: readonly Float64Array[]): Float64Array[] {
     const c = this.classCount;
     const out: Float64Array[] = new Array(vectors.length);
-    for (let i = 0; i < vectors.length; i++) out[i] = new Float64Array(c);
+    const all = new Float64Array(vectors.length * c);
+    for (let i = 0; i < vectors.length; i++) out[i] = all.subarray(i * c, i * c + c);
     for (let from = 0; from < vectors.length; from += TILE) this.addVotes(vectors, out, from, Math.min(vectors.length, from + TILE));
     const trees = this.roots.length;
     for (let i = 0; i < vectors.length; i++) {

@@ -185,10 +185,18 @@ export class TemporalModel {
    * (undefined for a session's first dialog). Returns a normalised belief; its argmax is the label.
    */
   forward(previous: ArrayLike<number> | undefined, scores: ArrayLike<number>, options: ViterbiOptions = {}): Float64Array {
+    return this.forwardInto(previous, scores, new Float64Array(this.classes.length), options);
+  }
+
+  /**
+   * forward() written into `belief` (which must not be `previous`), for callers that keep one
+   * belief array per session instead of allocating one per dialog. Returns `belief`.
+   */
+  forwardInto(previous: ArrayLike<number> | undefined, scores: ArrayLike<number>, belief: Float64Array, options: ViterbiOptions = {}): Float64Array {
     const c = this.classes.length;
     if (scores.length !== c) throw new RangeError(`forward: score vector of length ${scores.length}, expected ${c}`);
+    if (belief.length !== c || belief === previous) throw new RangeError('forward: the belief array must hold one value per class and not be the previous belief');
     const floor = options.floor ?? 1e-6;
-    const belief = new Float64Array(c);
     let total = 0;
     for (let j = 0; j < c; j++) {
       let prior = 0;

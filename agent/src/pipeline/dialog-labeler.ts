@@ -17,8 +17,9 @@ export interface DialogToLabel extends Omit<Dialog<unknown>, 'notes'> {
   readonly features: Float64Array;
 }
 
+/** A flow's belief after its latest dialog, overwritten in place by the next one. */
 interface SessionBelief {
-  readonly session: number;
+  session: number;
   readonly belief: Float64Array;
 }
 
@@ -31,12 +32,15 @@ export class DialogLabeler {
   private readonly beliefs = new Map<number, SessionBelief>();
   private readonly temporal: boolean;
   private readonly modelName: string;
+  /** Where a belief is computed before it replaces the flow's previous one. */
+  private readonly scratch: Float64Array;
 
   constructor(
     private readonly model: UsageModel,
     options: DialogLabelerOptions = {},
   ) {
     this.temporal = options.temporal ?? true;
+    this.scratch = new Float64Array(model.classes.length);
     this.modelName = `${model.json.name}@${model.json.version}`;
   }
 
@@ -48,10 +52,27 @@ export class DialogLabeler {
     if (dialogs.length === 0) return [];
     const scores = this.model.predictScores(dialogs.map((dialog) => dialog.features));
     return dialogs.map((dialog, index) => {
-      const belief = this.beliefFor(dialog, scores[index]!);
-      if (this.temporal) this.beliefs.set(dialog.flowId, { session: dialog.session, belief });
+      const belief = this.temporal ? this.advanceBelief(dialog, scores[index]!) : scores[index]!;
       return this.record(dialog, scores[index]!, belief, 'final');
     });
+  }
+
+  /**
+   * Moves the flow's session belief past `dialog` and returns it. One array per flow, written
+   * in place: a Float64Array per dialog costs a malloc'ed backing store each.
+   */
+  private advanceBelief(dialog: DialogToLabel, scores: Float64Array): Float64Array {
+    const state = this.beliefs.get(dialog.flowId);
+    const previous = state !== undefined && state.session === dialog.session ? state.belief : undefined;
+    this.model.temporalModel.forwardInto(previous, scores, this.scratch);
+    if (state === undefined) {
+      const belief = Float64Array.from(this.scratch);
+      this.beliefs.set(dialog.flowId, { session: dialog.session, belief });
+      return belief;
+    }
+    state.session = dialog.session;
+    state.belief.set(this.scratch);
+    return state.belief;
   }
 
   /** A provisional record for a dialog still open: the session belief does not move. */
