@@ -91,6 +91,41 @@ local tree_add = method("TreeItem", "add")
 local tree_referenced = method("TreeItem", "referenced")
 local tree_add_expert = method("TreeItem", "add_proto_expert_info")
 
+-- Attribute reads such as `pinfo.src_port` or `tree.text` go through Wireshark's __index
+-- dispatcher, which looks the name up as a C string every time. The getters it dispatches to sit
+-- in the object's metatable (__getters) and take just the object, so once the first packet's
+-- objects are at hand the plugin calls them directly, each checked there against a plain read.
+-- Until then, and wherever that table is missing (another Wireshark, the tests' stand-ins), a read
+-- is a plain read.
+local function plain_read(name)
+  return function(obj) return obj[name] end
+end
+local get_port_type, get_src_port, get_dst_port = plain_read("port_type"), plain_read("src_port"), plain_read("dst_port")
+local get_abs_ts, get_caplen = plain_read("abs_ts"), plain_read("caplen")
+local get_text, get_visible = plain_read("text"), plain_read("visible")
+local getters_resolved = false
+
+local function direct_getter(obj, name, fallback)
+  local ok, fn = pcall(function()
+    local fn = rawget(rawget(getmetatable(obj), "__getters"), name)
+    if type(fn) == "function" and fn(obj) == obj[name] then return fn end
+    return nil
+  end)
+  if ok and fn then return fn end
+  return fallback
+end
+
+local function resolve_getters(pinfo, tree)
+  getters_resolved = true
+  get_port_type = direct_getter(pinfo, "port_type", get_port_type)
+  get_src_port = direct_getter(pinfo, "src_port", get_src_port)
+  get_dst_port = direct_getter(pinfo, "dst_port", get_dst_port)
+  get_abs_ts = direct_getter(pinfo, "abs_ts", get_abs_ts)
+  get_caplen = direct_getter(pinfo, "caplen", get_caplen)
+  get_text = direct_getter(tree, "text", get_text)
+  get_visible = direct_getter(tree, "visible", get_visible)
+end
+
 -- Integer-valued numbers as decimal text (tostring gives "1.7053128005580e+15" on Lua 5.2).
 local function int_text(n)
   return string.format("%.0f", n)
@@ -781,7 +816,7 @@ local function same_addresses(list, base, tvb, pinfo)
   local pair = list[base + 7]
   local size = #pair
   local offset = pair_offset[size]
-  if offset and pinfo.caplen >= offset + size and tvb_raw(tvb, offset, size) == pair then return true end
+  if offset and get_caplen(pinfo) >= offset + size and tvb_raw(tvb, offset, size) == pair then return true end
   if list[base + 4] ~= pinfo.src or list[base + 5] ~= pinfo.dst then return false end
   if not offset then
     local at = tvb:raw():find(pair, 1, true)
@@ -1508,8 +1543,9 @@ local cumma_handle -- set once registered
 -- Every call into Wireshark (a pinfo or tree attribute, a method) costs about as much as the rest
 -- of this function, so each is made only when the answer can change what happens.
 function cumma.dissector(tvb, pinfo, tree)
+  if not getters_resolved then resolve_getters(pinfo, tree) end
   if state.pending then
-    if tree.text == nil and not notes_always then return end -- no tree: nothing to show yet
+    if get_text(tree) == nil and not notes_always then return end -- no tree: nothing to show yet
     ensure_loaded(false)
   end
   if not state.active then return end
@@ -1519,7 +1555,7 @@ function cumma.dissector(tvb, pinfo, tree)
   if has_referenced then
     wanted = tree_referenced(tree, cumma_handle)
   else
-    wanted = tree.text ~= nil -- Wireshark before TreeItem:referenced: any tree
+    wanted = get_text(tree) ~= nil -- Wireshark before TreeItem:referenced: any tree
   end
   -- Expert notes (unknown, provisional) are wanted whenever a tree is built, and in passes
   -- without one when the preference says so (Expert Information builds none); whether there is
@@ -1530,17 +1566,17 @@ function cumma.dissector(tvb, pinfo, tree)
     if wanted then tree_add(tree_add(tree, cumma, state.failure_title), f.source, state.failure) end
     return
   end
-  local by_ports = index[pinfo.port_type]
+  local by_ports = index[get_port_type(pinfo)]
   if not by_ports then return end
-  local list = by_ports[pinfo.src_port * 65536 + pinfo.dst_port]
+  local list = by_ports[get_src_port(pinfo) * 65536 + get_dst_port(pinfo)]
   if not list then return end
-  if not wanted and not (list.notes and (notes_always or tree.text ~= nil)) then return end
-  local rec = index_lookup(list, pinfo.abs_ts * 1e6, tvb, pinfo)
+  if not wanted and not (list.notes and (notes_always or get_text(tree) ~= nil)) then return end
+  local rec = index_lookup(list, get_abs_ts(pinfo) * 1e6, tvb, pinfo)
   if not rec then return end
   local item = tree
   if wanted then
     item = tree_add(tree, cumma, rec.title)
-    add_fields(item, rec, tree.visible and ALL_FIELDS or referenced_fields(tree))
+    add_fields(item, rec, get_visible(tree) and ALL_FIELDS or referenced_fields(tree))
   end
   if rec.note then tree_add_expert(item, rec.note) end
   if rec.note2 then tree_add_expert(item, rec.note2) end
