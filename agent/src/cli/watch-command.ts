@@ -143,7 +143,7 @@ export async function runWatch(args: readonly string[], io: CommandIo): Promise<
       '',
     ].join('\n'),
   );
-  if (format === 'table') io.stdout.write(`${LIVE_TABLE_HEADER}\n`);
+  print.header();
 
   return new Promise<number>((resolveExit) => {
     let stopping = false;
@@ -158,15 +158,29 @@ export async function runWatch(args: readonly string[], io: CommandIo): Promise<
   });
 }
 
-function printer(format: (typeof FORMATS)[number], io: CommandIo): (event: FeedEvent) => void {
-  return (event) => {
+/**
+ * Prints the agent's events; header() prints the table's header once. Captures already in the
+ * folder are read as soon as watching starts, so a first row can come before the start-up
+ * message is done: the first row prints the header itself rather than lose it under the rows.
+ */
+function printer(format: (typeof FORMATS)[number], io: CommandIo): ((event: FeedEvent) => void) & { header(): void } {
+  let headerPrinted = false;
+  const header = (): void => {
+    if (format !== 'table' || headerPrinted) return;
+    headerPrinted = true;
+    io.stdout.write(`${LIVE_TABLE_HEADER}\n`);
+  };
+  const print = (event: FeedEvent): void => {
     if (event.kind === 'capture') {
       // Progress updates (once a second while a file grows) are for clients, not the terminal.
       if (event.event === 'updated' && event.message === undefined) return;
       io.stderr.write(`cumma watch: ${event.capture.name}: ${event.event}${event.message ? `: ${event.message}` : ''}\n`);
       return;
     }
-    if (format === 'table') io.stdout.write(`${liveTableRow(event.dialog)}\n`);
-    else if (format === 'jsonl') io.stdout.write(`${JSON.stringify(event.dialog)}\n`);
+    if (format === 'table') {
+      header();
+      io.stdout.write(`${liveTableRow(event.dialog)}\n`);
+    } else if (format === 'jsonl') io.stdout.write(`${JSON.stringify(event.dialog)}\n`);
   };
+  return Object.assign(print, { header });
 }
