@@ -18,7 +18,7 @@ describe('anonymisation of everything served', () => {
   it('with anonymizeKey no original address appears in hello, snapshot, dialog, capture events or HTTP output', async () => {
     fixture = await startTestServer({ anonymizeKey: KEY });
     const { feed, base } = fixture;
-    feed.addCapture('a.pcapng', { path: '/home/alice/acme-vpn/a.pcapng', error: '/home/alice/acme-vpn/a.pcapng: flow 10.1.2.3:5000 -> 192.0.2.77:443 truncated' });
+    feed.addCapture('a.pcapng', { path: '/home/alice/acme-vpn/a.pcapng', error: "/home/alice/acme-vpn/a.pcapng: open '/home/alice/acme-vpn/../acme-vpn/a.pcapng' at offset 12/34: flow 10.1.2.3:5000 -> 192.0.2.77:443 truncated" });
     const v4 = makeDialog('a.pcapng', { client: { ip: '10.1.2.3', port: 5000 }, server: { ip: '192.0.2.77', port: 443 }, id: 'a.pcapng/tcp/10.1.2.3:5000/192.0.2.77:443/1/1' });
     const v6 = makeDialog('a.pcapng', { l4: 'udp', client: { ip: '2001:db8:0:1::5', port: 5000 }, server: { ip: '2001:db8::1', port: 3478 }, id: 'a.pcapng/udp/[2001:db8:0:1::5]:5000/[2001:db8::1]:3478/1/2' });
     const mapped = makeDialog('a.pcapng', { client: { ip: '::ffff:198.51.100.9', port: 1 }, server: { ip: '192.0.2.77', port: 443 } });

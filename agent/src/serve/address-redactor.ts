@@ -7,7 +7,7 @@
  * as it is. Capture paths lose their folders (which name users and projects): clients see the
  * file name only, in the path field and in error texts.
  */
-import { basename, dirname } from 'node:path';
+import { basename } from 'node:path';
 import { IpAnonymizer } from '../anonymize/anonymizer';
 import { CaptureInfo, LiveDialog } from '../live/label-feed';
 
@@ -67,16 +67,18 @@ export function createAddressRedactor(anonymizer: IpAnonymizer, onWithheld: (dia
     },
     capture(capture) {
       const served = { ...capture, path: basename(capture.path) };
-      if (capture.error !== undefined) served.error = text(withoutFolder(capture.error, capture.path));
+      if (capture.error !== undefined) served.error = text(withoutFolder(capture.error));
       return served;
     },
     text,
   };
 }
 
-/** The text with the capture's folder removed wherever it quotes the capture's path. */
-function withoutFolder(text: string, path: string): string {
-  const folder = dirname(path);
-  if (folder === '.' || folder === '') return text;
-  return text.split(path).join(basename(path)).split(folder).join('…');
+/**
+ * The text with every absolute path (POSIX or Windows) cut to its file name: error texts quote
+ * the capture's path in whatever spelling the failing call used, so matching the one known
+ * string is not enough.
+ */
+function withoutFolder(text: string): string {
+  return text.replace(/(?:[A-Za-z]:)?[\\/][^\s'"]*[\\/]([^\s'"\\/]+)/g, (_match, name: string) => name);
 }
