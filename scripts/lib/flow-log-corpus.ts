@@ -108,7 +108,7 @@ export function segmentFlowLogs(
 }
 
 function dialogOf(flow: FlowLog, from: number, to: number, session: number, dialog: number, extract: (log: DialogPacketLog) => Float64Array): CaptureDialog {
-  const log = new DialogPacketLog(flow.flow.l4, to - from);
+  const log = new DialogPacketLog(flow.flow.l4);
   const packets = { up: 0, down: 0 };
   const bytes = { up: 0, down: 0 };
   const votes = new Map<number, number>();

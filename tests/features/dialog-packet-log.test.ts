@@ -19,8 +19,8 @@ function decoded(frame: Uint8Array, timestampUs: number, originalLength = frame.
 }
 
 describe('dialog packet log', () => {
-  it('grows past its initial capacity and keeps every packet in arrival order', () => {
-    const log = new DialogPacketLog('udp', 2);
+  it('keeps every packet of a long dialog in arrival order', () => {
+    const log = new DialogPacketLog('udp');
     for (let i = 0; i < 1000; i++) log.push(1e15 + i * 7, 40 + i, i % 2 === 0);
     expect(log.length).toBe(1000);
     expect([log.timestampUs(999), log.lengthBytes(999), log.isUp(999), log.isUp(998)]).toEqual([1e15 + 6993, 1039, false, true]);

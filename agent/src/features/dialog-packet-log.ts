@@ -24,12 +24,8 @@ export class DialogPacketLog {
   /**
    * @param transport the dialog's transport; add(packet) sets it from the first packet
    *   when it was not given.
-   * @param _expectedPackets a size hint, unused since the columns grow by themselves
    */
-  constructor(
-    public transport: TransportName | undefined = undefined,
-    _expectedPackets = 0,
-  ) {}
+  constructor(public transport: TransportName | undefined = undefined) {}
 
   /** Number of packets recorded. */
   get length(): number {

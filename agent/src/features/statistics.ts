@@ -13,15 +13,6 @@ export function sumRange(values: Float64Array, from: number, count: number): num
   return sum;
 }
 
-export function sumOf(values: Float64Array): number {
-  return sumRange(values, 0, values.length);
-}
-
-/** Mean; 0 for no values. */
-export function meanOf(values: Float64Array): number {
-  return values.length === 0 ? 0 : sumOf(values) / values.length;
-}
-
 /** Population standard deviation (÷n) of values[from, from + count) around `mean`; 0 for fewer than two values. */
 export function stdRange(values: Float64Array, from: number, count: number, mean: number): number {
   if (count < 2) return 0;
