@@ -88,6 +88,23 @@ describe.skipIf(tools.skip)('Wireshark plugin: labels from the sidecar', () => {
     expect(columns.every((c) => /^\d+$/.test(c[2] ?? ''))).toBe(true);
   });
 
+  it('fills the second pass\'s fields in a two-pass run whose first pass filters on others (-2 -R … -Y …)', () => {
+    // The plugin asks once which fields are wanted and keeps the answer for the run. tshark 4.0
+    // answers with both passes' fields (usage and group) already in the first pass; were the
+    // answer the first pass's alone, `cumma.group` would be missing in the second and select nothing.
+    const { rows } = readPackets(simulated);
+    const expected = expectedUsages(rows, records);
+    const callFrames = rows.filter((row) => ['voice_call', 'video_call'].includes(expected.get(row.frame) ?? '')).map((row) => row.frame);
+    expect(callFrames.length).toBeGreaterThan(100);
+    const run = tshark(['-r', simulated, '-2', '-R', 'cumma.usage', '-Y', 'cumma.group == "call"', '-T', 'fields', '-e', 'frame.number', '-e', 'cumma.dialog']);
+    expect(run.status, run.stderr).toBe(0);
+    expectNoLuaError(run);
+    const lines = run.stdout.split('\n').filter((l) => l !== '').map((l) => l.split('\t'));
+    // Every packet has a usage, so the first pass keeps them all and frame numbers stay the file's.
+    expect(lines.map((l) => Number(l[0]))).toEqual(callFrames);
+    expect(lines.every((l) => /^\d+$/.test(l[1] ?? ''))).toBe(true);
+  });
+
   it('shows the subtree, every field and where the labels come from', () => {
     const voice = records.find((r) => r.usage === 'voice_call') as DialogLike & { session: number; dialog: number; confidence: number; status: string };
     const { rows } = readPackets(simulated);
