@@ -62,6 +62,42 @@ describe('anonymisation of everything served', () => {
     expect(snapshot.dialogs[0]!.usage).toBe(v4.usage);
   });
 
+  it('serves a capture named after an address under its anonymised name, and subscriptions use that name', async () => {
+    fixture = await startTestServer({ anonymizeKey: KEY });
+    const { feed, base } = fixture;
+    const anonymizer = new IpAnonymizer(KEY);
+    const original = '10.1.2.3.pcapng';
+    const servedName = `${anonymizer.anonymize('10.1.2.3')}.pcapng`;
+    feed.addCapture(original, { path: `/srv/dumps/${original}` });
+    const dialog = makeDialog(original, { client: { ip: '192.0.2.77', port: 5000 }, id: `${original}/tcp/192.0.2.77:5000/198.51.100.9:443/1/1` });
+    feed.putDialog(dialog);
+
+    client = await connectClient(base, { token: TEST_TOKEN });
+    const hello = await client.next('hello');
+    expect(hello.captures.map((c) => [c.name, c.path])).toEqual([[servedName, servedName]]);
+    // The original name is not confirmed: it is as unknown as any other.
+    client.send({ v: 1, type: 'subscribe', captures: [original] });
+    expect((await client.next('error')).code).toBe('UNKNOWN_CAPTURE');
+    const before = client.messages.length;
+    client.send({ v: 1, type: 'subscribe', captures: [servedName] });
+    const snapshot = await client.next('snapshot', before);
+    expect(snapshot.captures).toEqual([servedName]);
+    expect(snapshot.dialogs.map((d) => [d.capture, d.client.ip])).toEqual([[servedName, anonymizer.anonymize('192.0.2.77')]]);
+    // Live dialogs reach the subscription made with the served name.
+    feed.putDialog({ ...dialog, status: 'final' });
+    expect((await client.next('dialog')).dialog.capture).toBe(servedName);
+    await client.sync();
+
+    const labels = await httpGet(base, `/labels?capture=${encodeURIComponent(servedName)}&format=jsonl&token=${TEST_TOKEN}`);
+    expect(labels.status).toBe(200);
+    expect(labels.body.trim().split('\n')).toHaveLength(1);
+    expect((await httpGet(base, `/labels?capture=${encodeURIComponent(original)}&token=${TEST_TOKEN}`)).status).toBe(404);
+    // Left out: the replies to the subscription by the original name, which echo the client's own words.
+    const served = [hello, ...client.messages.slice(before)].map((message) => JSON.stringify(message)).concat(labels.body, (await httpGet(base, `/captures?token=${TEST_TOKEN}`)).body).join('\n');
+    expect(served).not.toContain('10.1.2.3');
+    expect(served).not.toContain('dumps');
+  });
+
   it('without a key addresses are served as they are', async () => {
     fixture = await startTestServer();
     fixture.feed.addCapture('a.pcapng');

@@ -5,7 +5,9 @@
  * in it replaced by its image, so ids stay unique and stable (the mapping is a keyed bijection).
  * A dialog whose endpoint is not an address cannot be anonymised and is withheld, never served
  * as it is. Capture paths lose their folders (which name users and projects): clients see the
- * file name only, in the path field and in error texts.
+ * file name only, in the path field and in error texts. A file name can itself be an address
+ * (dumpcap writing `10.0.0.5.pcapng`), so capture names are served through the same scrubbing;
+ * clients subscribe with the served names (MessageEncoder translates them back).
  */
 import { basename } from 'node:path';
 import { IpAnonymizer } from '../anonymize/anonymizer';
@@ -59,14 +61,14 @@ export function createAddressRedactor(anonymizer: IpAnonymizer, onWithheld: (dia
     dialog(dialog) {
       try {
         const anonymized = anonymizer.anonymizeEndpoints(dialog);
-        return { ...anonymized, id: text(dialog.id) };
+        return { ...anonymized, id: text(dialog.id), capture: text(dialog.capture) };
       } catch (error) {
         onWithheld(dialog, (error as Error).message);
         return undefined;
       }
     },
     capture(capture) {
-      const served = { ...capture, path: basename(capture.path) };
+      const served = { ...capture, name: text(capture.name), path: text(basename(capture.path)) };
       if (capture.error !== undefined) served.error = text(withoutFolder(capture.error));
       return served;
     },

@@ -91,7 +91,7 @@ export class ClientConnection {
     return this.socket.bufferedAmount;
   }
 
-  /** A dialog event (already serialised) for `capture`; ignored unless subscribed. */
+  /** A dialog event (already serialised) for `capture` (its served name); ignored unless subscribed. */
   offerDialog(capture: string, dialogId: string, text: string): void {
     if (!this.isSubscribed(capture)) return;
     this.enqueue({ kind: 'dialog', dialogId, text });
@@ -219,7 +219,7 @@ export class ClientConnection {
     }
     this.enqueue({ kind: 'snapshot' });
     if (captures !== '*') {
-      const known = new Set(this.context.feed.captures().map((capture) => capture.name));
+      const known = new Set(this.context.encoder.captures().map((capture) => capture.name));
       const unknown = this.subscribedNames.filter((name) => !known.has(name));
       if (unknown.length > 0) {
         const shown = unknown.slice(0, 5).map((name) => JSON.stringify(name.slice(0, 128))).join(', ');
@@ -243,7 +243,7 @@ export class ClientConnection {
 
   /** The captures the current subscription covers, for a snapshot built now. */
   private snapshotCaptures(): readonly string[] {
-    if (this.subscription === '*') return this.context.feed.captures().map((capture) => capture.name);
+    if (this.subscription === '*') return this.context.encoder.captures().map((capture) => capture.name);
     return this.subscribedNames;
   }
 

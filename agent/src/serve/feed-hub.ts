@@ -102,8 +102,8 @@ export class FeedHub {
         if (this.connections.size === 0) return;
         const text = this.encoder.dialog(event.dialog);
         if (text === undefined) return;
-        const { capture, id } = event.dialog;
-        for (const connection of this.connections) connection.offerDialog(capture, id, text);
+        const capture = this.encoder.servedName(event.dialog.capture);
+        for (const connection of this.connections) connection.offerDialog(capture, event.dialog.id, text);
       } else {
         const text = this.encoder.capture(event);
         for (const connection of this.connections) connection.offerMessage(text);

@@ -42,8 +42,24 @@ export class MessageEncoder {
     return this.feed.captures().map((capture) => this.redactor.capture(capture));
   }
 
-  /** The served view of a capture's dialogs (withheld ones left out). */
-  dialogs(capture: string): LiveDialog[] {
+  /** The name clients see for the capture named `name` on the agent's machine. */
+  servedName(name: string): string {
+    return this.redactor.active ? this.redactor.text(name) : name;
+  }
+
+  /**
+   * The watched capture whose served name is `served`, or undefined. Only served names are
+   * accepted: an anonymised agent does not confirm a guessed original name.
+   */
+  watchedName(served: string): string | undefined {
+    for (const capture of this.feed.captures()) if (this.servedName(capture.name) === served) return capture.name;
+    return undefined;
+  }
+
+  /** The served view of a capture's dialogs (withheld ones left out), by its served name. */
+  dialogs(servedCapture: string): LiveDialog[] {
+    const capture = this.watchedName(servedCapture);
+    if (capture === undefined) return [];
     const served: LiveDialog[] = [];
     for (const dialog of this.feed.dialogs(capture)) {
       const view = this.redactor.dialog(dialog);
