@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { CaptureReader } from '../../agent/src/capture/capture-reader';
 import { CaptureError } from '../../agent/src/capture/errors';
@@ -218,6 +219,16 @@ describe('pcapng reader errors', () => {
   it('reports CAPTURE_UNKNOWN_FORMAT if the magic is neither pcap nor pcapng', () => {
     const error = expectCaptureError(() => readWhole(new TextEncoder().encode('GET / HTTP/1.1\r\n\r\n')), 'CAPTURE_UNKNOWN_FORMAT', 0);
     expect(error.message).toContain('not a pcap or pcapng');
+    expect(error.message).toContain('0x47455420, "GET ": text, not a capture');
+  });
+
+  it('says when CAPTURE_UNKNOWN_FORMAT is a compressed capture', () => {
+    const capture = bytes(head, good);
+    const gzip = expectCaptureError(() => readWhole(gzipSync(capture)), 'CAPTURE_UNKNOWN_FORMAT', 0);
+    expect(gzip.message).toMatch(/starts with 0x1f8b08[0-9a-f]{2}: gzip-compressed: decompress it first/);
+    // Not recognised on the first two bytes alone: binary junk keeps the plain hex form.
+    const junk = expectCaptureError(() => readWhole(Uint8Array.of(0x1f, 0x8c, 0, 0, 0, 0, 0, 0)), 'CAPTURE_UNKNOWN_FORMAT', 0);
+    expect(junk.message).toContain('(starts with 0x1f8c0000)');
   });
 
   it('reports CAPTURE_BAD_BYTE_ORDER if the section byte-order magic is wrong', () => {

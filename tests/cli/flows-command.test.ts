@@ -288,7 +288,7 @@ describe('cumma flows errors', () => {
 
     expect(result.status).toBe(1);
     expect(result.stdout).toBe('');
-    expect(result.stderr).toBe(`cumma: error: ${file}: byte offset 0: not a pcap or pcapng capture (starts with 0x68656c6c) [CAPTURE_UNKNOWN_FORMAT]\n`);
+    expect(result.stderr).toBe(`cumma: error: ${file}: byte offset 0: not a pcap or pcapng capture (starts with 0x68656c6c, "hell": text, not a capture) [CAPTURE_UNKNOWN_FORMAT]\n`);
   });
 
   it.each([

@@ -170,14 +170,28 @@ export class CaptureReader {
       return true;
     }
     if (pcapByteOrder(view, window.start) === undefined) {
-      throw new CaptureError(
-        'CAPTURE_UNKNOWN_FORMAT',
-        window.offset,
-        `not a pcap or pcapng capture (starts with 0x${view.getUint32(window.start, false).toString(16).padStart(8, '0')})`,
-      );
+      throw new CaptureError('CAPTURE_UNKNOWN_FORMAT', window.offset, `not a pcap or pcapng capture (${describeStart(window.bytes.subarray(window.start, window.start + Math.min(6, window.available)))})`);
     }
     if (window.available < PCAP_FILE_HEADER_LENGTH) return false;
     this.parser = new PcapParser(readPcapHeader(window), this.maxBlockLength);
     return true;
   }
+}
+
+/** Known non-capture starts, so that the error says what the file is instead. */
+const KNOWN_STARTS: readonly { bytes: readonly number[]; what: string }[] = [
+  { bytes: [0x1f, 0x8b], what: 'gzip-compressed: decompress it first (gunzip)' },
+  { bytes: [0x28, 0xb5, 0x2f, 0xfd], what: 'zstd-compressed: decompress it first (zstd -d)' },
+  { bytes: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], what: 'xz-compressed: decompress it first (unxz)' },
+  { bytes: [0x04, 0x22, 0x4d, 0x18], what: 'lz4-compressed: decompress it first (lz4 -d)' },
+  { bytes: [0x50, 0x4b, 0x03, 0x04], what: 'a zip archive: extract the capture first' },
+];
+
+/** "starts with 0x…", plus what the bytes are when that is recognisable (text, an archive). */
+function describeStart(head: Uint8Array): string {
+  const hex = Array.from(head.subarray(0, 4), (byte) => byte.toString(16).padStart(2, '0')).join('');
+  const known = KNOWN_STARTS.find((entry) => entry.bytes.length <= head.length && entry.bytes.every((byte, i) => head[i] === byte));
+  if (known !== undefined) return `starts with 0x${hex}: ${known.what}`;
+  const printable = Array.from(head.subarray(0, 4)).every((byte) => byte >= 0x20 && byte < 0x7f);
+  return printable ? `starts with 0x${hex}, "${String.fromCharCode(...head.subarray(0, 4))}": text, not a capture` : `starts with 0x${hex}`;
 }
