@@ -12,6 +12,8 @@ import { readFileSync, writeFileSync, mkdirSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DialogPacketLog } from '../../agent/src/features/dialog-packet-log';
 import { extractFeatures } from '../../agent/src/features/extract-features';
+import { ContextWindow, ContextWindows } from '../../agent/src/features/host-activity';
+import { MinHeap } from '../../agent/src/common/min-heap';
 import { USAGE_CLASSES, UsageClass } from '../../agent/src/labels';
 import { CaptureDialog } from '../../agent/src/pipeline/capture-dialogs';
 import { FlowEndpoints, SegmentationGaps } from '../../agent/src/segment/dialog';
@@ -77,7 +79,9 @@ export function readFlowLogs(path: string, capture = path.split(/[\\/]/).pop() ?
 /**
  * Sessions and dialogs of each flow, as DialogSegmenter cuts them (a gap strictly longer than
  * the dialog gap opens a dialog, longer than the session gap a session; dialog numbers run on
- * across sessions), with features and the majority truth label, as captureDialogs() returns them.
+ * across sessions), with features and the majority truth label, as captureDialogs() returns them
+ * (in flow order). The context features come from replaying each capture's flows merged by
+ * packet time through the same ContextWindows the streaming paths use (host-activity.ts).
  */
 export function segmentFlowLogs(
   flows: readonly FlowLog[],
@@ -85,8 +89,14 @@ export function segmentFlowLogs(
   extract: (log: DialogPacketLog) => Float64Array = extractFeatures,
 ): CaptureDialog[] {
   const dialogs: CaptureDialog[] = [];
+  /** Per flow, the packet index where each of its dialogs ends (exclusive), in dialog order. */
+  const ends: number[][] = [];
+  const firstDialog: number[] = [];
   for (const flow of flows) {
     const n = flow.times.length;
+    const flowEnds: number[] = [];
+    ends.push(flowEnds);
+    firstDialog.push(dialogs.length);
     let start = 0;
     let session = 1;
     let dialog = 1;
@@ -95,6 +105,7 @@ export function segmentFlowLogs(
       const gap = i < n ? flow.times[i]! - lastUs : Infinity;
       if (i === n || gap > gaps.dialogGapUs) {
         dialogs.push(dialogOf(flow, start, i, session, dialog, extract));
+        flowEnds.push(i);
         if (i === n) break;
         if (gap > gaps.sessionGapUs) session++;
         dialog++;
@@ -104,7 +115,63 @@ export function segmentFlowLogs(
       lastUs = Math.max(lastUs, flow.times[i]!);
     }
   }
+  if (Number.isFinite(gaps.dialogGapUs)) {
+    // One capture at a time (flows of a capture are consecutive in corpora, but need not be).
+    const byCapture = new Map<string, number[]>();
+    flows.forEach((flow, index) => {
+      const list = byCapture.get(flow.capture);
+      if (list === undefined) byCapture.set(flow.capture, [index]);
+      else list.push(index);
+    });
+    for (const members of byCapture.values()) replayContext(flows, members, ends, firstDialog, dialogs, gaps.dialogGapUs);
+  }
   return dialogs;
+}
+
+/**
+ * Feeds one capture's packets, all flows merged in time order (each flow's in arrival order),
+ * through ContextWindows as DialogStream does, and writes each dialog's context features.
+ */
+function replayContext(flows: readonly FlowLog[], members: readonly number[], ends: readonly number[][], firstDialog: readonly number[], dialogs: readonly CaptureDialog[], gapUs: number): void {
+  const windows = new ContextWindows(gapUs);
+  const heap = new MinHeap(members.length);
+  const next = new Int32Array(members.length);
+  const dialogOfFlow = new Int32Array(members.length);
+  const open: (ContextWindow | undefined)[] = new Array<ContextWindow | undefined>(members.length);
+  members.forEach((flowIndex, m) => {
+    if (flows[flowIndex]!.times.length > 0) heap.push(flows[flowIndex]!.times[0]!, m);
+  });
+  const done = (): void => {};
+  while (heap.size > 0) {
+    const m = heap.pop()!;
+    const flowIndex = members[m]!;
+    const flow = flows[flowIndex]!;
+    const i = next[m]!;
+    const time = flow.times[i]!;
+    const length = flow.lengths[i]!;
+    const up = flow.up[i] === 1;
+    const tcp = flow.flow.l4 === 'tcp';
+    windows.advance(time);
+    const k = dialogOfFlow[m]!;
+    const dialogEnd = ends[flowIndex]![k]!;
+    const dialogStart = k === 0 ? 0 : ends[flowIndex]![k - 1]!;
+    let window: ContextWindow;
+    if (i === dialogStart) {
+      window = windows.openDialog(flow.flow.client.ip, time, length, up, tcp);
+      open[m] = window;
+    } else {
+      window = open[m]!;
+      windows.addPacket(window, time, length, up, tcp);
+    }
+    if (i + 1 === dialogEnd) {
+      const dialog = dialogs[firstDialog[flowIndex]! + k]!;
+      windows.closed(window, dialog, dialog.features, done);
+      dialogOfFlow[m] = k + 1;
+    }
+    next[m] = i + 1;
+    if (i + 1 < flow.times.length) heap.push(flow.times[i + 1]!, m);
+  }
+  windows.flush();
 }
 
 function dialogOf(flow: FlowLog, from: number, to: number, session: number, dialog: number, extract: (log: DialogPacketLog) => Float64Array): CaptureDialog {

@@ -32,7 +32,7 @@ describe('cumma train, evaluate, classify', () => {
 
   it('trains a model file that records its schema, gaps, classes and training data', () => {
     const json = JSON.parse(readFileSync(model, 'utf8')) as Record<string, unknown>;
-    expect(json).toMatchObject({ format: 'cumma-model', version: 1, name: 'small', featureSchemaVersion: '1', gaps: { sessionGapUs: 60_000_000, dialogGapUs: 5_000_000 } });
+    expect(json).toMatchObject({ format: 'cumma-model', version: 1, name: 'small', featureSchemaVersion: '2', gaps: { sessionGapUs: 60_000_000, dialogGapUs: 5_000_000 } });
     expect(json.classes).toEqual(USAGE_CLASSES);
     expect((json.training as { dialogs: number }).dialogs).toBeGreaterThan(50);
   });
@@ -101,6 +101,12 @@ describe('cumma train, evaluate, classify', () => {
     expect(missing.status).toBe(1);
     expect(missing.stderr).toContain(`cannot read model ${join(dir, 'nope.json')}`);
     expect(missing.stderr).toContain('[MODEL_MISSING]');
+    const old = join(dir, 'schema1.json');
+    writeFileSync(old, JSON.stringify({ ...(JSON.parse(readFileSync(model, 'utf8')) as object), featureSchemaVersion: '1' }));
+    const mismatch = cumma('classify', SAMPLE, '--model', old);
+    expect(mismatch.status).toBe(1);
+    expect(mismatch.stderr).toContain('was trained on feature schema 1; this Cumma computes schema 2: retrain it');
+    expect(mismatch.stderr).toContain('[MODEL_SCHEMA_MISMATCH]');
     const badKey = cumma('classify', SAMPLE, '--model', model, '--anonymize', 'abc');
     expect(badKey.status).toBe(2);
     expect(badKey.stderr).toContain('--anonymize expects');

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { DialogPacketLog } from '../../agent/src/features/dialog-packet-log';
 import { extractFeatures } from '../../agent/src/features/extract-features';
-import { BURST_IDLE_GAP_US, FEATURE_DIRECTIONS, FEATURE_SCHEMA_VERSION, FEATURES } from '../../agent/src/features/feature-schema';
+import { BURST_IDLE_GAP_US, CONTEXT_FEATURES, CONTEXT_OFFSET, FEATURE_DIRECTIONS, FEATURE_SCHEMA_VERSION, FEATURES, OWN_FEATURE_COUNT } from '../../agent/src/features/feature-schema';
 
-const NAME = /^(up|down|all)_[a-z0-9]+(_[a-z0-9]+)*_(count|bytes|s|ms|per_s|fraction|flag)$/;
+const NAME = /^(up|down|all|other)_[a-z0-9]+(_[a-z0-9]+)*_(count|bytes|s|ms|per_s|fraction|flag|ratio)$/;
 
 describe('feature schema', () => {
   it('has a version string', () => {
@@ -14,7 +14,11 @@ describe('feature schema', () => {
     const names = FEATURES.map((spec) => spec.name);
     expect(new Set(names).size).toBe(names.length);
     expect(extractFeatures(new DialogPacketLog()).length).toBe(FEATURES.length);
-    expect(FEATURES.length).toBe(106); // 3 directions × 31 + 2 up shares + 10 first packets + transport
+    expect(OWN_FEATURE_COUNT).toBe(106); // 3 directions × 31 + 2 up shares + 10 first packets + transport
+    expect(FEATURES.length).toBe(118); // + 12 context features, last
+    expect(CONTEXT_OFFSET).toBe(OWN_FEATURE_COUNT);
+    expect(FEATURES.slice(CONTEXT_OFFSET).map((spec) => spec.name)).toEqual(CONTEXT_FEATURES.map((spec) => spec.name));
+    expect(FEATURES.slice(CONTEXT_OFFSET).every((spec) => spec.name.startsWith('other_'))).toBe(true);
   });
 
   it('names features direction_statistic_quantity_unit and documents each with a unit', () => {
@@ -38,5 +42,6 @@ describe('feature schema', () => {
     expect(BURST_IDLE_GAP_US).toBe(500_000);
     expect(Object.isFrozen(FEATURES)).toBe(true);
     expect(Object.isFrozen(FEATURES[0])).toBe(true);
+    expect(Object.isFrozen(FEATURES[FEATURES.length - 1])).toBe(true);
   });
 });

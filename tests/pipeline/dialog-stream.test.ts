@@ -1,10 +1,16 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { readCaptureFile } from '../../agent/src/capture/file-reader';
+import { CONTEXT_OFFSET, FEATURES } from '../../agent/src/features/feature-schema';
 import { captureDialogs } from '../../agent/src/pipeline/capture-dialogs';
 import { DialogRecord } from '../../agent/src/pipeline/dialog-record';
 import { DialogStream } from '../../agent/src/pipeline/dialog-stream';
 import { UsageModel } from '../../agent/src/pipeline/usage-model';
+import { drawNetworkConditions, renderCapture } from '../../agent/src/simulate/render';
+import { buildTrafficScript } from '../../agent/src/simulate/usage-script';
+import { readFlowLogs, segmentFlowLogs } from '../../scripts/lib/flow-log-corpus';
 
 const ROOT = join(__dirname, '..', '..');
 const model = UsageModel.load(join(ROOT, 'models', 'default.json'));
@@ -18,7 +24,37 @@ function streamed(path: string, temporal = true): DialogRecord[] {
   return records;
 }
 
+const dir = mkdtempSync(join(tmpdir(), 'cumma-stream-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
 describe('DialogStream', () => {
+  it.each([
+    ['whatsapp', 11],
+    ['signal', 12],
+  ] as const)('computes the features training computes, context across flows included (%s scenario)', (app, seed) => {
+    const path = join(dir, `${app}.pcapng`);
+    renderCapture(buildTrafficScript({ plan: { kind: 'scenario' }, app, seed, durationS: 240, background: true }), { conditions: drawNetworkConditions(seed), seed, outputPath: path });
+    const streamedFeatures = new Map<string, number[]>();
+    const stream = new DialogStream({
+      capture: 'x',
+      model,
+      onFinal: () => {},
+      onFeatures: (dialog) => streamedFeatures.set(`${dialog.flowId}.${dialog.dialog}`, Array.from(dialog.features)),
+    });
+    readCaptureFile(path, (packet) => stream.push(packet));
+    stream.flush();
+    const training = segmentFlowLogs(readFlowLogs(path), model.gaps);
+    expect(streamedFeatures.size).toBe(training.length);
+    expect(training.length).toBeGreaterThan(20);
+    let withContext = 0;
+    for (const dialog of training) {
+      const streamed = streamedFeatures.get(`${dialog.flowId}.${dialog.dialog}`);
+      expect(streamed, `${dialog.flowId}.${dialog.dialog}`).toEqual(Array.from(dialog.features));
+      if (dialog.features.subarray(CONTEXT_OFFSET).some((value, i) => value !== 0 && !FEATURES[CONTEXT_OFFSET + i]!.name.endsWith('_log_ratio'))) withContext++;
+    }
+    expect(withContext).toBeGreaterThan(training.length / 4);
+  });
+
   for (const sample of ['whatsapp-chat.pcapng', 'telegram-calls.pcapng']) {
     it(`labels every dialog of ${sample} as batch classification of the whole capture does`, () => {
       const path = join(ROOT, 'samples', sample);

@@ -14,12 +14,15 @@
  */
 import { Packet } from '../capture/packet';
 import { TransportName } from '../flows/flow-record';
+import type { ContextWindow } from './host-activity';
 
 const IP_PROTOCOL_TCP = 6;
 
 export class DialogPacketLog {
   private readonly times: number[] = [];
   private readonly lengthsAndDirections: number[] = [];
+  /** The dialog's context window (host-activity.ts), set by the path that feeds the packets. */
+  context: ContextWindow | undefined = undefined;
 
   /**
    * @param transport the dialog's transport; add(packet) sets it from the first packet

@@ -11,7 +11,7 @@
  * time-ordered values, so the features are bit for bit those of the straightforward version.
  */
 import { DialogPacketLog } from './dialog-packet-log';
-import { BURST_IDLE_GAP_US, FEATURES, FIRST_PACKETS, IAT_PERCENTILES, LENGTH_BIN_EDGES, LENGTH_PERCENTILES } from './feature-schema';
+import { BURST_IDLE_GAP_US, FEATURES, FIRST_PACKETS, OWN_FEATURE_COUNT, IAT_PERCENTILES, LENGTH_BIN_EDGES, LENGTH_PERCENTILES } from './feature-schema';
 import { percentileOfPrefix, stdRange, sumRange } from './statistics';
 
 const US_PER_S = 1_000_000;
@@ -182,7 +182,10 @@ function writeDirection(out: Float64Array, at: number, times: Float64Array, leng
   return at;
 }
 
-/** The dialog's features: element i is FEATURES[i]. Never NaN or Infinity. */
+/**
+ * The dialog's own features: element i is FEATURES[i] for i < OWN_FEATURE_COUNT; the context
+ * features after them are left 0 for HostActivity to fill in. Never NaN or Infinity.
+ */
 export function extractFeatures(log: DialogPacketLog): Float64Array {
   const n = log.length;
   const out = vectors.take();
@@ -195,7 +198,7 @@ export function extractFeatures(log: DialogPacketLog): Float64Array {
   for (let i = 0; i < n; i++) if (log.isUp(i)) upCount++;
   let nextUp = 0;
   let nextDown = upCount;
-  const firstAt = FEATURES.length - 1 - FIRST_PACKETS;
+  const firstAt = OWN_FEATURE_COUNT - 1 - FIRST_PACKETS;
   for (let i = 0; i < n; i++) {
     const source = order === undefined ? i : order[i]!;
     const time = log.timestampUs(source);
@@ -224,7 +227,9 @@ export function extractFeatures(log: DialogPacketLog): Float64Array {
   at += FIRST_PACKETS; // written above; 0 past the dialog's last packet
   out[at++] = log.transport === 'tcp' ? 1 : 0;
 
-  if (at !== FEATURES.length) throw new Error(`feature extraction wrote ${at} values, schema has ${FEATURES.length}`);
+  if (at !== OWN_FEATURE_COUNT) throw new Error(`feature extraction wrote ${at} values, schema has ${OWN_FEATURE_COUNT} own features`);
+  // The context features (FEATURES[OWN_FEATURE_COUNT..]) stay 0 here: host-activity.ts writes
+  // them once the dialog's context window is complete.
   columns.release();
   return out;
 }

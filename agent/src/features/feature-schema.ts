@@ -5,11 +5,12 @@
  * FEATURE_SCHEMA_VERSION, since models trained on one version cannot read another.
  *
  * Names are `{direction}_{statistic}_{quantity}_{unit}` (STYLE.md): direction `up`
- * (client→server), `down` (server→client) or `all` (both). Both perspectives of the CUMMA paper
- * are covered per direction: packet length (original frame length in bytes, as flows count it)
- * and time delay (inter-arrival times).
+ * (client→server), `down` (server→client) or `all` (both); context features start with
+ * `other` (the host's other flows) and the log-ratio ends in `ratio`. Both perspectives of the
+ * CUMMA paper are covered per direction: packet length (original frame length in bytes, as flows
+ * count it) and time delay (inter-arrival times).
  *
- * Definitions shared by every feature:
+ * Definitions shared by the dialog's own features:
  * - Order. Packets are sorted by timestamp first (stable: equal timestamps keep arrival order),
  *   so out-of-order captures give the same features as ordered ones and no delay is negative.
  * - Durations. A direction's duration is its last minus its first packet time (0 with fewer than
@@ -34,9 +35,33 @@
  * - First packets: the lengths of the first FIRST_PACKETS packets in time order, signed by
  *   direction (+ up, − down), 0 past the dialog's last packet.
  * - Transport: 1 for TCP, 0 for UDP.
+ *
+ * Context features (`other_*`, schema version 2) describe what the *other* flows of the same
+ * host did around the dialog, since a dialog alone often cannot tell its usage: a voice and a
+ * video call's set-up messages on the chat connection are alike, but the call's concurrent
+ * UDP media flow is not; the message announcing a photo sits next to the photo's transfer on
+ * another connection. Definitions (host-activity.ts computes them):
+ * - Host: the client address of the dialog's flow (the local device that opened it). Every
+ *   packet of every flow whose client is that address counts for the host, in both directions.
+ * - Window: [L, end + dialog gap], where end is the dialog's last packet time and L is the
+ *   first multiple of CONTEXT_BIN_US (0.1 s, counted from the Unix epoch) that is strictly
+ *   after start − dialog gap. The dialog is complete exactly when capture time passes
+ *   end + dialog gap, so the window is known by then, live as offline; and since the dialog's
+ *   own flow is idle for more than the gap before and after it, the only packets of that flow
+ *   in the window are the dialog's own.
+ * - Other: the host's packets with a timestamp in the window minus the dialog's own packets.
+ *   `other_dialogs_count` counts dialogs of the host starting in the window, the dialog itself
+ *   not included. Rates divide by the window's length in seconds ((end + gap − L) / 1 s).
+ * - Before part (`other_before_*`): the window's part [L, S), S the start of the 0.1-s bin
+ *   holding the dialog's first packet (activity leading up to the dialog, e.g. the message
+ *   that announces a download).
+ * - Out-of-order timestamps: a packet older than the newest one seen so far counts as if it
+ *   came at that newest time. Offline corpora (scripts/lib/flow-log-corpus.ts) merge flows by
+ *   time, so for a capture whose timestamps go backwards they can differ slightly from
+ *   `cumma classify`; for time-ordered captures every path computes identical values.
  */
 
-export const FEATURE_SCHEMA_VERSION = '1';
+export const FEATURE_SCHEMA_VERSION = '2';
 
 export interface FeatureSpec {
   /** `{direction}_{statistic}_{quantity}_{unit}`, unique. */
@@ -143,8 +168,35 @@ function buildFeatures(): readonly FeatureSpec[] {
   return Object.freeze(specs.map((spec) => Object.freeze(spec)));
 }
 
-/** Every feature, in the order of extractFeatures()'s vector. */
-export const FEATURES: readonly FeatureSpec[] = buildFeatures();
+/** Bin of the context window's start (see the file comment): 0.1 s. */
+export const CONTEXT_BIN_US = 100_000;
+
+const OTHER = "the host's other packets in the context window (see the file comment)";
+
+/** The context features, in vector order: they follow the dialog's own features. */
+export const CONTEXT_FEATURES: readonly FeatureSpec[] = [
+  { name: 'other_udp_sum_length_bytes', unit: 'bytes', description: `Sum of original frame lengths of the UDP packets among ${OTHER}.` },
+  { name: 'other_udp_mean_length_bytes', unit: 'bytes', description: `Mean frame length of the UDP packets among ${OTHER}; 0 when none.` },
+  { name: 'other_udp_rate_bytes_per_s', unit: 'bytes/s', description: `other_udp_sum_length_bytes divided by the window length in seconds.` },
+  { name: 'other_tcp_up_sum_length_bytes', unit: 'bytes', description: `Sum of frame lengths of the client→server TCP packets among ${OTHER}.` },
+  { name: 'other_tcp_down_sum_length_bytes', unit: 'bytes', description: `Sum of frame lengths of the server→client TCP packets among ${OTHER}.` },
+  { name: 'other_all_rate_bytes_per_s', unit: 'bytes/s', description: `Bytes of all ${OTHER} (UDP and TCP) divided by the window length in seconds.` },
+  { name: 'other_dialogs_count', unit: 'dialogs', description: "Dialogs of the host's other flows that start in the context window." },
+  { name: 'other_all_bytes_log_ratio', unit: 'ln', description: `ln((1 + bytes of ${OTHER}) / (1 + the dialog's own bytes)).` },
+  { name: 'other_before_udp_sum_length_bytes', unit: 'bytes', description: `Like other_udp_sum_length_bytes, over the window's part before the dialog: [L, S).` },
+  { name: 'other_before_tcp_up_sum_length_bytes', unit: 'bytes', description: `Like other_tcp_up_sum_length_bytes, over the window's part before the dialog: [L, S).` },
+  { name: 'other_before_tcp_down_sum_length_bytes', unit: 'bytes', description: `Like other_tcp_down_sum_length_bytes, over the window's part before the dialog: [L, S).` },
+  { name: 'other_before_dialogs_count', unit: 'dialogs', description: `Like other_dialogs_count, for dialogs starting in the window's part before the dialog: [L, S).` },
+];
+
+/** The dialog's own features (extractFeatures), before the context features. */
+export const OWN_FEATURE_COUNT = buildFeatures().length;
+
+/** Position of the first context feature in the vector. */
+export const CONTEXT_OFFSET = OWN_FEATURE_COUNT;
+
+/** Every feature, in the order of extractFeatures()'s vector: own features, then context features. */
+export const FEATURES: readonly FeatureSpec[] = Object.freeze([...buildFeatures(), ...CONTEXT_FEATURES.map((spec) => Object.freeze({ ...spec }))]);
 
 const INDEX = new Map(FEATURES.map((spec, index) => [spec.name, index]));
 

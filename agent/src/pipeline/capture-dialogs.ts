@@ -5,6 +5,7 @@
  */
 import { extractFeatures } from '../features/extract-features';
 import { DialogPacketLog } from '../features/dialog-packet-log';
+import { ContextWindows } from '../features/host-activity';
 import { UsageClass } from '../labels';
 import { DEFAULT_GAPS, Dialog, SegmentationGaps } from '../segment/dialog';
 import { segmentCapture } from '../segment/segment-capture';
@@ -37,32 +38,42 @@ export interface CaptureDialogOptions {
 }
 
 /**
- * Reads `path` and returns its dialogs in the order they ended (flush order at the end). On
- * corrupt input the dialogs read before the fault are passed to `options.onPartial` before the
- * CaptureError is thrown, so a caller can still report them.
+ * Reads `path` and returns its dialogs in the order their context windows ended (flush order at
+ * the end; see host-activity.ts). On corrupt input the dialogs read before the fault are passed
+ * to `options.onPartial` before the CaptureError is thrown, so a caller can still report them.
  */
 export function captureDialogs(path: string, options: CaptureDialogOptions = {}): CaptureDialog[] {
   const capture = path.split(/[\\/]/).pop() ?? path;
   const dialogs: CaptureDialog[] = [];
   const wantTruth = options.truth ?? true;
+  const gaps = options.gaps ?? DEFAULT_GAPS;
+  const context = new ContextWindows(gaps.dialogGapUs);
   try {
     segmentCapture<DialogNotes>(
-    path,
-    options.gaps ?? DEFAULT_GAPS,
-    () => ({ log: new DialogPacketLog(), labels: new DialogLabels() }),
-    (notes, packet, up, frame) => {
-      options.onProgress?.(packet.blockOffset);
-      notes.log.add(packet, up);
-      if (wantTruth && packet.comments.length > 0) notes.labels.add(frame, packet.comments);
-    },
-    (dialog) => {
-      const { notes, ...rest } = dialog;
-      dialogs.push({ ...rest, capture, features: extractFeatures(notes.log), truth: notes.labels.majority(), mixed: notes.labels.distinct > 1 });
-    },
+      path,
+      gaps,
+      () => ({ log: new DialogPacketLog(), labels: new DialogLabels() }),
+      (notes, packet, up, frame, open) => {
+        options.onProgress?.(packet.blockOffset);
+        const log = notes.log;
+        log.add(packet, up);
+        const tcp = log.transport === 'tcp';
+        if (log.context === undefined) log.context = context.openDialog(open.flow.client.ip, packet.timestampUs, packet.originalLength, up, tcp);
+        else context.addPacket(log.context, packet.timestampUs, packet.originalLength, up, tcp);
+        if (wantTruth && packet.comments.length > 0) notes.labels.add(frame, packet.comments);
+      },
+      (dialog) => {
+        const { notes, ...rest } = dialog;
+        const entry: CaptureDialog = { ...rest, capture, features: extractFeatures(notes.log), truth: notes.labels.majority(), mixed: notes.labels.distinct > 1 };
+        context.closed(notes.log.context!, rest, entry.features, () => dialogs.push(entry));
+      },
+      (timeUs) => context.advance(timeUs),
     );
   } catch (error) {
+    context.flush();
     options.onPartial?.(dialogs);
     throw error;
   }
+  context.flush();
   return dialogs;
 }

@@ -2,13 +2,16 @@
  * The classifying pipeline as a stream: packets in, final dialog records out as soon as each
  * dialog is complete. A dialog is complete when its flow has been idle for longer than the
  * dialog gap in capture time (the newest packet's timestamp, or a later time the caller
- * vouches for, e.g. wall-clock time once a live file stops growing), or when its flow ends.
- * Both `cumma classify` and the live agent run this one class, so a dialog gets the same
+ * vouches for, e.g. wall-clock time once a live file stops growing), or when its flow ends;
+ * its record goes out once its context window (host-activity.ts: the other flows of its host
+ * up to dialog gap after its end) is complete too, which for a dialog whose flow ended means
+ * when capture time passes its end by the gap. Both `cumma classify` and the live agent run this one class, so a dialog gets the same
  * record in both, and memory holds only the open dialogs, not the whole capture.
  */
 import { Packet } from '../capture/packet';
 import { extractFeatures } from '../features/extract-features';
 import { DialogPacketLog } from '../features/dialog-packet-log';
+import { ContextWindows } from '../features/host-activity';
 import { FlowTable, FlowTableOptions, FlowTableStats } from '../flows/flow-table';
 import { Dialog } from '../segment/dialog';
 import { DialogSegmenter, OpenDialog } from '../segment/dialog-segmenter';
@@ -25,6 +28,8 @@ export interface DialogStreamOptions {
   readonly flows?: FlowTableOptions;
   /** Receives each final record, in the order dialogs complete. */
   readonly onFinal: (record: DialogRecord) => void;
+  /** Sees each final dialog with its whole feature vector just before it is labelled (tests, exports). */
+  readonly onFeatures?: (dialog: DialogToLabel) => void;
 }
 
 /** Closed dialogs are labelled in batches of this many (one classifier call each). */
@@ -34,16 +39,26 @@ export class DialogStream {
   private readonly flows: FlowTable;
   private readonly segmenter: DialogSegmenter<DialogPacketLog>;
   private readonly labeler: DialogLabeler;
+  /** Context across flows (host-activity.ts). */
+  private readonly context: ContextWindows;
+  /** Set while the flow table ends a flow: its last dialog may have to wait for its context. */
+  private endingFlow = -1;
+  private endingFlowDeferred = false;
   private pending: DialogToLabel[] = [];
   private endedFlows: number[] = [];
   private newestUs = -Infinity;
 
   constructor(private readonly options: DialogStreamOptions) {
     this.labeler = new DialogLabeler(options.model, { temporal: options.temporal });
+    this.context = new ContextWindows(options.model.gaps.dialogGapUs);
     this.segmenter = new DialogSegmenter(options.model.gaps, () => new DialogPacketLog(), (dialog) => this.closed(dialog));
     this.flows = new FlowTable((_, flowId) => {
+      this.endingFlow = flowId;
+      this.endingFlowDeferred = false;
       this.segmenter.endFlow(flowId);
-      this.endedFlows.push(flowId);
+      this.endingFlow = -1;
+      // A dialog waiting for its context window ends its flow in the labeler when it is labelled.
+      if (!this.endingFlowDeferred) this.endedFlows.push(flowId);
     }, options.flows);
   }
 
@@ -60,13 +75,19 @@ export class DialogStream {
     const time = packet.timestampUs;
     if (time > this.newestUs) {
       this.newestUs = time;
+      this.context.advance(time);
       this.segmenter.closeIdle(time);
     }
     this.flows.add(packet);
     const flowId = this.flows.lastFlowId;
     if (flowId < 0) return;
     const up = this.flows.lastPacketUp;
-    this.segmenter.add(flowId, packet, up).notes.add(packet, up);
+    const open = this.segmenter.add(flowId, packet, up);
+    const log = open.notes;
+    log.add(packet, up);
+    const tcp = log.transport === 'tcp';
+    if (log.context === undefined) log.context = this.context.openDialog(open.flow.client.ip, time, packet.originalLength, up, tcp);
+    else this.context.addPacket(log.context, time, packet.originalLength, up, tcp);
     if (this.pending.length >= LABEL_BATCH) this.drain();
   }
 
@@ -75,6 +96,7 @@ export class DialogStream {
    * file that stopped growing): dialogs idle for longer than the gap by then are complete.
    */
   advanceTo(nowUs: number): void {
+    this.context.advance(nowUs);
     this.segmenter.closeIdle(nowUs);
     this.drain();
   }
@@ -95,6 +117,7 @@ export class DialogStream {
   flush(): void {
     this.flows.flush();
     this.segmenter.flush();
+    this.context.flush();
     this.drain();
   }
 
@@ -106,14 +129,16 @@ export class DialogStream {
     for (const open of this.segmenter.openDialogs()) {
       if (!wanted(open)) continue;
       const { notes, ...rest } = open.close();
-      selected.push({ ...rest, capture: this.options.capture, features: extractFeatures(notes) });
+      const features = extractFeatures(notes);
+      if (notes.context !== undefined) this.context.writeSoFar(notes.context, rest, features);
+      selected.push({ ...rest, capture: this.options.capture, features });
     }
     return this.labeler.labelProvisional(selected);
   }
 
   private closed(dialog: Dialog<DialogPacketLog>): void {
     // Field by field rather than `{ ...rest }`: one dialog per call, tens of thousands a second.
-    this.pending.push({
+    const toLabel: DialogToLabel = {
       flowId: dialog.flowId,
       flow: dialog.flow,
       session: dialog.session,
@@ -124,6 +149,18 @@ export class DialogStream {
       bytes: dialog.bytes,
       capture: this.options.capture,
       features: extractFeatures(dialog.notes),
+    };
+    const endsFlow = dialog.flowId === this.endingFlow;
+    let synchronous = true;
+    let labelledAtOnce = false;
+    this.context.closed(dialog.notes.context!, dialog, toLabel.features, () => {
+      this.options.onFeatures?.(toLabel);
+      this.pending.push(toLabel);
+      if (synchronous) labelledAtOnce = true;
+      // Released later: the flow's end follows its last dialog into the labeler.
+      else if (endsFlow) this.endedFlows.push(dialog.flowId);
     });
+    synchronous = false;
+    if (endsFlow && !labelledAtOnce) this.endingFlowDeferred = true;
   }
 }
