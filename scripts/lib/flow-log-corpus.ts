@@ -133,7 +133,7 @@ export function segmentFlowLogs(
  * through ContextWindows as DialogStream does, and writes each dialog's context features.
  */
 function replayContext(flows: readonly FlowLog[], members: readonly number[], ends: readonly number[][], firstDialog: readonly number[], dialogs: readonly CaptureDialog[], gapUs: number): void {
-  const windows = new ContextWindows(gapUs);
+  const windows = new ContextWindows<undefined>(gapUs, () => {});
   const heap = new MinHeap(members.length);
   const next = new Int32Array(members.length);
   const dialogOfFlow = new Int32Array(members.length);
@@ -141,7 +141,6 @@ function replayContext(flows: readonly FlowLog[], members: readonly number[], en
   members.forEach((flowIndex, m) => {
     if (flows[flowIndex]!.times.length > 0) heap.push(flows[flowIndex]!.times[0]!, m);
   });
-  const done = (): void => {};
   while (heap.size > 0) {
     const m = heap.pop()!;
     const flowIndex = members[m]!;
@@ -165,7 +164,7 @@ function replayContext(flows: readonly FlowLog[], members: readonly number[], en
     }
     if (i + 1 === dialogEnd) {
       const dialog = dialogs[firstDialog[flowIndex]! + k]!;
-      windows.closed(window, dialog, dialog.features, done);
+      windows.closed(window, dialog, dialog.features, undefined);
       dialogOfFlow[m] = k + 1;
     }
     next[m] = i + 1;

@@ -176,13 +176,13 @@ describe('context features', () => {
 
 describe('ContextWindows', () => {
   it('holds a dialog that closed early (its flow ended) until capture time passes end + gap', () => {
-    const windows = new ContextWindows(5_000_000);
-    const features = new Float64Array(FEATURES.length);
     let done = 0;
+    const windows = new ContextWindows<string>(5_000_000, () => done++);
+    const features = new Float64Array(FEATURES.length);
     windows.advance(T0);
     const window = windows.openDialog(A, T0, 100, true, true);
     const dialog = { flow: { l4: 'tcp' as const }, endUs: T0, packets: { up: 1, down: 0 }, bytes: { up: 100, down: 0 } };
-    windows.closed(window, dialog, features, () => done++);
+    expect(windows.closed(window, dialog, features, 'first')).toBe(false);
     expect(done).toBe(0);
     // Another flow of the host, at end + gap exactly: still inside the window.
     windows.advance(T0 + 5_000_000);
@@ -193,23 +193,29 @@ describe('ContextWindows', () => {
     expect(contextOf(features).other_udp_sum_length_bytes).toBe(700);
     expect(contextOf(features).other_dialogs_count).toBe(1);
     // A dialog closing after its window ended is written at once.
-    windows.closed(other, { flow: { l4: 'udp' }, endUs: T0 - 10_000_000, packets: { up: 0, down: 1 }, bytes: { up: 0, down: 700 } }, new Float64Array(FEATURES.length), () => done++);
-    expect(done).toBe(2);
+    const late = new Float64Array(FEATURES.length);
+    expect(windows.closed(other, { flow: { l4: 'udp' }, endUs: T0 - 10_000_000, packets: { up: 0, down: 1 }, bytes: { up: 0, down: 700 } }, late, 'second')).toBe(true);
+    expect(done).toBe(1);
+    // Its window starts at L = T0 + 0.1 s (first boundary after T0 + 5 s − 5 s): the first dialog,
+    // at T0, is outside it.
+    expect(contextOf(late).other_tcp_up_sum_length_bytes).toBe(0);
+    expect(contextOf(late).other_dialogs_count).toBe(0);
+    expect(contextOf(late).other_all_bytes_log_ratio).toBe(Math.log(1 / 701));
     expect(windows.waitingCount).toBe(0);
   });
 
   it('flush releases every waiting dialog', () => {
-    const windows = new ContextWindows(5_000_000);
-    let done = 0;
+    const released: string[] = [];
+    const windows = new ContextWindows<string>(5_000_000, (payload) => released.push(payload));
     windows.advance(T0);
     const window = windows.openDialog(A, T0, 100, true, true);
-    windows.closed(window, { flow: { l4: 'tcp' }, endUs: T0, packets: { up: 1, down: 0 }, bytes: { up: 100, down: 0 } }, new Float64Array(FEATURES.length), () => done++);
+    windows.closed(window, { flow: { l4: 'tcp' }, endUs: T0, packets: { up: 1, down: 0 }, bytes: { up: 100, down: 0 } }, new Float64Array(FEATURES.length), 'only');
     expect(windows.waitingCount).toBe(1);
     windows.flush();
-    expect(done).toBe(1);
+    expect(released).toEqual(['only']);
   });
 
   it('refuses an infinite dialog gap', () => {
-    expect(() => new ContextWindows(Infinity)).toThrow(RangeError);
+    expect(() => new ContextWindows(Infinity, () => {})).toThrow(RangeError);
   });
 });

@@ -15,7 +15,8 @@
  *     ? (notes.context = windows.openDialog(clientIp, time, length, up, tcp))   // first packet
  *     : windows.addPacket(notes.context, time, length, up, tcp);
  *   // when the segmenter closes the dialog, with its own features computed:
- *   windows.closed(notes.context, dialog, features, () => emit(dialog));
+ *   if (windows.closed(notes.context, dialog, features, dialog)) emit(dialog);
+ *   // else the constructor's onReady(dialog) emits it once its window has ended
  *
  * Cost: per packet, a few additions on the host's cumulative counters (no map lookup: the host
  * index travels with the dialog's window); per new 0.1-s bin a host is active in, one
@@ -44,15 +45,27 @@ const COUNTERS = 5;
 
 const US_PER_S = 1_000_000;
 
-/** The start of a dialog's context window: its host and the host's counters before L. */
-export interface ContextWindow {
-  readonly host: number;
-  /** L, µs: the window's first instant. */
-  readonly fromUs: number;
-  /** The host's cumulative counters over the packets before L (and dialogs starting before L). */
-  readonly before: Float64Array;
-  /** The same before the start of the dialog's first packet's bin (S, the "before" part's end). */
-  readonly beforeStart: Float64Array;
+/**
+ * The start of a dialog's context window: its host and the host's counters before L (packets
+ * before L, dialogs starting before L) and before S, the start of the dialog's first packet's
+ * bin (the before part's end). Plain fields: one small object per dialog, nothing else.
+ */
+export class ContextWindow {
+  udpPacketsAtL = 0;
+  udpBytesAtL = 0;
+  tcpUpBytesAtL = 0;
+  tcpDownBytesAtL = 0;
+  dialogsAtL = 0;
+  udpBytesAtS = 0;
+  tcpUpBytesAtS = 0;
+  tcpDownBytesAtS = 0;
+  dialogsAtS = 0;
+
+  constructor(
+    readonly host: number,
+    /** L, µs: the window's first instant. */
+    readonly fromUs: number,
+  ) {}
 }
 
 /** What the context features need of a closed (or open) dialog. */
@@ -131,19 +144,34 @@ export class HostActivity {
   open(host: number, startUs: number): ContextWindow {
     const state = this.hosts[host]!;
     const fromBin = Math.floor((startUs - this.gapUs) / this.binUs) + 1;
-    const before = new Float64Array(COUNTERS);
-    const beforeStart = new Float64Array(COUNTERS);
-    this.countersBefore(state, fromBin, before);
-    this.countersBefore(state, Math.floor(startUs / this.binUs), beforeStart);
+    const window = new ContextWindow(host, fromBin * this.binUs);
+    let values = state.totals;
+    let at = this.checkpointAtOrAfter(state, fromBin);
+    if (at >= 0) values = state.values;
+    else at = 0;
+    window.udpPacketsAtL = values[at + UDP_PACKETS]!;
+    window.udpBytesAtL = values[at + UDP_BYTES]!;
+    window.tcpUpBytesAtL = values[at + TCP_UP_BYTES]!;
+    window.tcpDownBytesAtL = values[at + TCP_DOWN_BYTES]!;
+    window.dialogsAtL = values[at + DIALOGS]!;
+    values = state.totals;
+    at = this.checkpointAtOrAfter(state, Math.floor(startUs / this.binUs));
+    if (at >= 0) values = state.values;
+    else at = 0;
+    window.udpBytesAtS = values[at + UDP_BYTES]!;
+    window.tcpUpBytesAtS = values[at + TCP_UP_BYTES]!;
+    window.tcpDownBytesAtS = values[at + TCP_DOWN_BYTES]!;
+    window.dialogsAtS = values[at + DIALOGS]!;
     state.totals[DIALOGS]! += 1;
-    return { host, fromUs: fromBin * this.binUs, before, beforeStart };
+    return window;
   }
 
   /**
-   * The host's counters before the start of bin `bin`: the oldest checkpoint at or after it
-   * holds them; none means no packet since, so the current totals.
+   * Where the host's counters before the start of bin `bin` are: the oldest checkpoint at or
+   * after that bin holds them (its offset in state.values is returned); -1 means no packet since,
+   * so the current totals.
    */
-  private countersBefore(state: HostState, bin: number, into: Float64Array): void {
+  private checkpointAtOrAfter(state: HostState, bin: number): number {
     const capacity = state.bins.length;
     let found = -1;
     for (let k = 0; k < state.size; k++) {
@@ -151,8 +179,7 @@ export class HostActivity {
       if (state.bins[slot]! < bin) break;
       found = slot;
     }
-    if (found < 0) into.set(state.totals);
-    else for (let c = 0; c < COUNTERS; c++) into[c] = state.values[found * COUNTERS + c]!;
+    return found < 0 ? -1 : found * COUNTERS;
   }
 
   /**
@@ -161,15 +188,14 @@ export class HostActivity {
    */
   write(window: ContextWindow, dialog: ContextDialog, out: Float64Array): void {
     const totals = this.hosts[window.host]!.totals;
-    const before = window.before;
     const tcp = dialog.flow.l4 === 'tcp';
     const ownPackets = dialog.packets.up + dialog.packets.down;
     const ownBytes = dialog.bytes.up + dialog.bytes.down;
-    const udpPackets = totals[UDP_PACKETS]! - before[UDP_PACKETS]! - (tcp ? 0 : ownPackets);
-    const udpBytes = totals[UDP_BYTES]! - before[UDP_BYTES]! - (tcp ? 0 : ownBytes);
-    const tcpUp = totals[TCP_UP_BYTES]! - before[TCP_UP_BYTES]! - (tcp ? dialog.bytes.up : 0);
-    const tcpDown = totals[TCP_DOWN_BYTES]! - before[TCP_DOWN_BYTES]! - (tcp ? dialog.bytes.down : 0);
-    const dialogs = totals[DIALOGS]! - before[DIALOGS]! - 1;
+    const udpPackets = totals[UDP_PACKETS]! - window.udpPacketsAtL - (tcp ? 0 : ownPackets);
+    const udpBytes = totals[UDP_BYTES]! - window.udpBytesAtL - (tcp ? 0 : ownBytes);
+    const tcpUp = totals[TCP_UP_BYTES]! - window.tcpUpBytesAtL - (tcp ? dialog.bytes.up : 0);
+    const tcpDown = totals[TCP_DOWN_BYTES]! - window.tcpDownBytesAtL - (tcp ? dialog.bytes.down : 0);
+    const dialogs = totals[DIALOGS]! - window.dialogsAtL - 1;
     const windowS = (dialog.endUs + this.gapUs - window.fromUs) / US_PER_S;
     const otherBytes = udpBytes + tcpUp + tcpDown;
     let at = CONTEXT_OFFSET;
@@ -182,11 +208,10 @@ export class HostActivity {
     out[at++] = dialogs;
     out[at++] = Math.log((1 + otherBytes) / (1 + ownBytes));
     // The part of the window before the dialog's first packet's bin: [L, S).
-    const early = window.beforeStart;
-    out[at++] = early[UDP_BYTES]! - before[UDP_BYTES]!;
-    out[at++] = early[TCP_UP_BYTES]! - before[TCP_UP_BYTES]!;
-    out[at++] = early[TCP_DOWN_BYTES]! - before[TCP_DOWN_BYTES]!;
-    out[at++] = early[DIALOGS]! - before[DIALOGS]!;
+    out[at++] = window.udpBytesAtS - window.udpBytesAtL;
+    out[at++] = window.tcpUpBytesAtS - window.tcpUpBytesAtL;
+    out[at++] = window.tcpDownBytesAtS - window.tcpDownBytesAtL;
+    out[at++] = window.dialogsAtS - window.dialogsAtL;
     if (at !== CONTEXT_OFFSET + CONTEXT_FEATURES.length) throw new Error(`context features: wrote ${at - CONTEXT_OFFSET}, schema has ${CONTEXT_FEATURES.length}`);
   }
 
@@ -215,25 +240,30 @@ export class HostActivity {
   }
 }
 
-interface Waiting {
+interface Waiting<T> {
   readonly window: ContextWindow;
   readonly dialog: ContextDialog;
   readonly features: Float64Array;
-  readonly done: () => void;
+  readonly payload: T;
 }
 
 /**
  * HostActivity plus the waiting room of dialogs that closed before their window did: the whole
- * protocol a dialog-making path follows (see the file comment).
+ * protocol a dialog-making path follows (see the file comment). `onReady` receives the payload
+ * of each dialog that waited, once its features are complete.
  */
-export class ContextWindows {
+export class ContextWindows<T = unknown> {
   readonly activity: HostActivity;
   private newest = -Infinity;
   private readonly due = new MinHeap();
-  private readonly waiting = new Map<number, Waiting>();
+  private readonly waiting = new Map<number, Waiting<T>>();
   private nextId = 0;
 
-  constructor(gapUs: number, binUs: number = CONTEXT_BIN_US) {
+  constructor(
+    gapUs: number,
+    private readonly onReady: (payload: T) => void,
+    binUs: number = CONTEXT_BIN_US,
+  ) {
     this.activity = new HostActivity(gapUs, binUs);
   }
 
@@ -265,20 +295,21 @@ export class ContextWindows {
   }
 
   /**
-   * The dialog closed, with its own features in `features`: writes its context features and
-   * calls `done` — at once when capture time is already past end + gap, else once it is (or at
+   * The dialog closed, with its own features in `features`. When capture time is already past
+   * end + gap, writes its context features and returns true (the caller goes on with the
+   * dialog); else returns false, and `onReady(payload)` follows once time gets there (or at
    * flush).
    */
-  closed(window: ContextWindow, dialog: ContextDialog, features: Float64Array, done: () => void): void {
+  closed(window: ContextWindow, dialog: ContextDialog, features: Float64Array, payload: T): boolean {
     const readyAt = dialog.endUs + this.activity.gapUs;
     if (readyAt < this.newest) {
       this.activity.write(window, dialog, features);
-      done();
-      return;
+      return true;
     }
     const id = this.nextId++;
-    this.waiting.set(id, { window, dialog, features, done });
+    this.waiting.set(id, { window, dialog, features, payload });
     this.due.push(readyAt, id);
+    return false;
   }
 
   /** Context so far, for a dialog still open (provisional labels). */
@@ -295,6 +326,6 @@ export class ContextWindows {
     const entry = this.waiting.get(id)!;
     this.waiting.delete(id);
     this.activity.write(entry.window, entry.dialog, entry.features);
-    entry.done();
+    this.onReady(entry.payload);
   }
 }

@@ -47,7 +47,7 @@ export function captureDialogs(path: string, options: CaptureDialogOptions = {})
   const dialogs: CaptureDialog[] = [];
   const wantTruth = options.truth ?? true;
   const gaps = options.gaps ?? DEFAULT_GAPS;
-  const context = new ContextWindows(gaps.dialogGapUs);
+  const context = new ContextWindows<CaptureDialog>(gaps.dialogGapUs, (dialog) => dialogs.push(dialog));
   try {
     segmentCapture<DialogNotes>(
       path,
@@ -65,7 +65,7 @@ export function captureDialogs(path: string, options: CaptureDialogOptions = {})
       (dialog) => {
         const { notes, ...rest } = dialog;
         const entry: CaptureDialog = { ...rest, capture, features: extractFeatures(notes.log), truth: notes.labels.majority(), mixed: notes.labels.distinct > 1 };
-        context.closed(notes.log.context!, rest, entry.features, () => dialogs.push(entry));
+        if (context.closed(notes.log.context!, rest, entry.features, entry)) dialogs.push(entry);
       },
       (timeUs) => context.advance(timeUs),
     );

@@ -40,17 +40,23 @@ export class DialogStream {
   private readonly segmenter: DialogSegmenter<DialogPacketLog>;
   private readonly labeler: DialogLabeler;
   /** Context across flows (host-activity.ts). */
-  private readonly context: ContextWindows;
+  private readonly context: ContextWindows<DialogToLabel>;
   /** Set while the flow table ends a flow: its last dialog may have to wait for its context. */
   private endingFlow = -1;
   private endingFlowDeferred = false;
+  /** Ended flows whose last dialog waits for its context window. */
+  private readonly flowEndsWaiting = new Set<number>();
   private pending: DialogToLabel[] = [];
   private endedFlows: number[] = [];
   private newestUs = -Infinity;
 
   constructor(private readonly options: DialogStreamOptions) {
     this.labeler = new DialogLabeler(options.model, { temporal: options.temporal });
-    this.context = new ContextWindows(options.model.gaps.dialogGapUs);
+    this.context = new ContextWindows<DialogToLabel>(options.model.gaps.dialogGapUs, (dialog) => {
+      this.ready(dialog);
+      // It waited because its flow ended: the flow's end follows its last dialog into the labeler.
+      if (this.flowEndsWaiting.delete(dialog.flowId)) this.endedFlows.push(dialog.flowId);
+    });
     this.segmenter = new DialogSegmenter(options.model.gaps, () => new DialogPacketLog(), (dialog) => this.closed(dialog));
     this.flows = new FlowTable((_, flowId) => {
       this.endingFlow = flowId;
@@ -121,6 +127,11 @@ export class DialogStream {
     this.drain();
   }
 
+  private ready(dialog: DialogToLabel): void {
+    this.options.onFeatures?.(dialog);
+    this.pending.push(dialog);
+  }
+
   /** Open dialogs that `wanted` selects, labelled provisionally from their packets so far. */
   labelOpen(wanted: (dialog: OpenDialog<DialogPacketLog>) => boolean): DialogRecord[] {
     // Earlier dialogs of their sessions first, so that the provisional labels see them.
@@ -150,17 +161,10 @@ export class DialogStream {
       capture: this.options.capture,
       features: extractFeatures(dialog.notes),
     };
-    const endsFlow = dialog.flowId === this.endingFlow;
-    let synchronous = true;
-    let labelledAtOnce = false;
-    this.context.closed(dialog.notes.context!, dialog, toLabel.features, () => {
-      this.options.onFeatures?.(toLabel);
-      this.pending.push(toLabel);
-      if (synchronous) labelledAtOnce = true;
-      // Released later: the flow's end follows its last dialog into the labeler.
-      else if (endsFlow) this.endedFlows.push(dialog.flowId);
-    });
-    synchronous = false;
-    if (endsFlow && !labelledAtOnce) this.endingFlowDeferred = true;
+    if (this.context.closed(dialog.notes.context!, dialog, toLabel.features, toLabel)) this.ready(toLabel);
+    else if (dialog.flowId === this.endingFlow) {
+      this.endingFlowDeferred = true;
+      this.flowEndsWaiting.add(dialog.flowId);
+    }
   }
 }
