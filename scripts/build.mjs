@@ -12,6 +12,7 @@ const entries = [
   { in: 'agent/src/cli/entries/simulate.ts', out: 'commands/simulate' },
   { in: 'agent/src/cli/entries/record.ts', out: 'commands/record' },
   { in: 'agent/src/cli/entries/classify.ts', out: 'commands/classify' },
+  { in: 'agent/src/cli/entries/classify-labeler.ts', out: 'commands/classify-labeler' },
   { in: 'agent/src/cli/entries/train.ts', out: 'commands/train' },
   { in: 'agent/src/cli/entries/evaluate.ts', out: 'commands/evaluate' },
   { in: 'agent/src/cli/entries/watch.ts', out: 'commands/watch' },

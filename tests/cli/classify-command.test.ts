@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { USAGE_CLASSES } from '../../agent/src/labels';
+import { writeSyntheticCaptureFile } from '../../scripts/lib/synthetic-capture';
 
 const ROOT = join(__dirname, '..', '..');
 const CLI = join(ROOT, 'dist', 'cumma.js');
@@ -11,7 +12,11 @@ const SAMPLE = join(ROOT, 'samples', 'whatsapp-chat.pcapng');
 const SAMPLES = ['whatsapp-chat', 'telegram-calls', 'signal-media', 'signal-streaming'].map((name) => join(ROOT, 'samples', `${name}.pcapng`));
 
 function cumma(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  return cummaWith(process.env, ...args);
+}
+
+function cummaWith(env: NodeJS.ProcessEnv, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, env });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -125,5 +130,61 @@ describe('cumma train, evaluate, classify', () => {
     const result = cumma('classify', SAMPLE, '--format', 'jsonl');
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toContain('"model":"default@1"');
+  });
+
+  describe('labelling on a second thread', () => {
+    // Thousands of dialogs: many batches, so the reader also waits for the labeller at times.
+    let big: string;
+    beforeAll(() => {
+      big = join(dir, 'big.pcapng');
+      writeSyntheticCaptureFile(big, { packets: 60_000, flows: 3_000, seed: 5 });
+    });
+    const oneThread = { ...process.env, CUMMA_LABEL_THREAD: '0' };
+    // The capture is below the size that gets a second thread by default: ask for it.
+    const twoThreads = { ...process.env, CUMMA_LABEL_THREAD: '1' };
+
+    it.each([
+      ['jsonl', []],
+      ['csv', ['--anonymize', 'a passphrase for the test']],
+      ['table', ['--no-temporal']],
+    ])('prints exactly what one thread prints (%s %s), sidecar included', (format, extra) => {
+      const args = ['classify', big, '--format', format, '--sidecar', ...extra];
+      const single = cummaWith(oneThread, ...args);
+      expect(single.status, single.stderr).toBe(0);
+      const singleSidecar = readFileSync(`${big}.cumma.tsv`, 'utf8');
+      rmSync(`${big}.cumma.tsv`);
+      const dual = cummaWith(twoThreads, ...args);
+      expect(dual.status, dual.stderr).toBe(0);
+      expect(dual.stdout.split('\n').length).toBeGreaterThan(2_000);
+      expect(dual.stdout).toBe(single.stdout);
+      expect(readFileSync(`${big}.cumma.tsv`, 'utf8')).toBe(singleSidecar);
+    });
+
+    it('on a truncated capture prints what one thread prints, then the same error', () => {
+      const cut = join(dir, 'big-cut.pcapng');
+      const whole = readFileSync(big);
+      writeFileSync(cut, whole.subarray(0, Math.floor(whole.length * 0.7)));
+      const single = cummaWith(oneThread, 'classify', cut, '--format', 'jsonl');
+      const dual = cummaWith(twoThreads, 'classify', cut, '--format', 'jsonl');
+      expect(single.status).toBe(1);
+      expect(dual.status).toBe(1);
+      expect(dual.stderr).toMatch(/\[CAPTURE_TRUNCATED\]/);
+      expect(dual.stderr).toBe(single.stderr);
+      expect(dual.stdout.split('\n').length).toBeGreaterThan(1_000);
+      expect(dual.stdout).toBe(single.stdout);
+    });
+
+    it('prints the records, then the error, when the sidecar cannot be written; no temporary file stays', () => {
+      const capture = join(dir, 'blocked.pcapng');
+      writeFileSync(capture, readFileSync(SAMPLE));
+      mkdirSync(`${capture}.cumma.tsv`);
+      for (const env of [oneThread, twoThreads]) {
+        const result = cummaWith(env, 'classify', capture, '--model', model, '--format', 'jsonl', '--sidecar');
+        expect(result.status).toBe(1);
+        expect(result.stdout.trim().split('\n').length).toBeGreaterThan(10);
+        expect(result.stderr).toMatch(/cumma classify: error: EISDIR.*blocked\.pcapng\.cumma\.tsv/);
+      }
+      expect(readdirSync(dir).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+    });
   });
 });

@@ -4,7 +4,7 @@
  * matches a packet by its 5-tuple in either direction and its time inside [start_us, end_us].
  * Written to a temporary file and renamed, so a reader never sees half a file.
  */
-import { renameSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { DialogRecord } from '../pipeline/dialog-record';
 
 export const SIDECAR_SUFFIX = '.cumma.tsv';
@@ -54,6 +54,12 @@ export function formatSidecar(dialogs: Iterable<DialogRecord>): string {
 /** Replaces `path` atomically with the sidecar of `dialogs`. */
 export function writeSidecar(path: string, dialogs: Iterable<DialogRecord>): void {
   const temporary = `${path}.${process.pid}.tmp`;
-  writeFileSync(temporary, formatSidecar(dialogs));
-  renameSync(temporary, path);
+  try {
+    writeFileSync(temporary, formatSidecar(dialogs));
+    renameSync(temporary, path);
+  } catch (error) {
+    // A failed write or rename (the target is a folder, the disk is full) leaves no stray file.
+    rmSync(temporary, { force: true });
+    throw error;
+  }
 }

@@ -49,19 +49,42 @@ export class DialogLabeler {
    * belief moves on past each of them.
    */
   labelFinal(dialogs: readonly DialogToLabel[]): DialogRecord[] {
-    if (dialogs.length === 0) return [];
+    return this.recordsOf(dialogs, this.verdictsFinal(dialogs), 'final');
+  }
+
+  /**
+   * The verdicts of labelFinal, packed VERDICT_HEAD + classes numbers a dialog (see
+   * verdictStride): what a labelling thread sends back, the records being built where the dialogs are.
+   */
+  verdictsFinal(dialogs: readonly Pick<DialogToLabel, 'flowId' | 'session' | 'features'>[]): Float64Array {
+    const stride = this.verdictStride;
+    const verdicts = new Float64Array(dialogs.length * stride);
+    if (dialogs.length === 0) return verdicts;
     const scores = this.model.predictScores(dialogs.map((dialog) => dialog.features));
-    return dialogs.map((dialog, index) => {
+    dialogs.forEach((dialog, index) => {
       const belief = this.temporal ? this.advanceBelief(dialog, scores[index]!) : scores[index]!;
-      return this.record(dialog, scores[index]!, belief, 'final');
+      this.writeVerdict(verdicts, index * stride, dialog.features, scores[index]!, belief);
     });
+    return verdicts;
+  }
+
+  /** Numbers per dialog in a packed verdict array. */
+  get verdictStride(): number {
+    return VERDICT_HEAD + this.model.classes.length;
+  }
+
+  /** Records of `dialogs` from their packed verdicts (verdictsFinal). */
+  recordsOf(dialogs: readonly DialogToLabel[], verdicts: Float64Array, status: 'final' | 'provisional'): DialogRecord[] {
+    const stride = this.verdictStride;
+    if (verdicts.length !== dialogs.length * stride) throw new RangeError(`${verdicts.length / stride} verdicts for ${dialogs.length} dialogs`);
+    return dialogs.map((dialog, index) => this.record(dialog, verdicts, index * stride, status));
   }
 
   /**
    * Moves the flow's session belief past `dialog` and returns it. One array per flow, written
    * in place: a Float64Array per dialog costs a malloc'ed backing store each.
    */
-  private advanceBelief(dialog: DialogToLabel, scores: Float64Array): Float64Array {
+  private advanceBelief(dialog: Pick<DialogToLabel, 'flowId' | 'session'>, scores: Float64Array): Float64Array {
     const state = this.beliefs.get(dialog.flowId);
     const previous = state !== undefined && state.session === dialog.session ? state.belief : undefined;
     this.model.temporalModel.forwardInto(previous, scores, this.scratch);
@@ -77,9 +100,12 @@ export class DialogLabeler {
 
   /** A provisional record for a dialog still open: the session belief does not move. */
   labelProvisional(dialogs: readonly DialogToLabel[]): DialogRecord[] {
+    const stride = this.verdictStride;
+    const verdicts = new Float64Array(dialogs.length * stride);
     if (dialogs.length === 0) return [];
     const scores = this.model.predictScores(dialogs.map((dialog) => dialog.features));
-    return dialogs.map((dialog, index) => this.record(dialog, scores[index]!, this.beliefFor(dialog, scores[index]!), 'provisional'));
+    dialogs.forEach((dialog, index) => this.writeVerdict(verdicts, index * stride, dialog.features, scores[index]!, this.beliefFor(dialog, scores[index]!)));
+    return this.recordsOf(dialogs, verdicts, 'provisional');
   }
 
   /** The flow ended: no later dialog continues its sessions. */
@@ -93,14 +119,22 @@ export class DialogLabeler {
     return this.model.temporalModel.forward(previous !== undefined && previous.session === dialog.session ? previous.belief : undefined, scores);
   }
 
-  private record(dialog: DialogToLabel, scores: Float64Array, belief: Float64Array, status: 'final' | 'provisional'): DialogRecord {
-    const classes = this.model.classes;
+  /** [best class, its belief, outlier 0/1, scores…] at `at`. */
+  private writeVerdict(verdicts: Float64Array, at: number, features: Float64Array, scores: Float64Array, belief: Float64Array): void {
     // Classes are distinct, so the arg-max index is where the label's confidence is.
     const best = argMax(belief);
-    const outlier = this.model.isOutlier(dialog.features, scores);
-    const usage: UsageVerdict = outlier ? 'unknown' : classes[best]!;
+    verdicts[at] = best;
+    verdicts[at + 1] = belief[best]!;
+    verdicts[at + 2] = this.model.isOutlier(features, scores) ? 1 : 0;
+    verdicts.set(scores, at + VERDICT_HEAD);
+  }
+
+  private record(dialog: DialogToLabel, verdicts: Float64Array, at: number, status: 'final' | 'provisional'): DialogRecord {
+    const classes = this.model.classes;
+    const outlier = verdicts[at + 2] === 1;
+    const usage: UsageVerdict = outlier ? 'unknown' : classes[verdicts[at]!]!;
     const scoreMap: Partial<Record<UsageClass, number>> = {};
-    for (let i = 0; i < classes.length; i++) scoreMap[classes[i]!] = round4(scores[i]!);
+    for (let i = 0; i < classes.length; i++) scoreMap[classes[i]!] = round4(verdicts[at + VERDICT_HEAD + i]!);
     return {
       l4: dialog.flow.l4,
       client: dialog.flow.client,
@@ -115,7 +149,7 @@ export class DialogLabeler {
       startUs: dialog.startUs,
       endUs: dialog.endUs,
       usage,
-      confidence: round4(belief[best]!),
+      confidence: round4(verdicts[at + 1]!),
       scores: scoreMap,
       status,
       outlier,
@@ -123,6 +157,9 @@ export class DialogLabeler {
     };
   }
 }
+
+/** Numbers ahead of the class scores in a packed verdict: best class, its belief, outlier. */
+const VERDICT_HEAD = 3;
 
 function round4(value: number): number {
   return Math.round(value * 1e4) / 1e4;

@@ -30,6 +30,12 @@ export interface DialogStreamOptions {
   readonly onFinal: (record: DialogRecord) => void;
   /** Sees each final dialog with its whole feature vector just before it is labelled (tests, exports). */
   readonly onFeatures?: (dialog: DialogToLabel) => void;
+  /**
+   * Set to label completed dialogs elsewhere (another thread: `cumma classify`): each batch of
+   * dialogs, with the flows that ended after them, goes here in order instead of to the labeller,
+   * and onFinal is not called.
+   */
+  readonly handOff?: (dialogs: DialogToLabel[], endedFlows: number[]) => void;
 }
 
 /** Closed dialogs are labelled in batches of this many (one classifier call each). */
@@ -109,6 +115,16 @@ export class DialogStream {
 
   /** Labels and emits the dialogs completed so far. */
   drain(): void {
+    const { handOff } = this.options;
+    if (handOff !== undefined) {
+      if (this.pending.length === 0 && this.endedFlows.length === 0) return;
+      const batch = this.pending;
+      const ended = this.endedFlows;
+      this.pending = [];
+      this.endedFlows = [];
+      handOff(batch, ended);
+      return;
+    }
     if (this.pending.length > 0) {
       const batch = this.pending;
       this.pending = [];

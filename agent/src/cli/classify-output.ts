@@ -1,0 +1,56 @@
+/**
+ * What `cumma classify` does with each dialog record, whichever thread ran the model: anonymise
+ * it when asked, print it in the chosen format, and keep it for the sidecar when one is asked for.
+ */
+import { IpAnonymizer } from '../anonymize/anonymizer';
+import { writeSidecar } from '../live/sidecar-file';
+import { DialogRecord } from '../pipeline/dialog-record';
+import { dialogFormatter } from './dialog-format';
+import { OutputFormat, RecordFormatter } from './flow-format';
+
+export interface LineSink {
+  line(text: string): void;
+  flush(): void;
+}
+
+export interface ClassifyOutputOptions {
+  readonly format: OutputFormat;
+  /** Crypto-PAn key: addresses are printed anonymised (the sidecar keeps them, it stays local). */
+  readonly anonymizeKey?: Uint8Array;
+  /** Where to write the Wireshark sidecar at the end, if anywhere. */
+  readonly sidecarPath?: string;
+}
+
+export class ClassifyOutput {
+  private readonly formatter: RecordFormatter<DialogRecord>;
+  private readonly anonymizer: IpAnonymizer | undefined;
+  /** Kept only when a sidecar is asked for; otherwise each record is printed and forgotten. */
+  private readonly kept: DialogRecord[] | undefined;
+  private count = 0;
+
+  constructor(
+    private readonly options: ClassifyOutputOptions,
+    private readonly sink: LineSink,
+  ) {
+    this.formatter = dialogFormatter(options.format);
+    this.anonymizer = options.anonymizeKey !== undefined ? new IpAnonymizer(options.anonymizeKey) : undefined;
+    this.kept = options.sidecarPath !== undefined ? [] : undefined;
+    for (const line of this.formatter.header) sink.line(line);
+  }
+
+  get records(): number {
+    return this.count;
+  }
+
+  record(record: DialogRecord): void {
+    this.count++;
+    this.kept?.push(record);
+    this.sink.line(this.formatter.format(this.anonymizer ? this.anonymizer.anonymizeEndpoints(record) : record));
+  }
+
+  /** Prints what is buffered and writes the sidecar. */
+  finish(): void {
+    this.sink.flush();
+    if (this.kept !== undefined && this.options.sidecarPath !== undefined) writeSidecar(this.options.sidecarPath, this.kept);
+  }
+}

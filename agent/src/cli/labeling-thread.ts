@@ -1,0 +1,103 @@
+/**
+ * The reading thread's side of `cumma classify`'s labelling thread (labeling-protocol.ts). All
+ * of it is synchronous, because the capture is read synchronously: verdicts are collected from
+ * the port as they come (receiveMessageOnPort), and the reader blocks on a shared counter when
+ * too many batches wait, so memory stays bounded when labelling is the slower half.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { MessageChannel, MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import { packDialogBatch, transferablesOf } from '../pipeline/dialog-batch';
+import { DialogToLabel } from '../pipeline/dialog-labeler';
+import { COUNTERS, FAILED, FromLabeler, LABELLED, LabelingWorkerData, ToLabeler } from './labeling-protocol';
+
+/** Batches (of up to 256 dialogs) posted and not yet answered before the reader waits. */
+const MAX_IN_FLIGHT = 8;
+/** A labeller that answers no batch for this long has hung. */
+const STALL_MS = 60_000;
+const BUNDLE = 'classify-labeler.js';
+
+export class LabelingThread {
+  private readonly pending: DialogToLabel[][] = [];
+  private posted = 0;
+  private answered = 0;
+  /** Once the labeller failed, every later call throws this. */
+  private failure: Error | undefined;
+
+  private constructor(
+    private readonly worker: Worker,
+    private readonly port: MessagePort,
+    private readonly counters: Int32Array,
+    /** Receives each batch with its verdicts, in the order posted (DialogLabeler.recordsOf makes the records). */
+    private readonly deliver: (dialogs: DialogToLabel[], verdicts: Float64Array) => void,
+  ) {}
+
+  /** The labelling thread's bundle next to this command's; undefined when absent (running from sources). */
+  static scriptIn(directory: string): string | undefined {
+    const path = join(directory, BUNDLE);
+    return existsSync(path) ? path : undefined;
+  }
+
+  /** Starts the thread, which loads the model at once: meanwhile the caller can load it too and start reading. */
+  static start(script: string, data: Omit<LabelingWorkerData, 'counters' | 'port'>, deliver: (dialogs: DialogToLabel[], verdicts: Float64Array) => void): LabelingThread {
+    const counters = new Int32Array(new SharedArrayBuffer(COUNTERS * 4));
+    const { port1, port2 } = new MessageChannel();
+    const workerData: LabelingWorkerData = { ...data, counters, port: port2 };
+    const worker = new Worker(script, { workerData, transferList: [port2] });
+    // Failures arrive as 'failed' messages on the port; an 'error' event would otherwise be fatal.
+    worker.on('error', () => undefined);
+    return new LabelingThread(worker, port1, counters, deliver);
+  }
+
+  /** Hands a batch of closed dialogs (and the flows ended after them) to the labeller, in order. */
+  post(dialogs: DialogToLabel[], endedFlows: number[]): void {
+    if (this.failure !== undefined) throw this.failure;
+    const batch = packDialogBatch(dialogs, endedFlows);
+    const message: ToLabeler = { kind: 'batch', batch };
+    this.worker.postMessage(message, transferablesOf(batch));
+    this.pending.push(dialogs);
+    this.posted++;
+    this.collect();
+    while (this.posted - this.answered >= MAX_IN_FLIGHT) this.awaitAnswer();
+  }
+
+  /** Waits for every verdict and emits the last records. */
+  finish(): void {
+    if (this.failure !== undefined) throw this.failure;
+    this.collect();
+    while (this.answered < this.posted) this.awaitAnswer();
+  }
+
+  /** Stops the thread (after finish(), or after a failure). */
+  async close(): Promise<void> {
+    this.port.close();
+    await this.worker.terminate();
+  }
+
+  private awaitAnswer(): void {
+    const labelled = Atomics.load(this.counters, LABELLED);
+    if (this.collect()) return;
+    if (Atomics.load(this.counters, FAILED) !== 0) {
+      this.collect(); // throws the reason, which the labeller sent before raising the flag
+      throw (this.failure = new Error('the labelling thread failed'));
+    }
+    if (Atomics.wait(this.counters, LABELLED, labelled, STALL_MS) === 'timed-out') {
+      throw (this.failure = new Error(`the labelling thread answered nothing for ${STALL_MS / 1000} s`));
+    }
+  }
+
+  /** Emits the records of every batch answered so far; true when there was one. */
+  private collect(): boolean {
+    let any = false;
+    for (let received = receiveMessageOnPort(this.port); received !== undefined; received = receiveMessageOnPort(this.port)) {
+      const message = received.message as FromLabeler;
+      if (message.kind === 'failed') throw (this.failure = new Error(`labelling: ${message.message}`));
+      const dialogs = this.pending.shift();
+      if (dialogs === undefined) throw new Error('labelling thread: verdicts for a batch never sent');
+      this.answered++;
+      any = true;
+      this.deliver(dialogs, message.verdicts);
+    }
+    return any;
+  }
+}

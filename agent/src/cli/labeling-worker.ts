@@ -1,0 +1,42 @@
+/**
+ * The labelling thread of `cumma classify` (labeling-protocol.ts): loads the model and answers
+ * each batch of dialogs, in order, with their packed verdicts.
+ */
+import { MessagePort } from 'node:worker_threads';
+import { unpackDialogBatch } from '../pipeline/dialog-batch';
+import { DialogLabeler } from '../pipeline/dialog-labeler';
+import { UsageModel } from '../pipeline/usage-model';
+import { FAILED, FromLabeler, LABELLED, LabelingWorkerData, ToLabeler } from './labeling-protocol';
+
+/** `input`: where batches come from (the parent port); `output`: where verdicts go (data.port). */
+export function runLabelingWorker(input: MessagePort, data: LabelingWorkerData): void {
+  const { counters, port } = data;
+  const send = (message: FromLabeler, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer);
+  let failed = false;
+  const fail = (error: unknown): void => {
+    failed = true;
+    send({ kind: 'failed', message: error instanceof Error ? error.message : String(error) });
+    Atomics.store(counters, FAILED, 1);
+    Atomics.notify(counters, LABELLED);
+  };
+
+  let labeler: DialogLabeler | undefined;
+  try {
+    labeler = new DialogLabeler(UsageModel.load(data.modelPath), { temporal: data.temporal });
+  } catch (error) {
+    fail(error);
+  }
+
+  input.on('message', (message: ToLabeler) => {
+    if (failed || labeler === undefined) return;
+    try {
+      const verdicts = labeler.verdictsFinal(unpackDialogBatch(message.batch));
+      for (const flowId of message.batch.endedFlows) labeler.endFlow(flowId);
+      send({ kind: 'verdicts', verdicts }, [verdicts.buffer as ArrayBuffer]);
+      Atomics.add(counters, LABELLED, 1);
+      Atomics.notify(counters, LABELLED);
+    } catch (error) {
+      fail(error);
+    }
+  });
+}

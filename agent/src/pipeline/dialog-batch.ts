@@ -1,0 +1,48 @@
+/**
+ * What a labelling thread needs of a batch of completed dialogs, as one message: the feature
+ * vectors packed into one transferable buffer, and each dialog's flow id and session (the keys
+ * of the temporal model's beliefs). Posting the DialogToLabel objects as they are would clone a
+ * whole object graph per dialog and each feature vector's backing buffer.
+ */
+import { DialogToLabel } from './dialog-labeler';
+
+export interface DialogBatchMessage {
+  readonly count: number;
+  readonly featureCount: number;
+  /** count × featureCount features, dialog after dialog. */
+  readonly features: Float64Array;
+  /** flow id and session, per dialog. */
+  readonly keys: Float64Array;
+  /** Flows that ended after this batch's dialogs closed (DialogLabeler.endFlow). */
+  readonly endedFlows: readonly number[];
+}
+
+/** What the labeller reads of a dialog (DialogLabeler.verdictsFinal). */
+export type DialogToScore = Pick<DialogToLabel, 'flowId' | 'session' | 'features'>;
+
+export function packDialogBatch(dialogs: readonly DialogToScore[], endedFlows: readonly number[]): DialogBatchMessage {
+  const featureCount = dialogs.length > 0 ? dialogs[0]!.features.length : 0;
+  const features = new Float64Array(dialogs.length * featureCount);
+  const keys = new Float64Array(dialogs.length * 2);
+  dialogs.forEach((dialog, index) => {
+    if (dialog.features.length !== featureCount) throw new RangeError(`dialog batch: ${dialog.features.length} features where the batch has ${featureCount}`);
+    features.set(dialog.features, index * featureCount);
+    keys[index * 2] = dialog.flowId;
+    keys[index * 2 + 1] = dialog.session;
+  });
+  return { count: dialogs.length, featureCount, features, keys, endedFlows: [...endedFlows] };
+}
+
+/** The buffers to transfer rather than copy when posting `message`. */
+export function transferablesOf(message: DialogBatchMessage): ArrayBuffer[] {
+  return [message.features.buffer as ArrayBuffer, message.keys.buffer as ArrayBuffer];
+}
+
+export function unpackDialogBatch(message: DialogBatchMessage): DialogToScore[] {
+  const { count, featureCount, features, keys } = message;
+  const dialogs: DialogToScore[] = [];
+  for (let index = 0; index < count; index++) {
+    dialogs.push({ flowId: keys[index * 2]!, session: keys[index * 2 + 1]!, features: features.subarray(index * featureCount, (index + 1) * featureCount) });
+  }
+  return dialogs;
+}
