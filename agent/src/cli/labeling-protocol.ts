@@ -6,7 +6,7 @@
  * single thread makes.
  */
 import { MessagePort } from 'node:worker_threads';
-import { DialogBatchMessage } from '../pipeline/dialog-batch';
+import { DialogBatchMessage, SpareBuffers } from '../pipeline/dialog-batch';
 
 export interface LabelingWorkerData {
   readonly modelPath: string;
@@ -26,5 +26,6 @@ export const COUNTERS = 2;
 export type ToLabeler = { readonly kind: 'batch'; readonly batch: DialogBatchMessage };
 
 export type FromLabeler =
-  | { readonly kind: 'verdicts'; readonly verdicts: Float64Array }
+  /** With the batch's own buffers, handed back for the next batch (dialog-batch.ts, SpareBuffers). */
+  | { readonly kind: 'verdicts'; readonly verdicts: Float64Array; readonly spare: SpareBuffers }
   | { readonly kind: 'failed'; readonly message: string };

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { MessageChannel, MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
-import { packDialogBatch, transferablesOf } from '../pipeline/dialog-batch';
+import { packDialogBatch, SpareBuffers, transferablesOf } from '../pipeline/dialog-batch';
 import { DialogToLabel } from '../pipeline/dialog-labeler';
 import { COUNTERS, FAILED, FromLabeler, LABELLED, LabelingWorkerData, ToLabeler } from './labeling-protocol';
 
@@ -16,9 +16,12 @@ const MAX_IN_FLIGHT = 8;
 /** A labeller that answers no batch for this long has hung. */
 const STALL_MS = 60_000;
 const BUNDLE = 'classify-labeler.js';
+const WORKER_YOUNG_GENERATION_MB = 8;
 
 export class LabelingThread {
   private readonly pending: DialogToLabel[][] = [];
+  /** Buffers of answered batches, for the next ones. */
+  private readonly spares: SpareBuffers[] = [];
   private posted = 0;
   private answered = 0;
   /** Once the labeller failed, every later call throws this. */
@@ -43,7 +46,9 @@ export class LabelingThread {
     const counters = new Int32Array(new SharedArrayBuffer(COUNTERS * 4));
     const { port1, port2 } = new MessageChannel();
     const workerData: LabelingWorkerData = { ...data, counters, port: port2 };
-    const worker = new Worker(script, { workerData, transferList: [port2] });
+    // A small young generation: the labeller's garbage is short-lived, and V8's default lets
+    // the thread's heap grow by ≈ 40 MB more for no speed (bench file: 1.40 s either way).
+    const worker = new Worker(script, { workerData, transferList: [port2], resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
     // Failures arrive as 'failed' messages on the port; an 'error' event would otherwise be fatal.
     worker.on('error', () => undefined);
     return new LabelingThread(worker, port1, counters, deliver);
@@ -52,7 +57,7 @@ export class LabelingThread {
   /** Hands a batch of closed dialogs (and the flows ended after them) to the labeller, in order. */
   post(dialogs: DialogToLabel[], endedFlows: number[]): void {
     if (this.failure !== undefined) throw this.failure;
-    const batch = packDialogBatch(dialogs, endedFlows);
+    const batch = packDialogBatch(dialogs, endedFlows, this.spares.pop());
     const message: ToLabeler = { kind: 'batch', batch };
     this.worker.postMessage(message, transferablesOf(batch));
     this.pending.push(dialogs);
@@ -96,6 +101,7 @@ export class LabelingThread {
       if (dialogs === undefined) throw new Error('labelling thread: verdicts for a batch never sent');
       this.answered++;
       any = true;
+      this.spares.push(message.spare);
       this.deliver(dialogs, message.verdicts);
     }
     return any;

@@ -32,7 +32,9 @@ export function runLabelingWorker(input: MessagePort, data: LabelingWorkerData):
     try {
       const verdicts = labeler.verdictsFinal(unpackDialogBatch(message.batch));
       for (const flowId of message.batch.endedFlows) labeler.endFlow(flowId);
-      send({ kind: 'verdicts', verdicts }, [verdicts.buffer as ArrayBuffer]);
+      const { features, keys } = message.batch;
+      const spare = { features: features.buffer as ArrayBuffer, keys: keys.buffer as ArrayBuffer };
+      send({ kind: 'verdicts', verdicts, spare }, [verdicts.buffer as ArrayBuffer, spare.features, spare.keys]);
       Atomics.add(counters, LABELLED, 1);
       Atomics.notify(counters, LABELLED);
     } catch (error) {

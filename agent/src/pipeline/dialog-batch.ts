@@ -20,10 +20,15 @@ export interface DialogBatchMessage {
 /** What the labeller reads of a dialog (DialogLabeler.verdictsFinal). */
 export type DialogToScore = Pick<DialogToLabel, 'flowId' | 'session' | 'features'>;
 
-export function packDialogBatch(dialogs: readonly DialogToScore[], endedFlows: readonly number[]): DialogBatchMessage {
+/**
+ * `spare`: buffers of an earlier batch that came back, written over when large enough. Reusing
+ * them matters: a fresh buffer per batch is memory outside the heap, which a labelling thread
+ * that allocates little collects late, so tens of MB of spent batches would pile up.
+ */
+export function packDialogBatch(dialogs: readonly DialogToScore[], endedFlows: readonly number[], spare?: SpareBuffers): DialogBatchMessage {
   const featureCount = dialogs.length > 0 ? dialogs[0]!.features.length : 0;
-  const features = new Float64Array(dialogs.length * featureCount);
-  const keys = new Float64Array(dialogs.length * 2);
+  const features = reuse(spare?.features, dialogs.length * featureCount);
+  const keys = reuse(spare?.keys, dialogs.length * 2);
   dialogs.forEach((dialog, index) => {
     if (dialog.features.length !== featureCount) throw new RangeError(`dialog batch: ${dialog.features.length} features where the batch has ${featureCount}`);
     features.set(dialog.features, index * featureCount);
@@ -33,7 +38,16 @@ export function packDialogBatch(dialogs: readonly DialogToScore[], endedFlows: r
   return { count: dialogs.length, featureCount, features, keys, endedFlows: [...endedFlows] };
 }
 
-/** The buffers to transfer rather than copy when posting `message`. */
+export interface SpareBuffers {
+  readonly features: ArrayBuffer;
+  readonly keys: ArrayBuffer;
+}
+
+function reuse(buffer: ArrayBuffer | undefined, length: number): Float64Array {
+  return buffer !== undefined && buffer.byteLength >= length * 8 ? new Float64Array(buffer, 0, length) : new Float64Array(length);
+}
+
+/** The buffers to transfer rather than copy when posting `message` (and to hand back as spares). */
 export function transferablesOf(message: DialogBatchMessage): ArrayBuffer[] {
   return [message.features.buffer as ArrayBuffer, message.keys.buffer as ArrayBuffer];
 }
