@@ -47,7 +47,7 @@ export class LabelingThread {
     const { port1, port2 } = new MessageChannel();
     const workerData: LabelingWorkerData = { ...data, counters, port: port2 };
     // A small young generation: the labeller's garbage is short-lived, and V8's default lets
-    // the thread's heap grow by ≈ 40 MB more for no speed (bench file: 1.40 s either way).
+    // the thread's heap grow by ≈ 20 MB more for no speed (bench file: ≈ 1.4 s either way).
     const worker = new Worker(script, { workerData, transferList: [port2], resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
     // Failures arrive as 'failed' messages on the port; an 'error' event would otherwise be fatal.
     worker.on('error', () => undefined);
