@@ -289,19 +289,24 @@ const TARGET_CLASSIFY_RATIO = 0.5;
 function benchClassify(capture: string, options: Options, useGnuTime: boolean, ndpi: Measurement | undefined, out: (line?: string) => boolean): boolean | undefined {
   const args = [CLI, 'classify', capture, '--format', 'jsonl'];
   let m: Measurement;
+  let single: Measurement;
   try {
     m = measureBest(process.execPath, args, '/dev/null', useGnuTime, options.runs);
+    // The same on one thread: what the second thread buys (ndpiReader runs on one).
+    single = measureBest(process.execPath, args, '/dev/null', useGnuTime, options.runs, { ...process.env, CUMMA_LABEL_THREAD: '0' });
   } catch (error) {
     if (!(error instanceof CommandFailed)) throw error;
     out(`cumma classify: failed: ${error.detail}`);
     return false;
   }
   const ok = ndpi ? m.wallSeconds <= TARGET_CLASSIFY_RATIO * ndpi.wallSeconds : undefined;
+  const rss = (x: Measurement): string => (x.peakRssMB === undefined ? 'n/a' : `${x.peakRssMB.toFixed(1)} MB`);
   out('Classification (node dist/cumma.js classify FILE --format jsonl > /dev/null):');
   out(
-    `  wall ${m.wallSeconds.toFixed(3)} s (${fmt.rate(options.packets / m.wallSeconds)} packets/s), peak RSS ${m.peakRssMB === undefined ? 'n/a' : `${m.peakRssMB.toFixed(1)} MB`}` +
+    `  wall ${m.wallSeconds.toFixed(3)} s (${fmt.rate(options.packets / m.wallSeconds)} packets/s), peak RSS ${rss(m)}, model on a second thread` +
       `; ndpiReader ${ndpi ? `${ndpi.wallSeconds.toFixed(3)} s` : 'not measured'}`,
   );
+  out(`  one thread (CUMMA_LABEL_THREAD=0): wall ${single.wallSeconds.toFixed(3)} s, peak RSS ${rss(single)}`);
   out(`  target wall <= ${TARGET_CLASSIFY_RATIO} x ndpiReader: ${ndpi ? `${m.wallSeconds.toFixed(3)} s vs ${(TARGET_CLASSIFY_RATIO * ndpi.wallSeconds).toFixed(3)} s` : ''} ${ok === undefined ? 'n/a' : ok ? 'PASS' : 'FAIL'}`);
   out();
   return ok;

@@ -45,13 +45,13 @@ export function gnuTimeAvailable(): boolean {
  * Runs `command args` with stdout to `stdoutPath` (e.g. /dev/null) and returns its cost.
  * Throws CommandFailed, with the end of stderr, on a non-zero exit.
  */
-export function measure(command: string, args: readonly string[], stdoutPath: string, useGnuTime: boolean): Measurement {
+export function measure(command: string, args: readonly string[], stdoutPath: string, useGnuTime: boolean, env: NodeJS.ProcessEnv = process.env): Measurement {
   const rssFile = join(tmpdir(), `cumma-bench-rss-${process.pid}.txt`);
   const [file, fileArgs] = useGnuTime ? [GNU_TIME, ['-f', '%M', '-o', rssFile, command, ...args]] : [command, [...args]];
   const out = openSync(stdoutPath, 'w');
   try {
     const started = process.hrtime.bigint();
-    const result = spawnSync(file, fileArgs, { stdio: ['ignore', out, 'pipe'], maxBuffer: 64 << 20 });
+    const result = spawnSync(file, fileArgs, { stdio: ['ignore', out, 'pipe'], maxBuffer: 64 << 20, env });
     const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
     const label = [command, ...args].join(' ');
     if (result.error) throw new CommandFailed(label, result.error.message);
@@ -79,11 +79,12 @@ export function measureBest(
   stdoutPath: string,
   useGnuTime: boolean,
   runs: number,
+  env: NodeJS.ProcessEnv = process.env,
 ): Measurement {
   let best: Measurement | undefined;
   let peak: number | undefined;
   for (let i = 0; i < runs; i++) {
-    const m = measure(command, args, stdoutPath, useGnuTime);
+    const m = measure(command, args, stdoutPath, useGnuTime, env);
     if (best === undefined || m.wallSeconds < best.wallSeconds) best = m;
     if (m.peakRssMB !== undefined) peak = Math.max(peak ?? 0, m.peakRssMB);
   }
