@@ -218,4 +218,53 @@ describe('ContextWindows', () => {
   it('refuses an infinite dialog gap', () => {
     expect(() => new ContextWindows(Infinity, () => {})).toThrow(RangeError);
   });
+
+  describe('forgetting silent hosts', () => {
+    const GAP = DEFAULT_GAPS.dialogGapUs;
+    /** A one-packet dialog of `address` at `timeUs`; its features once its window has ended. */
+    function oneShot(windows: ContextWindows<Float64Array>, address: string, timeUs: number, length: number, l4: 'tcp' | 'udp' = 'udp'): Float64Array {
+      windows.advance(timeUs);
+      const window = windows.openDialog(address, timeUs, length, true, l4 === 'tcp');
+      const features = new Float64Array(FEATURES.length);
+      const dialog = { flow: { l4 }, endUs: timeUs, packets: { up: 1, down: 0 }, bytes: { up: length, down: 0 } };
+      if (windows.closed(window, dialog, features, features)) throw new Error('test bug: the window cannot have ended yet');
+      return features;
+    }
+
+    it('holds only the hosts active within about a gap, however many addresses were seen', () => {
+      const windows = new ContextWindows<Float64Array>(GAP, () => {});
+      let most = 0;
+      for (let i = 0; i < 5_000; i++) {
+        oneShot(windows, `10.${i >> 8}.${i & 255}.1`, T0 + i * 10_000, 100);
+        most = Math.max(most, windows.activity.hostCount);
+      }
+      // A new address every 10 ms: ≈ 500 within one gap, ≈ 1 000 between two sweeps.
+      expect(most).toBeLessThan(1_100);
+      windows.flush();
+      expect(windows.waitingCount).toBe(0);
+    });
+
+    it('gives a host that comes back after the gap the features a fresh start gives', () => {
+      const H = '10.9.9.9';
+      const O = '10.1.1.1';
+      const ready: Float64Array[] = [];
+      const long = new ContextWindows<Float64Array>(GAP, (features) => ready.push(features));
+      oneShot(long, H, T0, 300, 'tcp');
+      // Another host keeps capture time moving: H is swept while silent.
+      for (let s = 1; s <= 18; s++) oneShot(long, O, T0 + s * 1_000_000, 50);
+      expect(long.activity.hostCount).toBe(1);
+      // H again: a UDP flow around a TCP dialog of its own.
+      const tail = (windows: ContextWindows<Float64Array>): Float64Array => {
+        oneShot(windows, H, T0 + 19_000_000, 700);
+        const watched = oneShot(windows, H, T0 + 20_000_000, 400, 'tcp');
+        oneShot(windows, H, T0 + 20_500_000, 900);
+        windows.advance(T0 + 40_000_000);
+        return watched;
+      };
+      const afterSweep = tail(long);
+      const fresh = tail(new ContextWindows<Float64Array>(GAP, () => {}));
+      expect(contextOf(afterSweep).other_udp_sum_length_bytes).toBe(1_600);
+      expect(Array.from(afterSweep)).toEqual(Array.from(fresh));
+    });
+  });
 });

@@ -23,7 +23,10 @@
  * checkpoint of its counters in a ring that covers the dialog gap; per dialog, one map lookup
  * (address → host) and a scan of that ring. Memory: per host, the ring (≤ gap/bin + 2
  * checkpoints, ≈ 3 KB at 5 s); per dialog whose window is still open after it closed (a flow
- * that ended), one waiting entry.
+ * that ended), one waiting entry. A host silent for longer than the gap, with no dialog whose
+ * window is still open, is forgotten (swept once per gap of capture time): a later window of
+ * it reaches back no further than the gap, so a fresh state gives the same features, and
+ * memory follows the hosts active now, not every address ever seen (a spoofed-source flood).
  *
  * Why the window ends at end + gap: a dialog closes when capture time passes its end by more
  * than the gap (DialogSegmenter.closeIdle), so every packet up to end + gap has been seen then
@@ -79,6 +82,8 @@ export interface ContextDialog {
 class HostState {
   readonly totals = new Float64Array(COUNTERS);
   lastBin = -Infinity;
+  /** Dialogs of the host whose context features are not written yet. */
+  openWindows = 0;
   /** Checkpoints: bin index and the totals before the first packet of that bin; a ring. */
   bins = new Float64Array(4);
   values = new Float64Array(4 * COUNTERS);
@@ -89,8 +94,10 @@ class HostState {
 
 /** Per-host cumulative activity with checkpoints at bin starts (see the file comment). */
 export class HostActivity {
-  private readonly hosts: HostState[] = [];
+  /** By host index; undefined once forgotten (the index goes back to freeIndices). */
+  private readonly hosts: (HostState | undefined)[] = [];
   private readonly byAddress = new Map<string, number>();
+  private readonly freeIndices: number[] = [];
   /** Checkpoints a host keeps: enough to reach back one dialog gap from any packet. */
   private readonly capacity: number;
 
@@ -103,20 +110,37 @@ export class HostActivity {
     this.capacity = Math.ceil(gapUs / binUs) + 2;
   }
 
-  /** Number of hosts seen. */
+  /** Number of hosts held (active within the last gap, or with a window still open). */
   get hostCount(): number {
-    return this.hosts.length;
+    return this.byAddress.size;
   }
 
   /** Index of the host with this (client) address, created on first use. */
   hostOf(address: string): number {
     let host = this.byAddress.get(address);
     if (host === undefined) {
-      host = this.hosts.length;
-      this.hosts.push(new HostState());
+      host = this.freeIndices.pop() ?? this.hosts.length;
+      this.hosts[host] = new HostState();
       this.byAddress.set(address, host);
     }
     return host;
+  }
+
+  /** The dialog opened on `host` has its context features written for good. */
+  windowDone(host: number): void {
+    this.hosts[host]!.openWindows--;
+  }
+
+  /** Forgets the hosts with no packet since before `timeUs` − gap and no open window. */
+  sweep(timeUs: number): void {
+    const lastKeptBin = Math.floor((timeUs - this.gapUs) / this.binUs) - 1;
+    for (const [address, host] of this.byAddress) {
+      const state = this.hosts[host]!;
+      if (state.openWindows > 0 || state.lastBin >= lastKeptBin) continue;
+      this.byAddress.delete(address);
+      this.hosts[host] = undefined;
+      this.freeIndices.push(host);
+    }
   }
 
   /** One packet of one of the host's flows (up = client→server). */
@@ -163,6 +187,7 @@ export class HostActivity {
     window.tcpDownBytesAtS = values[at + TCP_DOWN_BYTES]!;
     window.dialogsAtS = values[at + DIALOGS]!;
     state.totals[DIALOGS]! += 1;
+    state.openWindows++;
     return window;
   }
 
@@ -255,6 +280,7 @@ interface Waiting<T> {
 export class ContextWindows<T = unknown> {
   readonly activity: HostActivity;
   private newest = -Infinity;
+  private lastSweepUs = -Infinity;
   private readonly due = new MinHeap();
   private readonly waiting = new Map<number, Waiting<T>>();
   private nextId = 0;
@@ -280,6 +306,10 @@ export class ContextWindows<T = unknown> {
     if (!(timeUs > this.newest)) return;
     this.newest = timeUs;
     while (this.due.peekKey() < timeUs) this.release(this.due.pop()!);
+    if (timeUs - this.lastSweepUs >= this.activity.gapUs) {
+      this.lastSweepUs = timeUs;
+      this.activity.sweep(timeUs);
+    }
   }
 
   /** A dialog's first packet: counts it for the host of `clientAddress` and opens the window. */
@@ -304,6 +334,7 @@ export class ContextWindows<T = unknown> {
     const readyAt = dialog.endUs + this.activity.gapUs;
     if (readyAt < this.newest) {
       this.activity.write(window, dialog, features);
+      this.activity.windowDone(window.host);
       return true;
     }
     const id = this.nextId++;
@@ -326,6 +357,7 @@ export class ContextWindows<T = unknown> {
     const entry = this.waiting.get(id)!;
     this.waiting.delete(id);
     this.activity.write(entry.window, entry.dialog, entry.features);
+    this.activity.windowDone(entry.window.host);
     this.onReady(entry.payload);
   }
 }
