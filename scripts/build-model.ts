@@ -10,6 +10,7 @@
 // --evaluation-seeds N, --folds K, --no-real, --no-real-cv, --out PATH.
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { MetricsReport, evaluatePredictions, renderMetricsTable } from '../agent/src/model/metrics';
 import { CaptureDialog } from '../agent/src/pipeline/capture-dialogs';
 import { predictPerCapture } from '../agent/src/pipeline/evaluation';
@@ -24,9 +25,59 @@ import { EVALUATION_SEEDS, TRAINING_SEEDS, buildCorpusFlows, labelledDialogs } f
 
 const ROOT = resolve(__dirname, '..');
 
-function option(name: string, fallback: number): number {
-  const index = process.argv.indexOf(name);
-  return index >= 0 ? Number(process.argv[index + 1]) : fallback;
+const USAGE = `usage: npm run model -- [--out PATH] [--trees N] [--dialog-gap S] [--session-gap S]
+                     [--training-seeds N] [--evaluation-seeds N] [--folds K] [--no-real] [--no-real-cv]
+
+Rebuilds the shipped model (default: models/default.json) from scratch and writes its evaluation.`;
+
+const NUMBER_OPTIONS = ['trees', 'dialog-gap', 'session-gap', 'training-seeds', 'evaluation-seeds', 'folds'] as const;
+
+/**
+ * The command line, checked: an unknown or misspelt option stops the run before anything is
+ * built, since the default output is the shipped model file.
+ */
+function readOptions(): { values: ReturnType<typeof parseOptions>['values'] } | undefined {
+  try {
+    const parsed = parseOptions();
+    if (parsed.values.help) {
+      process.stdout.write(`${USAGE}\n`);
+      return undefined;
+    }
+    for (const name of NUMBER_OPTIONS) {
+      const text = parsed.values[name];
+      if (text !== undefined && !(Number(text) > 0)) throw new Error(`--${name} expects a number > 0, got '${text}'`);
+    }
+    return parsed;
+  } catch (error) {
+    process.stderr.write(`npm run model: ${error instanceof Error ? error.message : String(error)}\n\n${USAGE}\n`);
+    process.exitCode = 2;
+    return undefined;
+  }
+}
+
+function parseOptions() {
+  return parseArgs({
+    args: process.argv.slice(2),
+    options: {
+      out: { type: 'string' },
+      trees: { type: 'string' },
+      'dialog-gap': { type: 'string' },
+      'session-gap': { type: 'string' },
+      'training-seeds': { type: 'string' },
+      'evaluation-seeds': { type: 'string' },
+      folds: { type: 'string' },
+      'no-real': { type: 'boolean', default: false },
+      'no-real-cv': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+}
+
+let options: NonNullable<ReturnType<typeof readOptions>>['values'];
+
+function option(name: (typeof NUMBER_OPTIONS)[number], fallback: number): number {
+  const text = options[name];
+  return text === undefined ? fallback : Number(text);
 }
 
 function progress(label: string): (done: number, total: number) => void {
@@ -65,14 +116,14 @@ function perClassLine(report: MetricsReport): string {
 }
 
 function main(): number {
-  const trainingSeeds = option('--training-seeds', TRAINING_SEEDS.count);
-  const evaluationSeeds = option('--evaluation-seeds', EVALUATION_SEEDS.count);
-  const useReal = !process.argv.includes('--no-real');
-  const realCv = useReal && !process.argv.includes('--no-real-cv');
+  const trainingSeeds = option('training-seeds', TRAINING_SEEDS.count);
+  const evaluationSeeds = option('evaluation-seeds', EVALUATION_SEEDS.count);
+  const useReal = !options['no-real'];
+  const realCv = useReal && !options['no-real-cv'];
   const scratch = join(ROOT, '.cache', 'corpus');
   const started = performance.now();
-  const gaps = { dialogGapUs: option('--dialog-gap', DEFAULT_GAPS.dialogGapUs / 1e6) * 1e6, sessionGapUs: option('--session-gap', DEFAULT_GAPS.sessionGapUs / 1e6) * 1e6 };
-  const trees = option('--trees', 100);
+  const gaps = { dialogGapUs: option('dialog-gap', DEFAULT_GAPS.dialogGapUs / 1e6) * 1e6, sessionGapUs: option('session-gap', DEFAULT_GAPS.sessionGapUs / 1e6) * 1e6 };
+  const trees = option('trees', 100);
   const training = labelledDialogs(buildCorpusFlows({ firstSeed: TRAINING_SEEDS.first, seeds: trainingSeeds, scratch, onProgress: progress('training corpus') }), gaps);
   const evaluation = labelledDialogs(buildCorpusFlows({ firstSeed: EVALUATION_SEEDS.first, seeds: evaluationSeeds, scratch, onProgress: progress('evaluation corpus') }), gaps);
   let captures: RealCapture[] = [];
@@ -104,7 +155,7 @@ function main(): number {
   if (realCv && captures.length > 0) {
     const cv = crossValidateReal(training, captures, {
       gaps,
-      folds: option('--folds', 11),
+      folds: option('folds', 11),
       onFold: (fold, folds, seconds) => process.stderr.write(`\rreal captures: fold ${fold}/${folds} (${seconds.toFixed(0)} s)`),
     });
     process.stderr.write('\n');
@@ -116,7 +167,7 @@ function main(): number {
   }
 
   mkdirSync(join(ROOT, 'models'), { recursive: true });
-  const output = process.argv.includes('--out') ? resolve(process.argv[process.argv.indexOf('--out') + 1]!) : join(ROOT, 'models', 'default.json');
+  const output = options.out !== undefined ? resolve(options.out) : join(ROOT, 'models', 'default.json');
   model.save(output, {
     data: {
       simulated: `training seeds ${TRAINING_SEEDS.first}–${TRAINING_SEEDS.first + trainingSeeds - 1} (${training.length} dialogs), evaluation seeds ${EVALUATION_SEEDS.first}–${EVALUATION_SEEDS.first + evaluationSeeds - 1} (${evaluation.length} dialogs, never trained on)`,
@@ -149,4 +200,8 @@ function main(): number {
   return 0;
 }
 
-process.exitCode = main();
+const parsed = readOptions();
+if (parsed !== undefined) {
+  options = parsed.values;
+  process.exitCode = main();
+}
