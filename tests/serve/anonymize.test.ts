@@ -63,12 +63,13 @@ describe('anonymisation of everything served', () => {
   });
 
   it('serves a capture named after an address under its anonymised name, and subscriptions use that name', async () => {
-    fixture = await startTestServer({ anonymizeKey: KEY });
+    fixture = await startTestServer({ anonymizeKey: KEY, limits: { statsIntervalMs: 50 } });
     const { feed, base } = fixture;
     const anonymizer = new IpAnonymizer(KEY);
     const original = '10.1.2.3.pcapng';
     const servedName = `${anonymizer.anonymize('10.1.2.3')}.pcapng`;
     feed.addCapture(original, { path: `/srv/dumps/${original}` });
+    feed.currentStats = { packetsPerSecond: 10, packets: 100, dialogs: 1, captures: [{ name: original, lagBytes: 0, lagMs: 0 }] };
     const dialog = makeDialog(original, { client: { ip: '192.0.2.77', port: 5000 }, id: `${original}/tcp/192.0.2.77:5000/198.51.100.9:443/1/1` });
     feed.putDialog(dialog);
 
@@ -86,6 +87,8 @@ describe('anonymisation of everything served', () => {
     // Live dialogs reach the subscription made with the served name.
     feed.putDialog({ ...dialog, status: 'final' });
     expect((await client.next('dialog')).dialog.capture).toBe(servedName);
+    // Capture lag in stats carries the served name too (the panel matches lag to captures by it).
+    expect((await client.next('stats', before)).captures).toEqual([{ name: servedName, lagBytes: 0, lagMs: 0 }]);
     await client.sync();
 
     const labels = await httpGet(base, `/labels?capture=${encodeURIComponent(servedName)}&format=jsonl&token=${TEST_TOKEN}`);

@@ -101,7 +101,7 @@ export class MessageEncoder {
       packetsPerSecond: stats.packetsPerSecond,
       packets: stats.packets,
       dialogs: stats.dialogs,
-      captures: stats.captures,
+      captures: stats.captures.map((lag) => ({ ...lag, name: this.servedName(lag.name) })),
     };
     return JSON.stringify(message);
   }
