@@ -66,6 +66,9 @@ export async function runClassify(args: readonly string[], io: CommandIo): Promi
   const size = existsSync(file) ? statSync(file).size : 0;
   const threadWanted = process.env.CUMMA_LABEL_THREAD === undefined || process.env.CUMMA_LABEL_THREAD === '' ? size >= LABEL_THREAD_MIN_BYTES : process.env.CUMMA_LABEL_THREAD !== '0';
   const script = threadWanted ? LabelingThread.scriptIn(__dirname) : undefined;
+  if (script === undefined && process.env.CUMMA_LABEL_THREAD === '1') {
+    throw new Error(`CUMMA_LABEL_THREAD=1, but the labelling thread's bundle is not in ${__dirname} (run npm run build)`);
+  }
   let deliver = (_dialogs: DialogToLabel[], _verdicts: Float64Array): void => {
     throw new Error('labelling: verdicts before any dialog was posted');
   };

@@ -17,11 +17,24 @@ export interface LabelingWorkerData {
   readonly port: MessagePort;
 }
 
-/** Batches labelled so far (the reader waits on it: for results, or for room when too many are pending). */
-export const LABELLED = 0;
-/** 1 once the labeller failed (its reason follows as a 'failed' message). */
+/**
+ * Moves on every message the labeller sends, answers and failures alike: the reader waits on it
+ * (for an answer, or for room when too many batches are pending), so nothing it must see can
+ * slip between its last look at the port and its wait.
+ */
+export const EVENTS = 0;
+/** 1 once the labeller failed (its reason is the 'failed' message on the port). */
 export const FAILED = 1;
 export const COUNTERS = 2;
+
+/** What the labeller does to report a failure: the reason on the port first, then the counters. */
+export function reportFailure(port: MessagePort, counters: Int32Array, message: string): void {
+  const failed: FromLabeler = { kind: 'failed', message };
+  port.postMessage(failed);
+  Atomics.store(counters, FAILED, 1);
+  Atomics.add(counters, EVENTS, 1);
+  Atomics.notify(counters, EVENTS);
+}
 
 export type ToLabeler = { readonly kind: 'batch'; readonly batch: DialogBatchMessage };
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { MessageChannel, MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { packDialogBatch, SpareBuffers, transferablesOf } from '../pipeline/dialog-batch';
 import { DialogToLabel } from '../pipeline/dialog-labeler';
-import { COUNTERS, FAILED, FromLabeler, LABELLED, LabelingWorkerData, ToLabeler } from './labeling-protocol';
+import { COUNTERS, EVENTS, FAILED, FromLabeler, LabelingWorkerData, ToLabeler } from './labeling-protocol';
 
 /** Batches (of up to 256 dialogs) posted and not yet answered before the reader waits. */
 const MAX_IN_FLIGHT = 8;
@@ -46,9 +46,19 @@ export class LabelingThread {
     const counters = new Int32Array(new SharedArrayBuffer(COUNTERS * 4));
     const { port1, port2 } = new MessageChannel();
     const workerData: LabelingWorkerData = { ...data, counters, port: port2 };
+    // The bundle is loaded by a small wrapper, so that a bundle that fails to load (missing,
+    // damaged) is reported on the port like any failure: the reader, blocked in Atomics.wait,
+    // would not see the worker's 'error' event.
+    const loader = `const { workerData } = require('node:worker_threads');
+try { require(workerData.script); } catch (error) { (${reportLoadFailure.toString()})(workerData, error); }`;
     // A small young generation: the labeller's garbage is short-lived, and V8's default lets
     // the thread's heap grow by ≈ 20 MB more for no speed (bench file: ≈ 1.4 s either way).
-    const worker = new Worker(script, { workerData, transferList: [port2], resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
+    const worker = new Worker(loader, {
+      eval: true,
+      workerData: { ...workerData, script },
+      transferList: [port2],
+      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+    });
     // Failures arrive as 'failed' messages on the port; an 'error' event would otherwise be fatal.
     worker.on('error', () => undefined);
     return new LabelingThread(worker, port1, counters, deliver);
@@ -80,14 +90,17 @@ export class LabelingThread {
   }
 
   private awaitAnswer(): void {
-    const labelled = Atomics.load(this.counters, LABELLED);
+    // Read before looking at the port: whatever the labeller sends after this moves it, so the
+    // wait below returns at once instead of sleeping through it.
+    const events = Atomics.load(this.counters, EVENTS);
     if (this.collect()) return;
     if (Atomics.load(this.counters, FAILED) !== 0) {
       this.collect(); // throws the reason, which the labeller sent before raising the flag
       throw (this.failure = new Error('the labelling thread failed'));
     }
-    if (Atomics.wait(this.counters, LABELLED, labelled, STALL_MS) === 'timed-out') {
-      throw (this.failure = new Error(`the labelling thread answered nothing for ${STALL_MS / 1000} s`));
+    if (Atomics.wait(this.counters, EVENTS, events, STALL_MS) === 'timed-out') {
+      this.collect(); // a reason that came without a signal is still the one to report
+      throw (this.failure = new Error(`the labelling thread answered nothing for ${STALL_MS / 1000} s (it may have run out of memory)`));
     }
   }
 
@@ -106,4 +119,15 @@ export class LabelingThread {
     }
     return any;
   }
+}
+
+/**
+ * Runs inside the worker, as source text, when the bundle cannot be loaded: the same report as
+ * labeling-protocol.ts's reportFailure (which is in the bundle that failed). Self-contained.
+ */
+function reportLoadFailure(data: { port: MessagePort; counters: Int32Array; script: string }, error: unknown): void {
+  data.port.postMessage({ kind: 'failed', message: `cannot load ${data.script}: ${error instanceof Error ? error.message : String(error)}` });
+  Atomics.store(data.counters, 1, 1);
+  Atomics.add(data.counters, 0, 1);
+  Atomics.notify(data.counters, 0);
 }

@@ -6,7 +6,7 @@ import { MessagePort } from 'node:worker_threads';
 import { unpackDialogBatch } from '../pipeline/dialog-batch';
 import { DialogLabeler } from '../pipeline/dialog-labeler';
 import { UsageModel } from '../pipeline/usage-model';
-import { FAILED, FromLabeler, LABELLED, LabelingWorkerData, ToLabeler } from './labeling-protocol';
+import { EVENTS, FromLabeler, LabelingWorkerData, reportFailure, ToLabeler } from './labeling-protocol';
 
 /** `input`: where batches come from (the parent port); `output`: where verdicts go (data.port). */
 export function runLabelingWorker(input: MessagePort, data: LabelingWorkerData): void {
@@ -15,9 +15,7 @@ export function runLabelingWorker(input: MessagePort, data: LabelingWorkerData):
   let failed = false;
   const fail = (error: unknown): void => {
     failed = true;
-    send({ kind: 'failed', message: error instanceof Error ? error.message : String(error) });
-    Atomics.store(counters, FAILED, 1);
-    Atomics.notify(counters, LABELLED);
+    reportFailure(port, counters, error instanceof Error ? error.message : String(error));
   };
 
   let labeler: DialogLabeler | undefined;
@@ -35,8 +33,8 @@ export function runLabelingWorker(input: MessagePort, data: LabelingWorkerData):
       const { features, keys } = message.batch;
       const spare = { features: features.buffer as ArrayBuffer, keys: keys.buffer as ArrayBuffer };
       send({ kind: 'verdicts', verdicts, spare }, [verdicts.buffer as ArrayBuffer, spare.features, spare.keys]);
-      Atomics.add(counters, LABELLED, 1);
-      Atomics.notify(counters, LABELLED);
+      Atomics.add(counters, EVENTS, 1);
+      Atomics.notify(counters, EVENTS);
     } catch (error) {
       fail(error);
     }

@@ -1,0 +1,75 @@
+// The reading thread's handle on classify's labelling thread, when the labeller cannot work: the
+// reason comes back promptly (not after the stall timeout) and names what failed.
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LabelingThread } from '../../agent/src/cli/labeling-thread';
+import { FEATURES } from '../../agent/src/features/feature-schema';
+import { DialogToLabel } from '../../agent/src/pipeline/dialog-labeler';
+
+const BUNDLE = join(__dirname, '..', '..', 'dist', 'commands', 'classify-labeler.js');
+const MODEL = join(__dirname, '..', '..', 'models', 'default.json');
+
+function dialogs(count: number): DialogToLabel[] {
+  return Array.from({ length: count }, (_, i) => ({
+    flowId: i,
+    flow: { l4: 'udp' as const, client: { ip: '10.0.0.1', port: 5000 + i }, server: { ip: '10.0.0.2', port: 53 } },
+    session: 1,
+    dialog: 1,
+    startUs: 1_700_000_000_000_000 + i,
+    endUs: 1_700_000_000_000_000 + i,
+    packets: { up: 1, down: 1 },
+    bytes: { up: 80, down: 96 },
+    capture: 'x.pcapng',
+    features: new Float64Array(FEATURES.length),
+  }));
+}
+
+/** Posts batches until the thread reports its failure; the error and how long it took. */
+async function failureOf(script: string, modelPath: string): Promise<{ error: unknown; seconds: number }> {
+  const thread = LabelingThread.start(script, { modelPath, temporal: true }, () => {
+    throw new Error('no verdicts expected');
+  });
+  const started = performance.now();
+  let error: unknown;
+  try {
+    for (let batch = 0; batch < 64; batch++) thread.post(dialogs(256), []);
+    thread.finish();
+  } catch (caught) {
+    error = caught;
+  } finally {
+    await thread.close();
+  }
+  return { error, seconds: (performance.now() - started) / 1000 };
+}
+
+describe('classify labelling thread failures', () => {
+  let dir: string;
+  beforeAll(() => {
+    if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} does not exist: run 'npm run build' first`);
+    dir = mkdtempSync(join(tmpdir(), 'cumma-labeling-thread-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('a model the labeller cannot read: its error, at once', async () => {
+    const { error, seconds } = await failureOf(BUNDLE, join(dir, 'missing.json'));
+    expect(String(error)).toMatch(/labelling: cannot read model .*missing\.json/);
+    expect(seconds).toBeLessThan(10);
+  });
+
+  it('a bundle that throws while loading: named, with its error, at once', async () => {
+    const broken = join(dir, 'broken-labeler.js');
+    writeFileSync(broken, "throw new Error('damaged bundle');\n");
+    const { error, seconds } = await failureOf(broken, MODEL);
+    expect(String(error)).toContain(`cannot load ${broken}: damaged bundle`);
+    expect(seconds).toBeLessThan(10);
+  });
+
+  it('a bundle that is not there: named, at once', async () => {
+    const missing = join(dir, 'no-such-labeler.js');
+    const { error, seconds } = await failureOf(missing, MODEL);
+    expect(String(error)).toContain(`cannot load ${missing}`);
+    expect(seconds).toBeLessThan(10);
+  });
+});
