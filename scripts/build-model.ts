@@ -45,7 +45,11 @@ function readOptions(): { values: ReturnType<typeof parseOptions>['values'] } | 
     }
     for (const name of NUMBER_OPTIONS) {
       const text = parsed.values[name];
-      if (text !== undefined && !(Number(text) > 0)) throw new Error(`--${name} expects a number > 0, got '${text}'`);
+      if (text === undefined) continue;
+      const value = Number(text);
+      // Gaps are seconds (any finite duration); the rest are counts.
+      const valid = name.endsWith('-gap') ? value > 0 && Number.isFinite(value) : Number.isInteger(value) && value > 0;
+      if (!valid) throw new Error(`--${name} expects ${name.endsWith('-gap') ? 'a finite number of seconds > 0' : 'a whole number > 0'}, got '${text}'`);
     }
     return parsed;
   } catch (error) {
