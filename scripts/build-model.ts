@@ -17,7 +17,7 @@ import { predictPerCapture } from '../agent/src/pipeline/evaluation';
 import { UsageModel } from '../agent/src/pipeline/usage-model';
 import { DEFAULT_GAPS } from '../agent/src/segment/dialog';
 import { measureModelBench, renderModelBench } from './lib/model-bench';
-import { REAL_DIALOG_WEIGHT, describeRecipe, realTrainingDialogs, trainRecipe } from './lib/model-recipe';
+import { REAL_DIALOG_WEIGHT, RECIPE_BALANCES, RecipeBalance, describeRecipe, realTrainingDialogs, trainRecipe } from './lib/model-recipe';
 import { REAL_CAPTURES_DIR, RealCapture, readRealCaptures, realCapturesAvailable } from './lib/real-captures';
 import { crossValidateReal } from './lib/real-cross-validation';
 import { CoarseConfusion } from './lib/real-evaluation';
@@ -27,6 +27,7 @@ const ROOT = resolve(__dirname, '..');
 
 const USAGE = `usage: npm run model -- [--out PATH] [--trees N] [--dialog-gap S] [--session-gap S]
                      [--training-seeds N] [--evaluation-seeds N] [--folds K] [--no-real] [--no-real-cv]
+                     [--balance none|weights|under|over|both]
 
 Rebuilds the shipped model (default: models/default.json) from scratch and writes its evaluation.`;
 
@@ -42,6 +43,9 @@ function readOptions(): { values: ReturnType<typeof parseOptions>['values'] } | 
     if (parsed.values.help) {
       process.stdout.write(`${USAGE}\n`);
       return undefined;
+    }
+    if (!(RECIPE_BALANCES as readonly string[]).includes(parsed.values.balance)) {
+      throw new Error(`--balance expects one of ${RECIPE_BALANCES.join(', ')}, got '${parsed.values.balance}'`);
     }
     for (const name of NUMBER_OPTIONS) {
       const text = parsed.values[name];
@@ -70,6 +74,7 @@ function parseOptions() {
       'training-seeds': { type: 'string' },
       'evaluation-seeds': { type: 'string' },
       folds: { type: 'string' },
+      balance: { type: 'string', default: 'none' },
       'no-real': { type: 'boolean', default: false },
       'no-real-cv': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -141,7 +146,7 @@ function main(): number {
   );
 
   const trainStarted = performance.now();
-  const model = trainRecipe(training, real, { name: 'default', gaps, trees });
+  const model = trainRecipe(training, real, { name: 'default', gaps, trees, balance: options.balance as RecipeBalance });
   const modelSeconds = (performance.now() - trainStarted) / 1000;
   const withTemporal = evaluate(model, evaluation, true);
   const withoutTemporal = evaluate(model, evaluation, false);
@@ -186,7 +191,7 @@ function main(): number {
             }
           : 'none',
     },
-    recipe: describeRecipe(),
+    recipe: describeRecipe(options.balance as RecipeBalance),
     gaps,
     modelSeconds: Number(modelSeconds.toFixed(1)),
     bench: {

@@ -68,7 +68,15 @@ export interface RecipeOptions {
   readonly trees?: number;
   /** See ModelTrainOptions.refit (default true). */
   readonly refit?: boolean;
+  /**
+   * Class imbalance handling (default none: the temporal filter divides the class mix out):
+   * inverse-frequency weights in the bootstraps, or balanced resampling (imbalance.ts).
+   */
+  readonly balance?: RecipeBalance;
 }
+
+export const RECIPE_BALANCES = ['none', 'weights', 'under', 'over', 'both'] as const;
+export type RecipeBalance = (typeof RECIPE_BALANCES)[number];
 
 /** The shipped model's training on simulated and (optionally) real labelled dialogs. */
 export function trainRecipe(simulated: readonly CaptureDialog[], real: readonly CaptureDialog[], options: RecipeOptions): UsageModel {
@@ -78,14 +86,20 @@ export function trainRecipe(simulated: readonly CaptureDialog[], real: readonly 
     refit: options.refit ?? true,
     dialogWeight: (dialog) => (isRealDialog(dialog) ? REAL_DIALOG_WEIGHT : 1),
     dialogSource: (dialog) => (isRealDialog(dialog) ? 'real' : 'simulated'),
-    train: { classWeights: false, seed: options.seed ?? 1, randomForest: { ...FOREST_OPTIONS, ...(options.trees !== undefined ? { trees: options.trees } : {}) } },
+    train: {
+      classWeights: options.balance === 'weights',
+      ...(options.balance === 'under' || options.balance === 'over' || options.balance === 'both' ? { balance: { mode: options.balance } } : {}),
+      seed: options.seed ?? 1,
+      randomForest: { ...FOREST_OPTIONS, ...(options.trees !== undefined ? { trees: options.trees } : {}) },
+    },
   });
 }
 
 /** A one-line description of the recipe, for the model file's metadata. */
-export function describeRecipe(): string {
+export function describeRecipe(balance: RecipeBalance = 'none'): string {
+  const imbalance = balance === 'none' ? 'no class weights' : balance === 'weights' ? 'inverse-frequency class weights' : `balanced resampling (${balance})`;
   return (
-    `random forest ${FOREST_OPTIONS.trees} trees (histogram trainer, defaults of random-forest.ts), no class weights, ` +
+    `random forest ${FOREST_OPTIONS.trees} trees (histogram trainer, defaults of random-forest.ts), ${imbalance}, ` +
     `temporal filter on scaled likelihoods; real dialogs weigh ${REAL_DIALOG_WEIGHT}, labels mapped ${Object.entries(REAL_FINE_CLASS)
       .map(([from, to]) => `${from}→${to}`)
       .join(', ')}`
