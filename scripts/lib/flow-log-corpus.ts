@@ -154,14 +154,8 @@ function replayContext(flows: readonly FlowLog[], members: readonly number[], en
     const k = dialogOfFlow[m]!;
     const dialogEnd = ends[flowIndex]![k]!;
     const dialogStart = k === 0 ? 0 : ends[flowIndex]![k - 1]!;
-    let window: ContextWindow;
-    if (i === dialogStart) {
-      window = windows.openDialog(flow.flow.client.ip, time, length, up, tcp);
-      open[m] = window;
-    } else {
-      window = open[m]!;
-      windows.addPacket(window, time, length, up, tcp);
-    }
+    const window = windows.track(i === dialogStart ? undefined : open[m], flow.flow.client.ip, time, length, up, tcp);
+    open[m] = window;
     if (i + 1 === dialogEnd) {
       const dialog = dialogs[firstDialog[flowIndex]! + k]!;
       windows.closed(window, dialog, dialog.features, undefined);

@@ -7,11 +7,7 @@ import { writeSidecar } from '../live/sidecar-file';
 import { DialogRecord } from '../pipeline/dialog-record';
 import { dialogFormatter } from './dialog-format';
 import { OutputFormat, RecordFormatter } from './flow-format';
-
-export interface LineSink {
-  line(text: string): void;
-  flush(): void;
-}
+import { OutputSink } from './output-sink';
 
 export interface ClassifyOutputOptions {
   readonly format: OutputFormat;
@@ -26,11 +22,10 @@ export class ClassifyOutput {
   private readonly anonymizer: IpAnonymizer | undefined;
   /** Kept only when a sidecar is asked for; otherwise each record is printed and forgotten. */
   private readonly kept: DialogRecord[] | undefined;
-  private count = 0;
 
   constructor(
     private readonly options: ClassifyOutputOptions,
-    private readonly sink: LineSink,
+    private readonly sink: OutputSink,
   ) {
     this.formatter = dialogFormatter(options.format);
     this.anonymizer = options.anonymizeKey !== undefined ? new IpAnonymizer(options.anonymizeKey) : undefined;
@@ -38,12 +33,7 @@ export class ClassifyOutput {
     for (const line of this.formatter.header) sink.line(line);
   }
 
-  get records(): number {
-    return this.count;
-  }
-
   record(record: DialogRecord): void {
-    this.count++;
     this.kept?.push(record);
     this.sink.line(this.formatter.format(this.anonymizer ? this.anonymizer.anonymizeEndpoints(record) : record));
   }

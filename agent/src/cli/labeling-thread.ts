@@ -50,7 +50,7 @@ export class LabelingThread {
     // damaged) is reported on the port like any failure: the reader, blocked in Atomics.wait,
     // would not see the worker's 'error' event.
     const loader = `const { workerData } = require('node:worker_threads');
-try { require(workerData.script); } catch (error) { (${reportLoadFailure.toString()})(workerData, error); }`;
+try { require(workerData.script); } catch (error) { (${reportLoadFailure.toString()})(workerData, error, ${FAILED}, ${EVENTS}); }`;
     // A small young generation: the labeller's garbage is short-lived, and V8's default lets
     // the thread's heap grow by ≈ 20 MB more for no speed (bench file: ≈ 1.4 s either way).
     const worker = new Worker(loader, {
@@ -123,11 +123,12 @@ try { require(workerData.script); } catch (error) { (${reportLoadFailure.toStrin
 
 /**
  * Runs inside the worker, as source text, when the bundle cannot be loaded: the same report as
- * labeling-protocol.ts's reportFailure (which is in the bundle that failed). Self-contained.
+ * labeling-protocol.ts's reportFailure (which is in the bundle that failed). Self-contained: the
+ * counter indices come in as arguments.
  */
-function reportLoadFailure(data: { port: MessagePort; counters: Int32Array; script: string }, error: unknown): void {
+function reportLoadFailure(data: { port: MessagePort; counters: Int32Array; script: string }, error: unknown, failed: number, events: number): void {
   data.port.postMessage({ kind: 'failed', message: `cannot load ${data.script}: ${error instanceof Error ? error.message : String(error)}` });
-  Atomics.store(data.counters, 1, 1);
-  Atomics.add(data.counters, 0, 1);
-  Atomics.notify(data.counters, 0);
+  Atomics.store(data.counters, failed, 1);
+  Atomics.add(data.counters, events, 1);
+  Atomics.notify(data.counters, events);
 }

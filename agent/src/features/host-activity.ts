@@ -11,9 +11,7 @@
  *   windows.advance(time);              // before a packet later than every earlier one
  *   segmenter.closeIdle(time);          //   enters the segmenter (dialogs it closes are ready)
  *   ... segmenter.add(...) ...
- *   notes.context === undefined
- *     ? (notes.context = windows.openDialog(clientIp, time, length, up, tcp))   // first packet
- *     : windows.addPacket(notes.context, time, length, up, tcp);
+ *   notes.context = windows.track(notes.context, clientIp, time, length, up, tcp);
  *   // when the segmenter closes the dialog, with its own features computed:
  *   if (windows.closed(notes.context, dialog, features, dialog)) emit(dialog);
  *   // else the constructor's onReady(dialog) emits it once its window has ended
@@ -317,6 +315,16 @@ export class ContextWindows<T = unknown> {
     const host = this.activity.hostOf(clientAddress);
     this.activity.add(host, timeUs, lengthBytes, up, tcp);
     return this.activity.open(host, timeUs);
+  }
+
+  /**
+   * A packet of a dialog: opens its window when `window` is undefined (the dialog's first
+   * packet), else adds to it. Returns the dialog's window.
+   */
+  track(window: ContextWindow | undefined, clientAddress: string, timeUs: number, lengthBytes: number, up: boolean, tcp: boolean): ContextWindow {
+    if (window === undefined) return this.openDialog(clientAddress, timeUs, lengthBytes, up, tcp);
+    this.addPacket(window, timeUs, lengthBytes, up, tcp);
+    return window;
   }
 
   /** A later packet of the dialog opened as `window`. */

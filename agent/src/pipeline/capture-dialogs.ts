@@ -57,9 +57,7 @@ export function captureDialogs(path: string, options: CaptureDialogOptions = {})
         options.onProgress?.(packet.blockOffset);
         const log = notes.log;
         log.add(packet, up);
-        const tcp = log.transport === 'tcp';
-        if (log.context === undefined) log.context = context.openDialog(open.flow.client.ip, packet.timestampUs, packet.originalLength, up, tcp);
-        else context.addPacket(log.context, packet.timestampUs, packet.originalLength, up, tcp);
+        log.context = context.track(log.context, open.flow.client.ip, packet.timestampUs, packet.originalLength, up, log.transport === 'tcp');
         if (wantTruth && packet.comments.length > 0) notes.labels.add(frame, packet.comments);
       },
       (dialog) => {

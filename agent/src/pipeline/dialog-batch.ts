@@ -4,7 +4,7 @@
  * of the temporal model's beliefs). Posting the DialogToLabel objects as they are would clone a
  * whole object graph per dialog and each feature vector's backing buffer.
  */
-import { DialogToLabel } from './dialog-labeler';
+import { DialogToScore } from './dialog-labeler';
 
 export interface DialogBatchMessage {
   readonly count: number;
@@ -16,9 +16,6 @@ export interface DialogBatchMessage {
   /** Flows that ended after this batch's dialogs closed (DialogLabeler.endFlow). */
   readonly endedFlows: readonly number[];
 }
-
-/** What the labeller reads of a dialog (DialogLabeler.verdictsFinal). */
-export type DialogToScore = Pick<DialogToLabel, 'flowId' | 'session' | 'features'>;
 
 /**
  * `spare`: buffers of an earlier batch that came back, written over when large enough. Reusing

@@ -17,6 +17,9 @@ export interface DialogToLabel extends Omit<Dialog<unknown>, 'notes'> {
   readonly features: Float64Array;
 }
 
+/** What the model needs of a dialog to give its verdict (a labelling thread gets only this). */
+export type DialogToScore = Pick<DialogToLabel, 'flowId' | 'session' | 'features'>;
+
 /** A flow's belief after its latest dialog, overwritten in place by the next one. */
 interface SessionBelief {
   session: number;
@@ -56,7 +59,7 @@ export class DialogLabeler {
    * The verdicts of labelFinal, packed VERDICT_HEAD + classes numbers a dialog (see
    * verdictStride): what a labelling thread sends back, the records being built where the dialogs are.
    */
-  verdictsFinal(dialogs: readonly Pick<DialogToLabel, 'flowId' | 'session' | 'features'>[]): Float64Array {
+  verdictsFinal(dialogs: readonly DialogToScore[]): Float64Array {
     const stride = this.verdictStride;
     const verdicts = new Float64Array(dialogs.length * stride);
     if (dialogs.length === 0) return verdicts;
@@ -69,7 +72,7 @@ export class DialogLabeler {
   }
 
   /** Numbers per dialog in a packed verdict array. */
-  get verdictStride(): number {
+  private get verdictStride(): number {
     return VERDICT_HEAD + this.model.classes.length;
   }
 
@@ -84,7 +87,7 @@ export class DialogLabeler {
    * Moves the flow's session belief past `dialog` and returns it. One array per flow, written
    * in place: a Float64Array per dialog costs a malloc'ed backing store each.
    */
-  private advanceBelief(dialog: Pick<DialogToLabel, 'flowId' | 'session'>, scores: Float64Array): Float64Array {
+  private advanceBelief(dialog: DialogToScore, scores: Float64Array): Float64Array {
     const state = this.beliefs.get(dialog.flowId);
     const previous = state !== undefined && state.session === dialog.session ? state.belief : undefined;
     this.model.temporalModel.forwardInto(previous, scores, this.scratch);
@@ -100,9 +103,9 @@ export class DialogLabeler {
 
   /** A provisional record for a dialog still open: the session belief does not move. */
   labelProvisional(dialogs: readonly DialogToLabel[]): DialogRecord[] {
+    if (dialogs.length === 0) return [];
     const stride = this.verdictStride;
     const verdicts = new Float64Array(dialogs.length * stride);
-    if (dialogs.length === 0) return [];
     const scores = this.model.predictScores(dialogs.map((dialog) => dialog.features));
     dialogs.forEach((dialog, index) => this.writeVerdict(verdicts, index * stride, dialog.features, scores[index]!, this.beliefFor(dialog, scores[index]!)));
     return this.recordsOf(dialogs, verdicts, 'provisional');

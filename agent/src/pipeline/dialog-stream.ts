@@ -5,8 +5,9 @@
  * vouches for, e.g. wall-clock time once a live file stops growing), or when its flow ends;
  * its record goes out once its context window (host-activity.ts: the other flows of its host
  * up to dialog gap after its end) is complete too, which for a dialog whose flow ended means
- * when capture time passes its end by the gap. Both `cumma classify` and the live agent run this one class, so a dialog gets the same
- * record in both, and memory holds only the open dialogs, not the whole capture.
+ * when capture time passes its end by the gap. Both `cumma classify` and the live agent run
+ * this one class, so a dialog gets the same record in both, and memory holds only the open
+ * dialogs, not the whole capture.
  */
 import { Packet } from '../capture/packet';
 import { extractFeatures } from '../features/extract-features';
@@ -97,9 +98,7 @@ export class DialogStream {
     const open = this.segmenter.add(flowId, packet, up);
     const log = open.notes;
     log.add(packet, up);
-    const tcp = log.transport === 'tcp';
-    if (log.context === undefined) log.context = this.context.openDialog(open.flow.client.ip, time, packet.originalLength, up, tcp);
-    else this.context.addPacket(log.context, time, packet.originalLength, up, tcp);
+    log.context = this.context.track(log.context, open.flow.client.ip, time, packet.originalLength, up, log.transport === 'tcp');
     if (this.pending.length >= LABEL_BATCH) this.drain();
   }
 

@@ -44,7 +44,7 @@ export class MessageEncoder {
 
   /** The name clients see for the capture named `name` on the agent's machine. */
   servedName(name: string): string {
-    return this.redactor.active ? this.redactor.text(name) : name;
+    return this.redactor.text(name);
   }
 
   /**
