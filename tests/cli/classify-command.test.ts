@@ -126,6 +126,29 @@ describe('cumma train, evaluate, classify', () => {
     expect(result.stderr).toMatch(new RegExp(`${cut}: byte offset \\d+: input ends inside a block.*\\[CAPTURE_TRUNCATED\\]`));
   });
 
+  it('labels the same dialogs whichever way the temporal model is used, and refuses contradictory options', () => {
+    const keys = (mode: string): string[] => {
+      const result = cumma('classify', SAMPLE, '--model', model, '--format', 'jsonl', '--temporal', mode);
+      expect(result.status, result.stderr).toBe(0);
+      return result.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { client: { port: number }; server: { port: number }; session: number; dialog: number })
+        .map((r) => `${r.client.port}-${r.server.port}-${r.session}-${r.dialog}`)
+        .sort();
+    };
+    const viterbi = keys('viterbi');
+    expect(viterbi.length).toBeGreaterThan(20);
+    expect(keys('forward')).toEqual(viterbi);
+    expect(keys('off')).toEqual(viterbi);
+    const bogus = cumma('classify', SAMPLE, '--model', model, '--temporal', 'backward');
+    expect(bogus.status).toBe(2);
+    expect(bogus.stderr).toContain('--temporal must be one of viterbi, forward, off');
+    const both = cumma('evaluate', SAMPLE, '--model', model, '--no-temporal', '--temporal', 'viterbi');
+    expect(both.status).toBe(2);
+    expect(both.stderr).toContain('--no-temporal contradicts --temporal viterbi');
+  });
+
   it('classifies with the shipped model when none is given', () => {
     const result = cumma('classify', SAMPLE, '--format', 'jsonl');
     expect(result.status, result.stderr).toBe(0);
@@ -147,6 +170,7 @@ describe('cumma train, evaluate, classify', () => {
       ['jsonl', []],
       ['csv', ['--anonymize', 'a passphrase for the test']],
       ['table', ['--no-temporal']],
+      ['jsonl', ['--temporal', 'forward']],
     ])('prints exactly what one thread prints (%s %s), sidecar included', (format, extra) => {
       const args = ['classify', big, '--format', format, '--sidecar', ...extra];
       const single = cummaWith(oneThread, ...args);

@@ -28,7 +28,7 @@ function dialogs(count: number): DialogToLabel[] {
 
 /** Posts batches until the thread reports its failure; the error and how long it took. */
 async function failureOf(script: string, modelPath: string): Promise<{ error: unknown; seconds: number }> {
-  const thread = LabelingThread.start(script, { modelPath, temporal: true }, () => {
+  const thread = LabelingThread.start(script, { modelPath, temporal: 'forward' }, () => {
     throw new Error('no verdicts expected');
   });
   const started = performance.now();

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readCaptureFile } from '../../agent/src/capture/file-reader';
 import { CONTEXT_OFFSET, FEATURES } from '../../agent/src/features/feature-schema';
 import { captureDialogs } from '../../agent/src/pipeline/capture-dialogs';
+import { TemporalMode } from '../../agent/src/pipeline/dialog-labeler';
 import { DialogRecord } from '../../agent/src/pipeline/dialog-record';
 import { DialogStream } from '../../agent/src/pipeline/dialog-stream';
 import { UsageModel } from '../../agent/src/pipeline/usage-model';
@@ -16,7 +17,7 @@ const ROOT = join(__dirname, '..', '..');
 const model = UsageModel.load(join(ROOT, 'models', 'default.json'));
 const key = (r: DialogRecord): string => `${r.l4} ${r.client.ip}:${r.client.port} ${r.server.ip}:${r.server.port} ${r.startUs}`;
 
-function streamed(path: string, temporal = true): DialogRecord[] {
+function streamed(path: string, temporal: TemporalMode = 'forward'): DialogRecord[] {
   const records: DialogRecord[] = [];
   const stream = new DialogStream({ capture: 'x', model, temporal, onFinal: (record) => records.push(record) });
   readCaptureFile(path, (packet) => stream.push(packet));
@@ -55,11 +56,20 @@ describe('DialogStream', () => {
     expect(withContext).toBeGreaterThan(training.length / 4);
   });
 
-  for (const sample of ['whatsapp-chat.pcapng', 'telegram-calls.pcapng']) {
-    it(`labels every dialog of ${sample} as batch classification of the whole capture does`, () => {
+  for (const [sample, temporal] of [
+    ['whatsapp-chat.pcapng', 'forward'],
+    ['telegram-calls.pcapng', 'forward'],
+    ['whatsapp-chat.pcapng', 'viterbi'],
+    ['telegram-calls.pcapng', 'viterbi'],
+    ['telegram-calls.pcapng', 'off'],
+  ] as const) {
+    it(`labels every dialog of ${sample} as batch classification of the whole capture does (temporal ${temporal})`, () => {
       const path = join(ROOT, 'samples', sample);
-      const batch = model.classify(captureDialogs(path, { gaps: model.gaps, truth: false }).map((d) => ({ ...d, capture: 'x' })));
-      const live = streamed(path);
+      const batch = model.classify(
+        captureDialogs(path, { gaps: model.gaps, truth: false }).map((d) => ({ ...d, capture: 'x' })),
+        { temporal },
+      );
+      const live = streamed(path, temporal);
       expect(live.length).toBe(batch.length);
       expect(live.length).toBeGreaterThan(5);
       const byKey = new Map(batch.map((r) => [key(r), r]));

@@ -107,9 +107,11 @@ export class RecordingClient {
   }
 }
 
-/** `cumma classify --format jsonl` of a finished file. */
+/** `cumma classify --format jsonl --temporal forward` of a finished file: what the live agent publishes for it. */
 export function classifyFile(path: string): Omit<LiveDialog, 'id'>[] {
-  const output = execFileSync(process.execPath, [CLI, 'classify', path, '--format', 'jsonl'], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  // The live agent filters forward (a label never waits for later dialogs): `--temporal forward`
+  // gives its labels; classify's default (Viterbi over whole sessions) may differ.
+  const output = execFileSync(process.execPath, [CLI, 'classify', path, '--format', 'jsonl', '--temporal', 'forward'], { encoding: 'utf8', maxBuffer: 1 << 28 });
   return output
     .split('\n')
     .filter((line) => line !== '')

@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { parseAnonymizeKey } from '../anonymize/key';
 import { readCaptureFile } from '../capture/file-reader';
 import { SIDECAR_SUFFIX, sidecarPathOf } from '../live/sidecar-file';
-import { DialogLabeler, DialogToLabel } from '../pipeline/dialog-labeler';
+import { DialogIdentity, DialogLabeler } from '../pipeline/dialog-labeler';
 import { DialogStream } from '../pipeline/dialog-stream';
 import { UsageModel } from '../pipeline/usage-model';
 import { ClassifyOutput, ClassifyOutputOptions } from './classify-output';
@@ -17,6 +17,7 @@ import { OUTPUT_FORMATS } from './flow-format';
 import { CommandIo, defaultFormat } from './flows-command';
 import { OutputSink } from './output-sink';
 import { ProgressBar } from './progress-bar';
+import { TEMPORAL_HELP, TEMPORAL_OPTIONS, parseTemporal } from './temporal-option';
 
 /** Smaller captures are read before a person would notice a bar. */
 const PROGRESS_MIN_BYTES = 50 * 1024 * 1024;
@@ -30,16 +31,17 @@ import { UsageError, parseChoice } from './usage-error';
 /** The shipped model, relative to the bundle in dist/commands/. */
 export const DEFAULT_MODEL = join(__dirname, '..', '..', 'models', 'default.json');
 
-export const CLASSIFY_USAGE = `usage: cumma classify FILE [--model MODEL.json] [--format table|jsonl|csv] [--anonymize KEY] [--no-temporal] [--sidecar]
+export const CLASSIFY_USAGE = `usage: cumma classify FILE [--model MODEL.json] [--format table|jsonl|csv] [--anonymize KEY] [--temporal viterbi|forward|off] [--sidecar]
 
 Cuts a pcap/pcapng capture into sessions and dialogs and labels each dialog with the service
 usage it carries (text, photo, voice_note, video_clip, file, location, voice_call, video_call,
-streaming, other; unknown for a dialog like none of them). Dialogs are printed as they complete.
+streaming, other; unknown for a dialog like none of them). Dialogs are printed session by
+session as their sessions complete (with --temporal forward or off, each as it completes).
   --model        model file (default: the shipped models/default.json)
   --format       table on a terminal, jsonl otherwise
   --anonymize    replace every IP address by its keyed, prefix-preserving (Crypto-PAn) image;
                  KEY is 64 hex digits or a passphrase of at least 8 characters
-  --no-temporal  classify each dialog alone, without filtering along its session
+${TEMPORAL_HELP}
   --sidecar      also write FILE${SIDECAR_SUFFIX}, the labels file Wireshark's Cumma plugin reads`;
 
 export async function runClassify(args: readonly string[], io: CommandIo): Promise<number> {
@@ -50,7 +52,7 @@ export async function runClassify(args: readonly string[], io: CommandIo): Promi
       model: { type: 'string' },
       format: { type: 'string' },
       anonymize: { type: 'string' },
-      'no-temporal': { type: 'boolean', default: false },
+      ...TEMPORAL_OPTIONS,
       sidecar: { type: 'boolean', default: false },
     },
   });
@@ -59,7 +61,7 @@ export async function runClassify(args: readonly string[], io: CommandIo): Promi
   const anonymizeKey = values.anonymize !== undefined ? parseAnonymizeKey(values.anonymize).bytes : undefined;
   const modelPath = values.model ?? DEFAULT_MODEL;
   const file = positionals[0]!;
-  const temporal = !values['no-temporal'];
+  const temporal = parseTemporal(values);
   // Large captures run the model on a second thread (when its bundle is there, not when running
   // from sources), started first so that it loads the model while this thread does.
   // CUMMA_LABEL_THREAD=0 or 1 decides regardless of size, for comparisons: the output is the same.
@@ -69,17 +71,17 @@ export async function runClassify(args: readonly string[], io: CommandIo): Promi
   if (script === undefined && process.env.CUMMA_LABEL_THREAD === '1') {
     throw new Error(`CUMMA_LABEL_THREAD=1, but the labelling thread's bundle is not in ${__dirname} (run npm run build)`);
   }
-  let deliver = (_dialogs: DialogToLabel[], _verdicts: Float64Array): void => {
+  let deliver = (_verdicts: Float64Array, _dialogOf: (handle: number) => DialogIdentity): void => {
     throw new Error('labelling: verdicts before any dialog was posted');
   };
-  const thread = script === undefined ? undefined : LabelingThread.start(script, { modelPath, temporal }, (dialogs, verdicts) => deliver(dialogs, verdicts));
+  const thread = script === undefined ? undefined : LabelingThread.start(script, { modelPath, temporal }, (verdicts, dialogOf) => deliver(verdicts, dialogOf));
   try {
     const model = UsageModel.load(modelPath);
     const outputOptions: ClassifyOutputOptions = { format, anonymizeKey, sidecarPath: values.sidecar ? sidecarPathOf(file) : undefined };
     const output = new ClassifyOutput(outputOptions, new OutputSink(io.stdout));
     const recordMaker = new DialogLabeler(model, { temporal });
-    deliver = (dialogs, verdicts) => {
-      for (const record of recordMaker.recordsOf(dialogs, verdicts, 'final')) output.record(record);
+    deliver = (verdicts, dialogOf) => {
+      for (const record of recordMaker.recordsOf(verdicts, dialogOf, 'final')) output.record(record);
     };
     // Large files on a terminal get a progress bar on stderr; pipes and small files do not.
     const bar = (io.stderr as { isTTY?: boolean }).isTTY && size > PROGRESS_MIN_BYTES ? new ProgressBar(io.stderr, 'classifying', size) : undefined;

@@ -12,14 +12,17 @@ import { UsageModel } from '../pipeline/usage-model';
 import { DEFAULT_MODEL } from './classify-command';
 import { CommandIo } from './flows-command';
 import { labelledDialogs } from './train-command';
+import { TEMPORAL_HELP, TEMPORAL_OPTIONS, parseTemporal } from './temporal-option';
 import { UsageError, parseChoice, parsePositiveNumber } from './usage-error';
 
-export const EVALUATE_USAGE = `usage: cumma evaluate CAPTURES... [--model MODEL.json | --folds K] [--format table|json] [--no-temporal]
+export const EVALUATE_USAGE = `usage: cumma evaluate CAPTURES... [--model MODEL.json | --folds K] [--format table|json] [--temporal viterbi|forward|off]
 
 Scores a model on captures labelled with cumma:usage=<label> comments (or truth sidecars):
 per-class precision, recall, F1 and support, macro-F1, accuracy and the confusion matrix.
-  --model   the model to score (default: the shipped models/default.json)
-  --folds   instead, K-fold cross-validation by capture: train on K-1 folds, score the other`;
+  --model        the model to score (default: the shipped models/default.json)
+  --folds        instead, K-fold cross-validation by capture: train on K-1 folds, score the other
+  --format       table (default) or json
+${TEMPORAL_HELP}`;
 
 export async function runEvaluate(args: readonly string[], io: CommandIo): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -29,13 +32,13 @@ export async function runEvaluate(args: readonly string[], io: CommandIo): Promi
       model: { type: 'string' },
       folds: { type: 'string' },
       format: { type: 'string' },
-      'no-temporal': { type: 'boolean', default: false },
+      ...TEMPORAL_OPTIONS,
     },
   });
   if (positionals.length === 0) throw new UsageError('evaluate needs at least one labelled capture');
   if (values.model !== undefined && values.folds !== undefined) throw new UsageError('give --model or --folds, not both');
   const format = parseChoice('format', values.format, ['table', 'json'] as const, 'table');
-  const temporal = !values['no-temporal'];
+  const temporal = parseTemporal(values);
   const dialogs = labelledDialogs(positionals).filter((dialog) => dialog.truth !== undefined);
   if (dialogs.length === 0) throw new UsageError('no labelled dialogs in these captures: label packets with cumma:usage=<label> comments');
   let report: MetricsReport;

@@ -7,10 +7,11 @@
  */
 import { MessagePort } from 'node:worker_threads';
 import { DialogBatchMessage, SpareBuffers } from '../pipeline/dialog-batch';
+import { TemporalMode } from '../pipeline/dialog-labeler';
 
 export interface LabelingWorkerData {
   readonly modelPath: string;
-  readonly temporal: boolean;
+  readonly temporal: TemporalMode;
   /** Shared counters (Int32Array over a SharedArrayBuffer), indexed below. */
   readonly counters: Int32Array;
   /** Where verdicts go: the reader takes them off its end synchronously (receiveMessageOnPort). */
@@ -36,9 +37,16 @@ export function reportFailure(port: MessagePort, counters: Int32Array, message: 
   Atomics.notify(counters, EVENTS);
 }
 
-export type ToLabeler = { readonly kind: 'batch'; readonly batch: DialogBatchMessage };
+export type ToLabeler =
+  | { readonly kind: 'batch'; readonly batch: DialogBatchMessage }
+  /** End of input: the sessions still open are complete (DialogLabeler.finish). */
+  | { readonly kind: 'finish' };
 
+/**
+ * One answer per message: the verdicts final after it (DialogLabeler.takeVerdicts: for a batch
+ * labelled `viterbi`, those of the sessions it completed, possibly none). A batch's answer
+ * hands its buffers back for the next batch (dialog-batch.ts, SpareBuffers).
+ */
 export type FromLabeler =
-  /** With the batch's own buffers, handed back for the next batch (dialog-batch.ts, SpareBuffers). */
-  | { readonly kind: 'verdicts'; readonly verdicts: Float64Array; readonly spare: SpareBuffers }
+  | { readonly kind: 'verdicts'; readonly verdicts: Float64Array; readonly spare?: SpareBuffers }
   | { readonly kind: 'failed'; readonly message: string };

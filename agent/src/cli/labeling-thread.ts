@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { MessageChannel, MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { packDialogBatch, SpareBuffers, transferablesOf } from '../pipeline/dialog-batch';
-import { DialogToLabel } from '../pipeline/dialog-labeler';
+import { AwaitingVerdicts, DialogIdentity, DialogToLabel } from '../pipeline/dialog-labeler';
 import { COUNTERS, EVENTS, FAILED, FromLabeler, LabelingWorkerData, ToLabeler } from './labeling-protocol';
 
 /** Batches (of up to 256 dialogs) posted and not yet answered before the reader waits. */
@@ -18,8 +18,12 @@ const STALL_MS = 60_000;
 const BUNDLE = 'classify-labeler.js';
 const WORKER_YOUNG_GENERATION_MB = 8;
 
+/** Receives verdicts as they come (DialogLabeler.recordsOf makes the records); `dialogOf` names each handle's dialog. */
+export type VerdictSink = (verdicts: Float64Array, dialogOf: (handle: number) => DialogIdentity) => void;
+
 export class LabelingThread {
-  private readonly pending: DialogToLabel[][] = [];
+  private readonly awaiting = new AwaitingVerdicts();
+  private readonly dialogOf = (handle: number): DialogIdentity => this.awaiting.take(handle);
   /** Buffers of answered batches, for the next ones. */
   private readonly spares: SpareBuffers[] = [];
   private posted = 0;
@@ -31,8 +35,7 @@ export class LabelingThread {
     private readonly worker: Worker,
     private readonly port: MessagePort,
     private readonly counters: Int32Array,
-    /** Receives each batch with its verdicts, in the order posted (DialogLabeler.recordsOf makes the records). */
-    private readonly deliver: (dialogs: DialogToLabel[], verdicts: Float64Array) => void,
+    private readonly deliver: VerdictSink,
   ) {}
 
   /** The labelling thread's bundle next to this command's; undefined when absent (running from sources). */
@@ -42,7 +45,7 @@ export class LabelingThread {
   }
 
   /** Starts the thread, which loads the model at once: meanwhile the caller can load it too and start reading. */
-  static start(script: string, data: Omit<LabelingWorkerData, 'counters' | 'port'>, deliver: (dialogs: DialogToLabel[], verdicts: Float64Array) => void): LabelingThread {
+  static start(script: string, data: Omit<LabelingWorkerData, 'counters' | 'port'>, deliver: VerdictSink): LabelingThread {
     const counters = new Int32Array(new SharedArrayBuffer(COUNTERS * 4));
     const { port1, port2 } = new MessageChannel();
     const workerData: LabelingWorkerData = { ...data, counters, port: port2 };
@@ -68,19 +71,23 @@ try { require(workerData.script); } catch (error) { (${reportLoadFailure.toStrin
   post(dialogs: DialogToLabel[], endedFlows: number[]): void {
     if (this.failure !== undefined) throw this.failure;
     const batch = packDialogBatch(dialogs, endedFlows, this.spares.pop());
-    const message: ToLabeler = { kind: 'batch', batch };
-    this.worker.postMessage(message, transferablesOf(batch));
-    this.pending.push(dialogs);
-    this.posted++;
+    this.awaiting.add(dialogs);
+    this.send({ kind: 'batch', batch }, transferablesOf(batch));
     this.collect();
     while (this.posted - this.answered >= MAX_IN_FLIGHT) this.awaitAnswer();
   }
 
-  /** Waits for every verdict and emits the last records. */
+  /** End of input: waits for every verdict and emits the last records. */
   finish(): void {
     if (this.failure !== undefined) throw this.failure;
-    this.collect();
+    this.send({ kind: 'finish' }, []);
     while (this.answered < this.posted) this.awaitAnswer();
+    if (this.awaiting.size > 0) throw (this.failure = new Error(`labelling thread: ${this.awaiting.size} dialogs got no verdict`));
+  }
+
+  private send(message: ToLabeler, transfer: ArrayBuffer[]): void {
+    this.worker.postMessage(message, transfer);
+    this.posted++;
   }
 
   /** Stops the thread (after finish(), or after a failure). */
@@ -110,12 +117,11 @@ try { require(workerData.script); } catch (error) { (${reportLoadFailure.toStrin
     for (let received = receiveMessageOnPort(this.port); received !== undefined; received = receiveMessageOnPort(this.port)) {
       const message = received.message as FromLabeler;
       if (message.kind === 'failed') throw (this.failure = new Error(`labelling: ${message.message}`));
-      const dialogs = this.pending.shift();
-      if (dialogs === undefined) throw new Error('labelling thread: verdicts for a batch never sent');
+      if (this.answered === this.posted) throw new Error('labelling thread: an answer to no message');
       this.answered++;
       any = true;
-      this.spares.push(message.spare);
-      this.deliver(dialogs, message.verdicts);
+      if (message.spare !== undefined) this.spares.push(message.spare);
+      this.deliver(message.verdicts, this.dialogOf);
     }
     return any;
   }

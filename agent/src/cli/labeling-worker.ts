@@ -3,7 +3,7 @@
  * each batch of dialogs, in order, with their packed verdicts.
  */
 import { MessagePort } from 'node:worker_threads';
-import { unpackDialogBatch } from '../pipeline/dialog-batch';
+import { SpareBuffers, unpackDialogBatch } from '../pipeline/dialog-batch';
 import { DialogLabeler } from '../pipeline/dialog-labeler';
 import { UsageModel } from '../pipeline/usage-model';
 import { EVENTS, FromLabeler, LabelingWorkerData, reportFailure, ToLabeler } from './labeling-protocol';
@@ -28,11 +28,17 @@ export function runLabelingWorker(input: MessagePort, data: LabelingWorkerData):
   input.on('message', (message: ToLabeler) => {
     if (failed || labeler === undefined) return;
     try {
-      const verdicts = labeler.verdictsFinal(unpackDialogBatch(message.batch));
-      for (const flowId of message.batch.endedFlows) labeler.endFlow(flowId);
-      const { features, keys } = message.batch;
-      const spare = { features: features.buffer as ArrayBuffer, keys: keys.buffer as ArrayBuffer };
-      send({ kind: 'verdicts', verdicts, spare }, [verdicts.buffer as ArrayBuffer, spare.features, spare.keys]);
+      let spare: SpareBuffers | undefined;
+      if (message.kind === 'batch') {
+        labeler.label(unpackDialogBatch(message.batch));
+        for (const flowId of message.batch.endedFlows) labeler.endFlow(flowId);
+        const { features, keys } = message.batch;
+        spare = { features: features.buffer as ArrayBuffer, keys: keys.buffer as ArrayBuffer };
+      } else {
+        labeler.finish();
+      }
+      const verdicts = labeler.takeVerdicts();
+      send({ kind: 'verdicts', verdicts, spare }, [verdicts.buffer as ArrayBuffer, ...(spare === undefined ? [] : [spare.features, spare.keys])]);
       Atomics.add(counters, EVENTS, 1);
       Atomics.notify(counters, EVENTS);
     } catch (error) {

@@ -35,10 +35,14 @@ export interface TemporalModelJson {
 
 export interface ViterbiOptions {
   readonly floor?: number;
+  /**
+   * The distribution of the first dialog's class, instead of the start probabilities: for a
+   * session decoded in parts (SessionSmoother), the transition row of the previous part's last label.
+   */
+  readonly initial?: ArrayLike<number>;
 }
 
 export class TemporalModel {
-  private readonly logStart: Float64Array;
   private readonly logTransitions: Float64Array;
 
   private constructor(
@@ -48,7 +52,6 @@ export class TemporalModel {
     readonly transitions: Float64Array,
     readonly emissionPrior: Float64Array | undefined = undefined,
   ) {
-    this.logStart = start.map(Math.log);
     this.logTransitions = transitions.map(Math.log);
     this.emissionScale = emissionPrior === undefined ? undefined : emissionPrior.map((p) => 1 / Math.max(p, 1e-6));
   }
@@ -152,7 +155,8 @@ export class TemporalModel {
     let delta = new Float64Array(c);
     let next = new Float64Array(c);
     const back = new Int32Array(t * c);
-    for (let j = 0; j < c; j++) delta[j] = this.logStart[j]! + logEmission(0, j);
+    const initial = this.initialOf(options);
+    for (let j = 0; j < c; j++) delta[j] = Math.log(initial[j]!) + logEmission(0, j);
     for (let step = 1; step < t; step++) {
       for (let j = 0; j < c; j++) {
         let best = -Infinity;
@@ -209,6 +213,72 @@ export class TemporalModel {
     // Underflow cannot persist: each step renormalises, so total > 0 unless every input is 0.
     for (let j = 0; j < c; j++) belief[j] = total > 0 ? belief[j]! / total : 1 / c;
     return belief;
+  }
+
+  /**
+   * Forward-backward: per dialog, the probability of each class given the scores of the whole
+   * session (each vector normalised). What goes with a Viterbi path as its confidence: the
+   * marginal of the label it chose.
+   */
+  smoothedMarginals(scores: readonly ArrayLike<number>[], options: ViterbiOptions = {}): Float64Array[] {
+    const t = scores.length;
+    const c = this.classes.length;
+    const floor = options.floor ?? 1e-6;
+    for (const s of scores) {
+      if (s.length !== c) throw new RangeError(`forward-backward: score vector of length ${s.length}, expected ${c}`);
+    }
+    const initial = this.initialOf(options);
+    const marginals: Float64Array[] = [];
+    let previous: Float64Array | undefined;
+    for (let step = 0; step < t; step++) {
+      const alpha = new Float64Array(c);
+      let total = 0;
+      for (let j = 0; j < c; j++) {
+        let prior = 0;
+        if (previous === undefined) prior = initial[j]!;
+        else for (let i = 0; i < c; i++) prior += previous[i]! * this.transitions[i * c + j]!;
+        alpha[j] = prior * this.emission(scores[step]!, j, floor);
+        total += alpha[j]!;
+      }
+      for (let j = 0; j < c; j++) alpha[j] = total > 0 ? alpha[j]! / total : 1 / c;
+      marginals.push(alpha);
+      previous = alpha;
+    }
+    // Backward messages, renormalised at each step (only their ratios matter), folded in.
+    let beta = new Float64Array(c).fill(1);
+    for (let step = t - 1; step >= 0; step--) {
+      const marginal = marginals[step]!;
+      let total = 0;
+      for (let j = 0; j < c; j++) {
+        marginal[j] = marginal[j]! * beta[j]!;
+        total += marginal[j]!;
+      }
+      for (let j = 0; j < c; j++) marginal[j] = total > 0 ? marginal[j]! / total : 1 / c;
+      if (step === 0) break;
+      const earlier = new Float64Array(c);
+      let sum = 0;
+      for (let i = 0; i < c; i++) {
+        let value = 0;
+        for (let j = 0; j < c; j++) value += this.transitions[i * c + j]! * this.emission(scores[step]!, j, floor) * beta[j]!;
+        earlier[i] = value;
+        sum += value;
+      }
+      for (let i = 0; i < c; i++) earlier[i] = sum > 0 ? earlier[i]! / sum : 1;
+      beta = earlier;
+    }
+    return marginals;
+  }
+
+  /** Row `from` of the transition matrix: the distribution of the class after `from`. */
+  transitionsFrom(from: number): Float64Array {
+    const c = this.classes.length;
+    return this.transitions.slice(from * c, from * c + c);
+  }
+
+  private initialOf(options: ViterbiOptions): ArrayLike<number> {
+    const initial = options.initial ?? this.start;
+    if (initial.length !== this.classes.length) throw new RangeError(`initial distribution of length ${initial.length}, expected ${this.classes.length}`);
+    return initial;
   }
 
   /** viterbiIndices() as class labels: the smoothed label sequence of the session. */

@@ -1,14 +1,22 @@
 /**
- * Turns dialogs with features into dialog records, one session at a time and causally: the
- * classifier's scores, then forward filtering over the session's earlier dialogs (the temporal
- * model), then the outlier check. Because a label never depends on later dialogs, a dialog's
- * verdict is the same whether it is labelled when it closes (the live agent) or after the
- * whole capture is read (`cumma classify`).
+ * Turns dialogs with features into dialog records: the classifier's scores, then the temporal
+ * model along each session, then the outlier check. The temporal model is used one of three ways
+ * (TemporalMode):
+ * - `forward` (the live agent): causal filtering over the session's earlier dialogs, so a
+ *   dialog's verdict is final as soon as it closes, and the same whenever it is labelled;
+ * - `viterbi` (`cumma classify`, `cumma evaluate`): Viterbi over whole sessions
+ *   (session-smoother.ts), so a label also draws on the dialogs after it; verdicts come once
+ *   their session is complete;
+ * - `off`: each dialog alone.
+ * Verdicts are packed numbers (see verdictStride), so that a labelling thread can send them back
+ * to the thread that holds the dialogs; a dialog is named by its handle, its position among all
+ * the dialogs given to label() (AwaitingVerdicts numbers them the same way).
  */
 import { UsageClass, UsageVerdict } from '../labels';
 import { argMax } from '../model/classifier';
 import { Dialog } from '../segment/dialog';
 import { DialogRecord } from './dialog-record';
+import { SessionSmoother } from './session-smoother';
 import { UsageModel } from './usage-model';
 
 export interface DialogToLabel extends Omit<Dialog<unknown>, 'notes'> {
@@ -20,54 +28,99 @@ export interface DialogToLabel extends Omit<Dialog<unknown>, 'notes'> {
 /** What the model needs of a dialog to give its verdict (a labelling thread gets only this). */
 export type DialogToScore = Pick<DialogToLabel, 'flowId' | 'session' | 'features'>;
 
+/** What a record needs of a dialog besides its verdict. */
+export type DialogIdentity = Omit<DialogToLabel, 'features'>;
+
+export type TemporalMode = 'viterbi' | 'forward' | 'off';
+export const TEMPORAL_MODES: readonly TemporalMode[] = ['viterbi', 'forward', 'off'];
+
 /** A flow's belief after its latest dialog, overwritten in place by the next one. */
 interface SessionBelief {
   session: number;
   readonly belief: Float64Array;
 }
 
+/** A dialog held by the Viterbi smoother: what its verdict needs besides the label. */
+interface HeldDialog {
+  readonly scores: Float64Array;
+  readonly outlier: boolean;
+}
+
 export interface DialogLabelerOptions {
-  /** Forward filtering along sessions (default true). */
-  readonly temporal?: boolean;
+  /** How the temporal model is used (default `forward`, see the file comment). */
+  readonly temporal?: TemporalMode;
 }
 
 export class DialogLabeler {
   private readonly beliefs = new Map<number, SessionBelief>();
-  private readonly temporal: boolean;
+  private readonly temporal: TemporalMode;
+  private readonly smoother: SessionSmoother | undefined;
+  /** viterbi: the dialogs whose session is not decoded yet, by handle. */
+  private readonly held = new Map<number, HeldDialog>();
   private readonly modelName: string;
   /** Where a belief is computed before it replaces the flow's previous one. */
   private readonly scratch: Float64Array;
+  /** Verdicts final since the last takeVerdicts(), packed. */
+  private outbox = new Float64Array(0);
+  private outboxLength = 0;
+  private nextHandle = 0;
 
   constructor(
     private readonly model: UsageModel,
     options: DialogLabelerOptions = {},
   ) {
-    this.temporal = options.temporal ?? true;
+    this.temporal = options.temporal ?? 'forward';
     this.scratch = new Float64Array(model.classes.length);
     this.modelName = `${model.json.name}@${model.json.version}`;
+    this.smoother =
+      this.temporal === 'viterbi'
+        ? new SessionSmoother(model.temporalModel, (handle, best, confidence) => {
+            const dialog = this.held.get(handle)!;
+            this.held.delete(handle);
+            this.emit(handle, best, confidence, dialog.outlier, dialog.scores);
+          })
+        : undefined;
   }
 
   /**
-   * Final records for dialogs that have closed, given in each flow's dialog order; the session
-   * belief moves on past each of them.
+   * Scores dialogs that have closed, given in each flow's dialog order (handles continue from the
+   * previous call). Their verdicts are final at once (`forward`, `off`) or when their session
+   * is complete (`viterbi`); takeVerdicts() collects them.
    */
-  labelFinal(dialogs: readonly DialogToLabel[]): DialogRecord[] {
-    return this.recordsOf(dialogs, this.verdictsFinal(dialogs), 'final');
-  }
-
-  /**
-   * The verdicts of labelFinal, packed VERDICT_HEAD + classes numbers a dialog (see
-   * verdictStride): what a labelling thread sends back, the records being built where the dialogs are.
-   */
-  verdictsFinal(dialogs: readonly DialogToScore[]): Float64Array {
-    const stride = this.verdictStride;
-    const verdicts = new Float64Array(dialogs.length * stride);
-    if (dialogs.length === 0) return verdicts;
+  label(dialogs: readonly DialogToScore[]): void {
+    if (dialogs.length === 0) return;
     const scores = this.model.predictScores(dialogs.map((dialog) => dialog.features));
     dialogs.forEach((dialog, index) => {
-      const belief = this.temporal ? this.advanceBelief(dialog, scores[index]!) : scores[index]!;
-      this.writeVerdict(verdicts, index * stride, dialog.features, scores[index]!, belief);
+      const handle = this.nextHandle++;
+      const score = scores[index]!;
+      const outlier = this.model.isOutlier(dialog.features, score);
+      if (this.smoother !== undefined) {
+        this.held.set(handle, { scores: score, outlier });
+        this.smoother.add(dialog.flowId, dialog.session, handle, score);
+        return;
+      }
+      const belief = this.temporal === 'forward' ? this.advanceBelief(dialog, score) : score;
+      // Classes are distinct, so the arg-max index is where the label's confidence is.
+      const best = argMax(belief);
+      this.emit(handle, best, belief[best]!, outlier, score);
     });
+  }
+
+  /** The flow ended: no later dialog continues its sessions (`viterbi`: its open session is decoded). */
+  endFlow(flowId: number): void {
+    this.beliefs.delete(flowId);
+    this.smoother?.endFlow(flowId);
+  }
+
+  /** End of input: every session still open is complete. */
+  finish(): void {
+    this.smoother?.finish();
+  }
+
+  /** The verdicts final since the last call, packed: [handle, class, confidence, outlier, scores…] each. */
+  takeVerdicts(): Float64Array {
+    const verdicts = this.outbox.slice(0, this.outboxLength);
+    this.outboxLength = 0;
     return verdicts;
   }
 
@@ -77,10 +130,13 @@ export class DialogLabeler {
   }
 
   /** Records of `dialogs` from their packed verdicts (verdictsFinal). */
-  recordsOf(dialogs: readonly DialogToLabel[], verdicts: Float64Array, status: 'final' | 'provisional'): DialogRecord[] {
+  /** Records of packed verdicts; `dialogOf` gives the dialog of each handle. */
+  recordsOf(verdicts: Float64Array, dialogOf: (handle: number) => DialogIdentity, status: 'final' | 'provisional'): DialogRecord[] {
     const stride = this.verdictStride;
-    if (verdicts.length !== dialogs.length * stride) throw new RangeError(`${verdicts.length / stride} verdicts for ${dialogs.length} dialogs`);
-    return dialogs.map((dialog, index) => this.record(dialog, verdicts, index * stride, status));
+    if (verdicts.length % stride !== 0) throw new RangeError(`packed verdicts: ${verdicts.length} numbers is not a whole number of ${stride}-number verdicts`);
+    const records: DialogRecord[] = [];
+    for (let at = 0; at < verdicts.length; at += stride) records.push(this.record(dialogOf(verdicts[at]!), verdicts, at, status));
+    return records;
   }
 
   /**
@@ -101,41 +157,54 @@ export class DialogLabeler {
     return state.belief;
   }
 
-  /** A provisional record for a dialog still open: the session belief does not move. */
+  /**
+   * Provisional records for dialogs still open: the session belief does not move (`viterbi`
+   * and `off` use the scores alone; only the live agent, which filters forward, asks for these).
+   */
   labelProvisional(dialogs: readonly DialogToLabel[]): DialogRecord[] {
     if (dialogs.length === 0) return [];
-    const stride = this.verdictStride;
-    const verdicts = new Float64Array(dialogs.length * stride);
     const scores = this.model.predictScores(dialogs.map((dialog) => dialog.features));
-    dialogs.forEach((dialog, index) => this.writeVerdict(verdicts, index * stride, dialog.features, scores[index]!, this.beliefFor(dialog, scores[index]!)));
-    return this.recordsOf(dialogs, verdicts, 'provisional');
-  }
-
-  /** The flow ended: no later dialog continues its sessions. */
-  endFlow(flowId: number): void {
-    this.beliefs.delete(flowId);
+    const verdicts = new Float64Array(dialogs.length * this.verdictStride);
+    dialogs.forEach((dialog, index) => {
+      const score = scores[index]!;
+      const belief = this.beliefFor(dialog, score);
+      const best = argMax(belief);
+      this.write(verdicts, index * this.verdictStride, index, best, belief[best]!, this.model.isOutlier(dialog.features, score), score);
+    });
+    return this.recordsOf(verdicts, (index) => dialogs[index]!, 'provisional');
   }
 
   private beliefFor(dialog: DialogToLabel, scores: Float64Array): Float64Array {
-    if (!this.temporal) return scores;
+    if (this.temporal !== 'forward') return scores;
     const previous = this.beliefs.get(dialog.flowId);
     return this.model.temporalModel.forward(previous !== undefined && previous.session === dialog.session ? previous.belief : undefined, scores);
   }
 
-  /** [best class, its belief, outlier 0/1, scores…] at `at`. */
-  private writeVerdict(verdicts: Float64Array, at: number, features: Float64Array, scores: Float64Array, belief: Float64Array): void {
-    // Classes are distinct, so the arg-max index is where the label's confidence is.
-    const best = argMax(belief);
-    verdicts[at] = best;
-    verdicts[at + 1] = belief[best]!;
-    verdicts[at + 2] = this.model.isOutlier(features, scores) ? 1 : 0;
+  /** Appends a verdict to the outbox. */
+  private emit(handle: number, best: number, confidence: number, outlier: boolean, scores: Float64Array): void {
+    const stride = this.verdictStride;
+    if (this.outboxLength + stride > this.outbox.length) {
+      const grown = new Float64Array(Math.max(2 * this.outbox.length, 64 * stride));
+      grown.set(this.outbox.subarray(0, this.outboxLength));
+      this.outbox = grown;
+    }
+    this.write(this.outbox, this.outboxLength, handle, best, confidence, outlier, scores);
+    this.outboxLength += stride;
+  }
+
+  /** [handle, class, confidence, outlier 0/1, scores…] at `at`. */
+  private write(verdicts: Float64Array, at: number, handle: number, best: number, confidence: number, outlier: boolean, scores: Float64Array): void {
+    verdicts[at] = handle;
+    verdicts[at + 1] = best;
+    verdicts[at + 2] = confidence;
+    verdicts[at + 3] = outlier ? 1 : 0;
     verdicts.set(scores, at + VERDICT_HEAD);
   }
 
-  private record(dialog: DialogToLabel, verdicts: Float64Array, at: number, status: 'final' | 'provisional'): DialogRecord {
+  private record(dialog: DialogIdentity, verdicts: Float64Array, at: number, status: 'final' | 'provisional'): DialogRecord {
     const classes = this.model.classes;
-    const outlier = verdicts[at + 2] === 1;
-    const usage: UsageVerdict = outlier ? 'unknown' : classes[verdicts[at]!]!;
+    const outlier = verdicts[at + 3] === 1;
+    const usage: UsageVerdict = outlier ? 'unknown' : classes[verdicts[at + 1]!]!;
     const scoreMap: Partial<Record<UsageClass, number>> = {};
     for (let i = 0; i < classes.length; i++) scoreMap[classes[i]!] = round4(verdicts[at + VERDICT_HEAD + i]!);
     return {
@@ -152,7 +221,7 @@ export class DialogLabeler {
       startUs: dialog.startUs,
       endUs: dialog.endUs,
       usage,
-      confidence: round4(verdicts[at + 1]!),
+      confidence: round4(verdicts[at + 2]!),
       scores: scoreMap,
       status,
       outlier,
@@ -161,8 +230,48 @@ export class DialogLabeler {
   }
 }
 
-/** Numbers ahead of the class scores in a packed verdict: best class, its belief, outlier. */
-const VERDICT_HEAD = 3;
+/** Numbers ahead of the class scores in a packed verdict: handle, class, confidence, outlier. */
+const VERDICT_HEAD = 4;
+
+/**
+ * The dialogs given to a DialogLabeler (here or in a labelling thread) whose verdicts have not
+ * come back, numbered as label() numbers them. Only what the records need is kept: a dialog
+ * may wait for the rest of its session (`viterbi`), and its feature vector need not.
+ */
+export class AwaitingVerdicts {
+  private readonly dialogs = new Map<number, DialogIdentity>();
+  private next = 0;
+
+  get size(): number {
+    return this.dialogs.size;
+  }
+
+  /** The dialogs about to be given to label(), in the same order. */
+  add(dialogs: readonly DialogToLabel[]): void {
+    for (const dialog of dialogs) {
+      // Field by field: the feature vector (and a handed-off packet log) stays behind.
+      this.dialogs.set(this.next++, {
+        flowId: dialog.flowId,
+        flow: dialog.flow,
+        session: dialog.session,
+        dialog: dialog.dialog,
+        startUs: dialog.startUs,
+        endUs: dialog.endUs,
+        packets: dialog.packets,
+        bytes: dialog.bytes,
+        capture: dialog.capture,
+      });
+    }
+  }
+
+  /** The dialog of a verdict's handle, which stops waiting. */
+  take(handle: number): DialogIdentity {
+    const dialog = this.dialogs.get(handle);
+    if (dialog === undefined) throw new RangeError(`a verdict for dialog ${handle}, which awaits none`);
+    this.dialogs.delete(handle);
+    return dialog;
+  }
+}
 
 function round4(value: number): number {
   return Math.round(value * 1e4) / 1e4;

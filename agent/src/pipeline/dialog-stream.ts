@@ -16,7 +16,7 @@ import { ContextWindows } from '../features/host-activity';
 import { FlowTable, FlowTableOptions, FlowTableStats } from '../flows/flow-table';
 import { Dialog } from '../segment/dialog';
 import { DialogSegmenter, OpenDialog } from '../segment/dialog-segmenter';
-import { DialogLabeler, DialogToLabel } from './dialog-labeler';
+import { AwaitingVerdicts, DialogLabeler, DialogToLabel, TemporalMode } from './dialog-labeler';
 import { DialogRecord } from './dialog-record';
 import { UsageModel } from './usage-model';
 
@@ -24,8 +24,11 @@ export interface DialogStreamOptions {
   /** File name reported in every record. */
   readonly capture: string;
   readonly model: UsageModel;
-  /** Forward filtering along sessions (default true). */
-  readonly temporal?: boolean;
+  /**
+   * How labels use the session's other dialogs (dialog-labeler.ts; default `forward`, the live
+   * agent's). With `viterbi` a record comes once its session is complete.
+   */
+  readonly temporal?: TemporalMode;
   readonly flows?: FlowTableOptions;
   /** Receives each final record, in the order dialogs complete. */
   readonly onFinal: (record: DialogRecord) => void;
@@ -46,6 +49,7 @@ export class DialogStream {
   private readonly flows: FlowTable;
   private readonly segmenter: DialogSegmenter<DialogPacketLog>;
   private readonly labeler: DialogLabeler;
+  private readonly awaiting = new AwaitingVerdicts();
   /** Context across flows (host-activity.ts). */
   private readonly context: ContextWindows<DialogToLabel>;
   /** Set while the flow table ends a flow: its last dialog may have to wait for its context. */
@@ -127,11 +131,17 @@ export class DialogStream {
     if (this.pending.length > 0) {
       const batch = this.pending;
       this.pending = [];
-      for (const record of this.labeler.labelFinal(batch)) this.options.onFinal(record);
+      this.awaiting.add(batch);
+      this.labeler.label(batch);
     }
-    // After the batch: a flow's dialogs are labelled before its session beliefs are dropped.
+    // After the batch: a flow's dialogs are labelled before its sessions end.
     for (const flowId of this.endedFlows) this.labeler.endFlow(flowId);
     this.endedFlows = [];
+    this.emitFinal();
+  }
+
+  private emitFinal(): void {
+    for (const record of this.labeler.recordsOf(this.labeler.takeVerdicts(), (handle) => this.awaiting.take(handle), 'final')) this.options.onFinal(record);
   }
 
   /** End of input: every open flow and dialog ends; all remaining records are emitted. */
@@ -140,6 +150,11 @@ export class DialogStream {
     this.segmenter.flush();
     this.context.flush();
     this.drain();
+    // Handed off, the labelling side finishes (LabelingThread.finish()).
+    if (this.options.handOff === undefined) {
+      this.labeler.finish();
+      this.emitFinal();
+    }
   }
 
   private ready(dialog: DialogToLabel): void {

@@ -4,6 +4,7 @@
  */
 import { UsageClass, UsageVerdict } from '../labels';
 import { CaptureDialog } from './capture-dialogs';
+import { TemporalMode } from './dialog-labeler';
 import { UsageModel } from './usage-model';
 
 /** Items grouped by key, in order of first appearance. */
@@ -22,7 +23,7 @@ export function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<s
 export function predictPerCapture(
   model: UsageModel,
   dialogs: readonly CaptureDialog[],
-  temporal: boolean,
+  temporal: TemporalMode,
 ): { readonly truth: UsageClass[]; readonly predicted: UsageVerdict[] } {
   const truth: UsageClass[] = [];
   const predicted: UsageVerdict[] = [];

@@ -12,7 +12,7 @@ import { OutlierDetector, OutlierDetectorJson } from '../model/outliers';
 import { TemporalModel, TemporalModelJson } from '../model/temporal';
 import { DEFAULT_GAPS, SegmentationGaps } from '../segment/dialog';
 import { CaptureDialog } from './capture-dialogs';
-import { DialogLabeler } from './dialog-labeler';
+import { DialogLabeler, TemporalMode } from './dialog-labeler';
 import { DialogRecord } from './dialog-record';
 
 export const MODEL_FORMAT = 'cumma-model';
@@ -250,17 +250,22 @@ export class UsageModel {
   }
 
   /**
-   * Verdicts for the dialogs of one capture, in the input's order: classifier scores, forward
-   * filtering along each session (unless `temporal` is false), then the outlier check, which
-   * answers `unknown`. See DialogLabeler.
+   * Verdicts for the dialogs of one capture, in the input's order: classifier scores, the
+   * temporal model along each session (default `viterbi`: the whole capture is known), then the
+   * outlier check, which answers `unknown`. See DialogLabeler.
    */
-  classify(dialogs: readonly CaptureDialog[], options: { readonly temporal?: boolean } = {}): DialogRecord[] {
-    const labeler = new DialogLabeler(this, options);
+  classify(dialogs: readonly CaptureDialog[], options: { readonly temporal?: TemporalMode } = {}): DialogRecord[] {
+    const labeler = new DialogLabeler(this, { temporal: options.temporal ?? 'viterbi' });
     // Each session's dialogs in their order, whatever order the input lists them in.
     const order = dialogs.map((_, index) => index).sort((a, b) => dialogs[a]!.flowId - dialogs[b]!.flowId || dialogs[a]!.dialog - dialogs[b]!.dialog);
-    const records = labeler.labelFinal(order.map((index) => dialogs[index]!));
+    labeler.label(order.map((index) => dialogs[index]!));
+    labeler.finish();
+    // A handle is a position in `order`; records come session by session.
+    const handles: number[] = [];
+    const records = labeler.recordsOf(labeler.takeVerdicts(), (handle) => (handles.push(handle), dialogs[order[handle]!]!), 'final');
+    if (records.length !== dialogs.length) throw new Error(`labeller: ${records.length} verdicts for ${dialogs.length} dialogs`);
     const result = new Array<DialogRecord>(dialogs.length);
-    order.forEach((index, position) => (result[index] = records[position]!));
+    records.forEach((record, k) => (result[order[handles[k]!]!] = record));
     return result;
   }
 }
