@@ -106,9 +106,9 @@ describe('SessionSmoother', () => {
     expect(decided.map(([, best]) => best)).toEqual(bruteViterbi([Array.from(vague), Array.from(call)]));
     const expected = bruteMarginals([Array.from(vague), Array.from(call)]);
     expect(decided[0]![2]).toBeCloseTo(expected[0]![2]!, 12);
-    smoother.endFlow(2);
+    smoother.endSession(2);
     expect(decided.map(([handle]) => handle)).toEqual([0, 2, 1]);
-    smoother.endFlow(7); // no such flow: nothing
+    smoother.endSession(7); // no such flow: nothing
     smoother.finish();
     expect(decided.map(([handle]) => handle)).toEqual([0, 2, 1, 3]);
     expect(smoother.openSessions).toBe(0);

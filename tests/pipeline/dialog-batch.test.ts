@@ -12,7 +12,7 @@ describe('dialog batches for the labelling thread', () => {
     const back = unpackDialogBatch(structuredClone(message, { transfer: transferablesOf(message) }));
     expect(back.map((d) => [d.flowId, d.session])).toEqual([[100, 1], [101, 2], [102, 3]]);
     back.forEach((d, i) => expect(Array.from(d.features)).toEqual(Array.from(slab.subarray(i * 5, i * 5 + 5))));
-    expect(message.endedFlows).toEqual([7, 9]);
+    expect(message.endedSessions).toEqual([7, 9]);
   });
 
   it('packs an empty batch (only ended flows) and refuses vectors of different lengths', () => {

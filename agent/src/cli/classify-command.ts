@@ -90,7 +90,7 @@ export async function runClassify(args: readonly string[], io: CommandIo): Promi
       model,
       temporal,
       onFinal: (record) => output.record(record),
-      handOff: thread === undefined ? undefined : (dialogs, endedFlows) => thread.post(dialogs, endedFlows),
+      handOff: thread === undefined ? undefined : (dialogs, endedSessions) => thread.post(dialogs, endedSessions),
     });
     try {
       readCaptureFile(file, (packet) => {

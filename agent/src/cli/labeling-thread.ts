@@ -68,9 +68,9 @@ try { require(workerData.script); } catch (error) { (${reportLoadFailure.toStrin
   }
 
   /** Hands a batch of closed dialogs (and the flows ended after them) to the labeller, in order. */
-  post(dialogs: DialogToLabel[], endedFlows: number[]): void {
+  post(dialogs: DialogToLabel[], endedSessions: number[]): void {
     if (this.failure !== undefined) throw this.failure;
-    const batch = packDialogBatch(dialogs, endedFlows, this.spares.pop());
+    const batch = packDialogBatch(dialogs, endedSessions, this.spares.pop());
     this.awaiting.add(dialogs);
     this.send({ kind: 'batch', batch }, transferablesOf(batch));
     this.collect();

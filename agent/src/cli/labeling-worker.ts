@@ -31,7 +31,7 @@ export function runLabelingWorker(input: MessagePort, data: LabelingWorkerData):
       let spare: SpareBuffers | undefined;
       if (message.kind === 'batch') {
         labeler.label(unpackDialogBatch(message.batch));
-        for (const flowId of message.batch.endedFlows) labeler.endFlow(flowId);
+        for (const flowId of message.batch.endedSessions) labeler.endSession(flowId);
         const { features, keys } = message.batch;
         spare = { features: features.buffer as ArrayBuffer, keys: keys.buffer as ArrayBuffer };
       } else {

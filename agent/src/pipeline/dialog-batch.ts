@@ -13,8 +13,8 @@ export interface DialogBatchMessage {
   readonly features: Float64Array;
   /** flow id and session, per dialog. */
   readonly keys: Float64Array;
-  /** Flows that ended after this batch's dialogs closed (DialogLabeler.endFlow). */
-  readonly endedFlows: readonly number[];
+  /** Flows whose current session ended after this batch's dialogs closed (DialogLabeler.endSession). */
+  readonly endedSessions: readonly number[];
 }
 
 /**
@@ -22,7 +22,7 @@ export interface DialogBatchMessage {
  * them matters: a fresh buffer per batch is memory outside the heap, which a labelling thread
  * that allocates little collects late, so tens of MB of spent batches would pile up.
  */
-export function packDialogBatch(dialogs: readonly DialogToScore[], endedFlows: readonly number[], spare?: SpareBuffers): DialogBatchMessage {
+export function packDialogBatch(dialogs: readonly DialogToScore[], endedSessions: readonly number[], spare?: SpareBuffers): DialogBatchMessage {
   const featureCount = dialogs.length > 0 ? dialogs[0]!.features.length : 0;
   const features = reuse(spare?.features, dialogs.length * featureCount);
   const keys = reuse(spare?.keys, dialogs.length * 2);
@@ -32,7 +32,7 @@ export function packDialogBatch(dialogs: readonly DialogToScore[], endedFlows: r
     keys[index * 2] = dialog.flowId;
     keys[index * 2 + 1] = dialog.session;
   });
-  return { count: dialogs.length, featureCount, features, keys, endedFlows: [...endedFlows] };
+  return { count: dialogs.length, featureCount, features, keys, endedSessions: [...endedSessions] };
 }
 
 export interface SpareBuffers {

@@ -106,10 +106,13 @@ export class DialogLabeler {
     });
   }
 
-  /** The flow ended: no later dialog continues its sessions (`viterbi`: its open session is decoded). */
-  endFlow(flowId: number): void {
+  /**
+   * The flow's current session is complete: it went idle for longer than the session gap, or
+   * the flow ended. No later dialog continues it (`viterbi`: it is decoded now).
+   */
+  endSession(flowId: number): void {
     this.beliefs.delete(flowId);
-    this.smoother?.endFlow(flowId);
+    this.smoother?.endSession(flowId);
   }
 
   /** End of input: every session still open is complete. */

@@ -39,7 +39,7 @@ export interface DialogStreamOptions {
    * dialogs, with the flows that ended after them, goes here in order instead of to the labeller,
    * and onFinal is not called.
    */
-  readonly handOff?: (dialogs: DialogToLabel[], endedFlows: number[]) => void;
+  readonly handOff?: (dialogs: DialogToLabel[], endedSessions: number[]) => void;
 }
 
 /** Closed dialogs are labelled in batches of this many (one classifier call each). */
@@ -58,7 +58,7 @@ export class DialogStream {
   /** Ended flows whose last dialog waits for its context window. */
   private readonly flowEndsWaiting = new Set<number>();
   private pending: DialogToLabel[] = [];
-  private endedFlows: number[] = [];
+  private endedSessions: number[] = [];
   private newestUs = -Infinity;
 
   constructor(private readonly options: DialogStreamOptions) {
@@ -66,16 +66,22 @@ export class DialogStream {
     this.context = new ContextWindows<DialogToLabel>(options.model.gaps.dialogGapUs, (dialog) => {
       this.ready(dialog);
       // It waited because its flow ended: the flow's end follows its last dialog into the labeler.
-      if (this.flowEndsWaiting.delete(dialog.flowId)) this.endedFlows.push(dialog.flowId);
+      if (this.flowEndsWaiting.delete(dialog.flowId)) this.endedSessions.push(dialog.flowId);
     });
-    this.segmenter = new DialogSegmenter(options.model.gaps, () => new DialogPacketLog(), (dialog) => this.closed(dialog));
+    this.segmenter = new DialogSegmenter(
+      options.model.gaps,
+      () => new DialogPacketLog(),
+      (dialog) => this.closed(dialog),
+      // After the session's last dialog (ready since its context window closed, a gap earlier).
+      (flowId) => this.endedSessions.push(flowId),
+    );
     this.flows = new FlowTable((_, flowId) => {
       this.endingFlow = flowId;
       this.endingFlowDeferred = false;
       this.segmenter.endFlow(flowId);
       this.endingFlow = -1;
       // A dialog waiting for its context window ends its flow in the labeler when it is labelled.
-      if (!this.endingFlowDeferred) this.endedFlows.push(flowId);
+      if (!this.endingFlowDeferred) this.endedSessions.push(flowId);
     }, options.flows);
   }
 
@@ -120,11 +126,11 @@ export class DialogStream {
   drain(): void {
     const { handOff } = this.options;
     if (handOff !== undefined) {
-      if (this.pending.length === 0 && this.endedFlows.length === 0) return;
+      if (this.pending.length === 0 && this.endedSessions.length === 0) return;
       const batch = this.pending;
-      const ended = this.endedFlows;
+      const ended = this.endedSessions;
       this.pending = [];
-      this.endedFlows = [];
+      this.endedSessions = [];
       handOff(batch, ended);
       return;
     }
@@ -135,8 +141,8 @@ export class DialogStream {
       this.labeler.label(batch);
     }
     // After the batch: a flow's dialogs are labelled before its sessions end.
-    for (const flowId of this.endedFlows) this.labeler.endFlow(flowId);
-    this.endedFlows = [];
+    for (const flowId of this.endedSessions) this.labeler.endSession(flowId);
+    this.endedSessions = [];
     this.emitFinal();
   }
 

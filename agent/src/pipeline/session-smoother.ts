@@ -1,8 +1,8 @@
 /**
  * Viterbi smoothing over whole sessions, for labelling after the fact (`cumma classify`,
  * `cumma evaluate`): the class scores of each flow's current session are held until the
- * session is complete — the flow's next dialog belongs to a later session, the flow ends, or
- * the input does — and the session is then decoded at once (TemporalModel.viterbiIndices), so
+ * session is complete — capture time passes its end by the session gap, the flow's next dialog
+ * belongs to a later session, the flow ends, or the input does — and the session is then decoded at once (TemporalModel.viterbiIndices), so
  * a dialog's label also draws on the dialogs after it. A call's offer and connectivity checks,
  * which look the same for voice and video, take their label from the media that follows; the
  * causal filter (forward), which the live agent must use, cannot see that far.
@@ -60,8 +60,8 @@ export class SessionSmoother {
     }
   }
 
-  /** The flow ended: its open session is complete. */
-  endFlow(flowId: number): void {
+  /** The flow's open session is complete (idle past the session gap, or the flow ended). */
+  endSession(flowId: number): void {
     const held = this.held.get(flowId);
     if (held === undefined) return;
     this.held.delete(flowId);

@@ -71,11 +71,19 @@ export class DialogSegmenter<Notes> {
   private readonly quiet = new Map<number, QuietFlow>();
   /** Open dialogs by the end time they had when queued; re-queued when they have moved on. */
   private readonly deadlines = new MinHeap();
+  /** Quiet flows by the end of their last dialog, for onSessionEnd; stale once the flow spoke again. */
+  private readonly sessionDeadlines = new MinHeap();
 
   constructor(
     private readonly gaps: SegmentationGaps,
     private readonly createNotes: () => Notes,
     private readonly onDialog: (dialog: Dialog<Notes>) => void,
+    /**
+     * Told when a quiet flow's session is complete: closeIdle found it idle for longer than the
+     * session gap, so its next packet, if any, opens a new session. (A flow's end, which the
+     * caller reports with endFlow(), ends its session too and is not reported here.)
+     */
+    private readonly onSessionEnd?: (flowId: number) => void,
   ) {
     if (!(gaps.dialogGapUs > 0) || !(gaps.sessionGapUs >= gaps.dialogGapUs)) {
       throw new RangeError(`gaps must satisfy 0 < dialog gap ≤ session gap, got dialog ${gaps.dialogGapUs} µs, session ${gaps.sessionGapUs} µs`);
@@ -140,7 +148,16 @@ export class DialogSegmenter<Notes> {
       }
       this.open.delete(flowId);
       this.quiet.set(flowId, { flow: current.flow, session: current.session, dialog: current.dialog, endUs: current.endUs });
+      if (this.onSessionEnd !== undefined) this.sessionDeadlines.push(current.endUs, flowId);
       this.onDialog(current.close());
+    }
+    if (this.onSessionEnd === undefined) return;
+    const sessionHorizon = nowUs - this.gaps.sessionGapUs;
+    while (this.sessionDeadlines.peekKey() < sessionHorizon) {
+      const endUs = this.sessionDeadlines.peekKey();
+      const flowId = this.sessionDeadlines.pop()!;
+      // The flow may have spoken (and gone quiet) again since, or ended.
+      if (this.quiet.get(flowId)?.endUs === endUs) this.onSessionEnd(flowId);
     }
   }
 
