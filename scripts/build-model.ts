@@ -2,8 +2,8 @@
 // (seeds TRAINING_SEEDS) and for evaluation (EVALUATION_SEEDS, never trained on), plus the
 // labelled flows of the real captures in ../shared/real-captures/ndpi when they are there
 // (model-recipe.ts says how); then the evaluation figures, written into the model:
-//  - per-class P/R/F1 on the unseen simulated seeds, with and without temporal filtering,
-//    through UsageModel.classify (the causal chain `cumma classify` and the live agent use);
+//  - per-class P/R/F1 on the unseen simulated seeds through UsageModel.classify, with forward
+//    filtering (the default), Viterbi over whole sessions and without the temporal model;
 //  - coarse macro-F1 on the real captures by cross-validation over captures (--no-real-cv skips);
 //  - training time and prediction rate (model-bench.ts).
 // Options for experiments: --trees N, --dialog-gap S, --session-gap S, --training-seeds N,
@@ -149,14 +149,14 @@ function main(): number {
   const trainStarted = performance.now();
   const model = trainRecipe(training, real, { name: 'default', gaps, trees, balance: options.balance as RecipeBalance });
   const modelSeconds = (performance.now() - trainStarted) / 1000;
-  const viterbi = evaluate(model, evaluation, 'viterbi');
   const forward = evaluate(model, evaluation, 'forward');
+  const viterbi = evaluate(model, evaluation, 'viterbi');
   const withoutTemporal = evaluate(model, evaluation, 'off');
   process.stdout.write(
     `Model trained on ${training.length} simulated + ${real.length} real dialogs in ${modelSeconds.toFixed(1)} s ` +
       `(two forests — calibration and final — outlier detector, temporal model).\n\n` +
-      `Evaluation on unseen simulated seeds (${evaluation.length} dialogs), Viterbi over whole sessions (cumma classify, cumma evaluate):\n${renderMetricsTable(viterbi)}\n\n` +
-      `Forward filtering, earlier dialogs only (the live agent): macro-F1 ${forward.macroF1.toFixed(3)} (${perClassLine(forward)})\n` +
+      `Evaluation on unseen simulated seeds (${evaluation.length} dialogs), forward filtering (the default: cumma classify, the live agent):\n${renderMetricsTable(forward)}\n\n` +
+      `Viterbi over whole sessions (--temporal viterbi): macro-F1 ${viterbi.macroF1.toFixed(3)} (${perClassLine(viterbi)})\n` +
       `Temporal model off: macro-F1 ${withoutTemporal.macroF1.toFixed(3)} (${perClassLine(withoutTemporal)})\n\n`,
   );
 
@@ -204,8 +204,8 @@ function main(): number {
       scoresPerSecond: Math.round(bench.scoresPerSecond),
       verdictsPerSecond: bench.verdictsPerSecond === undefined ? null : Math.round(bench.verdictsPerSecond),
     },
-    temporalViterbi: summary(viterbi),
     temporalForward: summary(forward),
+    temporalViterbi: summary(viterbi),
     temporalOff: summary(withoutTemporal),
     ...(realFigures !== undefined ? { realCaptures: realFigures } : {}),
   });

@@ -109,8 +109,8 @@ export class RecordingClient {
 
 /** `cumma classify --format jsonl --temporal forward` of a finished file: what the live agent publishes for it. */
 export function classifyFile(path: string): Omit<LiveDialog, 'id'>[] {
-  // The live agent filters forward (a label never waits for later dialogs): `--temporal forward`
-  // gives its labels; classify's default (Viterbi over whole sessions) may differ.
+  // The live agent filters forward (a label never waits for later dialogs); so does classify by
+  // default, said here so that the comparison does not hang on the default.
   const output = execFileSync(process.execPath, [CLI, 'classify', path, '--format', 'jsonl', '--temporal', 'forward'], { encoding: 'utf8', maxBuffer: 1 << 28 });
   return output
     .split('\n')

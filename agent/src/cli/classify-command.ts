@@ -31,12 +31,12 @@ import { UsageError, parseChoice } from './usage-error';
 /** The shipped model, relative to the bundle in dist/commands/. */
 export const DEFAULT_MODEL = join(__dirname, '..', '..', 'models', 'default.json');
 
-export const CLASSIFY_USAGE = `usage: cumma classify FILE [--model MODEL.json] [--format table|jsonl|csv] [--anonymize KEY] [--temporal viterbi|forward|off] [--sidecar]
+export const CLASSIFY_USAGE = `usage: cumma classify FILE [--model MODEL.json] [--format table|jsonl|csv] [--anonymize KEY] [--temporal forward|viterbi|off] [--sidecar]
 
 Cuts a pcap/pcapng capture into sessions and dialogs and labels each dialog with the service
 usage it carries (text, photo, voice_note, video_clip, file, location, voice_call, video_call,
-streaming, other; unknown for a dialog like none of them). Dialogs are printed session by
-session as their sessions complete (with --temporal forward or off, each as it completes).
+streaming, other; unknown for a dialog like none of them). Dialogs are printed as they complete
+(with --temporal viterbi, session by session as their sessions complete).
   --model        model file (default: the shipped models/default.json)
   --format       table on a terminal, jsonl otherwise
   --anonymize    replace every IP address by its keyed, prefix-preserving (Crypto-PAn) image;

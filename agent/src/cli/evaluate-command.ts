@@ -15,7 +15,7 @@ import { labelledDialogs } from './train-command';
 import { TEMPORAL_HELP, TEMPORAL_OPTIONS, parseTemporal } from './temporal-option';
 import { UsageError, parseChoice, parsePositiveNumber } from './usage-error';
 
-export const EVALUATE_USAGE = `usage: cumma evaluate CAPTURES... [--model MODEL.json | --folds K] [--format table|json] [--temporal viterbi|forward|off]
+export const EVALUATE_USAGE = `usage: cumma evaluate CAPTURES... [--model MODEL.json | --folds K] [--format table|json] [--temporal forward|viterbi|off]
 
 Scores a model on captures labelled with cumma:usage=<label> comments (or truth sidecars):
 per-class precision, recall, F1 and support, macro-F1, accuracy and the confusion matrix.

@@ -25,8 +25,8 @@ export interface DialogStreamOptions {
   readonly capture: string;
   readonly model: UsageModel;
   /**
-   * How labels use the session's other dialogs (dialog-labeler.ts; default `forward`, the live
-   * agent's). With `viterbi` a record comes once its session is complete.
+   * How labels use the session's other dialogs (dialog-labeler.ts; default `forward`, which the
+   * live agent must use). With `viterbi` a record comes once its session is complete.
    */
   readonly temporal?: TemporalMode;
   readonly flows?: FlowTableOptions;

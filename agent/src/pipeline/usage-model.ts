@@ -12,7 +12,7 @@ import { OutlierDetector, OutlierDetectorJson } from '../model/outliers';
 import { TemporalModel, TemporalModelJson } from '../model/temporal';
 import { DEFAULT_GAPS, SegmentationGaps } from '../segment/dialog';
 import { CaptureDialog } from './capture-dialogs';
-import { DialogLabeler, TemporalMode } from './dialog-labeler';
+import { DEFAULT_TEMPORAL, DialogLabeler, TemporalMode } from './dialog-labeler';
 import { DialogRecord } from './dialog-record';
 
 export const MODEL_FORMAT = 'cumma-model';
@@ -251,11 +251,11 @@ export class UsageModel {
 
   /**
    * Verdicts for the dialogs of one capture, in the input's order: classifier scores, the
-   * temporal model along each session (default `viterbi`: the whole capture is known), then the
-   * outlier check, which answers `unknown`. See DialogLabeler.
+   * temporal model along each session (DEFAULT_TEMPORAL unless given), then the outlier check,
+   * which answers `unknown`. See DialogLabeler.
    */
   classify(dialogs: readonly CaptureDialog[], options: { readonly temporal?: TemporalMode } = {}): DialogRecord[] {
-    const labeler = new DialogLabeler(this, { temporal: options.temporal ?? 'viterbi' });
+    const labeler = new DialogLabeler(this, { temporal: options.temporal ?? DEFAULT_TEMPORAL });
     // Each session's dialogs in their order, whatever order the input lists them in.
     const order = dialogs.map((_, index) => index).sort((a, b) => dialogs[a]!.flowId - dialogs[b]!.flowId || dialogs[a]!.dialog - dialogs[b]!.dialog);
     labeler.label(order.map((index) => dialogs[index]!));
