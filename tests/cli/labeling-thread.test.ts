@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LabelingThread } from '../../agent/src/cli/labeling-thread';
 import { FEATURES } from '../../agent/src/features/feature-schema';
 import { DialogToLabel } from '../../agent/src/pipeline/dialog-labeler';
+import { UsageModel } from '../../agent/src/pipeline/usage-model';
 
 const BUNDLE = join(__dirname, '..', '..', 'dist', 'commands', 'classify-labeler.js');
 const MODEL = join(__dirname, '..', '..', 'models', 'default.json');
@@ -64,6 +65,25 @@ describe('classify labelling thread failures', () => {
     const { error, seconds } = await failureOf(broken, MODEL);
     expect(String(error)).toContain(`cannot load ${broken}: damaged bundle`);
     expect(seconds).toBeLessThan(10);
+  });
+
+  it('hands the reading thread the model header (the only copy of the model is the labeller\'s), and a failed load instead', async () => {
+    const answers: number[] = [];
+    const thread = LabelingThread.start(BUNDLE, { modelPath: MODEL, temporal: 'forward' }, (verdicts) => answers.push(verdicts.length));
+    try {
+      expect(thread.modelHeader()).toEqual(UsageModel.load(MODEL).header);
+      thread.finish();
+      // No dialog was posted: the end of input is answered with no verdicts.
+      expect(answers).toEqual([0]);
+    } finally {
+      await thread.close();
+    }
+    const failing = LabelingThread.start(BUNDLE, { modelPath: join(dir, 'absent.json'), temporal: 'forward' }, () => undefined);
+    try {
+      expect(() => failing.modelHeader()).toThrow(/labelling: cannot read model .*absent\.json.*\[MODEL_MISSING\]/);
+    } finally {
+      await failing.close();
+    }
   });
 
   it('a bundle that is not there: named, at once', async () => {

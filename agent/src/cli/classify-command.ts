@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { parseAnonymizeKey } from '../anonymize/key';
 import { readCaptureFile } from '../capture/file-reader';
 import { SIDECAR_SUFFIX, sidecarPathOf } from '../live/sidecar-file';
-import { DialogIdentity, DialogLabeler } from '../pipeline/dialog-labeler';
+import { DialogIdentity, DialogRecordMaker } from '../pipeline/dialog-labeler';
 import { DialogStream } from '../pipeline/dialog-stream';
 import { UsageModel } from '../pipeline/usage-model';
 import { ClassifyOutput, ClassifyOutputOptions } from './classify-output';
@@ -63,7 +63,7 @@ export async function runClassify(args: readonly string[], io: CommandIo): Promi
   const file = positionals[0]!;
   const temporal = parseTemporal(values);
   // Large captures run the model on a second thread (when its bundle is there, not when running
-  // from sources), started first so that it loads the model while this thread does.
+  // from sources), which loads it; this thread then needs only its header.
   // CUMMA_LABEL_THREAD=0 or 1 decides regardless of size, for comparisons: the output is the same.
   const size = existsSync(file) ? statSync(file).size : 0;
   const threadWanted = process.env.CUMMA_LABEL_THREAD === undefined || process.env.CUMMA_LABEL_THREAD === '' ? size >= LABEL_THREAD_MIN_BYTES : process.env.CUMMA_LABEL_THREAD !== '0';
@@ -76,10 +76,11 @@ export async function runClassify(args: readonly string[], io: CommandIo): Promi
   };
   const thread = script === undefined ? undefined : LabelingThread.start(script, { modelPath, temporal }, (verdicts, dialogOf) => deliver(verdicts, dialogOf));
   try {
-    const model = UsageModel.load(modelPath);
+    const model = thread === undefined ? UsageModel.load(modelPath) : undefined;
+    const header = model?.header ?? thread!.modelHeader();
     const outputOptions: ClassifyOutputOptions = { format, anonymizeKey, sidecarPath: values.sidecar ? sidecarPathOf(file) : undefined };
     const output = new ClassifyOutput(outputOptions, new OutputSink(io.stdout));
-    const recordMaker = new DialogLabeler(model, { temporal });
+    const recordMaker = new DialogRecordMaker(header);
     deliver = (verdicts, dialogOf) => {
       for (const record of recordMaker.recordsOf(verdicts, dialogOf, 'final')) output.record(record);
     };
@@ -87,7 +88,7 @@ export async function runClassify(args: readonly string[], io: CommandIo): Promi
     const bar = (io.stderr as { isTTY?: boolean }).isTTY && size > PROGRESS_MIN_BYTES ? new ProgressBar(io.stderr, 'classifying', size) : undefined;
     const stream = new DialogStream({
       capture: basename(file),
-      model,
+      model: model ?? header,
       temporal,
       onFinal: (record) => output.record(record),
       handOff: thread === undefined ? undefined : (dialogs, endedSessions) => thread.post(dialogs, endedSessions),

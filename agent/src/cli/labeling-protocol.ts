@@ -1,13 +1,14 @@
 /**
  * Messages between `cumma classify`'s reading thread and its labelling thread. The reading
  * thread segments the capture, computes features, and builds and prints the records; the
- * labelling thread runs the model (scores, temporal filter, outlier check) in between, so the
- * work runs on two cores. Both ends use the same DialogLabeler, so the records are the ones a
+ * labelling thread loads the model and runs it (scores, temporal model, outlier check) in
+ * between, so the work runs on two cores and only one thread holds the model. Both ends use the same DialogLabeler, so the records are the ones a
  * single thread makes.
  */
 import { MessagePort } from 'node:worker_threads';
 import { DialogBatchMessage, SpareBuffers } from '../pipeline/dialog-batch';
 import { TemporalMode } from '../pipeline/dialog-labeler';
+import { ModelHeader } from '../pipeline/usage-model';
 
 export interface LabelingWorkerData {
   readonly modelPath: string;
@@ -48,5 +49,7 @@ export type ToLabeler =
  * hands its buffers back for the next batch (dialog-batch.ts, SpareBuffers).
  */
 export type FromLabeler =
+  /** First, once the model is loaded: the reading thread makes records from its header alone. */
+  | { readonly kind: 'ready'; readonly header: ModelHeader }
   | { readonly kind: 'verdicts'; readonly verdicts: Float64Array; readonly spare?: SpareBuffers }
   | { readonly kind: 'failed'; readonly message: string };

@@ -10,6 +10,7 @@ import { MessageChannel, MessagePort, receiveMessageOnPort, Worker } from 'node:
 import { packDialogBatch, SpareBuffers, transferablesOf } from '../pipeline/dialog-batch';
 import { AwaitingVerdicts, DialogIdentity, DialogToLabel } from '../pipeline/dialog-labeler';
 import { COUNTERS, EVENTS, FAILED, FromLabeler, LabelingWorkerData, ToLabeler } from './labeling-protocol';
+import { ModelHeader } from '../pipeline/usage-model';
 
 /** Batches (of up to 256 dialogs) posted and not yet answered before the reader waits. */
 const MAX_IN_FLIGHT = 8;
@@ -30,6 +31,7 @@ export class LabelingThread {
   private answered = 0;
   /** Once the labeller failed, every later call throws this. */
   private failure: Error | undefined;
+  private header: ModelHeader | undefined;
 
   private constructor(
     private readonly worker: Worker,
@@ -44,7 +46,7 @@ export class LabelingThread {
     return existsSync(path) ? path : undefined;
   }
 
-  /** Starts the thread, which loads the model at once: meanwhile the caller can load it too and start reading. */
+  /** Starts the thread, which loads the model at once (modelHeader() waits for it). */
   static start(script: string, data: Omit<LabelingWorkerData, 'counters' | 'port'>, deliver: VerdictSink): LabelingThread {
     const counters = new Int32Array(new SharedArrayBuffer(COUNTERS * 4));
     const { port1, port2 } = new MessageChannel();
@@ -77,6 +79,17 @@ try { require(workerData.script); } catch (error) { (${reportLoadFailure.toStrin
     while (this.posted - this.answered >= MAX_IN_FLIGHT) this.awaitAnswer();
   }
 
+  /**
+   * The model's header, once the labeller has loaded the model (waits for that): all the reading
+   * thread needs of it, so the model is parsed and held once, not in both threads.
+   */
+  modelHeader(): ModelHeader {
+    if (this.failure !== undefined) throw this.failure;
+    this.collect();
+    while (this.header === undefined) this.awaitAnswer();
+    return this.header;
+  }
+
   /** End of input: waits for every verdict and emits the last records. */
   finish(): void {
     if (this.failure !== undefined) throw this.failure;
@@ -96,6 +109,7 @@ try { require(workerData.script); } catch (error) { (${reportLoadFailure.toStrin
     await this.worker.terminate();
   }
 
+  /** Waits for the next message from the labeller (an answer, its header, or its failure). */
   private awaitAnswer(): void {
     // Read before looking at the port: whatever the labeller sends after this moves it, so the
     // wait below returns at once instead of sleeping through it.
@@ -111,15 +125,19 @@ try { require(workerData.script); } catch (error) { (${reportLoadFailure.toStrin
     }
   }
 
-  /** Emits the records of every batch answered so far; true when there was one. */
+  /** Takes every message that came (answers are delivered); true when there was one. */
   private collect(): boolean {
     let any = false;
     for (let received = receiveMessageOnPort(this.port); received !== undefined; received = receiveMessageOnPort(this.port)) {
       const message = received.message as FromLabeler;
       if (message.kind === 'failed') throw (this.failure = new Error(`labelling: ${message.message}`));
+      any = true;
+      if (message.kind === 'ready') {
+        this.header = message.header;
+        continue;
+      }
       if (this.answered === this.posted) throw new Error('labelling thread: an answer to no message');
       this.answered++;
-      any = true;
       if (message.spare !== undefined) this.spares.push(message.spare);
       this.deliver(message.verdicts, this.dialogOf);
     }

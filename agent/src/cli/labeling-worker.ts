@@ -20,7 +20,11 @@ export function runLabelingWorker(input: MessagePort, data: LabelingWorkerData):
 
   let labeler: DialogLabeler | undefined;
   try {
-    labeler = new DialogLabeler(UsageModel.load(data.modelPath), { temporal: data.temporal });
+    const model = UsageModel.load(data.modelPath);
+    labeler = new DialogLabeler(model, { temporal: data.temporal });
+    send({ kind: 'ready', header: model.header });
+    Atomics.add(counters, EVENTS, 1);
+    Atomics.notify(counters, EVENTS);
   } catch (error) {
     fail(error);
   }

@@ -18,7 +18,7 @@ import { argMax } from '../model/classifier';
 import { Dialog } from '../segment/dialog';
 import { DialogRecord } from './dialog-record';
 import { SessionSmoother } from './session-smoother';
-import { UsageModel } from './usage-model';
+import { ModelHeader, UsageModel } from './usage-model';
 
 export interface DialogToLabel extends Omit<Dialog<unknown>, 'notes'> {
   readonly capture: string;
@@ -64,7 +64,7 @@ export class DialogLabeler {
   private readonly smoother: SessionSmoother | undefined;
   /** viterbi: the dialogs whose session is not decoded yet, by handle. */
   private readonly held = new Map<number, HeldDialog>();
-  private readonly modelName: string;
+  private readonly records: DialogRecordMaker;
   /** Where a belief is computed before it replaces the flow's previous one. */
   private readonly scratch: Float64Array;
   /** Verdicts final since the last takeVerdicts(), packed. */
@@ -78,7 +78,7 @@ export class DialogLabeler {
   ) {
     this.temporal = options.temporal ?? DEFAULT_TEMPORAL;
     this.scratch = new Float64Array(model.classes.length);
-    this.modelName = `${model.json.name}@${model.json.version}`;
+    this.records = new DialogRecordMaker(model.header);
     this.smoother =
       this.temporal === 'viterbi'
         ? new SessionSmoother(model.temporalModel, (handle, best, confidence) => {
@@ -142,11 +142,7 @@ export class DialogLabeler {
   /** Records of `dialogs` from their packed verdicts (verdictsFinal). */
   /** Records of packed verdicts; `dialogOf` gives the dialog of each handle. */
   recordsOf(verdicts: Float64Array, dialogOf: (handle: number) => DialogIdentity, status: 'final' | 'provisional'): DialogRecord[] {
-    const stride = this.verdictStride;
-    if (verdicts.length % stride !== 0) throw new RangeError(`packed verdicts: ${verdicts.length} numbers is not a whole number of ${stride}-number verdicts`);
-    const records: DialogRecord[] = [];
-    for (let at = 0; at < verdicts.length; at += stride) records.push(this.record(dialogOf(verdicts[at]!), verdicts, at, status));
-    return records;
+    return this.records.recordsOf(verdicts, dialogOf, status);
   }
 
   /**
@@ -210,9 +206,33 @@ export class DialogLabeler {
     verdicts[at + 3] = outlier ? 1 : 0;
     verdicts.set(scores, at + VERDICT_HEAD);
   }
+}
+
+
+/**
+ * Makes dialog records from packed verdicts (DialogLabeler's layout), given only the model's
+ * header: the thread that prints records while another labels needs no more of the model.
+ */
+export class DialogRecordMaker {
+  private readonly classes: readonly UsageClass[];
+  private readonly modelName: string;
+
+  constructor(header: Pick<ModelHeader, 'name' | 'version' | 'classes'>) {
+    this.classes = header.classes;
+    this.modelName = `${header.name}@${header.version}`;
+  }
+
+  /** Records of packed verdicts; `dialogOf` gives the dialog of each handle. */
+  recordsOf(verdicts: Float64Array, dialogOf: (handle: number) => DialogIdentity, status: 'final' | 'provisional'): DialogRecord[] {
+    const stride = VERDICT_HEAD + this.classes.length;
+    if (verdicts.length % stride !== 0) throw new RangeError(`packed verdicts: ${verdicts.length} numbers is not a whole number of ${stride}-number verdicts`);
+    const records: DialogRecord[] = [];
+    for (let at = 0; at < verdicts.length; at += stride) records.push(this.record(dialogOf(verdicts[at]!), verdicts, at, status));
+    return records;
+  }
 
   private record(dialog: DialogIdentity, verdicts: Float64Array, at: number, status: 'final' | 'provisional'): DialogRecord {
-    const classes = this.model.classes;
+    const classes = this.classes;
     const outlier = verdicts[at + 3] === 1;
     const usage: UsageVerdict = outlier ? 'unknown' : classes[verdicts[at + 1]!]!;
     const scoreMap: Partial<Record<UsageClass, number>> = {};

@@ -18,12 +18,13 @@ import { Dialog } from '../segment/dialog';
 import { DialogSegmenter, OpenDialog } from '../segment/dialog-segmenter';
 import { AwaitingVerdicts, DialogLabeler, DialogToLabel, TemporalMode } from './dialog-labeler';
 import { DialogRecord } from './dialog-record';
-import { UsageModel } from './usage-model';
+import { ModelHeader, UsageModel } from './usage-model';
 
 export interface DialogStreamOptions {
   /** File name reported in every record. */
   readonly capture: string;
-  readonly model: UsageModel;
+  /** The model labelling here; with handOff, which labels elsewhere, its header is enough (the gaps). */
+  readonly model: UsageModel | ModelHeader;
   /**
    * How labels use the session's other dialogs (dialog-labeler.ts; default `forward`, which the
    * live agent must use). With `viterbi` a record comes once its session is complete.
@@ -48,7 +49,8 @@ const LABEL_BATCH = 256;
 export class DialogStream {
   private readonly flows: FlowTable;
   private readonly segmenter: DialogSegmenter<DialogPacketLog>;
-  private readonly labeler: DialogLabeler;
+  /** Undefined when the dialogs are handed off. */
+  private readonly labeler: DialogLabeler | undefined;
   private readonly awaiting = new AwaitingVerdicts();
   /** Context across flows (host-activity.ts). */
   private readonly context: ContextWindows<DialogToLabel>;
@@ -62,7 +64,10 @@ export class DialogStream {
   private newestUs = -Infinity;
 
   constructor(private readonly options: DialogStreamOptions) {
-    this.labeler = new DialogLabeler(options.model, { temporal: options.temporal });
+    if (options.handOff === undefined) {
+      if (!(options.model instanceof UsageModel)) throw new Error('dialog stream: labelling here needs the whole model, not its header');
+      this.labeler = new DialogLabeler(options.model, { temporal: options.temporal });
+    }
     this.context = new ContextWindows<DialogToLabel>(options.model.gaps.dialogGapUs, (dialog) => {
       this.ready(dialog);
       // It waited because its flow ended: the flow's end follows its last dialog into the labeler.
@@ -134,20 +139,22 @@ export class DialogStream {
       handOff(batch, ended);
       return;
     }
+    // Set by the constructor whenever nothing is handed off.
+    const labeler = this.labeler!;
     if (this.pending.length > 0) {
       const batch = this.pending;
       this.pending = [];
       this.awaiting.add(batch);
-      this.labeler.label(batch);
+      labeler.label(batch);
     }
     // After the batch: a flow's dialogs are labelled before its sessions end.
-    for (const flowId of this.endedSessions) this.labeler.endSession(flowId);
+    for (const flowId of this.endedSessions) labeler.endSession(flowId);
     this.endedSessions = [];
-    this.emitFinal();
+    this.emitFinal(labeler);
   }
 
-  private emitFinal(): void {
-    for (const record of this.labeler.recordsOf(this.labeler.takeVerdicts(), (handle) => this.awaiting.take(handle), 'final')) this.options.onFinal(record);
+  private emitFinal(labeler: DialogLabeler): void {
+    for (const record of labeler.recordsOf(labeler.takeVerdicts(), (handle) => this.awaiting.take(handle), 'final')) this.options.onFinal(record);
   }
 
   /** End of input: every open flow and dialog ends; all remaining records are emitted. */
@@ -157,9 +164,9 @@ export class DialogStream {
     this.context.flush();
     this.drain();
     // Handed off, the labelling side finishes (LabelingThread.finish()).
-    if (this.options.handOff === undefined) {
+    if (this.labeler !== undefined) {
       this.labeler.finish();
-      this.emitFinal();
+      this.emitFinal(this.labeler);
     }
   }
 
@@ -180,6 +187,7 @@ export class DialogStream {
       if (notes.context !== undefined) this.context.writeSoFar(notes.context, rest, features);
       selected.push({ ...rest, capture: this.options.capture, features });
     }
+    if (this.labeler === undefined) throw new Error('dialog stream: provisional labels are made where the dialogs are labelled, and they are handed off');
     return this.labeler.labelProvisional(selected);
   }
 

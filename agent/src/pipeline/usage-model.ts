@@ -41,6 +41,17 @@ export interface UsageModelJson {
   readonly temporal: TemporalModelJson;
 }
 
+/**
+ * What the thread that prints records needs of a model while another thread labels with it:
+ * the gaps to segment with, the classes the verdicts index, and the name records carry.
+ */
+export interface ModelHeader {
+  readonly name: string;
+  readonly version: number;
+  readonly classes: readonly UsageClass[];
+  readonly gaps: SegmentationGaps;
+}
+
 export class ModelError extends Error {
   override readonly name = 'ModelError';
   constructor(
@@ -234,6 +245,10 @@ export class UsageModel {
 
   get classes(): readonly UsageClass[] {
     return this.classifier.classes;
+  }
+
+  get header(): ModelHeader {
+    return { name: this.json.name, version: this.json.version, classes: [...this.classes], gaps: this.gaps };
   }
 
   get temporalModel(): TemporalModel {
