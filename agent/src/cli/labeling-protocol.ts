@@ -2,7 +2,8 @@
  * Messages between `cumma classify`'s reading thread and its labelling thread. The reading
  * thread segments the capture, computes features, and builds and prints the records; the
  * labelling thread loads the model and runs it (scores, temporal model, outlier check) in
- * between, so the work runs on two cores and only one thread holds the model. Both ends use the same DialogLabeler, so the records are the ones a
+ * between, so the work runs on two cores and only one thread holds the model. The verdicts are
+ * DialogLabeler's and the records DialogRecordMaker's on either path, so they are the ones a
  * single thread makes.
  */
 import { MessagePort } from 'node:worker_threads';

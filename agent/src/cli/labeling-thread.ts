@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { MessageChannel, MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { packDialogBatch, SpareBuffers, transferablesOf } from '../pipeline/dialog-batch';
 import { AwaitingVerdicts, DialogIdentity, DialogToLabel } from '../pipeline/dialog-labeler';
-import { COUNTERS, EVENTS, FAILED, FromLabeler, LabelingWorkerData, ToLabeler } from './labeling-protocol';
 import { ModelHeader } from '../pipeline/usage-model';
+import { COUNTERS, EVENTS, FAILED, FromLabeler, LabelingWorkerData, ToLabeler } from './labeling-protocol';
 
 /** Batches (of up to 256 dialogs) posted and not yet answered before the reader waits. */
 const MAX_IN_FLIGHT = 8;

@@ -201,10 +201,11 @@ export class TemporalModel {
     if (scores.length !== c) throw new RangeError(`forward: score vector of length ${scores.length}, expected ${c}`);
     if (belief.length !== c || belief === previous) throw new RangeError('forward: the belief array must hold one value per class and not be the previous belief');
     const floor = options.floor ?? 1e-6;
+    const initial = this.initialOf(options);
     let total = 0;
     for (let j = 0; j < c; j++) {
       let prior = 0;
-      if (previous === undefined) prior = this.start[j]!;
+      if (previous === undefined) prior = initial[j]!;
       else for (let i = 0; i < c; i++) prior += previous[i]! * this.transitions[i * c + j]!;
       const value = prior * this.emission(scores, j, floor);
       belief[j] = value;
@@ -224,28 +225,16 @@ export class TemporalModel {
     const t = scores.length;
     const c = this.classes.length;
     const floor = options.floor ?? 1e-6;
-    for (const s of scores) {
-      if (s.length !== c) throw new RangeError(`forward-backward: score vector of length ${s.length}, expected ${c}`);
-    }
-    const initial = this.initialOf(options);
+    // Forward messages (forwardInto checks each score vector), then backward.
     const marginals: Float64Array[] = [];
     let previous: Float64Array | undefined;
     for (let step = 0; step < t; step++) {
-      const alpha = new Float64Array(c);
-      let total = 0;
-      for (let j = 0; j < c; j++) {
-        let prior = 0;
-        if (previous === undefined) prior = initial[j]!;
-        else for (let i = 0; i < c; i++) prior += previous[i]! * this.transitions[i * c + j]!;
-        alpha[j] = prior * this.emission(scores[step]!, j, floor);
-        total += alpha[j]!;
-      }
-      for (let j = 0; j < c; j++) alpha[j] = total > 0 ? alpha[j]! / total : 1 / c;
-      marginals.push(alpha);
-      previous = alpha;
+      previous = this.forwardInto(previous, scores[step]!, new Float64Array(c), options);
+      marginals.push(previous);
     }
     // Backward messages, renormalised at each step (only their ratios matter), folded in.
     let beta = new Float64Array(c).fill(1);
+    const emissions = new Float64Array(c);
     for (let step = t - 1; step >= 0; step--) {
       const marginal = marginals[step]!;
       let total = 0;
@@ -255,11 +244,12 @@ export class TemporalModel {
       }
       for (let j = 0; j < c; j++) marginal[j] = total > 0 ? marginal[j]! / total : 1 / c;
       if (step === 0) break;
+      for (let j = 0; j < c; j++) emissions[j] = this.emission(scores[step]!, j, floor);
       const earlier = new Float64Array(c);
       let sum = 0;
       for (let i = 0; i < c; i++) {
         let value = 0;
-        for (let j = 0; j < c; j++) value += this.transitions[i * c + j]! * this.emission(scores[step]!, j, floor) * beta[j]!;
+        for (let j = 0; j < c; j++) value += this.transitions[i * c + j]! * emissions[j]! * beta[j]!;
         earlier[i] = value;
         sum += value;
       }

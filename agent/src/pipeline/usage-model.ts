@@ -277,7 +277,14 @@ export class UsageModel {
     labeler.finish();
     // A handle is a position in `order`; records come session by session.
     const handles: number[] = [];
-    const records = labeler.recordsOf(labeler.takeVerdicts(), (handle) => (handles.push(handle), dialogs[order[handle]!]!), 'final');
+    const records = labeler.recordsOf(
+      labeler.takeVerdicts(),
+      (handle) => {
+        handles.push(handle);
+        return dialogs[order[handle]!]!;
+      },
+      'final',
+    );
     if (records.length !== dialogs.length) throw new Error(`labeller: ${records.length} verdicts for ${dialogs.length} dialogs`);
     const result = new Array<DialogRecord>(dialogs.length);
     records.forEach((record, k) => (result[order[handles[k]!]!] = record));
