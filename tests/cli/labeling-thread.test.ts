@@ -86,6 +86,29 @@ describe('classify labelling thread failures', () => {
     }
   });
 
+  it('a header read ahead is returned at once and checked against the loaded model\'s', async () => {
+    const loaded = UsageModel.load(MODEL).header;
+    const agreeing = LabelingThread.start(BUNDLE, { modelPath: MODEL, temporal: 'forward' }, () => undefined);
+    try {
+      expect(agreeing.modelHeader(loaded)).toBe(loaded);
+      agreeing.finish();
+    } finally {
+      await agreeing.close();
+    }
+    // A header that disagrees (as a file with a repeated member could make one) stops the run
+    // before any record is made with it.
+    const wrong = { ...loaded, gaps: { ...loaded.gaps, dialogGapUs: loaded.gaps.dialogGapUs + 1 } };
+    const disagreeing = LabelingThread.start(BUNDLE, { modelPath: MODEL, temporal: 'forward' }, () => {
+      throw new Error('no verdicts expected');
+    });
+    try {
+      expect(disagreeing.modelHeader(wrong)).toBe(wrong);
+      expect(() => disagreeing.finish()).toThrow(/header read ahead .* differs from the loaded model's/);
+    } finally {
+      await disagreeing.close();
+    }
+  });
+
   it('a bundle that is not there: named, at once', async () => {
     const missing = join(dir, 'no-such-labeler.js');
     const { error, seconds } = await failureOf(missing, MODEL);

@@ -10,6 +10,7 @@ import { readCaptureFile } from '../capture/file-reader';
 import { SIDECAR_SUFFIX, sidecarPathOf } from '../live/sidecar-file';
 import { DialogIdentity, DialogRecordMaker } from '../pipeline/dialog-labeler';
 import { DialogStream } from '../pipeline/dialog-stream';
+import { readModelHeaderAhead } from '../pipeline/model-header-ahead';
 import { UsageModel } from '../pipeline/usage-model';
 import { ClassifyOutput, ClassifyOutputOptions } from './classify-output';
 import { LabelingThread } from './labeling-thread';
@@ -77,7 +78,9 @@ export async function runClassify(args: readonly string[], io: CommandIo): Promi
   const thread = script === undefined ? undefined : LabelingThread.start(script, { modelPath, temporal }, (verdicts, dialogOf) => deliver(verdicts, dialogOf));
   try {
     const model = thread === undefined ? UsageModel.load(modelPath) : undefined;
-    const header = model?.header ?? thread!.modelHeader();
+    // The labeller takes ≈ 0.1 s to parse the model; reading its header ahead lets this thread
+    // start on the capture meanwhile.
+    const header = model?.header ?? thread!.modelHeader(readModelHeaderAhead(modelPath));
     const outputOptions: ClassifyOutputOptions = { format, anonymizeKey, sidecarPath: values.sidecar ? sidecarPathOf(file) : undefined };
     const output = new ClassifyOutput(outputOptions, new OutputSink(io.stdout));
     const recordMaker = new DialogRecordMaker(header);

@@ -13,7 +13,7 @@ import { ModelHeader } from '../pipeline/usage-model';
 import { COUNTERS, EVENTS, FAILED, FromLabeler, LabelingWorkerData, ToLabeler } from './labeling-protocol';
 
 /** Batches (of up to 256 dialogs) posted and not yet answered before the reader waits. */
-const MAX_IN_FLIGHT = 8;
+const MAX_IN_FLIGHT = 32;
 /** A labeller that answers no batch for this long has hung. */
 const STALL_MS = 60_000;
 const BUNDLE = 'classify-labeler.js';
@@ -32,6 +32,8 @@ export class LabelingThread {
   /** Once the labeller failed, every later call throws this. */
   private failure: Error | undefined;
   private header: ModelHeader | undefined;
+  /** The header the reading thread started with, when it did not wait for the labeller's. */
+  private expectedHeader: ModelHeader | undefined;
 
   private constructor(
     private readonly worker: Worker,
@@ -80,11 +82,18 @@ try { require(workerData.script); } catch (error) { (${reportLoadFailure.toStrin
   }
 
   /**
-   * The model's header, once the labeller has loaded the model (waits for that): all the reading
-   * thread needs of it, so the model is parsed and held once, not in both threads.
+   * The model's header: all the reading thread needs of the model, so that it is parsed and held
+   * once, not in both threads. Given the header read ahead from the model file's start
+   * (model-header-ahead.ts), returns that at once and checks it against the labeller's when that
+   * comes; otherwise waits until the labeller has loaded the model.
    */
-  modelHeader(): ModelHeader {
+  modelHeader(readAhead?: ModelHeader): ModelHeader {
     if (this.failure !== undefined) throw this.failure;
+    if (readAhead !== undefined) {
+      this.expectedHeader = readAhead;
+      this.collect();
+      return readAhead;
+    }
     this.collect();
     while (this.header === undefined) this.awaitAnswer();
     return this.header;
@@ -134,6 +143,12 @@ try { require(workerData.script); } catch (error) { (${reportLoadFailure.toStrin
       any = true;
       if (message.kind === 'ready') {
         this.header = message.header;
+        const expected = this.expectedHeader;
+        if (expected !== undefined && !sameHeader(expected, message.header)) {
+          throw (this.failure = new Error(
+            `labelling: the model's header read ahead (${JSON.stringify(expected)}) differs from the loaded model's (${JSON.stringify(message.header)})`,
+          ));
+        }
         continue;
       }
       if (this.answered === this.posted) throw new Error('labelling thread: an answer to no message');
@@ -155,4 +170,15 @@ function reportLoadFailure(data: { port: MessagePort; counters: Int32Array; scri
   Atomics.store(data.counters, failed, 1);
   Atomics.add(data.counters, events, 1);
   Atomics.notify(data.counters, events);
+}
+
+function sameHeader(a: ModelHeader, b: ModelHeader): boolean {
+  return (
+    a.name === b.name &&
+    a.version === b.version &&
+    a.gaps.dialogGapUs === b.gaps.dialogGapUs &&
+    a.gaps.sessionGapUs === b.gaps.sessionGapUs &&
+    a.classes.length === b.classes.length &&
+    a.classes.every((c, i) => c === b.classes[i])
+  );
 }
