@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LabelingThread } from '../../agent/src/cli/labeling-thread';
 import { FEATURES } from '../../agent/src/features/feature-schema';
-import { DialogToLabel } from '../../agent/src/pipeline/dialog-labeler';
+import { DialogRecordMaker, DialogToLabel } from '../../agent/src/pipeline/dialog-labeler';
+import { DialogRecord } from '../../agent/src/pipeline/dialog-record';
 import { UsageModel } from '../../agent/src/pipeline/usage-model';
 
 const BUNDLE = join(__dirname, '..', '..', 'dist', 'commands', 'classify-labeler.js');
@@ -86,24 +87,39 @@ describe('classify labelling thread failures', () => {
     }
   });
 
-  it('a header read ahead is returned at once and checked against the loaded model\'s', async () => {
+  it('gaps read ahead are checked against the loaded model\'s before any verdict, which comes with the header', async () => {
     const loaded = UsageModel.load(MODEL).header;
-    const agreeing = LabelingThread.start(BUNDLE, { modelPath: MODEL, temporal: 'forward' }, () => undefined);
+    const headers: unknown[] = [];
+    const records: DialogRecord[] = [];
+    const agreeing = LabelingThread.start(BUNDLE, { modelPath: MODEL, temporal: 'forward' }, (verdicts, dialogOf, header) => {
+      headers.push(header);
+      records.push(...new DialogRecordMaker(header).recordsOf(verdicts, dialogOf, 'final'));
+    });
     try {
-      expect(agreeing.modelHeader(loaded)).toBe(loaded);
+      agreeing.expectGaps(loaded.gaps);
+      agreeing.post(dialogs(3), []);
       agreeing.finish();
+      // One answer to the batch, one to the end of input, each with the model's header.
+      expect(headers).toEqual([loaded, loaded]);
+      expect(records.map((record) => [record.client.port, record.model])).toEqual([
+        [5000, `${loaded.name}@${loaded.version}`],
+        [5001, `${loaded.name}@${loaded.version}`],
+        [5002, `${loaded.name}@${loaded.version}`],
+      ]);
     } finally {
       await agreeing.close();
     }
-    // A header that disagrees (as a file with a repeated member could make one) stops the run
-    // before any record is made with it.
-    const wrong = { ...loaded, gaps: { ...loaded.gaps, dialogGapUs: loaded.gaps.dialogGapUs + 1 } };
+    // Gaps that disagree (as a file with a repeated member could give) stop the run before any
+    // record is made with them.
     const disagreeing = LabelingThread.start(BUNDLE, { modelPath: MODEL, temporal: 'forward' }, () => {
       throw new Error('no verdicts expected');
     });
     try {
-      expect(disagreeing.modelHeader(wrong)).toBe(wrong);
-      expect(() => disagreeing.finish()).toThrow(/header read ahead .* differs from the loaded model's/);
+      disagreeing.expectGaps({ ...loaded.gaps, dialogGapUs: loaded.gaps.dialogGapUs + 1 });
+      expect(() => {
+        disagreeing.post(dialogs(3), []);
+        disagreeing.finish();
+      }).toThrow(/gaps read ahead from the model file .* differ from the loaded model's/);
     } finally {
       await disagreeing.close();
     }

@@ -8,12 +8,12 @@ import { parseArgs } from 'node:util';
 import { parseAnonymizeKey } from '../anonymize/key';
 import { readCaptureFile } from '../capture/file-reader';
 import { SIDECAR_SUFFIX, sidecarPathOf } from '../live/sidecar-file';
-import { DialogIdentity, DialogRecordMaker } from '../pipeline/dialog-labeler';
+import { DialogRecordMaker } from '../pipeline/dialog-labeler';
 import { DialogStream } from '../pipeline/dialog-stream';
-import { readModelHeaderAhead } from '../pipeline/model-header-ahead';
+import { readModelGapsAhead } from '../pipeline/model-gaps-ahead';
 import { UsageModel } from '../pipeline/usage-model';
 import { ClassifyOutput, ClassifyOutputOptions } from './classify-output';
-import { LabelingThread } from './labeling-thread';
+import { LabelingThread, VerdictSink } from './labeling-thread';
 import { OUTPUT_FORMATS } from './flow-format';
 import { CommandIo, defaultFormat } from './flows-command';
 import { OutputSink } from './output-sink';
@@ -72,26 +72,29 @@ export async function runClassify(args: readonly string[], io: CommandIo): Promi
   if (script === undefined && process.env.CUMMA_LABEL_THREAD === '1') {
     throw new Error(`CUMMA_LABEL_THREAD=1, but the labelling thread's bundle is not in ${__dirname} (run npm run build)`);
   }
-  let deliver = (_verdicts: Float64Array, _dialogOf: (handle: number) => DialogIdentity): void => {
+  let deliver: VerdictSink = () => {
     throw new Error('labelling: verdicts before any dialog was posted');
   };
-  const thread = script === undefined ? undefined : LabelingThread.start(script, { modelPath, temporal }, (verdicts, dialogOf) => deliver(verdicts, dialogOf));
+  const thread = script === undefined ? undefined : LabelingThread.start(script, { modelPath, temporal }, (verdicts, dialogOf, header) => deliver(verdicts, dialogOf, header));
   try {
     const model = thread === undefined ? UsageModel.load(modelPath) : undefined;
-    // The labeller takes ≈ 0.1 s to parse the model; reading its header ahead lets this thread
-    // start on the capture meanwhile.
-    const header = model?.header ?? thread!.modelHeader(readModelHeaderAhead(modelPath));
+    // Segmenting needs only the gaps. The labeller takes ≈ 0.15 s to start and parse the model;
+    // read ahead from the file's start, the gaps let this thread work on the capture meanwhile.
+    const gapsAhead = thread === undefined ? undefined : readModelGapsAhead(modelPath);
+    if (gapsAhead !== undefined) thread!.expectGaps(gapsAhead);
+    const gaps = model?.gaps ?? gapsAhead ?? thread!.modelHeader().gaps;
     const outputOptions: ClassifyOutputOptions = { format, anonymizeKey, sidecarPath: values.sidecar ? sidecarPathOf(file) : undefined };
     const output = new ClassifyOutput(outputOptions, new OutputSink(io.stdout));
-    const recordMaker = new DialogRecordMaker(header);
-    deliver = (verdicts, dialogOf) => {
+    let recordMaker: DialogRecordMaker | undefined;
+    deliver = (verdicts, dialogOf, header) => {
+      recordMaker ??= new DialogRecordMaker(header);
       for (const record of recordMaker.recordsOf(verdicts, dialogOf, 'final')) output.record(record);
     };
     // Large files on a terminal get a progress bar on stderr; pipes and small files do not.
     const bar = (io.stderr as { isTTY?: boolean }).isTTY && size > PROGRESS_MIN_BYTES ? new ProgressBar(io.stderr, 'classifying', size) : undefined;
     const stream = new DialogStream({
       capture: basename(file),
-      model: model ?? header,
+      model: model ?? { gaps },
       temporal,
       onFinal: (record) => output.record(record),
       handOff: thread === undefined ? undefined : (dialogs, endedSessions) => thread.post(dialogs, endedSessions),

@@ -10,6 +10,7 @@ import { MessageChannel, MessagePort, receiveMessageOnPort, Worker } from 'node:
 import { packDialogBatch, SpareBuffers, transferablesOf } from '../pipeline/dialog-batch';
 import { AwaitingVerdicts, DialogIdentity, DialogToLabel } from '../pipeline/dialog-labeler';
 import { ModelHeader } from '../pipeline/usage-model';
+import { SegmentationGaps } from '../segment/dialog';
 import { COUNTERS, EVENTS, FAILED, FromLabeler, LabelingWorkerData, ToLabeler } from './labeling-protocol';
 
 /** Batches (of up to 256 dialogs) posted and not yet answered before the reader waits. */
@@ -19,8 +20,11 @@ const STALL_MS = 60_000;
 const BUNDLE = 'classify-labeler.js';
 const WORKER_YOUNG_GENERATION_MB = 8;
 
-/** Receives verdicts as they come (DialogLabeler.recordsOf makes the records); `dialogOf` names each handle's dialog. */
-export type VerdictSink = (verdicts: Float64Array, dialogOf: (handle: number) => DialogIdentity) => void;
+/**
+ * Receives verdicts as they come (DialogLabeler.recordsOf makes the records, given the model's
+ * header); `dialogOf` names each handle's dialog.
+ */
+export type VerdictSink = (verdicts: Float64Array, dialogOf: (handle: number) => DialogIdentity, header: ModelHeader) => void;
 
 export class LabelingThread {
   private readonly awaiting = new AwaitingVerdicts();
@@ -32,8 +36,8 @@ export class LabelingThread {
   /** Once the labeller failed, every later call throws this. */
   private failure: Error | undefined;
   private header: ModelHeader | undefined;
-  /** The header the reading thread started with, when it did not wait for the labeller's. */
-  private expectedHeader: ModelHeader | undefined;
+  /** The gaps the reading thread segments with, when it did not wait for the labeller's header. */
+  private expectedGaps: SegmentationGaps | undefined;
 
   private constructor(
     private readonly worker: Worker,
@@ -82,21 +86,24 @@ try { require(workerData.script); } catch (error) { (${reportLoadFailure.toStrin
   }
 
   /**
-   * The model's header: all the reading thread needs of the model, so that it is parsed and held
-   * once, not in both threads. Given the header read ahead from the model file's start
-   * (model-header-ahead.ts), returns that at once and checks it against the labeller's when that
-   * comes; otherwise waits until the labeller has loaded the model.
+   * The model's header, once the labeller has loaded the model (waits for that): all the reading
+   * thread needs of it, so the model is parsed and held once, not in both threads.
    */
-  modelHeader(readAhead?: ModelHeader): ModelHeader {
+  modelHeader(): ModelHeader {
     if (this.failure !== undefined) throw this.failure;
-    if (readAhead !== undefined) {
-      this.expectedHeader = readAhead;
-      this.collect();
-      return readAhead;
-    }
     this.collect();
     while (this.header === undefined) this.awaitAnswer();
     return this.header;
+  }
+
+  /**
+   * The reading thread segments with `gaps`, read ahead from the model file (model-gaps-ahead.ts)
+   * instead of waiting for modelHeader(): they are checked against the loaded model's when its
+   * header comes, before any verdict.
+   */
+  expectGaps(gaps: SegmentationGaps): void {
+    this.expectedGaps = gaps;
+    if (this.header !== undefined) this.checkGaps(this.header);
   }
 
   /** End of input: waits for every verdict and emits the last records. */
@@ -134,6 +141,16 @@ try { require(workerData.script); } catch (error) { (${reportLoadFailure.toStrin
     }
   }
 
+  private checkGaps(header: ModelHeader): void {
+    const expected = this.expectedGaps;
+    if (expected === undefined) return;
+    if (expected.dialogGapUs !== header.gaps.dialogGapUs || expected.sessionGapUs !== header.gaps.sessionGapUs) {
+      throw (this.failure = new Error(
+        `labelling: the gaps read ahead from the model file (${JSON.stringify(expected)}) differ from the loaded model's (${JSON.stringify(header.gaps)})`,
+      ));
+    }
+  }
+
   /** Takes every message that came (answers are delivered); true when there was one. */
   private collect(): boolean {
     let any = false;
@@ -143,18 +160,15 @@ try { require(workerData.script); } catch (error) { (${reportLoadFailure.toStrin
       any = true;
       if (message.kind === 'ready') {
         this.header = message.header;
-        const expected = this.expectedHeader;
-        if (expected !== undefined && !sameHeader(expected, message.header)) {
-          throw (this.failure = new Error(
-            `labelling: the model's header read ahead (${JSON.stringify(expected)}) differs from the loaded model's (${JSON.stringify(message.header)})`,
-          ));
-        }
+        this.checkGaps(message.header);
         continue;
       }
       if (this.answered === this.posted) throw new Error('labelling thread: an answer to no message');
       this.answered++;
       if (message.spare !== undefined) this.spares.push(message.spare);
-      this.deliver(message.verdicts, this.dialogOf);
+      // The labeller sends its header before any answer.
+      if (this.header === undefined) throw (this.failure = new Error('labelling thread: verdicts before the model header'));
+      this.deliver(message.verdicts, this.dialogOf, this.header);
     }
     return any;
   }
@@ -170,15 +184,4 @@ function reportLoadFailure(data: { port: MessagePort; counters: Int32Array; scri
   Atomics.store(data.counters, failed, 1);
   Atomics.add(data.counters, events, 1);
   Atomics.notify(data.counters, events);
-}
-
-function sameHeader(a: ModelHeader, b: ModelHeader): boolean {
-  return (
-    a.name === b.name &&
-    a.version === b.version &&
-    a.gaps.dialogGapUs === b.gaps.dialogGapUs &&
-    a.gaps.sessionGapUs === b.gaps.sessionGapUs &&
-    a.classes.length === b.classes.length &&
-    a.classes.every((c, i) => c === b.classes[i])
-  );
 }

@@ -23,8 +23,8 @@ import { ModelHeader, UsageModel } from './usage-model';
 export interface DialogStreamOptions {
   /** File name reported in every record. */
   readonly capture: string;
-  /** The model labelling here; with handOff, which labels elsewhere, its header is enough (the gaps). */
-  readonly model: UsageModel | ModelHeader;
+  /** The model labelling here; with handOff, which labels elsewhere, its gaps are enough. */
+  readonly model: UsageModel | Pick<ModelHeader, 'gaps'>;
   /**
    * How labels use the session's other dialogs (dialog-labeler.ts; default `forward`, which the
    * live agent must use). With `viterbi` a record comes once its session is complete.
@@ -65,7 +65,7 @@ export class DialogStream {
 
   constructor(private readonly options: DialogStreamOptions) {
     if (options.handOff === undefined) {
-      if (!(options.model instanceof UsageModel)) throw new Error('dialog stream: labelling here needs the whole model, not its header');
+      if (!(options.model instanceof UsageModel)) throw new Error('dialog stream: labelling here needs the whole model, not its gaps');
       this.labeler = new DialogLabeler(options.model, { temporal: options.temporal });
     }
     this.context = new ContextWindows<DialogToLabel>(options.model.gaps.dialogGapUs, (dialog) => {

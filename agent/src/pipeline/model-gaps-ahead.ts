@@ -1,26 +1,26 @@
 /**
- * A model's header (name, version, classes, gaps) read from the first kilobytes of its file,
- * without parsing the rest. `cumma classify` segments with the gaps while its labelling thread
- * is still parsing the 7 MB model: waiting for that thread's header cost ≈ 150 ms of the
- * bench file's 1.7 s.
+ * A model's segmentation gaps read from the first kilobytes of its file, without parsing the
+ * rest. `cumma classify` segments with them while its labelling thread is still parsing the
+ * 7 MB model: waiting for that thread's header cost ≈ 150 ms of the bench file's 1.7 s. (The
+ * rest of the header, for the records, comes from the labeller with its first verdicts.)
  *
  * Saved models write these members before the classifier, so they sit in the first few KB. The
  * scan walks the top-level object member by member, skipping values it does not want without
  * parsing them, and gives up (undefined) on anything unexpected: a file that is not a model,
- * members in another order, a header beyond the prefix. Giving up is never an error here; the
+ * members in another order, gaps beyond the prefix. Giving up is never an error here; the
  * caller then waits for the full parse, which reports what is wrong with the file.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
-import { isUsageClass } from '../labels';
-import { ModelHeader, MODEL_FORMAT, MODEL_VERSION } from './usage-model';
+import { SegmentationGaps } from '../segment/dialog';
+import { MODEL_FORMAT, MODEL_VERSION } from './usage-model';
 
-/** Saved models hold their header in the first ≈ 4 KB; the rest of this is margin. */
+/** Saved models hold these members in the first ≈ 4 KB; the rest of this is margin. */
 const PREFIX_BYTES = 64 * 1024;
 
-const WANTED = ['format', 'version', 'name', 'gaps', 'classes'] as const;
+const WANTED = ['format', 'version', 'gaps'] as const;
 type WantedMember = (typeof WANTED)[number];
 
-export function readModelHeaderAhead(path: string): ModelHeader | undefined {
+export function readModelGapsAhead(path: string): SegmentationGaps | undefined {
   let text: string;
   try {
     const fd = openSync(path, 'r');
@@ -34,20 +34,19 @@ export function readModelHeaderAhead(path: string): ModelHeader | undefined {
   } catch {
     return undefined;
   }
-  return modelHeaderFromPrefix(text);
+  return modelGapsFromPrefix(text);
 }
 
-/** The header from the start of a model file's text, or undefined when it is not all there. */
-export function modelHeaderFromPrefix(text: string): ModelHeader | undefined {
+/** The gaps from the start of a model file's text, or undefined when they are not all there. */
+export function modelGapsFromPrefix(text: string): SegmentationGaps | undefined {
   const members = leadingMembers(text);
   if (members === undefined) return undefined;
-  const { format, version, name, gaps, classes } = members;
-  if (format !== MODEL_FORMAT || version !== MODEL_VERSION || typeof name !== 'string') return undefined;
-  if (!Array.isArray(classes) || !classes.every((c): c is ModelHeader['classes'][number] => isUsageClass(c))) return undefined;
+  const { format, version, gaps } = members;
+  if (format !== MODEL_FORMAT || version !== MODEL_VERSION) return undefined;
   if (typeof gaps !== 'object' || gaps === null) return undefined;
   const { dialogGapUs, sessionGapUs } = gaps as Record<string, unknown>;
   if (typeof dialogGapUs !== 'number' || typeof sessionGapUs !== 'number') return undefined;
-  return { name, version, classes, gaps: { dialogGapUs, sessionGapUs } };
+  return { dialogGapUs, sessionGapUs };
 }
 
 /** The wanted members of the top-level object, parsed, once all are seen; undefined if they are not. */
