@@ -6,9 +6,12 @@
  *
  * Saved models write these members before the classifier, so they sit in the first few KB. The
  * scan walks the top-level object member by member, skipping values it does not want without
- * parsing them, and gives up (undefined) on anything unexpected: a file that is not a model,
- * members in another order, gaps beyond the prefix. Giving up is never an error here; the
- * caller then waits for the full parse, which reports what is wrong with the file.
+ * parsing them, and gives up (undefined) on anything unexpected: a file that is not JSON or not
+ * a model of this format and version, a wanted member repeated before the last is found, or one
+ * not within the prefix (a model written by other tools may put its classifier first). Giving
+ * up is never an error here; the caller then waits for the full parse, which reports what is
+ * wrong with the file. A repeat after the prefix is beyond any prefix scan: the labelling thread
+ * compares the gaps with the loaded model's (LabelingThread.expectGaps).
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { SegmentationGaps } from '../segment/dialog';
