@@ -232,8 +232,10 @@ export class TemporalModel {
       previous = this.forwardInto(previous, scores[step]!, new Float64Array(c), options);
       marginals.push(previous);
     }
-    // Backward messages, renormalised at each step (only their ratios matter), folded in.
+    // Backward messages, renormalised at each step (only their ratios matter), folded in; two
+    // buffers, swapped each step, hold this step's message and the one before it.
     let beta = new Float64Array(c).fill(1);
+    let earlier = new Float64Array(c);
     const emissions = new Float64Array(c);
     for (let step = t - 1; step >= 0; step--) {
       const marginal = marginals[step]!;
@@ -245,7 +247,6 @@ export class TemporalModel {
       for (let j = 0; j < c; j++) marginal[j] = total > 0 ? marginal[j]! / total : 1 / c;
       if (step === 0) break;
       for (let j = 0; j < c; j++) emissions[j] = this.emission(scores[step]!, j, floor);
-      const earlier = new Float64Array(c);
       let sum = 0;
       for (let i = 0; i < c; i++) {
         let value = 0;
@@ -254,7 +255,9 @@ export class TemporalModel {
         sum += value;
       }
       for (let i = 0; i < c; i++) earlier[i] = sum > 0 ? earlier[i]! / sum : 1;
+      const spent = beta;
       beta = earlier;
+      earlier = spent;
     }
     return marginals;
   }

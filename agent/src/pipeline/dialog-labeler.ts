@@ -139,7 +139,6 @@ export class DialogLabeler {
     return VERDICT_HEAD + this.model.classes.length;
   }
 
-  /** Records of `dialogs` from their packed verdicts (verdictsFinal). */
   /** Records of packed verdicts; `dialogOf` gives the dialog of each handle. */
   recordsOf(verdicts: Float64Array, dialogOf: (handle: number) => DialogIdentity, status: 'final' | 'provisional'): DialogRecord[] {
     return this.records.recordsOf(verdicts, dialogOf, status);
@@ -207,7 +206,6 @@ export class DialogLabeler {
     verdicts.set(scores, at + VERDICT_HEAD);
   }
 }
-
 
 /**
  * Makes dialog records from packed verdicts (DialogLabeler's layout), given only the model's

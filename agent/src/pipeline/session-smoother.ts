@@ -2,8 +2,9 @@
  * Viterbi smoothing over whole sessions, for labelling after the fact (`cumma classify`,
  * `cumma evaluate`): the class scores of each flow's current session are held until the
  * session is complete — capture time passes its end by the session gap, the flow's next dialog
- * belongs to a later session, the flow ends, or the input does — and the session is then decoded at once (TemporalModel.viterbiIndices), so
- * a dialog's label also draws on the dialogs after it. A call's offer and connectivity checks,
+ * belongs to a later session, the flow ends, or the input does — and the session is then
+ * decoded at once (TemporalModel.viterbiIndices), so a dialog's label also draws on the
+ * dialogs after it. A call's offer and connectivity checks,
  * which look the same for voice and video, take their label from the media that follows; the
  * causal filter (forward), which the live agent must use, cannot see that far.
  *
