@@ -125,6 +125,69 @@ describe('classify labelling thread failures', () => {
     }
   });
 
+  it('a labeller killed outright (no code left to report it) is noticed by its silent heartbeat, not after the stall timeout', async () => {
+    // The real labeller, except that its thread ends as it answers the first batch, without a
+    // word, as one that runs out of memory does; process.exit() in a worker ends only that thread.
+    const dying = join(dir, 'dying-labeler.js');
+    writeFileSync(
+      dying,
+      [
+        "const { workerData } = require('node:worker_threads');",
+        'const post = workerData.port.postMessage.bind(workerData.port);',
+        "workerData.port.postMessage = (message, transfer) => (message.kind === 'verdicts' ? process.exit(7) : post(message, transfer));",
+        `require(${JSON.stringify(BUNDLE)});`,
+      ].join('\n'),
+    );
+    const thread = LabelingThread.start(dying, { modelPath: MODEL, temporal: 'forward' }, () => {
+      throw new Error('no verdicts expected');
+    }, { silenceMs: 1500 });
+    try {
+      // The model loads and its header comes: the labeller was alive until the first batch.
+      expect(thread.modelHeader().gaps).toEqual(UsageModel.load(MODEL).header.gaps);
+      const started = performance.now();
+      expect(() => {
+        thread.post(dialogs(3), []);
+        thread.finish();
+      }).toThrow(/labelling thread stopped: no answer and no sign of life for 1\.5 s/);
+      const seconds = (performance.now() - started) / 1000;
+      expect(seconds).toBeGreaterThanOrEqual(1.5);
+      expect(seconds).toBeLessThan(10);
+    } finally {
+      await thread.close();
+    }
+  });
+
+  it('a labeller that is busy but alive is waited for: the heartbeat keeps moving', async () => {
+    // Each answer leaves 2.5 s late here, longer than the silence allowed (1 s), while the
+    // labeller's event loop runs; the answers still come.
+    const slow = join(dir, 'slow-labeler.js');
+    writeFileSync(
+      slow,
+      [
+        "const { workerData } = require('node:worker_threads');",
+        'const post = workerData.port.postMessage.bind(workerData.port);',
+        "workerData.port.postMessage = (message, transfer) => message.kind === 'verdicts' ? setTimeout(() => { post(message, transfer); Atomics.add(workerData.counters, 0, 1); Atomics.notify(workerData.counters, 0); }, 2500) : post(message, transfer);",
+        `require(${JSON.stringify(BUNDLE)});`,
+      ].join('\n'),
+    );
+    const records: DialogRecord[] = [];
+    const thread = LabelingThread.start(
+      slow,
+      { modelPath: MODEL, temporal: 'forward' },
+      (verdicts, dialogOf, header) => records.push(...new DialogRecordMaker(header).recordsOf(verdicts, dialogOf, 'final')),
+      { silenceMs: 1000 },
+    );
+    try {
+      const started = performance.now();
+      thread.post(dialogs(3), []);
+      thread.finish();
+      expect(records.map((record) => record.client.port)).toEqual([5000, 5001, 5002]);
+      expect((performance.now() - started) / 1000).toBeGreaterThanOrEqual(2.5);
+    } finally {
+      await thread.close();
+    }
+  });
+
   it('a bundle that is not there: named, at once', async () => {
     const missing = join(dir, 'no-such-labeler.js');
     const { error, seconds } = await failureOf(missing, MODEL);

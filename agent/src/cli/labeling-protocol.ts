@@ -28,7 +28,13 @@ export interface LabelingWorkerData {
 export const EVENTS = 0;
 /** 1 once the labeller failed (its reason is the 'failed' message on the port). */
 export const FAILED = 1;
-export const COUNTERS = 2;
+/**
+ * Moved by a timer of the labeller's, every HEARTBEAT_MS while its event loop runs: a thread
+ * killed outright (out of memory) runs no code that could report it, and this stops moving.
+ */
+export const ALIVE = 2;
+export const COUNTERS = 3;
+export const HEARTBEAT_MS = 200;
 
 /** What the labeller does to report a failure: the reason on the port first, then the counters. */
 export function reportFailure(port: MessagePort, counters: Int32Array, message: string): void {

@@ -11,12 +11,20 @@ import { packDialogBatch, SpareBuffers, transferablesOf } from '../pipeline/dial
 import { AwaitingVerdicts, DialogIdentity, DialogToLabel } from '../pipeline/dialog-labeler';
 import { ModelHeader } from '../pipeline/usage-model';
 import { SegmentationGaps } from '../segment/dialog';
-import { COUNTERS, EVENTS, FAILED, FromLabeler, LabelingWorkerData, ToLabeler } from './labeling-protocol';
+import { ALIVE, COUNTERS, EVENTS, FAILED, FromLabeler, LabelingWorkerData, ToLabeler } from './labeling-protocol';
 
 /** Batches (of up to 256 dialogs) posted and not yet answered before the reader waits. */
 const MAX_IN_FLIGHT = 32;
-/** A labeller that answers no batch for this long has hung. */
+/** A labeller that answers nothing for this long has hung (loading the model runs no timer). */
 const STALL_MS = 60_000;
+/**
+ * Once the model is loaded, a labeller whose heartbeat (labeling-protocol.ts, ALIVE) has not
+ * moved for this long is gone: answering a batch takes milliseconds, and the heartbeat moves
+ * between batches.
+ */
+const SILENCE_MS = 10_000;
+/** How often a waiting reader looks at the heartbeat. */
+const LOOK_MS = 500;
 const BUNDLE = 'classify-labeler.js';
 const WORKER_YOUNG_GENERATION_MB = 8;
 
@@ -44,6 +52,7 @@ export class LabelingThread {
     private readonly port: MessagePort,
     private readonly counters: Int32Array,
     private readonly deliver: VerdictSink,
+    private readonly silenceMs: number,
   ) {}
 
   /** The labelling thread's bundle next to this command's; undefined when absent (running from sources). */
@@ -53,7 +62,12 @@ export class LabelingThread {
   }
 
   /** Starts the thread, which loads the model at once (modelHeader() waits for it). */
-  static start(script: string, data: Omit<LabelingWorkerData, 'counters' | 'port'>, deliver: VerdictSink): LabelingThread {
+  static start(
+    script: string,
+    data: Omit<LabelingWorkerData, 'counters' | 'port'>,
+    deliver: VerdictSink,
+    options: { readonly silenceMs?: number } = {},
+  ): LabelingThread {
     const counters = new Int32Array(new SharedArrayBuffer(COUNTERS * 4));
     const { port1, port2 } = new MessageChannel();
     const workerData: LabelingWorkerData = { ...data, counters, port: port2 };
@@ -72,7 +86,7 @@ try { require(workerData.script); } catch (error) { (${reportLoadFailure.toStrin
     });
     // Failures arrive as 'failed' messages on the port; an 'error' event would otherwise be fatal.
     worker.on('error', () => undefined);
-    return new LabelingThread(worker, port1, counters, deliver);
+    return new LabelingThread(worker, port1, counters, deliver, options.silenceMs ?? SILENCE_MS);
   }
 
   /** Hands a batch of closed dialogs (and the flows ended after them) to the labeller, in order. */
@@ -135,9 +149,26 @@ try { require(workerData.script); } catch (error) { (${reportLoadFailure.toStrin
       this.collect(); // throws the reason, which the labeller sent before raising the flag
       throw (this.failure = new Error('the labelling thread failed'));
     }
-    if (Atomics.wait(this.counters, EVENTS, events, STALL_MS) === 'timed-out') {
+    let beat = Atomics.load(this.counters, ALIVE);
+    let lastSign = performance.now();
+    while (Atomics.wait(this.counters, EVENTS, events, LOOK_MS) === 'timed-out') {
+      if (this.collect()) return;
+      const now = performance.now();
+      const latest = Atomics.load(this.counters, ALIVE);
+      if (latest !== beat) {
+        beat = latest;
+        lastSign = now;
+        continue;
+      }
+      // Until the header comes the labeller is loading the model, synchronously: no heartbeat.
+      const limit = this.header === undefined ? STALL_MS : this.silenceMs;
+      if (now - lastSign < limit) continue;
       this.collect(); // a reason that came without a signal is still the one to report
-      throw (this.failure = new Error(`the labelling thread answered nothing for ${STALL_MS / 1000} s (it may have run out of memory)`));
+      throw (this.failure = new Error(
+        this.header === undefined
+          ? `the labelling thread answered nothing for ${STALL_MS / 1000} s while loading the model (it may have run out of memory)`
+          : `the labelling thread stopped: no answer and no sign of life for ${this.silenceMs / 1000} s (it may have run out of memory)`,
+      ));
     }
   }
 

@@ -6,7 +6,7 @@ import { MessagePort } from 'node:worker_threads';
 import { SpareBuffers, unpackDialogBatch } from '../pipeline/dialog-batch';
 import { DialogLabeler } from '../pipeline/dialog-labeler';
 import { UsageModel } from '../pipeline/usage-model';
-import { EVENTS, FromLabeler, LabelingWorkerData, reportFailure, ToLabeler } from './labeling-protocol';
+import { ALIVE, EVENTS, FromLabeler, HEARTBEAT_MS, LabelingWorkerData, reportFailure, ToLabeler } from './labeling-protocol';
 
 /** `input`: where batches come from (the parent port); `output`: where verdicts go (data.port). */
 export function runLabelingWorker(input: MessagePort, data: LabelingWorkerData): void {
@@ -22,6 +22,8 @@ export function runLabelingWorker(input: MessagePort, data: LabelingWorkerData):
   try {
     const model = UsageModel.load(data.modelPath);
     labeler = new DialogLabeler(model, { temporal: data.temporal });
+    // Unreferenced: the thread still ends when the reader closes the port.
+    setInterval(() => Atomics.add(counters, ALIVE, 1), HEARTBEAT_MS).unref();
     send({ kind: 'ready', header: model.header });
     Atomics.add(counters, EVENTS, 1);
     Atomics.notify(counters, EVENTS);
