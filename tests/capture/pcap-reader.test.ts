@@ -57,7 +57,10 @@ describe('classic pcap reader', () => {
     expect(caught).toBeInstanceOf(CaptureError);
     expect((caught as CaptureError).code).toBe('CAPTURE_TRUNCATED');
     expect((caught as CaptureError).offset).toBe(24 + 16 + frame.length);
-    expect((caught as CaptureError).message).toContain(`of ${16 + frame.length} bytes`);
+    expect((caught as CaptureError).message).toContain(`input ends inside a packet record: ${16 + frame.length - 5} of ${16 + frame.length} bytes`);
+    // Cut inside the record header, where the record's length is not known yet.
+    const inHeader = data.subarray(0, 24 + 16 + frame.length + 10);
+    expect(() => readWhole(inHeader)).toThrowError(/input ends inside a packet record: 10 of at least 16 bytes present/);
   });
 
   it('reports CAPTURE_BLOCK_TOO_LONG for an absurd captured length', () => {

@@ -296,7 +296,7 @@ describe('cumma flows errors', () => {
     [['flows', 'a.pcapng', 'b.pcapng'], 'cumma flows: flows takes exactly one FILE'],
     [['flows', 'a.pcapng', '--format', 'xml'], "cumma flows: --format must be one of table, jsonl, csv; got 'xml'"],
     [['flows', 'a.pcapng', '--idle-timeout=0'], "cumma flows: --idle-timeout expects a positive number, got '0'"],
-    [['flows', 'a.pcapng', '--max-flows', 'many'], "cumma flows: --max-flows expects a positive number, got 'many'"],
+    [['flows', 'a.pcapng', '--max-flows', 'many'], "cumma flows: --max-flows expects a positive whole number, got 'many'"],
   ])('exits 2 with the usage text for %j', (args, message) => {
     const result = cumma(...args);
 

@@ -141,7 +141,9 @@ export class CaptureReader {
       this.failure = new CaptureError(
         'CAPTURE_TRUNCATED',
         window.offset,
-        `input ends inside a block: ${window.available} of ${expected ?? 'at least 12'} bytes present`,
+        this.parser instanceof PcapParser
+          ? `input ends inside a packet record: ${window.available} of ${expected ?? `at least ${this.parser.state.recordHeaderLength}`} bytes present`
+          : `input ends inside a block: ${window.available} of ${expected ?? 'at least 12'} bytes present`,
       );
       throw this.failure;
     }

@@ -7,6 +7,7 @@ import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseAnonymizeKey } from '../anonymize/key';
 import { readCaptureFile } from '../capture/file-reader';
+import { UndecodedLinks } from '../capture/undecoded-links';
 import { SIDECAR_SUFFIX, sidecarPathOf } from '../live/sidecar-file';
 import { DialogRecordMaker } from '../pipeline/dialog-labeler';
 import { DialogStream } from '../pipeline/dialog-stream';
@@ -39,11 +40,14 @@ usage it carries (text, photo, voice_note, video_clip, file, location, voice_cal
 streaming, other; unknown for a dialog like none of them). Dialogs are printed as they complete
 (with --temporal viterbi, session by session as their sessions complete).
   --model        model file (default: the shipped models/default.json)
-  --format       table on a terminal, jsonl otherwise
+  --format       table (aligned columns), jsonl (DESIGN.md's dialog records) or csv;
+                 default: table on a terminal, jsonl otherwise
   --anonymize    replace every IP address by its keyed, prefix-preserving (Crypto-PAn) image;
                  KEY is 64 hex digits or a passphrase of at least 8 characters
 ${TEMPORAL_HELP}
-  --sidecar      also write FILE${SIDECAR_SUFFIX}, the labels file Wireshark's Cumma plugin reads`;
+  --sidecar      also write FILE${SIDECAR_SUFFIX}, the labels file Wireshark's Cumma plugin reads;
+                 it keeps the real addresses even with --anonymize: Wireshark matches them
+                 against the capture's own packets, and it stays beside the capture`;
 
 export async function runClassify(args: readonly string[], io: CommandIo): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -99,9 +103,11 @@ export async function runClassify(args: readonly string[], io: CommandIo): Promi
       onFinal: (record) => output.record(record),
       handOff: thread === undefined ? undefined : (dialogs, endedSessions) => thread.post(dialogs, endedSessions),
     });
+    const undecoded = new UndecodedLinks();
     try {
       readCaptureFile(file, (packet) => {
         bar?.update(packet.blockOffset);
+        undecoded.note(packet);
         stream.push(packet);
       });
     } finally {
@@ -112,6 +118,7 @@ export async function runClassify(args: readonly string[], io: CommandIo): Promi
         thread?.finish();
       } finally {
         output.finish();
+        for (const message of undecoded.messages(file)) io.stderr.write(`cumma: ${message}\n`);
       }
     }
   } finally {

@@ -13,7 +13,7 @@ import { DEFAULT_MODEL } from './classify-command';
 import { CommandIo } from './flows-command';
 import { labelledDialogs } from './train-command';
 import { TEMPORAL_HELP, TEMPORAL_OPTIONS, parseTemporal } from './temporal-option';
-import { UsageError, parseChoice, parsePositiveNumber } from './usage-error';
+import { UsageError, parseChoice, parsePositiveInteger } from './usage-error';
 
 export const EVALUATE_USAGE = `usage: cumma evaluate CAPTURES... [--model MODEL.json | --folds K] [--format table|json] [--temporal forward|viterbi|off]
 
@@ -39,11 +39,12 @@ export async function runEvaluate(args: readonly string[], io: CommandIo): Promi
   if (values.model !== undefined && values.folds !== undefined) throw new UsageError('give --model or --folds, not both');
   const format = parseChoice('format', values.format, ['table', 'json'] as const, 'table');
   const temporal = parseTemporal(values);
-  const dialogs = labelledDialogs(positionals).filter((dialog) => dialog.truth !== undefined);
-  if (dialogs.length === 0) throw new UsageError('no labelled dialogs in these captures: label packets with cumma:usage=<label> comments');
+  const dialogs = labelledDialogs(positionals, (message) => io.stderr.write(`cumma: ${message}\n`)).filter((dialog) => dialog.truth !== undefined);
+  // Not a command-line mistake: the captures hold nothing to score (exit 1, no usage text).
+  if (dialogs.length === 0) throw new Error('no labelled dialogs in these captures: label packets with cumma:usage=<label> comments, or give each capture a CAPTURE.truth.jsonl sidecar');
   let report: MetricsReport;
   if (values.folds !== undefined) {
-    const folds = Math.floor(parsePositiveNumber('folds', values.folds, 5));
+    const folds = parsePositiveInteger('folds', values.folds, 5);
     const captures = [...new Set(dialogs.map((dialog) => dialog.capture))];
     if (folds < 2 || folds > captures.length) throw new UsageError(`--folds must be between 2 and the number of captures (${captures.length})`);
     const truth: UsageClass[] = [];

@@ -9,17 +9,17 @@ import { streamCaptureFile } from '../capture/file-reader';
 import { IpAnonymizer } from '../anonymize/anonymizer';
 import { parseAnonymizeKey } from '../anonymize/key';
 import { Packet } from '../capture/packet';
-import { linkTypeName } from '../capture/link-layer';
-import { DecodeStatus } from '../capture/packet';
+import { UndecodedLinks } from '../capture/undecoded-links';
 import { DEFAULT_IDLE_TIMEOUT_US, DEFAULT_MAX_FLOWS, FlowTable } from '../flows/flow-table';
 import { OUTPUT_FORMATS, OutputFormat, flowFormatter } from './flow-format';
 import { OutputSink } from './output-sink';
-import { UsageError, parseChoice, parsePositiveNumber } from './usage-error';
+import { UsageError, parseChoice, parsePositiveInteger, parsePositiveNumber } from './usage-error';
 
 export const FLOWS_USAGE = `usage: cumma flows FILE [--format table|jsonl|csv] [--idle-timeout SECONDS] [--max-flows N] [--anonymize KEY] [--stats]
 
 Prints the bidirectional TCP/UDP flows of a pcap or pcapng capture, one per line.
-  --format        table on a terminal, jsonl otherwise
+  --format        table (aligned columns), jsonl (DESIGN.md's flow records) or csv;
+                  default: table on a terminal, jsonl otherwise
   --idle-timeout  a flow silent this long ends (default ${DEFAULT_IDLE_TIMEOUT_US / 1e6} s)
   --max-flows     flows held at once; the least recently active is printed early (default ${DEFAULT_MAX_FLOWS})
   --anonymize     replace every IP address by its keyed, prefix-preserving (Crypto-PAn) image;
@@ -52,7 +52,7 @@ export async function runFlows(args: readonly string[], io: CommandIo): Promise<
   const file = positionals[0]!;
   const format = parseChoice('format', values.format, OUTPUT_FORMATS, defaultFormat(io.stdout));
   const idleTimeoutUs = parsePositiveNumber('idle-timeout', values['idle-timeout'], DEFAULT_IDLE_TIMEOUT_US / 1e6) * 1e6;
-  const maxFlows = Math.floor(parsePositiveNumber('max-flows', values['max-flows'], DEFAULT_MAX_FLOWS));
+  const maxFlows = parsePositiveInteger('max-flows', values['max-flows'], DEFAULT_MAX_FLOWS);
 
   const started = process.hrtime.bigint();
   const sink = new OutputSink(io.stdout);
@@ -60,15 +60,13 @@ export async function runFlows(args: readonly string[], io: CommandIo): Promise<
   for (const line of formatter.header) sink.line(line);
   const anonymizer = values.anonymize !== undefined ? new IpAnonymizer(parseAnonymizeKey(values.anonymize).bytes) : undefined;
   const table = new FlowTable((flow) => sink.line(formatter.format(anonymizer ? anonymizer.anonymizeEndpoints(flow) : flow)), { idleTimeoutUs, maxFlows });
-  const unsupportedLinks = new Map<number, number>();
+  const undecoded = new UndecodedLinks();
 
   let failure: CaptureError | undefined;
   try {
     const onPacket = (packet: Packet): void => {
       table.add(packet);
-      if (packet.status === DecodeStatus.UnsupportedLink) {
-        unsupportedLinks.set(packet.linkType, (unsupportedLinks.get(packet.linkType) ?? 0) + 1);
-      }
+      undecoded.note(packet);
     };
     await streamCaptureFile(file, onPacket);
   } catch (error) {
@@ -79,9 +77,7 @@ export async function runFlows(args: readonly string[], io: CommandIo): Promise<
   table.flush();
   sink.flush();
 
-  for (const [linkType, packets] of unsupportedLinks) {
-    io.stderr.write(`cumma: ${file}: ${packets} packets with ${linkTypeName(linkType)} framing were not decoded (unsupported link type ${linkType})\n`);
-  }
+  for (const message of undecoded.messages(file)) io.stderr.write(`cumma: ${message}\n`);
   if (values.stats) {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const summary = { file, ...table.stats, seconds, peakRssBytes: process.resourceUsage().maxRSS * 1024 };

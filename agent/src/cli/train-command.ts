@@ -2,6 +2,8 @@
  * `cumma train CAPTURES... -o MODEL.json`: trains a usage model on labelled captures — truth
  * from packet comments (simulator, recorder and analysts alike) or from truth sidecars.
  */
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ClassifierKind } from '../model/classifier';
 import { ResampleMode } from '../model/imbalance';
@@ -9,7 +11,7 @@ import { CaptureDialog, captureDialogs } from '../pipeline/capture-dialogs';
 import { withSidecarTruth } from '../pipeline/sidecar-truth';
 import { UsageModel } from '../pipeline/usage-model';
 import { CommandIo } from './flows-command';
-import { UsageError, parseChoice, parsePositiveNumber } from './usage-error';
+import { UsageError, parseChoice, parsePositiveInteger } from './usage-error';
 
 const KINDS: readonly ClassifierKind[] = ['random-forest', 'knn'];
 const BALANCES = ['none', 'weights', 'under', 'over', 'both'] as const;
@@ -21,11 +23,18 @@ CAPTURE.truth.jsonl sidecar).
   --kind     classifier (default random-forest)
   --balance  class imbalance: none (default; the temporal filter divides the class mix out),
              inverse-frequency class weights, or resampling (under, over, both)
-  --trees    trees of the random forest (default 100)`;
+  --trees    trees of the random forest (default 100)
+  --seed     seed of the forest's random choices: the same captures and seed give the same
+             model (default 1)
+  --name     the model's name, printed in every record's model field (default: the file name
+             of -o without .json)`;
 
-/** Labelled dialogs of every capture, with sidecar truth where comments give none. */
-export function labelledDialogs(captures: readonly string[]): CaptureDialog[] {
-  return captures.flatMap((path) => withSidecarTruth(path, captureDialogs(path)));
+/**
+ * Labelled dialogs of every capture, with sidecar truth where comments give none; `onWarning`
+ * hears of packets that could not be decoded.
+ */
+export function labelledDialogs(captures: readonly string[], onWarning?: (message: string) => void): CaptureDialog[] {
+  return captures.flatMap((path) => withSidecarTruth(path, captureDialogs(path, onWarning === undefined ? {} : { onWarning })));
 }
 
 export async function runTrain(args: readonly string[], io: CommandIo): Promise<number> {
@@ -43,11 +52,15 @@ export async function runTrain(args: readonly string[], io: CommandIo): Promise<
   });
   if (positionals.length === 0) throw new UsageError('train needs at least one capture');
   if (values.output === undefined) throw new UsageError('-o MODEL.json is required');
+  // Checked before training, which can take minutes, rather than when the model is written.
+  if (existsSync(values.output) && statSync(values.output).isDirectory()) {
+    throw new UsageError(`-o ${values.output} is a directory: give the model file's name, e.g. ${join(values.output, 'model.json')}`);
+  }
   const kind = parseChoice('kind', values.kind, KINDS, 'random-forest');
   const balance = parseChoice('balance', values.balance, BALANCES, 'none');
-  const trees = Math.floor(parsePositiveNumber('trees', values.trees, 100));
-  const seed = Math.floor(parsePositiveNumber('seed', values.seed, 1));
-  const dialogs = labelledDialogs(positionals);
+  const trees = parsePositiveInteger('trees', values.trees, 100);
+  const seed = parsePositiveInteger('seed', values.seed, 1);
+  const dialogs = labelledDialogs(positionals, (message) => io.stderr.write(`cumma: ${message}\n`));
   const labelled = dialogs.filter((dialog) => dialog.truth !== undefined).length;
   const model = UsageModel.train(dialogs, {
     name: values.name ?? values.output.replace(/^.*[\\/]/, '').replace(/\.json$/, ''),
@@ -60,6 +73,6 @@ export async function runTrain(args: readonly string[], io: CommandIo): Promise<
     },
   });
   model.save(values.output);
-  io.stdout.write(`${values.output}: ${kind} trained on ${labelled} labelled dialogs of ${positionals.length} captures (${dialogs.length - labelled} unlabelled left out); classes ${model.json.classes.join(', ')}\n`);
+  io.stdout.write(`${values.output}: ${kind} trained on ${labelled} labelled dialogs of ${positionals.length} capture${positionals.length === 1 ? '' : 's'} (${dialogs.length - labelled} unlabelled left out); classes ${model.json.classes.join(', ')}\n`);
   return 0;
 }

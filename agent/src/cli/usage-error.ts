@@ -3,11 +3,24 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
+/** Plain decimal only: Number() would also take '0x10', '1e3' and ' 5 ', which nobody means. */
+const DECIMAL = /^\d+(\.\d+)?$|^\.\d+$/;
+
 export function parsePositiveNumber(option: string, text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;
   const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0) {
+  if (!DECIMAL.test(text) || !Number.isFinite(value) || value <= 0) {
     throw new UsageError(`--${option} expects a positive number, got '${text}'`);
+  }
+  return value;
+}
+
+/** A count (trees, folds, flows): 1.5 of them is a mistake to report, not to round. */
+export function parsePositiveInteger(option: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value <= 0) {
+    throw new UsageError(`--${option} expects a positive whole number, got '${text}'`);
   }
   return value;
 }

@@ -3,6 +3,7 @@
  * dialogs → features, with each dialog's truth from packet comments when the capture carries
  * any. What training, evaluation and classification all start from.
  */
+import { UndecodedLinks } from '../capture/undecoded-links';
 import { extractFeatures } from '../features/extract-features';
 import { DialogPacketLog } from '../features/dialog-packet-log';
 import { ContextWindows } from '../features/host-activity';
@@ -10,6 +11,7 @@ import { UsageClass } from '../labels';
 import { DEFAULT_GAPS, Dialog, SegmentationGaps } from '../segment/dialog';
 import { segmentCapture } from '../segment/segment-capture';
 import { DialogLabels } from '../truth/dialog-labels';
+import { TruthCommentError } from '../truth/truth-comment';
 
 export interface CaptureDialog extends Omit<Dialog<unknown>, 'notes'> {
   /** File name of the capture (no directory). */
@@ -35,6 +37,8 @@ export interface CaptureDialogOptions {
   readonly onPartial?: (dialogs: CaptureDialog[]) => void;
   /** Called with the file offset of each packet read (for a progress bar). */
   readonly onProgress?: (offset: number) => void;
+  /** Told, once per link type, of packets that were not decoded (a link type Cumma does not read). */
+  readonly onWarning?: (message: string) => void;
 }
 
 /**
@@ -48,6 +52,10 @@ export function captureDialogs(path: string, options: CaptureDialogOptions = {})
   const wantTruth = options.truth ?? true;
   const gaps = options.gaps ?? DEFAULT_GAPS;
   const context = new ContextWindows<CaptureDialog>(gaps.dialogGapUs, (dialog) => dialogs.push(dialog));
+  const undecoded = new UndecodedLinks();
+  const warn = (): void => {
+    if (options.onWarning !== undefined) for (const message of undecoded.messages(path)) options.onWarning(message);
+  };
   try {
     segmentCapture<DialogNotes>(
       path,
@@ -58,7 +66,13 @@ export function captureDialogs(path: string, options: CaptureDialogOptions = {})
         const log = notes.log;
         log.add(packet, up);
         log.context = context.track(log.context, open.flow.client.ip, packet.timestampUs, packet.originalLength, up, log.transport === 'tcp');
-        if (wantTruth && packet.comments.length > 0) notes.labels.add(frame, packet.comments);
+        if (wantTruth && packet.comments.length > 0) {
+          try {
+            notes.labels.add(frame, packet.comments);
+          } catch (error) {
+            throw error instanceof TruthCommentError ? error.at(`${path}: frame ${frame} (byte offset ${packet.blockOffset})`) : error;
+          }
+        }
       },
       (dialog) => {
         const { notes, ...rest } = dialog;
@@ -66,12 +80,15 @@ export function captureDialogs(path: string, options: CaptureDialogOptions = {})
         if (context.closed(notes.log.context!, rest, entry.features, entry)) dialogs.push(entry);
       },
       (timeUs) => context.advance(timeUs),
+      undecoded,
     );
   } catch (error) {
     context.flush();
+    warn();
     options.onPartial?.(dialogs);
     throw error;
   }
   context.flush();
+  warn();
   return dialogs;
 }

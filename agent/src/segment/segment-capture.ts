@@ -7,6 +7,7 @@
  */
 import { readCaptureFile } from '../capture/file-reader';
 import { Packet } from '../capture/packet';
+import { UndecodedLinks } from '../capture/undecoded-links';
 import { FlowTable } from '../flows/flow-table';
 import { Dialog, SegmentationGaps } from './dialog';
 import { DialogSegmenter, OpenDialog } from './dialog-segmenter';
@@ -18,6 +19,8 @@ export function segmentCapture<Notes>(
   record: (notes: Notes, packet: Packet, up: boolean, frame: number, dialog: OpenDialog<Notes>) => void,
   onDialog: (dialog: Dialog<Notes>) => void,
   onTime?: (timeUs: number) => void,
+  /** Counts the packets of link types not decoded, for the caller to report. */
+  undecoded?: UndecodedLinks,
 ): void {
   const segmenter = new DialogSegmenter(gaps, createNotes, onDialog);
   const flows = new FlowTable((_, flowId) => segmenter.endFlow(flowId));
@@ -33,7 +36,10 @@ export function segmentCapture<Notes>(
         segmenter.closeIdle(time);
       }
       flows.add(packet);
-      if (flows.lastFlowId < 0) return;
+      if (flows.lastFlowId < 0) {
+        undecoded?.note(packet);
+        return;
+      }
       const open = segmenter.add(flows.lastFlowId, packet, flows.lastPacketUp);
       record(open.notes, packet, flows.lastPacketUp, frame, open);
     });

@@ -6,6 +6,7 @@ import { UsageClass } from '../labels';
 import { DEFAULT_GAPS, Dialog, SegmentationGaps } from '../segment/dialog';
 import { segmentCapture } from '../segment/segment-capture';
 import { DialogLabels } from './dialog-labels';
+import { TruthCommentError } from './truth-comment';
 
 export interface LabelledDialog extends Omit<Dialog<DialogLabels>, 'notes'> {
   /** undefined when no packet of the dialog carries a label. */
@@ -25,7 +26,13 @@ export function labelCaptureDialogs(path: string, options: LabelOptions = {}): L
     path,
     options.gaps ?? DEFAULT_GAPS,
     () => new DialogLabels(),
-    (labels, packet, _up, frame) => labels.add(frame, packet.comments),
+    (labels, packet, _up, frame) => {
+      try {
+        labels.add(frame, packet.comments);
+      } catch (error) {
+        throw error instanceof TruthCommentError ? error.at(`${path}: frame ${frame} (byte offset ${packet.blockOffset})`) : error;
+      }
+    },
     (dialog) => {
       const { notes, ...rest } = dialog;
       const describe = () =>

@@ -17,6 +17,19 @@ export interface TruthComment {
 export class TruthCommentError extends Error {
   override readonly name = 'TruthCommentError';
   readonly code = 'TRUTH_BAD_COMMENT';
+
+  constructor(
+    readonly detail: string,
+    /** Where the comment is: the file, frame and byte offset, once a reader knows them. */
+    readonly where?: string,
+  ) {
+    super(`${where !== undefined ? `${where}: ` : ''}${detail} [TRUTH_BAD_COMMENT]`);
+  }
+
+  /** The same error, placed (parsing sees a comment; its caller knows the packet). */
+  at(where: string): TruthCommentError {
+    return new TruthCommentError(this.detail, this.where === undefined ? where : `${where}: ${this.where}`);
+  }
 }
 
 export function formatTruthComment(truth: { usage: UsageClass; session: number; dialog: number }): string {

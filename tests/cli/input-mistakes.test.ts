@@ -1,0 +1,123 @@
+// What the analysis commands say about input they cannot use as it is: packets of a link type
+// Cumma does not decode, a malformed truth comment, an output path that is a directory, and
+// option values that are not the numbers they look like. Each must be named, never skipped.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requireTools } from '../support/tools';
+
+const ROOT = join(__dirname, '..', '..');
+const CLI = join(ROOT, 'dist', 'cumma.js');
+const SAMPLE = join(ROOT, 'samples', 'whatsapp-chat.pcapng');
+const tools = requireTools('editcap', 'tshark');
+
+function cumma(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function run(command: string, args: readonly string[]): void {
+  const result = spawnSync(command, args, { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr}`);
+}
+
+let dir: string;
+beforeAll(() => {
+  if (!existsSync(CLI)) throw new Error(`${CLI} does not exist: run 'npm run build' first`);
+  dir = mkdtempSync(join(tmpdir(), 'cumma-input-mistakes-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe.skipIf(tools.skip)('packets of a link type Cumma does not decode', () => {
+  let wifi: string;
+  let frames: number;
+  beforeAll(() => {
+    tools.assertAvailable();
+    // The sample's Ethernet frames relabelled as 802.11 by Wireshark's own editcap: none decodes.
+    wifi = join(dir, 'wifi.pcapng');
+    run('editcap', ['-T', 'ieee-802-11', SAMPLE, wifi]);
+    frames = Number(spawnSync('tshark', ['-r', wifi, '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8' }).stdout.trim().split('\n').length);
+  });
+
+  const warning = (): RegExp => new RegExp(`^cumma: ${wifi.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: ${frames} packets with IEEE 802\\.11 framing were not decoded \\(unsupported link type 105\\)$`, 'm');
+
+  it('classify says so once, on stderr, and prints no dialog', () => {
+    const result = cumma('classify', wifi, '--format', 'jsonl');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(warning());
+    expect(result.stderr.match(/not decoded/g)).toHaveLength(1);
+  });
+
+  it('train says so and trains on the captures it can read', () => {
+    const model = join(dir, 'wifi-and-sample.json');
+    const result = cumma('train', SAMPLE, wifi, '-o', model, '--trees', '5');
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(warning());
+    expect(result.stdout).toContain('of 2 captures');
+  });
+
+  it('evaluate says so, then that nothing is labelled: an error about the data, not the command line', () => {
+    const result = cumma('evaluate', wifi);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(warning());
+    expect(result.stderr).toContain('cumma evaluate: error: no labelled dialogs in these captures');
+    expect(result.stderr).not.toContain('usage: cumma evaluate');
+  });
+});
+
+describe.skipIf(tools.skip)('a malformed truth comment', () => {
+  it('is named with its file, frame, byte offset and code by train and evaluate', () => {
+    tools.assertAvailable();
+    const bad = join(dir, 'bad-comment.pcapng');
+    run('editcap', ['-a', '3:cumma:usage=selfie', SAMPLE, bad]);
+    for (const command of ['train', 'evaluate']) {
+      const args = command === 'train' ? ['train', bad, '-o', join(dir, 'never.json')] : ['evaluate', bad];
+      const result = cumma(...args);
+      expect(result.status).toBe(1);
+      const match = new RegExp(`^cumma ${command}: error: .*bad-comment\\.pcapng: frame 3 \\(byte offset (\\d+)\\): comment 'cumma:usage=selfie': unknown usage 'selfie'.*\\[TRUTH_BAD_COMMENT\\]$`, 'm').exec(result.stderr);
+      expect(match, result.stderr).not.toBeNull();
+      // The offset is where the packet's block starts: an enhanced packet block (type 6) whose
+      // comment option holds the text.
+      const bytes = readFileSync(bad);
+      const at = Number(match![1]);
+      expect(bytes.readUInt32LE(at)).toBe(6);
+      expect(bytes.subarray(at, at + bytes.readUInt32LE(at + 4)).toString('latin1')).toContain('cumma:usage=selfie');
+    }
+    expect(existsSync(join(dir, 'never.json'))).toBe(false);
+  });
+});
+
+describe('command-line values', () => {
+  it('train -o DIRECTORY is refused before training, leaving nothing behind', () => {
+    const target = join(dir, 'models-dir');
+    mkdirSync(target);
+    const result = cumma('train', SAMPLE, '-o', target);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(`-o ${target} is a directory: give the model file's name, e.g. ${join(target, 'model.json')}`);
+    expect(readdirSync(dir).filter((name) => name.startsWith('models-dir'))).toEqual(['models-dir']);
+    expect(readdirSync(target)).toEqual([]);
+  });
+
+  it.each([
+    ['flows', '--max-flows', '1.5', 'a positive whole number'],
+    ['flows', '--max-flows', '0', 'a positive whole number'],
+    ['flows', '--idle-timeout', '0x10', 'a positive number'],
+    ['flows', '--idle-timeout', '1e3', 'a positive number'],
+    ['train', '--trees', '2.5', 'a positive whole number'],
+    ['evaluate', '--folds', '3.0', 'a positive whole number'],
+  ])('%s %s %s is refused as a usage mistake', (command, option, value, expected) => {
+    const extra = command === 'train' ? ['-o', join(dir, 'x.json')] : [];
+    const result = cumma(command, SAMPLE, option, value, ...extra);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(`cumma ${command}: ${option} expects ${expected}, got '${value}'`);
+  });
+
+  it('plain decimals are still taken', () => {
+    const result = cumma('flows', SAMPLE, '--idle-timeout', '30.5', '--max-flows', '1000', '--format', 'csv');
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout.split('\n')[0]).toMatch(/^l4,client_ip/);
+  });
+});
