@@ -117,7 +117,7 @@ export async function runClassify(args: readonly string[], io: CommandIo): Promi
         stream.flush();
         thread?.finish();
       } finally {
-        output.finish();
+        output.finish({ model: modelPath, gaps });
         for (const message of undecoded.messages(file)) io.stderr.write(`cumma: ${message}\n`);
       }
     }

@@ -5,6 +5,7 @@
 import { IpAnonymizer } from '../anonymize/anonymizer';
 import { writeSidecar } from '../live/sidecar-file';
 import { DialogRecord } from '../pipeline/dialog-record';
+import { SegmentationGaps } from '../segment/dialog';
 import { dialogFormatter } from './dialog-format';
 import { OutputFormat, RecordFormatter } from './flow-format';
 import { OutputSink } from './output-sink';
@@ -22,6 +23,7 @@ export class ClassifyOutput {
   private readonly anonymizer: IpAnonymizer | undefined;
   /** Kept only when a sidecar is asked for; otherwise each record is printed and forgotten. */
   private readonly kept: DialogRecord[] | undefined;
+  private printed = 0;
 
   constructor(
     private readonly options: ClassifyOutputOptions,
@@ -34,12 +36,22 @@ export class ClassifyOutput {
   }
 
   record(record: DialogRecord): void {
+    this.printed++;
     this.kept?.push(record);
     this.sink.line(this.formatter.format(this.anonymizer ? this.anonymizer.anonymizeEndpoints(record) : record));
   }
 
-  /** Prints what is buffered and writes the sidecar. */
-  finish(): void {
+  /**
+   * Prints what is buffered and writes the sidecar. A table (for people) ends with what the
+   * records came from, gaps included (DESIGN.md: printed with every result); jsonl and csv stay
+   * records only, for programs.
+   */
+  finish(source?: { readonly model: string; readonly gaps: SegmentationGaps }): void {
+    if (source !== undefined && this.options.format === 'table') {
+      const { sessionGapUs, dialogGapUs } = source.gaps;
+      this.sink.line('');
+      this.sink.line(`${this.printed} dialog${this.printed === 1 ? '' : 's'}; model ${source.model}; dialogs cut with gaps of ${sessionGapUs / 1e6} s (session) and ${dialogGapUs / 1e6} s (dialog)`);
+    }
     this.sink.flush();
     if (this.kept !== undefined && this.options.sidecarPath !== undefined) writeSidecar(this.options.sidecarPath, this.kept);
   }

@@ -9,6 +9,7 @@ import { UsageClass, UsageVerdict } from '../labels';
 import { MetricsReport, evaluatePredictions, renderMetricsTable } from '../model/metrics';
 import { predictPerCapture } from '../pipeline/evaluation';
 import { UsageModel } from '../pipeline/usage-model';
+import { DEFAULT_GAPS } from '../segment/dialog';
 import { DEFAULT_MODEL } from './classify-command';
 import { CommandIo } from './flows-command';
 import { labelledDialogs } from './train-command';
@@ -39,7 +40,10 @@ export async function runEvaluate(args: readonly string[], io: CommandIo): Promi
   if (values.model !== undefined && values.folds !== undefined) throw new UsageError('give --model or --folds, not both');
   const format = parseChoice('format', values.format, ['table', 'json'] as const, 'table');
   const temporal = parseTemporal(values);
-  const dialogs = labelledDialogs(positionals, (message) => io.stderr.write(`cumma: ${message}\n`)).filter((dialog) => dialog.truth !== undefined);
+  // A given model is scored on dialogs cut with its own gaps; cross-validation uses the defaults.
+  const given = values.model !== undefined || values.folds === undefined ? UsageModel.load(values.model ?? DEFAULT_MODEL) : undefined;
+  const gaps = given?.gaps ?? DEFAULT_GAPS;
+  const dialogs = labelledDialogs(positionals, (message) => io.stderr.write(`cumma: ${message}\n`), gaps).filter((dialog) => dialog.truth !== undefined);
   // Not a command-line mistake: the captures hold nothing to score (exit 1, no usage text).
   if (dialogs.length === 0) throw new Error('no labelled dialogs in these captures: label packets with cumma:usage=<label> comments, or give each capture a CAPTURE.truth.jsonl sidecar');
   let report: MetricsReport;
@@ -63,11 +67,17 @@ export async function runEvaluate(args: readonly string[], io: CommandIo): Promi
     }
     report = evaluatePredictions(truth, predicted, [...new Set([...classes, ...truth])]);
   } else {
-    const model = UsageModel.load(values.model ?? DEFAULT_MODEL);
+    const model = given!;
     const result = predictPerCapture(model, dialogs, temporal);
     const classes = [...model.json.classes, ...new Set(result.truth.filter((label) => !model.json.classes.includes(label)))];
     report = evaluatePredictions(result.truth, result.predicted, classes);
   }
-  io.stdout.write(format === 'json' ? `${JSON.stringify(report)}\n` : `${renderMetricsTable(report)}\n`);
+  // DESIGN.md: the gaps are printed with every result.
+  const scored = given === undefined ? `${values.folds}-fold cross-validation by capture` : `model ${given.header.name}@${given.header.version}`;
+  io.stdout.write(
+    format === 'json'
+      ? `${JSON.stringify({ ...report, gaps, scored })}\n`
+      : `${renderMetricsTable(report)}\n\n${scored}; dialogs cut with gaps of ${gaps.sessionGapUs / 1e6} s (session) and ${gaps.dialogGapUs / 1e6} s (dialog)\n`,
+  );
   return 0;
 }

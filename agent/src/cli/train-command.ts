@@ -10,6 +10,7 @@ import { ResampleMode } from '../model/imbalance';
 import { CaptureDialog, captureDialogs } from '../pipeline/capture-dialogs';
 import { withSidecarTruth } from '../pipeline/sidecar-truth';
 import { UsageModel } from '../pipeline/usage-model';
+import { DEFAULT_GAPS, SegmentationGaps } from '../segment/dialog';
 import { CommandIo } from './flows-command';
 import { UsageError, parseChoice, parsePositiveInteger } from './usage-error';
 
@@ -30,11 +31,11 @@ CAPTURE.truth.jsonl sidecar).
              of -o without .json)`;
 
 /**
- * Labelled dialogs of every capture, with sidecar truth where comments give none; `onWarning`
- * hears of packets that could not be decoded.
+ * Labelled dialogs of every capture, cut with `gaps`, with sidecar truth where comments give
+ * none; `onWarning` hears of packets that could not be decoded.
  */
-export function labelledDialogs(captures: readonly string[], onWarning?: (message: string) => void): CaptureDialog[] {
-  return captures.flatMap((path) => withSidecarTruth(path, captureDialogs(path, onWarning === undefined ? {} : { onWarning })));
+export function labelledDialogs(captures: readonly string[], onWarning?: (message: string) => void, gaps: SegmentationGaps = DEFAULT_GAPS): CaptureDialog[] {
+  return captures.flatMap((path) => withSidecarTruth(path, captureDialogs(path, { gaps, ...(onWarning === undefined ? {} : { onWarning }) })));
 }
 
 export async function runTrain(args: readonly string[], io: CommandIo): Promise<number> {

@@ -1,0 +1,56 @@
+// DESIGN.md: the segmentation gaps are stored in each model and printed with every result. A
+// model's own gaps are the ones its dialogs are cut with, in classify and in evaluate alike.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = join(__dirname, '..', '..');
+const CLI = join(ROOT, 'dist', 'cumma.js');
+const SAMPLE = join(ROOT, 'samples', 'whatsapp-chat.pcapng');
+const MODEL = join(ROOT, 'models', 'default.json');
+
+function cumma(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+let dir: string;
+/** The shipped model with a 1 s dialog gap instead of 5 s: same forest, other segmentation. */
+let shortGaps: string;
+beforeAll(() => {
+  if (!existsSync(CLI)) throw new Error(`${CLI} does not exist: run 'npm run build' first`);
+  dir = mkdtempSync(join(tmpdir(), 'cumma-result-gaps-'));
+  const json = JSON.parse(readFileSync(MODEL, 'utf8')) as { gaps: { dialogGapUs: number; sessionGapUs: number } };
+  expect(json.gaps.dialogGapUs).toBe(5_000_000);
+  json.gaps.dialogGapUs = 1_000_000;
+  shortGaps = join(dir, 'short-gaps.json');
+  writeFileSync(shortGaps, JSON.stringify(json));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('gaps printed with every result', () => {
+  it('classify --format table ends with the count, the model and its gaps; jsonl stays records only', () => {
+    const table = cumma('classify', SAMPLE, '--format', 'table', '--model', shortGaps);
+    expect(table.status, table.stderr).toBe(0);
+    const jsonl = cumma('classify', SAMPLE, '--format', 'jsonl', '--model', shortGaps);
+    const records = jsonl.stdout.trim().split('\n');
+    expect(records.every((line) => line.startsWith('{'))).toBe(true);
+    expect(table.stdout.trimEnd().split('\n').at(-1)).toBe(`${records.length} dialogs; model ${shortGaps}; dialogs cut with gaps of 60 s (session) and 1 s (dialog)`);
+  });
+
+  it("evaluate cuts dialogs with the given model's gaps and says which", () => {
+    const withDefault = JSON.parse(cumma('evaluate', SAMPLE, '--format', 'json').stdout) as { total: number; gaps: unknown; scored: string };
+    const withShort = JSON.parse(cumma('evaluate', SAMPLE, '--format', 'json', '--model', shortGaps).stdout) as { total: number; gaps: unknown };
+    expect(withDefault.gaps).toEqual({ sessionGapUs: 60_000_000, dialogGapUs: 5_000_000 });
+    expect(withDefault.scored).toMatch(/^model default@\d+$/);
+    expect(withShort.gaps).toEqual({ sessionGapUs: 60_000_000, dialogGapUs: 1_000_000 });
+    // A shorter dialog gap cuts the same packets into more dialogs: the same number classify prints.
+    const classified = cumma('classify', SAMPLE, '--format', 'jsonl', '--model', shortGaps).stdout.trim().split('\n').length;
+    expect(withShort.total).toBeGreaterThan(withDefault.total);
+    expect(withShort.total).toBe(classified);
+    const table = cumma('evaluate', SAMPLE, '--model', shortGaps).stdout;
+    expect(table.trimEnd().split('\n').at(-1)).toMatch(/^model default@\d+; dialogs cut with gaps of 60 s \(session\) and 1 s \(dialog\)$/);
+  });
+});
