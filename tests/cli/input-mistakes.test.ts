@@ -115,6 +115,13 @@ describe('command-line values', () => {
     expect(result.stderr).toContain(`cumma ${command}: ${option} expects ${expected}, got '${value}'`);
   });
 
+  it('simulate -o - is refused: the truth sidecar needs a file beside the capture', () => {
+    const result = cumma('simulate', '--usage', 'text', '-o', '-');
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('-o - (standard output) is not supported');
+    expect(result.stdout).toBe('');
+  });
+
   it('plain decimals are still taken', () => {
     const result = cumma('flows', SAMPLE, '--idle-timeout', '30.5', '--max-flows', '1000', '--format', 'csv');
     expect(result.status, result.stderr).toBe(0);

@@ -24,7 +24,9 @@ cumma:usage=U session=N dialog=N) and OUT.pcapng.truth.jsonl. Same options, same
   --scenario    a whole app session: a random mix until the duration, or the usages listed,
                 in order (USAGE:SECONDS sets how long a call, stream or live location lasts)
   --app         ${APP_NAMES.join(', ')} (default ${APP_NAMES[0]})
-  --duration    seconds (default ${DEFAULT_SIMULATE_DURATION_S}, at most ${MAX_DURATION_S})
+  --duration    seconds of activity to plan (default ${DEFAULT_SIMULATE_DURATION_S}, at most ${MAX_DURATION_S}): no new
+                usage starts after it, but one that has started ends as it would (a text
+                conversation, a call), so the capture can run longer than asked
   --seed        any integer 0…4294967295 (default 1): picks the app profile, network and traffic
   --background  add DNS, NTP, push and OS background traffic (usage other, session 0)
   --tcp-loss    let the drawn loss rate hit TCP too (datagrams are always lossy); Wireshark then
@@ -84,6 +86,8 @@ export async function runSimulate(args: readonly string[], io: CommandIo): Promi
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
   if ((values.usage === undefined) === (values.scenario === undefined)) throw new UsageError('give exactly one of --usage and --scenario');
   if (values.output === undefined) throw new UsageError('-o OUT.pcapng is required');
+  // The truth sidecar goes beside the capture, so both need a real file name.
+  if (values.output === '-') throw new UsageError('-o - (standard output) is not supported: the truth sidecar is written beside the capture; give a file name');
   const app = parseChoice('app', values.app, APP_NAMES, APP_NAMES[0]);
   const durationS = parsePositiveNumber('duration', values.duration, DEFAULT_SIMULATE_DURATION_S);
   if (durationS > MAX_DURATION_S) throw new UsageError(`--duration must be at most ${MAX_DURATION_S} seconds, got ${durationS}`);
