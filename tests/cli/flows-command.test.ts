@@ -241,8 +241,8 @@ describe('cumma flows errors', () => {
 
     expect(result.status).toBe(1);
     expect(result.stdout).toBe('');
-    expect(result.stderr).toMatch(/^cumma: error: .*no-such-capture\.pcapng: byte offset 0: cannot read: ENOENT[^\n]* \[CAPTURE_IO\]\n$/);
-    expect(result.stderr.startsWith(`cumma: error: ${file}: `)).toBe(true);
+    expect(result.stderr).toMatch(/^cumma flows: error: .*no-such-capture\.pcapng: byte offset 0: cannot read: ENOENT[^\n]* \[CAPTURE_IO\]\n$/);
+    expect(result.stderr.startsWith(`cumma flows: error: ${file}: `)).toBe(true);
   });
 
   it('exits 1 at a block with a bad trailer, naming its byte offset, after printing the flows read before it', () => {
@@ -265,7 +265,7 @@ describe('cumma flows errors', () => {
         '"firstUs":1700000000000000,"lastUs":1700000000000005,"packets":{"up":1,"down":1},"bytes":{"up":52,"down":62}}',
     ]);
     expect(result.stderr).toBe(
-      `cumma: error: ${file}: byte offset ${goodPrefix.length}: block type 0x6 starts with length ${length} but ends with ${length + 4} [CAPTURE_TRAILER_MISMATCH]\n`,
+      `cumma flows: error: ${file}: byte offset ${goodPrefix.length}: block type 0x6 starts with length ${length} but ends with ${length + 4} [CAPTURE_TRAILER_MISMATCH]\n`,
     );
   });
 
@@ -278,7 +278,7 @@ describe('cumma flows errors', () => {
     expect(result.status).toBe(1);
     expect(lines(result.stdout)).toStrictEqual([CSV_HEADER, 'udp,10.0.0.9,4000,10.0.0.1,53,1700000000000000,1700000000000000,1,0,52,0']);
     expect(result.stderr).toBe(
-      `cumma: error: ${file}: byte offset ${goodPrefix.length}: input ends inside a block: 30 of ${cut.length} bytes present [CAPTURE_TRUNCATED]\n`,
+      `cumma flows: error: ${file}: byte offset ${goodPrefix.length}: input ends inside a block: 30 of ${cut.length} bytes present [CAPTURE_TRUNCATED]\n`,
     );
   });
 
@@ -288,7 +288,7 @@ describe('cumma flows errors', () => {
 
     expect(result.status).toBe(1);
     expect(result.stdout).toBe('');
-    expect(result.stderr).toBe(`cumma: error: ${file}: byte offset 0: not a pcap or pcapng capture (starts with 0x68656c6c, "hell": text, not a capture) [CAPTURE_UNKNOWN_FORMAT]\n`);
+    expect(result.stderr).toBe(`cumma flows: error: ${file}: byte offset 0: not a pcap or pcapng capture (starts with 0x68656c6c, "hell": text, not a capture) [CAPTURE_UNKNOWN_FORMAT]\n`);
   });
 
   it.each([

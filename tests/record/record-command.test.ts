@@ -131,14 +131,14 @@ describe('cumma record outcomes', () => {
     const { code, stdout, stderr } = await run(['--usage', 'text', '-o', 'x.pcapng'], harness(error));
     expect(code).toBe(1);
     expect(stdout).toBe('');
-    expect(stderr).toContain("cumma: error: dumpcap not found at 'dumpcap': install it [RECORD_DUMPCAP_MISSING]\n");
+    expect(stderr).toContain("cumma record: error: dumpcap not found at 'dumpcap': install it [RECORD_DUMPCAP_MISSING]\n");
   });
 
   it('exits 130 when the recording was interrupted', async () => {
     const error = new RecordError('RECORD_INTERRUPTED', 'recording interrupted by SIGINT');
     const { code, stderr } = await run(['--usage', 'text', '-o', 'x.pcapng'], harness(error));
     expect(code).toBe(130);
-    expect(stderr).toContain('cumma: error: recording interrupted by SIGINT [RECORD_INTERRUPTED]');
+    expect(stderr).toContain('cumma record: error: recording interrupted by SIGINT [RECORD_INTERRUPTED]');
   });
 
   it('warns about drops, lost datagrams and late sends', async () => {

@@ -84,7 +84,7 @@ export async function runFlows(args: readonly string[], io: CommandIo): Promise<
     io.stderr.write(`${JSON.stringify(summary)}\n`);
   }
   if (failure) {
-    io.stderr.write(`cumma: error: ${failure.message}\n`);
+    io.stderr.write(`cumma flows: error: ${failure.message}\n`);
     return 1;
   }
   return 0;

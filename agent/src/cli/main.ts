@@ -68,7 +68,7 @@ async function main(argv: readonly string[]): Promise<number> {
       return 2;
     }
     if (error instanceof Error && error.name === 'CaptureError') {
-      process.stderr.write(`cumma: error: ${error.message}\n`);
+      process.stderr.write(`cumma ${name}: error: ${error.message}\n`);
       return 1;
     }
     // Anything else is still reported as a message, not a stack trace (CUMMA_DEBUG=1 shows it).

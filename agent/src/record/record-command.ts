@@ -95,11 +95,11 @@ export async function runRecord(args: readonly string[], io: RecordCommandIo, de
     });
   } catch (error) {
     if (error instanceof RecordError) {
-      io.stderr.write(`cumma: error: ${error.message}\n`);
+      io.stderr.write(`cumma record: error: ${error.message}\n`);
       return error.code === 'RECORD_INTERRUPTED' ? EXIT_INTERRUPTED : 1;
     }
     if (error instanceof CaptureError) {
-      io.stderr.write(`cumma: error: reading dumpcap's capture: ${error.message}\n`);
+      io.stderr.write(`cumma record: error: reading dumpcap's capture: ${error.message}\n`);
       return 1;
     }
     throw error;
