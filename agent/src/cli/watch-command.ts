@@ -17,6 +17,7 @@ import { DEFAULT_MODEL } from './classify-command';
 import { CommandIo } from './flows-command';
 import { LIVE_TABLE_HEADER, liveTableRow } from './live-table';
 import { UsageError, parseChoice } from './usage-error';
+import { OutputGone, WatchOutput } from './watch-output';
 
 declare const CUMMA_VERSION: string;
 
@@ -80,18 +81,24 @@ export async function runWatch(args: readonly string[], io: CommandIo): Promise<
   const configDir = resolveConfigDir();
   const model = UsageModel.load(values.model ?? DEFAULT_MODEL);
 
+  // Armed before anything is printed: dialogs of the captures already in the folder are printed
+  // while the agent is still starting, so `| head -1` can have gone before start-up is done.
+  let reportGone!: (gone: OutputGone) => void;
+  const outputGone = new Promise<OutputGone>((resolve) => (reportGone = resolve));
+  const output = new WatchOutput(io, reportGone);
+
   let anonymizeKey: Uint8Array | undefined;
   if (values.anonymize !== undefined) anonymizeKey = parseAnonymizeKey(values.anonymize).bytes;
   else if (!isLoopback(host) && !values['no-anonymize']) anonymizeKey = storedAnonymizeKey(configDir);
   if (!isLoopback(host)) {
-    io.stderr.write(
-      `cumma watch: warning: serving on ${host}, reachable from other machines; ${anonymizeKey ? 'addresses are anonymised in everything served' : 'addresses are NOT anonymised (--no-anonymize)'}\n`,
+    output.err(
+      `cumma watch: warning: serving on ${host}, reachable from other machines; ${anonymizeKey ? 'addresses are anonymised in everything served' : 'addresses are NOT anonymised (--no-anonymize)'}`,
     );
   }
 
   const token = loadOrCreateToken(configDir);
   const agent = new LiveAgent({ model, stateDirectory: values['state-dir'] ?? join(configDir, 'state'), sidecars: !values['no-sidecar'] });
-  const print = printer(format, io);
+  const print = printer(format, output);
   agent.subscribe(print);
   // Beyond loopback, a token holder must not be able to make the agent read any folder.
   const feed: LabelFeed = isLoopback(host)
@@ -116,14 +123,14 @@ export async function runWatch(args: readonly string[], io: CommandIo): Promise<
       agentVersion: `cumma ${typeof CUMMA_VERSION === 'string' ? CUMMA_VERSION : 'dev'}`,
       // Connections come and go all the time: only what needs attention goes next to the table.
       log: (level, message) => {
-        if (level !== 'info' || process.env.CUMMA_DEBUG === '1') io.stderr.write(`cumma watch: ${level}: ${message}\n`);
+        if (level !== 'info' || process.env.CUMMA_DEBUG === '1') output.err(`cumma watch: ${level}: ${message}`);
       },
     });
   } catch (error) {
     await agent.close();
     const code = (error as NodeJS.ErrnoException).code;
     const why = code === 'EADDRINUSE' ? `port ${port} on ${host} is in use (another agent running? try --port)` : error instanceof Error ? error.message : String(error);
-    io.stderr.write(`cumma watch: cannot serve on ${host}:${port}: ${why}\n`);
+    output.err(`cumma watch: cannot serve on ${host}:${port}: ${why}`);
     return 1;
   }
   try {
@@ -131,31 +138,39 @@ export async function runWatch(args: readonly string[], io: CommandIo): Promise<
   } catch (error) {
     await server.close();
     await agent.close();
-    io.stderr.write(`cumma watch: ${error instanceof Error ? error.message : String(error)}\n`);
+    output.err(`cumma watch: ${error instanceof Error ? error.message : String(error)}`);
     return 1;
   }
-  io.stderr.write(
+  output.err(
     [
       `cumma watch: model ${agent.model.name}; watching ${positionals.join(', ')}`,
       `  labels:    ${server.url}?token=${token.token}   (HTTP: ${server.httpUrl}labels?capture=NAME&format=tsv)`,
       `  web panel: ${server.httpUrl}#token=${token.token}`,
       `  token:     ${token.path}${token.created ? ' (created now)' : ''}`,
-      '',
     ].join('\n'),
   );
   print.header();
 
-  return new Promise<number>((resolveExit) => {
-    let stopping = false;
-    const stop = (): void => {
-      if (stopping) return;
-      stopping = true;
-      io.stderr.write('cumma watch: stopping\n');
-      void Promise.all([server.close(), agent.close()]).then(() => resolveExit(0));
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  let signalled!: () => void;
+  const stopSignal = new Promise<undefined>((resolve) => (signalled = () => resolve(undefined)));
+  process.once('SIGINT', signalled);
+  process.once('SIGTERM', signalled);
+  // Stopped by a signal (undefined) or by the output's reader going away.
+  const gone = await Promise.race([stopSignal, outputGone]);
+  // A second Ctrl-C while stopping ends the process at once, as Node does by default.
+  process.off('SIGINT', signalled);
+  process.off('SIGTERM', signalled);
+  let code = 0;
+  if (gone === undefined) output.err('cumma watch: stopping');
+  else if (gone.error.code !== 'EPIPE') {
+    // Not a reader that left (a terminal gone, a full disk): worth a word where one can still go.
+    code = 1;
+    if (gone.stream === 'stdout') io.stderr.write(`cumma watch: stopping: cannot write the output: ${gone.error.message}\n`);
+  }
+  // Whatever stopped it, the agent ends the same way: sidecars written, clients closed. (The
+  // state journal needs no flushing: each entry is on disk before its dialog is sent.)
+  await Promise.all([server.close(), agent.close()]);
+  return code;
 }
 
 /**
@@ -163,24 +178,26 @@ export async function runWatch(args: readonly string[], io: CommandIo): Promise<
  * folder are read as soon as watching starts, so a first row can come before the start-up
  * message is done: the first row prints the header itself rather than lose it under the rows.
  */
-function printer(format: (typeof FORMATS)[number], io: CommandIo): ((event: FeedEvent) => void) & { header(): void } {
+function printer(format: (typeof FORMATS)[number], output: WatchOutput): ((event: FeedEvent) => void) & { header(): void } {
   let headerPrinted = false;
   const header = (): void => {
     if (format !== 'table' || headerPrinted) return;
     headerPrinted = true;
-    io.stdout.write(`${LIVE_TABLE_HEADER}\n`);
+    output.out(LIVE_TABLE_HEADER);
   };
   const print = (event: FeedEvent): void => {
     if (event.kind === 'capture') {
       // Progress updates (once a second while a file grows) are for clients, not the terminal.
       if (event.event === 'updated' && event.message === undefined) return;
-      io.stderr.write(`cumma watch: ${event.capture.name}: ${event.event}${event.message ? `: ${event.message}` : ''}\n`);
+      output.err(`cumma watch: ${event.capture.name}: ${event.event}${event.message ? `: ${event.message}` : ''}`);
       return;
     }
+    // Printed by the run that published it, before a restart: the terminal says nothing twice.
+    if (event.restored) return;
     if (format === 'table') {
       header();
-      io.stdout.write(`${liveTableRow(event.dialog)}\n`);
-    } else if (format === 'jsonl') io.stdout.write(`${JSON.stringify(event.dialog)}\n`);
+      output.out(liveTableRow(event.dialog));
+    } else if (format === 'jsonl') output.out(JSON.stringify(event.dialog));
   };
   return Object.assign(print, { header });
 }

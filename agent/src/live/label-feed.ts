@@ -56,7 +56,16 @@ export interface AgentStats {
 }
 
 export type FeedEvent =
-  | { readonly kind: 'dialog'; readonly dialog: LiveDialog }
+  | {
+      readonly kind: 'dialog';
+      readonly dialog: LiveDialog;
+      /**
+       * Set when this final state was published before the agent restarted (restored from the
+       * capture's state journal, or re-derived from the file). Clients that subscribed before it
+       * came need it; a log of what was published (the terminal) has it already.
+       */
+      readonly restored?: true;
+    }
   | { readonly kind: 'capture'; readonly event: 'added' | 'removed' | 'error' | 'updated'; readonly capture: CaptureInfo; readonly message?: string };
 
 export interface LabelFeed {

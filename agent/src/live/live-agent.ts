@@ -118,7 +118,7 @@ export class LiveAgent implements LabelFeed {
       stateDirectory: this.options.stateDirectory,
       sidecar: this.options.sidecars ?? true,
       clock: this.clock,
-      onDialog: (dialog) => this.emit({ kind: 'dialog', dialog }),
+      onDialog: (dialog, restored) => this.emit(restored ? { kind: 'dialog', dialog, restored } : { kind: 'dialog', dialog }),
       onCaptureEvent: (event, message) => this.emit({ kind: 'capture', event, capture: capture.info(), message }),
     });
     this.byName.set(capture.name, capture);

@@ -40,8 +40,11 @@ export interface LiveCaptureOptions {
   readonly pollBudgetBytes?: number;
   /** Wall clock in ms (tests pass their own). */
   readonly clock?: () => number;
-  /** A dialog to publish: new, updated (provisional → final) or provisional again. */
-  readonly onDialog: (dialog: LiveDialog) => void;
+  /**
+   * A dialog to publish: new, updated (provisional → final) or provisional again; `restored`
+   * when it was published as final before a restart (clients need it, the terminal has it).
+   */
+  readonly onDialog: (dialog: LiveDialog, restored: boolean) => void;
   /** Something happened to the file itself. */
   readonly onCaptureEvent: (event: 'updated' | 'error', message: string) => void;
 }
@@ -140,8 +143,8 @@ export class LiveCapture {
         this.ino = fstatSync(this.fd).ino;
       }
       if (!this.journalOpen) {
-        this.journal.open(this.options.path, this.fd, stats.dev, stats.ino, stats.size);
         this.journalOpen = true;
+        this.restore(this.journal.open(this.options.path, this.options.name, this.fd, stats.dev, stats.ino, stats.size));
       }
       this.state = 'reading';
       const budget = this.options.pollBudgetBytes ?? 8 * READ_CHUNK;
@@ -215,6 +218,18 @@ export class LiveCapture {
     this.stream = new DialogStream({ capture: this.options.name, model: this.options.model, onFinal: (record) => this.completed.push(record) });
   }
 
+  /**
+   * What an earlier run published as final is final from the start of this one: the store (and
+   * so snapshots, /labels and the sidecar) holds it before the file is read again, and clients
+   * already subscribed get it as an update.
+   */
+  private restore(dialogs: readonly LiveDialog[]): void {
+    if (dialogs.length === 0) return;
+    for (const dialog of dialogs) this.store.set(dialog.id, dialog);
+    this.sidecarDirty = true;
+    for (const dialog of dialogs) this.options.onDialog(dialog, true);
+  }
+
   private fail(error: unknown): void {
     const message =
       error instanceof CaptureError ? error.inFile(this.options.path).message : `${this.options.path}: ${error instanceof Error ? error.message : String(error)}`;
@@ -235,17 +250,25 @@ export class LiveCapture {
     const batch = this.completed;
     this.completed = [];
     const fresh: LiveDialog[] = [];
+    const changed: LiveDialog[] = [];
     for (const record of batch) {
       const id = dialogId(this.options.name, record);
       const dialog: LiveDialog = { ...record, id };
-      this.store.set(id, dialog);
       this.provisional.delete(id);
       if (!this.journal.has(id)) fresh.push(dialog);
+      else if (!sameRecord(this.store.get(id), dialog)) changed.push(dialog);
+      else continue; // Published before the restart and restored as it is: nothing new.
+      this.store.set(id, dialog);
     }
+    if (fresh.length + changed.length === 0) return;
     this.sidecarDirty = true;
     // On disk before on the wire: a crash between the two loses no dialog and repeats none.
-    this.journal.record(fresh.map((dialog) => dialog.id));
-    for (const dialog of fresh) this.options.onDialog(dialog);
+    // A dialog published before the restart whose record is not the one restored (a version 1
+    // journal holds no records; another model) is journalled again, so that the next restart
+    // restores this one.
+    this.journal.record([...changed, ...fresh]);
+    for (const dialog of changed) this.options.onDialog(dialog, true);
+    for (const dialog of fresh) this.options.onDialog(dialog, false);
   }
 
   private publishProvisional(now: number): void {
@@ -256,6 +279,9 @@ export class LiveCapture {
         id = dialogId(this.options.name, { l4: open.flow.l4, client: open.flow.client, server: open.flow.server, startUs: open.startUs });
         this.openIds.set(open, id);
       }
+      // Open again only because the file is being read again after a restart: it was final
+      // before (its final record is served), and a provisional label would take that back.
+      if (this.journal.has(id)) return false;
       const mark = this.provisional.get(id);
       const packets = open.packetsUp + open.packetsDown;
       return mark === undefined || (now - mark.atMs >= interval && packets !== mark.packets);
@@ -268,7 +294,7 @@ export class LiveCapture {
       this.provisional.set(id, { atMs: now, packets: record.packets.up + record.packets.down });
       this.store.set(id, dialog);
       this.sidecarDirty = true;
-      this.options.onDialog(dialog);
+      this.options.onDialog(dialog, false);
     }
   }
 
@@ -285,4 +311,9 @@ export class LiveCapture {
       this.options.onCaptureEvent('updated', `cannot write the sidecar next to ${this.options.path}: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
+}
+
+/** Whether two records of a dialog say the same (both built the same way, so same key order). */
+function sameRecord(a: LiveDialog | undefined, b: LiveDialog): boolean {
+  return a !== undefined && JSON.stringify(a) === JSON.stringify(b);
 }

@@ -1,19 +1,27 @@
 /**
- * The state file of one watched capture: which of its dialogs have been published as final.
- * A restarted agent re-reads the capture (re-deriving every dialog exactly, since reading is
- * deterministic) and publishes only the final dialogs not listed here, so that after a crash
- * no dialog is lost and none is announced twice. Append-only: each batch of ids is appended
- * before the dialogs are sent, and a line cut short by a crash is ignored on load.
+ * The state file of one watched capture: the dialogs it has published as final, each with its
+ * final record. A restarted agent restores those records before it re-reads the capture, so
+ * that every channel (snapshot, /labels, sidecar) holds them as final from the start, and then
+ * re-reads the file (re-deriving every dialog exactly, since reading is deterministic),
+ * publishing only the final dialogs not listed here: after a crash no dialog is lost, none is
+ * announced twice, and none goes back from final to provisional. Append-only: each batch is
+ * appended before the dialogs are sent, and a line cut short by a crash is ignored on load.
  *
- * Line 1 identifies the file the ids belong to (device, inode and a digest of its first bytes):
- * a capture replaced under the same name starts a new journal.
+ * Line 1 identifies the file the dialogs belong to (device, inode and a digest of its first
+ * bytes): a capture replaced under the same name starts a new journal. Then one JSON dialog
+ * record a line (version 2; a later line for the same id replaces an earlier one). Version 1
+ * journals held bare ids; their ids still count as published, their records are re-derived.
  */
 import { createHash } from 'node:crypto';
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { dialogId } from './dialog-identity';
+import { LiveDialog } from './label-feed';
 
 const HEAD_BYTES = 4096;
-const JOURNAL_VERSION = 1;
+const JOURNAL_VERSION = 2;
+const READABLE_VERSIONS: readonly number[] = [1, 2];
+const ID = /^[0-9a-f]{20}$/;
 
 export interface CaptureIdentity {
   readonly dev: number;
@@ -37,6 +45,28 @@ function sameFile(saved: CaptureIdentity, fd: number, dev: number, ino: number, 
   return identityOf(fd, dev, ino, size, saved.headBytes).head === saved.head;
 }
 
+/** A journal line that is a whole final dialog record (a line cut short does not parse). */
+function parseRecord(line: string): LiveDialog | undefined {
+  if (!line.startsWith('{')) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const record = value as Partial<LiveDialog>;
+  const wellFormed =
+    typeof record.id === 'string' &&
+    ID.test(record.id) &&
+    record.status === 'final' &&
+    typeof record.capture === 'string' &&
+    typeof record.startUs === 'number' &&
+    typeof record.client?.ip === 'string' &&
+    typeof record.server?.ip === 'string';
+  return wellFormed ? (value as LiveDialog) : undefined;
+}
+
 export class StateJournal {
   private readonly published = new Set<string>();
   private started = false;
@@ -51,10 +81,12 @@ export class StateJournal {
   }
 
   /**
-   * Loads the ids published for this very file (same identity), or starts a new journal.
-   * Returns how many ids were recovered.
+   * Loads what was published of this very file (same identity), or starts a new journal.
+   * Returns the final records recovered, in order of publication, under the capture's current
+   * name `capture` (a file's name among the agent's captures can change between runs: the
+   * same file, the same dialogs).
    */
-  open(capturePath: string, fd: number, dev: number, ino: number, size: number): number {
+  open(capturePath: string, capture: string, fd: number, dev: number, ino: number, size: number): LiveDialog[] {
     this.published.clear();
     this.started = true;
     if (existsSync(this.path)) {
@@ -65,28 +97,38 @@ export class StateJournal {
       } catch {
         header = undefined;
       }
-      if (header?.v === JOURNAL_VERSION && header.identity !== undefined && sameFile(header.identity, fd, dev, ino, size)) {
-        // The last line may be cut short by a crash: only complete ids (20 hex digits) count.
-        for (const line of lines.slice(1)) if (/^[0-9a-f]{20}$/.test(line)) this.published.add(line);
-        return this.published.size;
+      if (header?.v !== undefined && READABLE_VERSIONS.includes(header.v) && header.identity !== undefined && sameFile(header.identity, fd, dev, ino, size)) {
+        const records = new Map<string, LiveDialog>();
+        for (const line of lines.slice(1)) {
+          if (ID.test(line)) {
+            this.published.add(line);
+            continue;
+          }
+          const record = parseRecord(line);
+          if (record === undefined) continue;
+          const renamed = record.capture === capture ? record : { ...record, capture, id: dialogId(capture, record) };
+          this.published.add(renamed.id);
+          records.set(renamed.id, renamed);
+        }
+        return [...records.values()];
       }
     }
     const identity = identityOf(fd, dev, ino, size);
     writeFileSync(this.path, `${JSON.stringify({ v: JOURNAL_VERSION, capture: capturePath, identity })}\n`, { mode: 0o600 });
-    return 0;
+    return [];
   }
 
   has(id: string): boolean {
     return this.published.has(id);
   }
 
-  /** Records ids as published, on disk before the caller sends them. */
-  record(ids: readonly string[]): void {
-    if (!this.started || ids.length === 0) return;
-    for (const id of ids) this.published.add(id);
+  /** Records final dialogs as published, on disk before the caller sends them. */
+  record(dialogs: readonly LiveDialog[]): void {
+    if (!this.started || dialogs.length === 0) return;
+    for (const dialog of dialogs) this.published.add(dialog.id);
     const fd = openSync(this.path, 'a');
     try {
-      appendFileSync(fd, `${ids.join('\n')}\n`);
+      appendFileSync(fd, `${dialogs.map((dialog) => JSON.stringify(dialog)).join('\n')}\n`);
     } finally {
       closeSync(fd);
     }
