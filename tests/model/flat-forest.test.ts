@@ -10,6 +10,8 @@ function randomTree(prng: Prng, depth: number, columns: number): TreeNodeJson {
   if (depth === 0 || prng.next() < 0.15) {
     const size = 1 + Math.floor(prng.next() * CLASSES); // a leaf's row can be shorter than the class count
     const row = Array.from({ length: size }, () => (prng.next() < 0.5 ? 0 : Math.round(prng.next() * 1e4) / 1e4));
+    // A trained leaf holds rows, so some class weighs > 0 (fromTrees refuses an all-zero leaf).
+    if (!row.some((w) => w > 0)) row[size - 1] = 0.5;
     return { distribution: [row] };
   }
   return {

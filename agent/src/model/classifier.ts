@@ -7,12 +7,14 @@
  * verdict given later (outliers.ts), never a trained class.
  */
 
+import { JsonObject } from '../common/json-checks';
 import { USAGE_CLASSES, type UsageClass } from '../labels';
 import { classWeights, resampleBalanced, type BalanceOptions, type LabelledVector } from './imbalance';
 import { KnnClassifier, type KnnClassifierJson, type KnnOptions } from './knn';
 import { RandomForestUsageClassifier, type RandomForestJson, type RandomForestOptions } from './random-forest';
 
-export type ClassifierKind = 'random-forest' | 'knn';
+export const CLASSIFIER_KINDS = ['random-forest', 'knn'] as const;
+export type ClassifierKind = (typeof CLASSIFIER_KINDS)[number];
 
 export type TrainingSample = LabelledVector;
 
@@ -104,15 +106,17 @@ export function trainClassifier(
   }
 }
 
-export function loadClassifier(json: ClassifierJson): UsageClassifier {
-  if (json === null || typeof json !== 'object') throw new TypeError('loadClassifier: not an object');
-  switch (json.kind) {
+/**
+ * A classifier read from a file (ClassifierJson), checked by its kind's loader: a damaged one
+ * throws InvalidMemberError naming the bad member under `path`.
+ */
+export function loadClassifier(value: unknown, path = 'classifier'): UsageClassifier {
+  const kind = JsonObject.at(value, path, 'a classifier (an object)').oneOf('kind', CLASSIFIER_KINDS);
+  switch (kind) {
     case 'random-forest':
-      return RandomForestUsageClassifier.load(json);
+      return RandomForestUsageClassifier.load(value, path);
     case 'knn':
-      return KnnClassifier.load(json);
-    default:
-      throw new RangeError(`loadClassifier: unknown kind ${String((json as { kind?: unknown }).kind)}`);
+      return KnnClassifier.load(value, path);
   }
 }
 

@@ -21,6 +21,8 @@
  * capture evicts it from the cache between two batches.
  */
 
+import { InvalidMemberError, invalid, memberPath } from '../common/json-checks';
+
 /** A tree as ml-cart writes it (what load() reads), before flattening. */
 export interface TreeNodeJson {
   distribution?: number[][];
@@ -32,6 +34,20 @@ export interface TreeNodeJson {
 }
 
 export type Voting = 'hard' | 'soft';
+
+/** Where a forest's trees sit in its file, for the paths of errors. */
+export interface ForestPaths {
+  /** The path of tree t's root node. */
+  readonly tree: (t: number) => string;
+}
+
+const DEFAULT_PATHS: ForestPaths = { tree: (t) => `roots[${t}]` };
+
+/**
+ * Deepest tree loaded: far beyond trained trees (the shipped model's reach 43 levels), well
+ * within the stack of the recursive walk.
+ */
+const MAX_TREE_DEPTH = 2000;
 
 /** Vectors walked through one tree before moving to the next: ~a batch of dialogs at once. */
 const TILE = 256;
@@ -57,9 +73,19 @@ export class FlatForest {
 
   /**
    * Flattens trees given as ml-cart JSON; `columns[t]` maps tree t's split columns to feature
-   * indices (the library's per-tree feature subsets).
+   * indices (the library's per-tree feature subsets). The trees are checked as they are walked
+   * (one pass, at load time): a split needs a column within its tree's list, a finite
+   * threshold and two children; a leaf one row of 1 to classCount finite, non-negative class
+   * weights, not all 0. Errors (InvalidMemberError) name the node by its path, from
+   * `paths.tree(t)` down through `left`/`right`.
    */
-  static fromTrees(roots: readonly TreeNodeJson[], columns: readonly (readonly number[])[], classCount: number, voting: Voting): FlatForest {
+  static fromTrees(
+    roots: readonly unknown[],
+    columns: readonly (readonly number[])[],
+    classCount: number,
+    voting: Voting,
+    paths: ForestPaths = DEFAULT_PATHS,
+  ): FlatForest {
     if (roots.length !== columns.length) throw new RangeError('random forest model: one column list per tree');
     if (classCount > 256) throw new RangeError('random forest model: at most 256 classes');
     const feature: number[] = [];
@@ -71,19 +97,41 @@ export class FlatForest {
     const leafClassOf: number[] = [];
     const leafValue: number[] = [];
     const rootCodes = new Int32Array(roots.length);
+    // The walk's position, for error paths only: the tree, and the steps from its root.
+    let tree = 0;
+    const steps: ('left' | 'right')[] = [];
+    const pathOf = (member?: string | number): string => {
+      let path = paths.tree(tree);
+      for (const step of steps) path = memberPath(path, step);
+      return member === undefined ? path : memberPath(path, member);
+    };
     /** The code of `node` (a split's index, or −1 − leaf number); its subtree is added first. */
-    const add = (node: TreeNodeJson, treeColumns: readonly number[]): number => {
-      if (node.distribution !== undefined) {
-        const dist = node.distribution[0] ?? [];
+    const add = (node: unknown, treeColumns: readonly number[]): number => {
+      if (typeof node !== 'object' || node === null || Array.isArray(node)) invalid(pathOf(), 'a tree node (an object)', node);
+      // Too deep for the recursion: a damaged file, not a tree any trainer grows. Named by its
+      // root: the path down would be thousands of steps long.
+      if (steps.length > MAX_TREE_DEPTH) throw new InvalidMemberError(paths.tree(tree), `the tree is deeper than ${MAX_TREE_DEPTH} levels`);
+      const distribution = (node as TreeNodeJson).distribution;
+      if (distribution !== undefined) {
+        if (!Array.isArray(distribution) || distribution.length !== 1) invalid(pathOf('distribution'), 'an array of one row of class weights', distribution);
+        const dist: unknown = distribution[0];
+        if (!Array.isArray(dist) || dist.length < 1 || dist.length > classCount) {
+          invalid(memberPath(pathOf('distribution'), 0), `an array of 1 to ${classCount} class weights (one per class)`, dist);
+        }
+        const row = dist as readonly unknown[];
         let best = 0;
-        for (let k = 1; k < dist.length; k++) if (dist[k]! > dist[best]!) best = k;
-        if (best >= classCount) throw new RangeError('random forest model: leaf class out of range');
+        let total = 0;
+        for (let k = 0; k < row.length; k++) {
+          const weight = row[k];
+          if (!(typeof weight === 'number' && weight >= 0 && weight < Infinity)) invalid(memberPath(memberPath(pathOf('distribution'), 0), k), 'a finite number ≥ 0', weight);
+          if (weight > (row[best] as number)) best = k;
+          total += weight;
+        }
+        if (!(total > 0)) throw new InvalidMemberError(memberPath(pathOf('distribution'), 0), 'every class weight is 0: a leaf holds at least one training row');
         const leaf = leafClass.length;
         leafClass.push(best);
-        let total = 0;
-        for (let k = 0; k < classCount; k++) total += dist[k] ?? 0;
-        for (let k = 0; k < classCount; k++) {
-          const value = total > 0 ? (dist[k] ?? 0) / total : 0;
+        for (let k = 0; k < row.length; k++) {
+          const value = (row[k] as number) / total;
           if (value === 0) continue;
           leafClassOf.push(k);
           leafValue.push(value);
@@ -91,20 +139,24 @@ export class FlatForest {
         leafStart.push(leafValue.length);
         return -1 - leaf;
       }
-      const column = node.splitColumn === undefined ? undefined : treeColumns[node.splitColumn];
-      if (column === undefined || typeof node.splitValue !== 'number' || node.left === undefined || node.right === undefined) {
-        throw new RangeError('random forest model: bad split node');
+      const { splitColumn, splitValue } = node as TreeNodeJson;
+      if (typeof splitColumn !== 'number' || !Number.isInteger(splitColumn) || splitColumn < 0 || splitColumn >= treeColumns.length) {
+        invalid(pathOf('splitColumn'), `an integer in [0, ${treeColumns.length - 1}] (a position in the tree's ${treeColumns.length} columns), or a leaf's distribution`, splitColumn);
       }
+      if (typeof splitValue !== 'number' || !Number.isFinite(splitValue)) invalid(pathOf('splitValue'), 'a finite number', splitValue);
       const id = feature.length;
-      feature.push(column);
-      threshold.push(node.splitValue);
+      feature.push(treeColumns[splitColumn]!);
+      threshold.push(splitValue);
       left.push(0);
       right.push(0);
-      left[id] = add(node.left, treeColumns);
-      right[id] = add(node.right, treeColumns);
+      steps.push('left');
+      left[id] = add((node as TreeNodeJson).left, treeColumns);
+      steps[steps.length - 1] = 'right';
+      right[id] = add((node as TreeNodeJson).right, treeColumns);
+      steps.pop();
       return id;
     };
-    roots.forEach((root, t) => (rootCodes[t] = add(root, columns[t]!)));
+    for (tree = 0; tree < roots.length; tree++) rootCodes[tree] = add(roots[tree], columns[tree]!);
     const links = new Int32Array(4 * feature.length);
     for (let i = 0; i < feature.length; i++) {
       links[4 * i] = feature[i]!;

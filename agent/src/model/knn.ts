@@ -10,7 +10,8 @@
 
 import KNN from 'ml-knn';
 
-import { isUsageClass, type UsageClass } from '../labels';
+import { checkNumber, checkNumbers, invalid, InvalidMemberError, JsonObject, memberPath, NON_NEGATIVE } from '../common/json-checks';
+import { USAGE_CLASSES, type UsageClass } from '../labels';
 import type { PreparedTrainingSet, UsageClassifier } from './classifier';
 import { StandardScaler, type ScalerJson } from './scaler';
 
@@ -75,17 +76,31 @@ export class KnnClassifier implements UsageClassifier {
     return new KnnClassifier(json, knn, scaler);
   }
 
-  static load(json: KnnClassifierJson): KnnClassifier {
-    if (json.format !== 'cumma-classifier' || json.version !== 1 || json.kind !== 'knn') {
-      throw new RangeError('not a cumma knn model (format/version/kind)');
-    }
-    if (!Array.isArray(json.classes) || !json.classes.every((c) => isUsageClass(c))) {
-      throw new RangeError('knn model: bad classes');
-    }
-    const copy = JSON.parse(JSON.stringify(json)) as KnnClassifierJson;
-    // KNN.load rebuilds the tree in place (it restores parent links), so give it its own copy.
+  /**
+   * A k-NN model read from a file, each member that prediction reads checked (InvalidMemberError
+   * names the bad one under `path`), its k-d tree included (checkKdTree).
+   */
+  static load(value: unknown, path = 'classifier'): KnnClassifier {
+    const json = JsonObject.at(value, path, 'a classifier (an object)');
+    json.literal('format', 'cumma-classifier');
+    json.literal('version', 1);
+    json.literal('kind', 'knn');
+    const classes = json.choiceList('classes', USAGE_CLASSES);
+    const featureCount = json.number('featureCount', { min: 1, integer: true });
+    json.number('k', { min: 1, integer: true });
+    json.boolean('distanceWeighted');
+    if (json.get('classWeights') !== null) json.numbers('classWeights', NON_NEGATIVE, { length: classes.length, why: 'one per class, or null' });
+    const scaler = StandardScaler.fromJSON(json.get('scaler'), json.pathOf('scaler'), featureCount);
+    const model = json.object('model', "ml-knn's model (an object)");
+    model.literal('name', 'KNN');
+    // Loaded with the Euclidean distance, as trained (knn.ts never passes another).
+    model.literal('isEuclidean', true);
+    checkKdTree(model.get('kdTree'), model.pathOf('kdTree'), featureCount, classes.length);
+    // Checked above, so the cast holds. KNN.load rebuilds the tree in place (it restores parent
+    // links), so it gets a copy of its own.
+    const copy = JSON.parse(JSON.stringify(value)) as KnnClassifierJson;
     const knn = KNN.load(JSON.parse(JSON.stringify(copy.model)) as KnnClassifierJson['model']);
-    return new KnnClassifier(copy, knn, StandardScaler.fromJSON(copy.scaler));
+    return new KnnClassifier(copy, knn, scaler);
   }
 
   predictScores(vectors: readonly Float64Array[]): Float64Array[] {
@@ -113,5 +128,35 @@ export class KnnClassifier implements UsageClassifier {
 
   toJSON(): KnnClassifierJson {
     return JSON.parse(JSON.stringify(this.json)) as KnnClassifierJson;
+  }
+}
+
+/** Deepest k-d tree loaded: a balanced tree of 2^60 points is 60 deep; ml-knn walks it recursively. */
+const MAX_KD_DEPTH = 1000;
+
+/**
+ * ml-knn's k-d tree as its search reads it: `dimensions` the identity over a point's
+ * featureCount + 1 coordinates (the features, then the label); per node, `obj` the training
+ * point (featureCount finite numbers and a class index), `dimension` a position in
+ * `dimensions`, `left` and `right` a node or null. Walked with an explicit stack.
+ */
+function checkKdTree(value: unknown, path: string, featureCount: number, classCount: number): void {
+  const root = JsonObject.at(value, path, 'a k-d tree (an object)');
+  const dimensions = root.numbers('dimensions', { min: 0, integer: true }, { length: featureCount + 1, why: 'the features, then the label' });
+  dimensions.forEach((d, i) => {
+    if (d !== i) invalid(memberPath(root.pathOf('dimensions'), i), String(i), d);
+  });
+  const label = { min: 0, max: classCount - 1, integer: true };
+  const pending: { readonly value: unknown; readonly path: string; readonly depth: number }[] = [{ value, path, depth: 0 }];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const node = JsonObject.at(next.value, next.path, next.depth === 0 ? 'a k-d tree (an object)' : 'a k-d tree node (an object), or null for none');
+    if (next.depth > MAX_KD_DEPTH) throw new InvalidMemberError(path, `the k-d tree is deeper than ${MAX_KD_DEPTH} levels`);
+    const point = node.array('obj', { length: featureCount + 1, why: 'the features, then the class index' });
+    checkNumbers(point.slice(0, featureCount), node.pathOf('obj')); // from index 0: the paths hold
+    checkNumber(point[featureCount], memberPath(node.pathOf('obj'), featureCount), label);
+    node.number('dimension', { min: 0, max: featureCount, integer: true });
+    for (const side of ['left', 'right'] as const) {
+      if (node.get(side) !== null) pending.push({ value: node.get(side), path: node.pathOf(side), depth: next.depth + 1 });
+    }
   }
 }

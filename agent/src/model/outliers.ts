@@ -34,6 +34,7 @@
  * very same verdicts.
  */
 
+import { invalid, JsonObject, NON_NEGATIVE, POSITIVE, PROBABILITY } from '../common/json-checks';
 import { kMeans } from './kmeans';
 import { Prng } from '../common/prng';
 import type { UsageClass } from '../labels';
@@ -231,25 +232,39 @@ export class OutlierDetector {
     return new OutlierDetector(kk, threshold, minConfidence, percentile, scaler, references, logScale, radii);
   }
 
-  static fromJSON(json: OutlierDetectorJson): OutlierDetector {
-    if (json.format !== 'cumma-outliers' || json.version !== 1) throw new RangeError('not a cumma outlier model');
-    const scaler = StandardScaler.fromJSON(json.scaler);
-    if (
-      scaler.featureCount !== json.featureCount ||
-      json.references.length % json.featureCount !== 0 ||
-      (json.radii !== undefined && json.radii.length * json.featureCount !== json.references.length)
-    ) {
-      throw new RangeError('outlier model: inconsistent sizes');
+  /**
+   * A detector read from a file, every member checked (InvalidMemberError names the bad one
+   * under `path`): a damaged detector must not load, since a null in the scaler or the
+   * references, or a threshold of NaN, silently turns every dialog `unknown` or none.
+   */
+  static fromJSON(value: unknown, path = 'outliers'): OutlierDetector {
+    const json = JsonObject.at(value, path, 'the outlier detector (an object)');
+    json.literal('format', 'cumma-outliers');
+    json.literal('version', 1);
+    const featureCount = json.number('featureCount', { min: 1, integer: true });
+    const scaler = StandardScaler.fromJSON(json.get('scaler'), json.pathOf('scaler'), featureCount);
+    const references = json.numbers('references');
+    const referenceCount = references.length / featureCount;
+    // References are k-means centres or training points, featureCount numbers each.
+    if (!Number.isInteger(referenceCount) || referenceCount === 0) {
+      invalid(json.pathOf('references'), `a non-empty whole number of references of featureCount (${featureCount}) numbers each`, references);
     }
+    const k = json.number('k', { min: 1, max: referenceCount, integer: true });
+    const threshold = json.number('threshold', NON_NEGATIVE);
+    const minConfidence = json.number('minConfidence', PROBABILITY);
+    const percentile = json.number('percentile', { above: 0, max: 1 });
+    const logScale = json.has('logScale') ? json.boolean('logScale') : false;
+    // A radius of 0 would make its reference's weight 1/r² infinite.
+    const radii = json.has('radii') ? json.numbers('radii', POSITIVE, { length: referenceCount, why: 'one per reference' }) : undefined;
     return new OutlierDetector(
-      json.k,
-      json.threshold,
-      json.minConfidence,
-      json.percentile,
+      k,
+      threshold,
+      minConfidence,
+      percentile,
       scaler,
-      Float64Array.from(json.references),
-      json.logScale === true,
-      json.radii === undefined ? undefined : Float64Array.from(json.radii),
+      Float64Array.from(references),
+      logScale,
+      radii === undefined ? undefined : Float64Array.from(radii),
     );
   }
 

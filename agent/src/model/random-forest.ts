@@ -26,10 +26,11 @@
 
 import { RandomForestClassifier } from 'ml-random-forest';
 
+import { checkNumbers, invalid, JsonObject, memberPath } from '../common/json-checks';
 import { deriveSeed, Prng } from '../common/prng';
-import { isUsageClass, type UsageClass } from '../labels';
+import { USAGE_CLASSES, type UsageClass } from '../labels';
 import type { PreparedTrainingSet, UsageClassifier } from './classifier';
-import { FlatForest, type TreeNodeJson } from './flat-forest';
+import { FlatForest, type ForestPaths, type TreeNodeJson } from './flat-forest';
 import { binFeatures, growTree, type GrownTree } from './histogram-tree';
 import { weightedBootstrap } from './imbalance';
 
@@ -125,7 +126,11 @@ export class RandomForestUsageClassifier implements UsageClassifier {
   private readonly flat: FlatForest;
   private library: RandomForestClassifier | undefined;
 
-  private constructor(private readonly json: RandomForestJson) {
+  /** `paths` places the trees in the file, for the errors of a damaged one (FlatForest.fromTrees). */
+  private constructor(
+    private readonly json: RandomForestJson,
+    paths?: ForestPaths,
+  ) {
     const base = json.forest.baseModel as unknown as { estimators: EstimatorJson[]; indexes: number[][] };
     if (base.estimators.length !== json.params.trees || base.indexes.length !== json.params.trees) {
       throw new RangeError('random forest model: tree count mismatch');
@@ -135,6 +140,7 @@ export class RandomForestUsageClassifier implements UsageClassifier {
       base.indexes,
       json.classes.length,
       json.params.voting === 'soft' ? 'soft' : 'hard',
+      paths,
     );
   }
 
@@ -214,18 +220,40 @@ export class RandomForestUsageClassifier implements UsageClassifier {
     );
   }
 
-  static load(json: RandomForestJson): RandomForestUsageClassifier {
-    if (json.format !== 'cumma-classifier' || json.version !== 1 || json.kind !== 'random-forest') {
-      throw new RangeError('not a cumma random-forest model (format/version/kind)');
-    }
-    if (!Array.isArray(json.classes) || !json.classes.every((c) => isUsageClass(c))) {
-      throw new RangeError('random forest model: bad classes');
-    }
-    if (json.forest?.name !== 'RFClassifier') throw new RangeError('random forest model: bad forest');
+  /**
+   * A forest read from a file, each member that prediction reads checked (InvalidMemberError
+   * names the bad one under `path`): the tree count, one estimator and one column list per
+   * tree, columns within featureCount (an out-of-range column reads `undefined`, which sends
+   * every vector right: labels change, silently), and each tree's nodes (FlatForest.fromTrees).
+   * Members that only record the training (samplesPerTree, seed, …) are not read, so not checked.
+   */
+  static load(value: unknown, path = 'classifier'): RandomForestUsageClassifier {
+    const json = JsonObject.at(value, path, 'a classifier (an object)');
+    json.literal('format', 'cumma-classifier');
+    json.literal('version', 1);
+    json.literal('kind', 'random-forest');
+    json.choiceList('classes', USAGE_CLASSES);
+    const featureCount = json.number('featureCount', { min: 1, integer: true });
+    const params = json.object('params');
+    const trees = params.number('trees', { min: 1, integer: true });
+    if (params.has('trainer')) params.oneOf('trainer', ['histogram', 'ml-cart'] as const);
+    if (params.has('voting')) params.oneOf('voting', ['hard', 'soft'] as const);
+    const forest = json.object('forest');
+    forest.literal('name', 'RFClassifier');
+    const base = forest.object('baseModel');
+    const perTree = { length: trees, why: `one per tree, params.trees = ${trees}` };
+    const estimators = base.array('estimators', perTree);
+    const indexes = base.array('indexes', perTree);
+    const featureRange = { min: 0, max: featureCount - 1, integer: true };
+    indexes.forEach((columns, t) => {
+      const where = memberPath(base.pathOf('indexes'), t);
+      if (checkNumbers(columns, where, featureRange).length === 0) invalid(where, 'a non-empty array of feature indexes', columns);
+    });
+    estimators.forEach((estimator, t) => JsonObject.at(estimator, memberPath(base.pathOf('estimators'), t), 'a tree { root } (an object)'));
     // Kept, not deep-copied: a copy of the 3.6 MB tree cost 50 ms per start and doubled the
     // model's heap. The caller (UsageModel) keeps the same parsed object and never mutates it;
-    // toJSON() still hands out copies.
-    return new RandomForestUsageClassifier(json);
+    // toJSON() still hands out copies. Checked above, so the cast holds.
+    return new RandomForestUsageClassifier(value as RandomForestJson, { tree: (t) => memberPath(memberPath(base.pathOf('estimators'), t), 'root') });
   }
 
   predictScores(vectors: readonly Float64Array[]): Float64Array[] {

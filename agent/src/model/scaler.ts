@@ -3,6 +3,7 @@
  * loaded model scales new vectors exactly as it scaled its training data. Used by k-NN and by the
  * outlier detector (distances need features on one scale); the random forest needs none.
  */
+import { JsonObject } from '../common/json-checks';
 
 export interface ScalerJson {
   readonly mean: number[];
@@ -44,9 +45,16 @@ export class StandardScaler {
     return new StandardScaler(mean, std);
   }
 
-  static fromJSON(json: ScalerJson): StandardScaler {
-    if (json.mean.length !== json.std.length) throw new RangeError('scaler: mean and std lengths differ');
-    return new StandardScaler(Float64Array.from(json.mean), Float64Array.from(json.std));
+  /**
+   * A scaler read from a file, checked (InvalidMemberError names the bad member under `path`):
+   * finite means, finite standard deviations > 0 (a 0 or a null would turn every standardised
+   * value into ±Infinity or NaN), `featureCount` of each when given.
+   */
+  static fromJSON(value: unknown, path = 'scaler', featureCount?: number): StandardScaler {
+    const json = JsonObject.at(value, path, 'a scaler { mean, std }');
+    const mean = json.numbers('mean', {}, featureCount === undefined ? undefined : { length: featureCount, why: 'one per feature' });
+    const std = json.numbers('std', { above: 0 }, { length: mean.length, why: 'one per mean' });
+    return new StandardScaler(Float64Array.from(mean), Float64Array.from(std));
   }
 
   /** A new standardised vector. */

@@ -19,7 +19,18 @@
  *   raw posteriors and 0.69 for a class-weighted forest.
  */
 
-import { isUsageClass, type UsageClass } from '../labels';
+import { InvalidMemberError, JsonObject, NON_NEGATIVE, PROBABILITY } from '../common/json-checks';
+import { USAGE_CLASSES, type UsageClass } from '../labels';
+
+/** How far a stored distribution's sum may stray from 1 (rounding of fitted counts is ~1e-16). */
+const SUM_TOLERANCE = 1e-6;
+
+/** values[from, from + length) must sum to 1: a distribution over the classes. */
+function checkSumsToOne(values: readonly number[], from: number, length: number, path: string, what: string): void {
+  let sum = 0;
+  for (let j = from; j < from + length; j++) sum += values[j]!;
+  if (!(Math.abs(sum - 1) <= SUM_TOLERANCE)) throw new InvalidMemberError(path, `the sum of ${what} is ${sum}, not 1`);
+}
 
 export interface TemporalModelJson {
   readonly format: 'cumma-temporal';
@@ -115,19 +126,32 @@ export class TemporalModel {
     return new TemporalModel([...classes], 0, Float64Array.from(start), Float64Array.from(transitions.flat()));
   }
 
-  static fromJSON(json: TemporalModelJson): TemporalModel {
-    if (json.format !== 'cumma-temporal' || json.version !== 1) throw new RangeError('not a cumma temporal model');
-    const c = json.classes.length;
-    if (!json.classes.every((cl) => isUsageClass(cl)) || json.start.length !== c || json.transitions.length !== c * c) {
-      throw new RangeError('temporal model: inconsistent sizes or classes');
+  /**
+   * A model read from a file, every member checked (InvalidMemberError names the bad one under
+   * `path`): probabilities finite and in [0, 1], the start distribution and each transition row
+   * summing to 1. A damaged matrix would otherwise load and quietly bend every session's labels.
+   */
+  static fromJSON(value: unknown, path = 'temporal'): TemporalModel {
+    const json = JsonObject.at(value, path, 'the temporal model (an object)');
+    json.literal('format', 'cumma-temporal');
+    json.literal('version', 1);
+    const classes = json.choiceList('classes', USAGE_CLASSES);
+    const c = classes.length;
+    const perClass = { length: c, why: 'one per class' };
+    const alpha = json.number('alpha', NON_NEGATIVE);
+    const emissionPrior = json.has('emissionPrior') ? json.numbers('emissionPrior', PROBABILITY, perClass) : undefined;
+    const start = json.numbers('start', PROBABILITY, perClass);
+    checkSumsToOne(start, 0, c, json.pathOf('start'), 'the start probabilities');
+    const transitions = json.numbers('transitions', PROBABILITY, { length: c * c, why: `${c} × ${c}, row-major` });
+    for (let i = 0; i < c; i++) {
+      checkSumsToOne(transitions, i * c, c, json.pathOf('transitions'), `row ${i} (items [${i * c}] to [${i * c + c - 1}]: P(next | ${classes[i]}))`);
     }
-    if (json.emissionPrior !== undefined && json.emissionPrior.length !== c) throw new RangeError('temporal model: emission prior size');
     return new TemporalModel(
-      [...json.classes],
-      json.alpha,
-      Float64Array.from(json.start),
-      Float64Array.from(json.transitions),
-      json.emissionPrior === undefined ? undefined : Float64Array.from(json.emissionPrior),
+      classes,
+      alpha,
+      Float64Array.from(start),
+      Float64Array.from(transitions),
+      emissionPrior === undefined ? undefined : Float64Array.from(emissionPrior),
     );
   }
 

@@ -7,14 +7,16 @@
  * Saved models write these members before the classifier, so they sit in the first few KB. The
  * scan walks the top-level object member by member, skipping values it does not want without
  * parsing them, and gives up (undefined) on anything unexpected: a file that is not JSON or not
- * a model of this format and version, a wanted member repeated before the last is found, or one
- * not within the prefix (a model written by other tools may put its classifier first). Giving
- * up is never an error here; the caller then waits for the full parse, which reports what is
- * wrong with the file. A repeat after the prefix is beyond any prefix scan: the labelling thread
- * compares the gaps with the loaded model's (LabelingThread.expectGaps).
+ * a model of this format and version, gaps the segmenter cannot use, a wanted member repeated
+ * before the last is found, or one not within the prefix (a model written by other tools may
+ * put its classifier first). Giving up is never an error here; the caller then waits for the
+ * full parse, which reports what is wrong with the file. A repeat after the prefix is beyond
+ * any prefix scan: the labelling thread compares the gaps with the loaded model's
+ * (LabelingThread.expectGaps).
  */
 import { closeSync, openSync, readSync } from 'node:fs';
-import { SegmentationGaps } from '../segment/dialog';
+import { InvalidMemberError } from '../common/json-checks';
+import { SegmentationGaps, checkSegmentationGaps } from '../segment/dialog';
 import { MODEL_FORMAT, MODEL_VERSION } from './usage-model';
 
 /** Saved models hold these members in the first ≈ 4 KB; the rest of this is margin. */
@@ -46,10 +48,15 @@ export function modelGapsFromPrefix(text: string): SegmentationGaps | undefined 
   if (members === undefined) return undefined;
   const { format, version, gaps } = members;
   if (format !== MODEL_FORMAT || version !== MODEL_VERSION) return undefined;
-  if (typeof gaps !== 'object' || gaps === null) return undefined;
-  const { dialogGapUs, sessionGapUs } = gaps as Record<string, unknown>;
-  if (typeof dialogGapUs !== 'number' || typeof sessionGapUs !== 'number') return undefined;
-  return { dialogGapUs, sessionGapUs };
+  // Gaps the segmenter cannot use (−5, 0, "abc") are left to the full load, which reports
+  // them as MODEL_INVALID naming the file and the member: segmenting with them would fail
+  // first, with an error that names neither.
+  try {
+    return checkSegmentationGaps(gaps, 'gaps');
+  } catch (error) {
+    if (error instanceof InvalidMemberError) return undefined;
+    throw error;
+  }
 }
 
 /** The wanted members of the top-level object, parsed, once all are seen; undefined if they are not. */

@@ -6,11 +6,12 @@
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { FEATURES, FEATURE_SCHEMA_VERSION } from '../features/feature-schema';
-import { UsageClass } from '../labels';
+import { describeValue, invalid, InvalidMemberError, JsonObject, memberPath } from '../common/json-checks';
+import { USAGE_CLASSES, UsageClass } from '../labels';
 import { ClassifierJson, ClassifierKind, TrainOptions, UsageClassifier, loadClassifier, trainClassifier } from '../model/classifier';
 import { OutlierDetector, OutlierDetectorJson } from '../model/outliers';
 import { TemporalModel, TemporalModelJson } from '../model/temporal';
-import { DEFAULT_GAPS, SegmentationGaps } from '../segment/dialog';
+import { DEFAULT_GAPS, SegmentationGaps, checkSegmentationGaps } from '../segment/dialog';
 import { CaptureDialog } from './capture-dialogs';
 import { DEFAULT_TEMPORAL, DialogLabeler, TemporalMode } from './dialog-labeler';
 import { DialogRecord } from './dialog-record';
@@ -118,6 +119,40 @@ function sessionsOf(dialogs: readonly CaptureDialog[]): { readonly order: Captur
   return { order };
 }
 
+/** `actual` (the classes of a part of the model) must be the model's `classes`, in their order. */
+function checkSameClasses(actual: readonly UsageClass[], classes: readonly UsageClass[], path: string): void {
+  if (actual.length !== classes.length || actual.some((c, i) => c !== classes[i])) {
+    throw new InvalidMemberError(path, `expected the classes of member "classes", in their order (${classes.join(', ')}), got ${actual.join(', ')}`);
+  }
+}
+
+/**
+ * The members of a model file besides format, version and schema, checked (InvalidMemberError
+ * names the bad one), and its parts loaded, each checking its own members: the parts must agree
+ * on the classes (scores, temporal states and records all index them) and on the feature schema.
+ * `training` and `evaluation` are records for people: nothing reads them, nothing checks them.
+ */
+function checkModelParts(root: JsonObject): { classifier: UsageClassifier; outliers: OutlierDetector; temporal: TemporalModel } {
+  root.string('name');
+  const featureNames = root.array('featureNames', { length: FEATURES.length, why: `the features of schema ${FEATURE_SCHEMA_VERSION}` });
+  FEATURES.forEach((feature, i) => {
+    if (featureNames[i] !== feature.name) invalid(memberPath(root.pathOf('featureNames'), i), JSON.stringify(feature.name), featureNames[i]);
+  });
+  checkSegmentationGaps(root.get('gaps'), root.pathOf('gaps'));
+  const classes = root.choiceList('classes', USAGE_CLASSES);
+  // Both parts read the vectors this Cumma computes. Checked before they load, so that a wrong
+  // count is named as such, not as a length inside the part that disagrees with it.
+  const schemaLength = `the length of feature schema ${FEATURE_SCHEMA_VERSION}`;
+  root.object('classifier', 'a classifier (an object)').literal('featureCount', FEATURES.length, schemaLength);
+  root.object('outliers', 'the outlier detector (an object)').literal('featureCount', FEATURES.length, schemaLength);
+  const classifier = loadClassifier(root.get('classifier'), root.pathOf('classifier'));
+  checkSameClasses(classifier.classes, classes, 'classifier.classes');
+  const outliers = OutlierDetector.fromJSON(root.get('outliers'), root.pathOf('outliers'));
+  const temporal = TemporalModel.fromJSON(root.get('temporal'), root.pathOf('temporal'));
+  checkSameClasses(temporal.classes, classes, 'temporal.classes');
+  return { classifier, outliers, temporal };
+}
+
 export class UsageModel {
   private constructor(
     readonly json: UsageModelJson,
@@ -204,16 +239,25 @@ export class UsageModel {
     return new UsageModel(json, classifier, outliers, temporal);
   }
 
-  static fromJSON(json: UsageModelJson, source = 'model'): UsageModel {
+  /**
+   * A model from its parsed file. Every member loading and labelling read is checked first
+   * (checkModelParts): a damaged file throws MODEL_INVALID naming `source` and the bad member's
+   * JSON path, never loads to give wrong labels. Load time only; labelling checks nothing.
+   */
+  static fromJSON(value: unknown, source = 'model'): UsageModel {
+    const json = value as Partial<Record<keyof UsageModelJson, unknown>> | null;
     if (json === null || typeof json !== 'object' || json.format !== MODEL_FORMAT) {
       throw new ModelError('MODEL_INVALID', `${source} is not a Cumma model file (format must be '${MODEL_FORMAT}')`);
     }
     if (json.version !== MODEL_VERSION) throw new ModelError('MODEL_INVALID', `${source} has model version ${String(json.version)}; this Cumma reads ${MODEL_VERSION}`);
+    if (typeof json.featureSchemaVersion !== 'string') throw new ModelError('MODEL_INVALID', `${source}: featureSchemaVersion: expected a string, got ${describeValue(json.featureSchemaVersion)}`);
     if (json.featureSchemaVersion !== FEATURE_SCHEMA_VERSION) {
       throw new ModelError('MODEL_SCHEMA_MISMATCH', `${source} was trained on feature schema ${json.featureSchemaVersion}; this Cumma computes schema ${FEATURE_SCHEMA_VERSION}: retrain it`);
     }
     try {
-      return new UsageModel(json, loadClassifier(json.classifier), OutlierDetector.fromJSON(json.outliers), TemporalModel.fromJSON(json.temporal));
+      const { classifier, outliers, temporal } = checkModelParts(JsonObject.at(value, ''));
+      // Every member the model reads has been checked: the cast holds.
+      return new UsageModel(value as UsageModelJson, classifier, outliers, temporal);
     } catch (error) {
       throw new ModelError('MODEL_INVALID', `${source}: ${error instanceof Error ? error.message : String(error)}`);
     }
