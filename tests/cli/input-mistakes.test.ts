@@ -122,6 +122,12 @@ describe('command-line values', () => {
     expect(result.stdout).toBe('');
   });
 
+  it('watch --anonymize KEY --no-anonymize is refused as contradictory', () => {
+    const result = cumma('watch', dir, '--anonymize', 'a passphrase here', '--no-anonymize');
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('cumma watch: give --anonymize KEY or --no-anonymize, not both');
+  });
+
   it('plain decimals are still taken', () => {
     const result = cumma('flows', SAMPLE, '--idle-timeout', '30.5', '--max-flows', '1000', '--format', 'csv');
     expect(result.status, result.stderr).toBe(0);

@@ -105,6 +105,21 @@ describe('cumma watch, end to end', () => {
     expect(finals(before.dialogEvents()).size).toBeLessThan(expected.size);
   }, 90_000);
 
+  it('reports a file that is not a capture, and writes no labels file beside it', async () => {
+    const { folder, config } = scratch();
+    const agent = await agentOn(folder, config);
+    const client = await RecordingClient.connect(agent);
+    writeFileSync(join(folder, 'notes.pcap'), 'hello, not a capture\n');
+    writeFileSync(join(folder, 'x.pcapng'), readFileSync(join(SAMPLES, 'whatsapp-chat.pcapng')));
+    await waitFor(() => client.messages.some((m) => m.type === 'capture' && m.event === 'error'), 20_000, 'the error about notes.pcap');
+    const error = client.messages.find((m) => m.type === 'capture' && m.event === 'error');
+    expect(error?.type === 'capture' ? error.message : '').toMatch(/notes\.pcap: byte offset 0: not a pcap or pcapng capture .*\[CAPTURE_UNKNOWN_FORMAT\]/);
+    // The real capture next to it gets its sidecar; the text file none, even after the agent stops.
+    await waitFor(() => existsSync(join(folder, 'x.pcapng.cumma.tsv')), 20_000, "x.pcapng's sidecar");
+    expect(await agent.stop()).toBe(0);
+    expect(existsSync(join(folder, 'notes.pcap.cumma.tsv'))).toBe(false);
+  }, 60_000);
+
   it('reports a replaced, a corrupt and a deleted capture, keeping what was read before the fault', async () => {
     const { folder, config } = scratch();
     const agent = await agentOn(folder, config);

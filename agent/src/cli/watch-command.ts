@@ -77,6 +77,7 @@ export async function runWatch(args: readonly string[], io: CommandIo): Promise<
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be an integer 0–65535, not '${values.port}'`);
   const format = parseChoice('format', values.format, FORMATS, io.stdout.isTTY ? 'table' : 'jsonl');
+  if (values.anonymize !== undefined && values['no-anonymize']) throw new UsageError('give --anonymize KEY or --no-anonymize, not both');
   const host = values.host;
   const configDir = resolveConfigDir();
   const model = UsageModel.load(values.model ?? DEFAULT_MODEL);

@@ -8,7 +8,7 @@
  * corrupt bytes stop this capture with an error naming the offset, keeping every dialog read
  * before them.
  */
-import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { CaptureReader } from '../capture/capture-reader';
 import { CaptureError } from '../capture/errors';
 import { DialogPacketLog } from '../features/dialog-packet-log';
@@ -303,8 +303,13 @@ export class LiveCapture {
     if (now - this.lastSidecarMs < (this.options.sidecarIntervalMs ?? 1000)) return;
     this.lastSidecarMs = now;
     this.sidecarDirty = false;
+    const path = sidecarPathOf(this.options.path);
+    // No dialog and no sidecar yet (a file that is not a capture, or not one yet): nothing to
+    // say, and an empty labels file beside it would only suggest it was read. An existing one
+    // is emptied, so that labels of a replaced capture do not linger.
+    if (this.store.size === 0 && !existsSync(path)) return;
     try {
-      writeSidecar(sidecarPathOf(this.options.path), this.store.values());
+      writeSidecar(path, this.store.values());
     } catch (error) {
       // A read-only capture folder: labels are still served; say so once.
       this.sidecarFailed = true;

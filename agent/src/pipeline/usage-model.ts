@@ -4,7 +4,7 @@
  * summary of its training data and evaluation. Classifies the dialogs of a capture into
  * DESIGN.md's dialog records.
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { FEATURES, FEATURE_SCHEMA_VERSION } from '../features/feature-schema';
 import { describeValue, invalid, InvalidMemberError, JsonObject, memberPath } from '../common/json-checks';
 import { USAGE_CLASSES, UsageClass } from '../labels';
@@ -283,8 +283,14 @@ export class UsageModel {
   save(path: string, evaluation?: unknown): void {
     const json = evaluation === undefined ? this.json : { ...this.json, evaluation };
     const temporary = `${path}.${process.pid}.tmp`;
-    writeFileSync(temporary, JSON.stringify(json));
-    renameSync(temporary, path);
+    try {
+      writeFileSync(temporary, JSON.stringify(json));
+      renameSync(temporary, path);
+    } catch (error) {
+      // A path that cannot take the file (a directory, no permission) must not keep the half.
+      rmSync(temporary, { force: true });
+      throw error;
+    }
   }
 
   get classes(): readonly UsageClass[] {
