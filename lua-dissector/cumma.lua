@@ -759,13 +759,19 @@ local function ip_bytes_cached(ip)
   return cached or nil
 end
 
+local function port_bytes(port)
+  return string.char(floor(port / 256), port % 256)
+end
+
 local function index_add(index, rec)
   local a, b = address_of(rec.ip_a), address_of(rec.ip_b)
   local ra, rb = ip_bytes_cached(rec.ip_a), ip_bytes_cached(rec.ip_b)
   if not a or not b or not ra or not rb or #ra ~= #rb then return false end
   local by_ports = index[rec.l4 == "tcp" and PT_TCP or PT_UDP]
-  index_put(by_ports, rec.port_a * 65536 + rec.port_b, rec.start_us, rec.end_us, a, b, rec, ra .. rb)
-  index_put(by_ports, rec.port_b * 65536 + rec.port_a, rec.start_us, rec.end_us, b, a, rec, rb .. ra)
+  -- Each direction's addresses then ports as the frame carries them: what fast_key reads.
+  local pa, pb = port_bytes(rec.port_a), port_bytes(rec.port_b)
+  index_put(by_ports, rec.port_a * 65536 + rec.port_b, rec.start_us, rec.end_us, a, b, rec, ra .. rb .. pa .. pb)
+  index_put(by_ports, rec.port_b * 65536 + rec.port_a, rec.start_us, rec.end_us, b, a, rec, rb .. ra .. pb .. pa)
   local count = index.count + 1
   index.count = count
   index.records[count] = rec
@@ -811,15 +817,29 @@ end
 -- learnt from the first packet whose addresses matched as Address objects.
 local pair_offset = {}
 
--- Does the packet go from the entry's source to its destination?
-local function same_addresses(list, base, tvb, pinfo)
-  local pair = list[base + 7]
-  local size = #pair
+-- The packet's addresses and ports as one string (source and destination address bytes, then
+-- the two ports), read in one piece at the offset learnt for this address size, or false when the
+-- frame is too short. Compared with an entry's key (list[base + 7]): a match means the IP header
+-- at that offset carries the entry's addresses and is followed at once by its ports. A tunnel's
+-- outer header carries the pair but is followed by the inner IP header (IP-in-IP), a GRE header or
+-- the outer UDP ports (VXLAN, GTP), which are not the entry's ports: no match, and pinfo's
+-- addresses, the innermost ones as the ports are, decide. (Only an outer header followed by bytes
+-- that happen to equal the inner ports, such as port 17664 = 0x4500 from an inner IPv4 header
+-- whose length is the other port, would pass; IPv4 options or IPv6 extension headers just miss.)
+local function fast_key(tvb, pinfo, size)
   local offset = pair_offset[size]
-  if offset and get_caplen(pinfo) >= offset + size and tvb_raw(tvb, offset, size) == pair then return true end
+  if not offset or get_caplen(pinfo) < offset + size + 4 then return false end
+  return tvb_raw(tvb, offset, size + 4)
+end
+
+-- Does the packet go from the entry's source to its destination, by pinfo's addresses? Learns
+-- where such a pair sits in the frame, for fast_key.
+local function same_addresses(list, base, tvb, pinfo)
   if list[base + 4] ~= pinfo.src or list[base + 5] ~= pinfo.dst then return false end
-  if not offset then
-    local at = tvb:raw():find(pair, 1, true)
+  local key = list[base + 7]
+  local size = #key - 4
+  if not pair_offset[size] then
+    local at = tvb:raw():find(key:sub(1, size), 1, true)
     if at then pair_offset[size] = at - 1 end
   end
   return true
@@ -837,11 +857,27 @@ local function index_lookup(list, t, tvb, pinfo)
   end
   local low_end = t - 1 - SLACK_US
   local fallback
+  -- The packet's bytes at the learnt offset per address size, read once per packet (nil: not yet).
+  local key4, key16
   for i = lo, 1, -1 do
     local base = i * ENTRY - ENTRY
     if list[base + 3] <= low_end then break end
     local e = list[base + 2]
-    if e > low_end and same_addresses(list, base, tvb, pinfo) then
+    local matches = false
+    if e > low_end then
+      local key = list[base + 7]
+      local seen
+      if #key == 12 then
+        if key4 == nil then key4 = fast_key(tvb, pinfo, 8) end
+        seen = key4
+      else
+        if key16 == nil then key16 = fast_key(tvb, pinfo, 32) end
+        seen = key16
+      end
+      -- Unequal bytes can still be the same flow laid out otherwise (a VLAN tag): pinfo decides.
+      matches = (seen and seen == key) or same_addresses(list, base, tvb, pinfo)
+    end
+    if matches then
       -- Inside without the slack wins over inside with it (two flows back to back on a 5-tuple).
       if list[base + 1] <= t and t < e + 1 then return list[base + 6] end
       fallback = fallback or list[base + 6]
@@ -907,6 +943,9 @@ local function load_sidecar(path)
   fh:close()
   if not content then return nil, "sidecar " .. path .. " could not be read" end
   local index = new_index()
+  index.content = content -- what a reload compares with: a rewrite can keep the size
+  -- A byte-order mark, as some editors save UTF-8, is not part of the first column's name.
+  if content:sub(1, 3) == "\239\187\191" then content = content:sub(4) end
   local bad = 0
   local line_number = 0
   local function complain(message)
@@ -1056,14 +1095,25 @@ local function capture_from_cmdline()
   local i = 2
   while i <= #args do
     local arg = args[i]
-    if arg == "-r" or arg == "--read-file" then
+    if arg == "--read-file" then
       return args[i + 1]
-    elseif arg:find("^%-r.") then
-      return arg:sub(3)
     elseif arg:find("^%-%-read%-file=") then
       return arg:match("^%-%-read%-file=(.*)$")
-    elseif VALUE_OPTIONS[arg] then
-      i = i + 1
+    elseif arg:find("^%-[^-]") then
+      -- Short options, possibly clustered as getopt allows (`-nr FILE`, `-nVrFILE`): the first
+      -- one that takes a value ends the cluster, with the rest of it or the next argument.
+      for k = 2, #arg do
+        local option = "-" .. arg:sub(k, k)
+        if option == "-r" or VALUE_OPTIONS[option] then
+          local value = arg:sub(k + 1)
+          if value == "" then
+            i = i + 1
+            value = args[i]
+          end
+          if option == "-r" then return value end
+          break
+        end
+      end
     elseif not arg:find("^%-") then
       last_positional = arg
     end
@@ -1104,12 +1154,18 @@ end
 ----------------------------------------------------------------------------------------------------
 -- The protocol, its fields, expert infos and preferences.
 
-local cumma = Proto("cumma", "Cumma service usage")
+-- Loaded twice (an installed copy and `-X lua_script:` for a one-off run): the first copy does
+-- the work; this one says so and steps aside instead of failing with a Lua error.
+local proto_ok, cumma = pcall(Proto, "cumma", "Cumma service usage")
+if not proto_ok then
+  io.stderr:write("cumma: the Cumma plugin is loaded twice (installed, and again with -X lua_script:); using the first copy\n")
+  return
+end
 
 local f = {
   usage = ProtoField.string("cumma.usage", "Usage", base.ASCII, "Service usage of the packet's dialog"),
   group = ProtoField.string("cumma.group", "Group", base.ASCII, "Coarse group: chat, media, call, streaming, other, unknown"),
-  confidence = ProtoField.float("cumma.confidence", "Confidence", nil, "Score of the chosen class, 0 to 1"),
+  confidence = ProtoField.double("cumma.confidence", "Confidence", nil, "Score of the chosen class, 0 to 1"),
   session = ProtoField.uint32("cumma.session", "Session", base.DEC, nil, nil, "Session number within the flow"),
   dialog = ProtoField.uint32("cumma.dialog", "Dialog", base.DEC, nil, nil, "Dialog number within the flow"),
   status = ProtoField.string("cumma.status", "Status", base.ASCII, "final, or provisional while the dialog may still grow"),
@@ -1400,13 +1456,16 @@ local function load_labels(force)
   -- A redissection of the same capture with the same settings reuses what is loaded, unless the
   -- sidecar changed size (the agent rewrote it) or a reload was asked for.
   -- (tshark calls init twice before reading; a failure is kept there too, while the GUI retries.)
-  if not force and key == state.key and (state.source_kind ~= "sidecar" or size == state.sidecar_size)
+  -- A sidecar rewritten to the same size (a confidence or a label of the same length changed)
+  -- is told apart by its content, read again only when the size matches.
+  if not force and key == state.key
+    and (state.source_kind ~= "sidecar" or (size == state.sidecar_size and read_file(sidecar) == state.sidecar_content))
     and (state.index or (state.failure and not in_gui())) then
     return
   end
   close_agent()
   reset_said()
-  state.key, state.capture, state.sidecar_size = key, capture, nil
+  state.key, state.capture, state.sidecar_size, state.sidecar_content = key, capture, nil, nil
   local reasons = {}
 
   local function try_sidecar()
@@ -1416,7 +1475,15 @@ local function load_labels(force)
     end
     local index, why = load_sidecar(sidecar)
     if not index then reasons[#reasons + 1] = why; return false end
-    state.sidecar_size = size
+    if index.count == 0 then
+      -- Empty, a header alone, or nothing but malformed lines: say so where the labels would be.
+      local skipped = index.skipped or 0
+      reasons[#reasons + 1] = "sidecar " .. sidecar .. " holds no dialog" ..
+        (skipped > 0 and " (" .. skipped .. " malformed line(s) skipped)" or "")
+      return false
+    end
+    state.sidecar_size, state.sidecar_content = size, index.content
+    index.content = nil
     local text = "from sidecar " .. sidecar
     if index.skipped and index.skipped > 0 then text = text .. " (" .. index.skipped .. " malformed line(s) skipped)" end
     set_labels(index, "sidecar", text)
@@ -1465,6 +1532,9 @@ local function load_labels(force)
     -- tshark: a sidecar needs no network round trip and is what `cumma classify --sidecar` wrote.
     ok = (sidecar and size and try_sidecar()) or try_agent(false)
     if not ok and sidecar and not size then table.insert(reasons, 1, "no sidecar " .. sidecar) end
+    if not ok and not sidecar then
+      table.insert(reasons, 1, "the capture file is unknown (set Preferences ▸ Protocols ▸ Cumma ▸ Sidecar path, or -o cumma.sidecar:PATH)")
+    end
   end
   if not ok then set_failure(reasons) end
 end

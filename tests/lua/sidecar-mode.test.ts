@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeSyntheticCaptureFile } from '../../scripts/lib/synthetic-capture';
 import { text2pcap, TimedPacket } from '../support/capture-files';
-import { ETHERTYPE_IPV4, ETHERTYPE_IPV6, ETHERTYPE_VLAN, ethernet, ipv4, ipv6, payload, PROTO_TCP, PROTO_UDP, tcp, TCP_ACK, udp } from '../support/packets';
+import { ETHERTYPE_IPV4, ETHERTYPE_IPV6, ETHERTYPE_VLAN, ethernet, ipv4, ipv6, payload, PROTO_IPIP, PROTO_TCP, PROTO_UDP, tcp, TCP_ACK, udp } from '../support/packets';
 import { requireTools } from '../support/tools';
 import { CLI, cumma, DialogLike, expectedUsages, expectLabels, expectNoLuaError, parseJsonl, readPackets, tshark } from './support';
 
@@ -183,6 +183,21 @@ describe.skipIf(tools.skip)('Wireshark plugin: labels from the sidecar', () => {
       expect(expert.stdout).toContain('Cumma: provisional label');
     });
 
+    it('labels a packet by its own 5-tuple, never by a tunnel\'s outer addresses, whichever packet comes first', () => {
+      // IP-in-IP: outer 10.0.0.1 → 10.0.0.2 (the labelled flow's addresses) carrying UDP
+      // 192.168.1.1:5000 → 192.168.1.2:6000 (its ports): Wireshark's addresses are the inner
+      // ones, a flow the sidecar does not have.
+      const plain = v4('10.0.0.1', '10.0.0.2', 5000, 6000);
+      const tunnelled = ethernet(ETHERTYPE_IPV4, ipv4({ src: '10.0.0.1', dst: '10.0.0.2', proto: PROTO_IPIP }, ipv4({ src: '192.168.1.1', dst: '192.168.1.2', proto: PROTO_UDP }, udp(5000, 6000, payload(40)))));
+      for (const order of [[plain, tunnelled, plain], [tunnelled, plain, tunnelled]]) {
+        const capture = text2pcap(order.map((bytes, i) => ({ time: at(0, 200_000_000 + i * 1000), bytes })), join(dir, `tunnel-${order[0] === plain ? 'plain' : 'tunnel'}-first.pcapng`));
+        writeFileSync(`${capture}.cumma.tsv`, sidecar);
+        const { rows, run } = readPackets(capture);
+        expectNoLuaError(run);
+        expect(rows.map((row) => row.usage)).toEqual(order.map((bytes) => (bytes === plain ? 'voice_call' : '')));
+      }
+    });
+
     it('reads the sidecar named by the preference instead of the default', () => {
       const capture = text2pcap(packets, join(dir, 'elsewhere.pcapng'));
       const other = join(dir, 'labels-somewhere.tsv');
@@ -251,6 +266,59 @@ describe.skipIf(tools.skip)('Wireshark plugin: labels from the sidecar', () => {
     const always = tshark(['-r', capture, '-q', '-z', 'expert,note', '-o', 'cumma.notes_always:TRUE']);
     expect(always.stdout).toMatch(/\d+ +Assumption +CUMMA +Cumma: provisional label/);
     expect(always.stdout).toMatch(/\d+ +Assumption +CUMMA +Cumma: usage unknown/);
+  });
+
+  it('filters on the confidence shown: == and >= include the displayed value', () => {
+    const shown = tshark(['-r', simulated, '-T', 'fields', '-e', 'cumma.confidence']).stdout.split('\n').filter((l) => l !== '');
+    // One that single precision cannot hold exactly (0.9661, not 0.5): where a float field failed.
+    const value = shown.find((v) => Math.fround(Number(v)) !== Number(v))!;
+    const count = shown.filter((v) => v === value).length;
+    expect(value).toMatch(/^[01](\.\d+)?$/);
+    expect(tshark(['-r', simulated, '-Y', `cumma.confidence == ${value}`]).stdout.trim().split('\n').length).toBe(count);
+    const atLeast = shown.filter((v) => Number(v) >= Number(value)).length;
+    expect(tshark(['-r', simulated, '-Y', `cumma.confidence >= ${value}`]).stdout.trim().split('\n').length).toBe(atLeast);
+  });
+
+  it('finds the capture behind clustered short options (-nr FILE, -nrFILE) followed by a filter', () => {
+    const expected = tshark(['-r', simulated, '-T', 'fields', '-e', 'cumma.usage', 'udp']).stdout;
+    expect(expected.split('\n').filter((l) => l !== '').length).toBeGreaterThan(10);
+    expect(tshark(['-nr', simulated, '-T', 'fields', '-e', 'cumma.usage', 'udp']).stdout).toBe(expected);
+    expect(tshark([`-nr${simulated}`, '-T', 'fields', '-e', 'cumma.usage', 'udp']).stdout).toBe(expected);
+  });
+
+  it.each([
+    ['empty', ''],
+    ['a header alone', `${SIDECAR_HEADER}\n`],
+    ['only malformed lines', `${SIDECAR_HEADER}\nudp\t10.0.0.1\t5000\nudp\tx\n`],
+  ])('a sidecar that is %s: "no labels: … holds no dialog" in the tree, then the agent is tried', (what, text) => {
+    const capture = join(dir, `hollow-${what.replace(/\W+/g, '-')}.pcapng`);
+    copyFileSync(simulated, capture);
+    writeFileSync(`${capture}.cumma.tsv`, text);
+    const run = tshark(['-r', capture, '-Y', 'frame.number == 1', '-V', '-O', 'cumma', '-o', 'cumma.port:1']);
+    expectNoLuaError(run);
+    const skipped = what === 'only malformed lines' ? ' (2 malformed line(s) skipped)' : '';
+    expect(run.stdout).toContain(`Cumma: no labels: sidecar ${capture}.cumma.tsv holds no dialog${skipped}; agent 127.0.0.1:1 not reachable`);
+  });
+
+  it('reads a sidecar saved with a UTF-8 byte-order mark', () => {
+    const capture = join(dir, 'bom.pcapng');
+    copyFileSync(simulated, capture);
+    writeFileSync(`${capture}.cumma.tsv`, `\ufeff${readFileSync(`${simulated}.cumma.tsv`, 'utf8')}`);
+    const { rows, run } = readPackets(capture);
+    expectNoLuaError(run);
+    expectLabels(rows, expectedUsages(rows, records));
+  });
+
+  it('loaded twice (installed, and again with -X lua_script:): one notice, no Lua error, labels as once', () => {
+    const home = join(dir, 'home');
+    const plugins = join(home, '.local', 'lib', 'wireshark', 'plugins');
+    const installed = cumma(['install-wireshark-plugin', '--dir', plugins]);
+    expect(installed.status, installed.stderr).toBe(0);
+    const env = { ...process.env, HOME: home, XDG_CONFIG_HOME: join(home, '.config') };
+    const run = tshark(['-r', simulated, '-T', 'fields', '-e', 'cumma.usage'], env);
+    expectNoLuaError(run);
+    expect(run.stderr).toContain('the Cumma plugin is loaded twice');
+    expect(run.stdout).toBe(tshark(['-r', simulated, '-T', 'fields', '-e', 'cumma.usage']).stdout);
   });
 
   it('with the source set to off: no cumma fields at all', () => {
