@@ -1165,7 +1165,7 @@ end
 local f = {
   usage = ProtoField.string("cumma.usage", "Usage", base.ASCII, "Service usage of the packet's dialog"),
   group = ProtoField.string("cumma.group", "Group", base.ASCII, "Coarse group: chat, media, call, streaming, other, unknown"),
-  confidence = ProtoField.double("cumma.confidence", "Confidence", nil, "Score of the chosen class, 0 to 1"),
+  confidence = ProtoField.double("cumma.confidence", "Confidence", nil, "Probability of the chosen usage, 0 to 1, after the session's earlier dialogs are taken into account (Top scores are the dialog's own)"),
   session = ProtoField.uint32("cumma.session", "Session", base.DEC, nil, nil, "Session number within the flow"),
   dialog = ProtoField.uint32("cumma.dialog", "Dialog", base.DEC, nil, nil, "Dialog number within the flow"),
   status = ProtoField.string("cumma.status", "Status", base.ASCII, "final, or provisional while the dialog may still grow"),

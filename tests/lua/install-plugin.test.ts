@@ -57,6 +57,15 @@ describe('cumma install-wireshark-plugin', () => {
     expect(forced.stdout).toContain(`the old file is now ${target}.bak`);
     expect(readFileSync(`${target}.bak`, 'utf8')).toBe(modified);
     expect(readFileSync(target, 'utf8')).toBe(installedText(source));
+
+    // Edited again and forced again: the first backup stays, the new one goes beside it.
+    const second = `${readFileSync(target, 'utf8')}\n-- another tweak\n`;
+    writeFileSync(target, second);
+    const again = cumma(['install-wireshark-plugin', '--force'], env());
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stdout).toContain(`the old file is now ${target}.bak.2`);
+    expect(readFileSync(`${target}.bak`, 'utf8')).toBe(modified);
+    expect(readFileSync(`${target}.bak.2`, 'utf8')).toBe(second);
   });
 
   it('treats a file it did not write as modified, and a plain copy of the plugin as installed', () => {
@@ -90,6 +99,15 @@ describe('cumma install-wireshark-plugin', () => {
     const run = cumma(['install-wireshark-plugin', '--dir', dir], env());
     expect(run.status, run.stderr).toBe(0);
     expect(readFileSync(join(dir, 'cumma.lua'), 'utf8')).toBe(installedText(source));
+  });
+
+  it('says so when --dir names a file, not a folder', () => {
+    const file = join(home, 'not-a-folder');
+    writeFileSync(file, 'x');
+    const run = cumma(['install-wireshark-plugin', '--dir', file], env());
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(`--dir ${file} is a file, not a folder`);
+    expect(readFileSync(file, 'utf8')).toBe('x');
   });
 
   it('rejects stray arguments with the usage text', () => {

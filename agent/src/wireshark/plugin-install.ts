@@ -8,7 +8,7 @@
  * was edited or came from elsewhere (kept unless --force, which saves it as cumma.lua.bak first).
  */
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, posix, resolve, win32 } from 'node:path';
 
@@ -106,10 +106,11 @@ export function installPlugin(options: InstallOptions): InstallOutcome {
   if (state.kind === 'pristine' && state.body === source) return { kind: 'unchanged', path, version };
   if (state.kind === 'modified' && !options.force) return { kind: 'refused', path, reason: state.reason };
 
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new Error(`--dir ${dir} is a file, not a folder: give the plugins folder`);
   mkdirSync(dir, { recursive: true });
   let backup: string | undefined;
   if (state.kind === 'modified') {
-    backup = `${path}${BACKUP_SUFFIX}`;
+    backup = freeBackupPath(path);
     copyFileSync(path, backup);
   }
   // Written beside the target and renamed, so Wireshark never loads half a file.
@@ -120,6 +121,19 @@ export function installPlugin(options: InstallOptions): InstallOutcome {
   if (state.kind === 'absent') return { kind: 'installed', path, version };
   if (state.kind === 'pristine') return { kind: 'updated', path, version, previous: state.version };
   return { kind: 'replaced', path, version, backup: backup!, reason: state.reason };
+}
+
+/**
+ * cumma.lua.bak, or cumma.lua.bak.2, .3, … when earlier backups exist: a second --force must not
+ * overwrite the edits the first one saved.
+ */
+function freeBackupPath(path: string): string {
+  const first = `${path}${BACKUP_SUFFIX}`;
+  if (!existsSync(first)) return first;
+  for (let n = 2; ; n++) {
+    const candidate = `${first}.${n}`;
+    if (!existsSync(candidate)) return candidate;
+  }
 }
 
 /** What to tell the user after an install: how to check it and where labels come from. */
