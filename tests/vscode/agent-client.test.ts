@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { AgentClient, AgentProblem, checkAgentUrl, isLoopback } from '../../vscode-extension/src/host/agent-client';
-import type { ConnectionStatus } from '../../vscode-extension/src/shared/connection';
+import { ConnectionStatus, describeConnection, parseConnectionStatus } from '../../vscode-extension/src/shared/connection';
 import type { ServerMessage } from '../../agent/src/serve/protocol';
 import { waitFor } from '../support/agent-process';
 import { capture, hello } from './fixtures';
@@ -108,6 +108,24 @@ describe('AgentClient', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(refused.problems.map((p) => p.kind)).toEqual(['unauthorized']);
     expect(agent.headers.filter((h) => h === 'Bearer wrong')).toHaveLength(1);
+  });
+
+  it('tells a missing token from a refused one', async () => {
+    const agent = await fakeAgent('right');
+    cleanup.push(() => agent.close());
+    const outcomes: ConnectionStatus[] = [];
+    for (const tokens of [[], ['wrong']]) {
+      const seen = recorder();
+      const client = new AgentClient({ url: agent.url, tokens: async () => tokens }, seen.events);
+      cleanup.push(() => client.dispose());
+      client.connect();
+      await waitFor(() => seen.statuses.some((s) => s.state === 'unauthorized'), 5000, 'unauthorized');
+      outcomes.push(seen.statuses.find((s) => s.state === 'unauthorized')!);
+    }
+    expect(outcomes.map((status) => status.refusal)).toEqual(['no-token', 'token']);
+    expect(describeConnection(outcomes[0]!)).toBe(`no token for the agent at ${agent.url}`);
+    expect(describeConnection(outcomes[1]!)).toBe(`the agent at ${agent.url} refused the token`);
+    expect(parseConnectionStatus(JSON.parse(JSON.stringify(outcomes[0])))).toEqual(outcomes[0]);
   });
 
   it('retries with growing delays while the agent is away, reports the outage once, and reconnects', async () => {

@@ -152,4 +152,19 @@ describe.skipIf(chromium.skip)('the panel served by the agent, in Chromium', () 
     await page.screenshot({ path: join(shots, 'panel.png') });
     expect(pageErrors).toEqual([]);
   });
+
+  it('shows "provisional" whole in the status column at 1400 px', async () => {
+    await page.setViewportSize({ width: 1400, height: 900 });
+    await settled(page);
+    // The dialogs are final by now: write the longest status into a row (as an italic
+    // provisional row shows it) and measure it in the same call, before any redraw.
+    const fits = await page.locator('[data-testid=dialogs] .tr').first().evaluate((row) => {
+      row.classList.add('provisional');
+      const cell = row.querySelector('[data-col=status]')!;
+      cell.textContent = 'provisional';
+      return { scroll: cell.scrollWidth, client: cell.clientWidth };
+    });
+    expect(fits.scroll).toBeLessThanOrEqual(fits.client);
+    await page.setViewportSize({ width: 1440, height: 900 });
+  });
 });

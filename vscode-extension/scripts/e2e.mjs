@@ -9,13 +9,17 @@
 //   4. opens the capture from the explorer: it opens in the Cumma capture editor; checks that
 //      the labels come from the agent and that the usage column shows the agent's labels
 //      (packets clicked: their dialog ids and usages are the agent's);
-//   5. opens the Cumma view in the activity bar and checks its live dialogs;
-//   6. writes docs/images/vscode-editor.png and docs/images/vscode-panel.png, and the timings.
+//   5. opens, from a subfolder the agent does not watch: a different capture bearing the watched
+//      sample's name (it must get the bundled classifier's labels, not the agent's), a text file
+//      and an empty file named .pcapng/.pcap (an error state, no labels), and a capture that
+//      grows while open (its packet list follows);
+//   6. opens the Cumma view in the activity bar and checks its live dialogs;
+//   7. writes docs/images/vscode-editor.png and docs/images/vscode-panel.png, and the timings.
 //
 // Needs chromium (/usr/bin/chromium or $CUMMA_CHROMIUM) and network access to the npm registry
 // on the first run. Everything it writes stays in .cache/ (and docs/images/).
 import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +32,9 @@ const CODE_SERVER = join(CODE_SERVER_PREFIX, 'bin', 'code-server');
 const CHROMIUM = process.env.CUMMA_CHROMIUM ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const SAMPLE = 'whatsapp-chat.pcapng';
+/** Another sample, put elsewhere under SAMPLE's name: same name, other traffic. */
+const NAMESAKE_SOURCE = 'telegram-calls.pcapng';
+const SAMPLE_PACKETS = 865;
 // The README's screenshots are refreshed on request; a plain run leaves the tree clean.
 const IMAGES = process.env.CUMMA_UPDATE_SCREENSHOTS === '1' ? join(ROOT, 'docs', 'images') : join(ROOT, '.cache', 'screenshots');
 const BUDGET_MS = 10 * 60 * 1000;
@@ -109,6 +116,28 @@ async function webviewFrame(page, selector, timeoutMs) {
   });
 }
 
+/** Quick Open (Ctrl+P) of an absolute path: the file opens in its default editor. */
+async function quickOpen(page, path) {
+  await page.keyboard.press('Control+P');
+  await page.keyboard.type(path);
+  await page.waitForTimeout(500);
+  await page.keyboard.press('Enter');
+}
+
+/** The capture editor's frame showing `name` (its title, or its error message). */
+async function editorFrameFor(page, name, timeoutMs) {
+  return until(`the capture editor of ${name}`, timeoutMs, async () => {
+    for (const frame of page.frames()) {
+      // $() does not wait (textContent(selector) would wait 30 s in every other frame).
+      const title = await frame.$('[data-testid=capture-title]').catch(() => null);
+      if (title && (await title.textContent()) === name) return frame;
+      const message = await frame.$('.editor.failed .message').catch(() => null);
+      if (message && (await message.textContent()).includes(`Cannot open ${name}:`)) return frame;
+    }
+    return undefined;
+  });
+}
+
 async function main() {
   if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium (or set CUMMA_CHROMIUM)`);
   const vsixDir = join(EXTENSION, 'dist-vsix');
@@ -127,6 +156,16 @@ async function main() {
   const xdg = join(work, 'xdg');
   for (const dir of [folder, config, join(userData, 'User'), extensions, xdg]) mkdirSync(dir, { recursive: true });
   copyFileSync(join(ROOT, 'samples', SAMPLE), join(folder, SAMPLE));
+  // A subfolder the agent does not watch (it watches `folder` itself, not below).
+  const elsewhere = join(folder, 'elsewhere');
+  mkdirSync(elsewhere);
+  copyFileSync(join(ROOT, 'samples', NAMESAKE_SOURCE), join(elsewhere, SAMPLE));
+  writeFileSync(join(elsewhere, 'notes.pcapng'), 'meeting notes, not packets\n');
+  writeFileSync(join(elsewhere, 'empty.pcap'), '');
+  const sampleBytes = readFileSync(join(ROOT, 'samples', SAMPLE));
+  const growing = join(elsewhere, 'growing.pcapng');
+  // A third of the file, cut inside a block, as a capture being written.
+  writeFileSync(growing, sampleBytes.subarray(0, Math.floor(sampleBytes.length / 3)));
   const cleanEnv = { ...process.env, XDG_CONFIG_HOME: join(xdg, 'config'), XDG_DATA_HOME: join(xdg, 'data'), XDG_CACHE_HOME: join(xdg, 'cache'), CUMMA_CONFIG_DIR: config };
 
   // The agent, on a free port. Its token file is in `config`; code-server gets the same CUMMA_CONFIG_DIR.
@@ -245,6 +284,62 @@ async function main() {
   log(`checked ${checked} packets against the agent's dialogs`);
   mkdirSync(IMAGES, { recursive: true });
   await page.screenshot({ path: join(IMAGES, 'vscode-editor.png') });
+
+  // A capture with the watched sample's name, in another folder: the agent's labels are not its own.
+  await step('same name, other folder: local labels', async () => {
+    await quickOpen(page, join(elsewhere, SAMPLE));
+    const frame = await until('the namesake in the editor', 60_000, async () => {
+      for (const candidate of page.frames()) {
+        const title = await candidate.$('[data-testid=capture-title]').catch(() => null);
+        if (title && (await title.textContent()) === SAMPLE && candidate !== editor) return candidate;
+      }
+      return undefined;
+    });
+    await until('local labels for the namesake', 60_000, async () => (await frame.getAttribute('[data-testid=label-source]', 'data-kind')) === 'local');
+    const text = await frame.locator('[data-testid=label-source]').textContent();
+    log(`namesake: ${text}`);
+    const labelled = Number(/([\d,]+) packets labelled/.exec(text)?.[1].replace(/,/g, '') ?? '0');
+    if (!text.includes('the agent does not watch this capture') || labelled === 0) throw new Error(`the namesake is not labelled locally: ${text}`);
+  });
+
+  // Files that are no capture: an error state that says so, nothing about labels.
+  await step('not a capture, empty file: error state', async () => {
+    for (const [name, expected] of [
+      ['notes.pcapng', 'not a pcap or pcapng capture (starts with 0x6d656574, "meet": text, not a capture)'],
+      ['empty.pcap', 'the file is empty'],
+    ]) {
+      await quickOpen(page, join(elsewhere, name));
+      const frame = await editorFrameFor(page, name, 60_000);
+      const message = await frame.locator('.message').textContent();
+      if (message !== `Cannot open ${name}: ${expected}`) throw new Error(`${name}: the editor says '${message}'`);
+      for (const selector of ['[data-testid=label-source]', 'button:has-text("Classify locally")', '[data-testid=packets]']) {
+        if (await frame.locator(selector).isVisible()) throw new Error(`${name}: ${selector} is shown for a file that is not a capture`);
+      }
+      log(`${name}: ${message}`);
+    }
+  });
+
+  // A capture that grows while open: the packet list follows, the labels too.
+  await step('growing capture followed', async () => {
+    await quickOpen(page, growing);
+    const frame = await editorFrameFor(page, 'growing.pcapng', 60_000);
+    const packets = async () => Number(/([\d,]+) packets/.exec((await frame.locator('.meta').textContent()) ?? '')?.[1].replace(/,/g, '') ?? 'NaN');
+    await until('the first third indexed', 30_000, async () => (await packets()) > 0);
+    const before = await packets();
+    if (before >= SAMPLE_PACKETS) throw new Error(`the growing file already shows ${before} packets`);
+    await until('local labels of the first third', 60_000, async () => (await frame.getAttribute('[data-testid=label-source]', 'data-kind')) === 'local');
+    appendFileSync(growing, sampleBytes.subarray(Math.floor(sampleBytes.length / 3)));
+    const grewAt = Date.now();
+    await until('the whole file indexed', 30_000, async () => (await packets()) === SAMPLE_PACKETS);
+    log(`growing capture: ${before} → ${SAMPLE_PACKETS} packets shown ${Date.now() - grewAt} ms after the append`);
+    await until('the new packets labelled', 60_000, async () => {
+      const text = await frame.locator('[data-testid=label-source]').textContent();
+      return Number(/([\d,]+) packets labelled/.exec(text)?.[1].replace(/,/g, '') ?? '0') > before;
+    });
+    const message = await frame.locator('.message').textContent();
+    if (message !== '') throw new Error(`the complete file still shows a message: ${message}`);
+    log(`growing capture: ${await frame.locator('[data-testid=label-source]').textContent()}`);
+  });
 
   // Optional: a large capture the agent does not watch (CUMMA_E2E_LARGE=FILE, e.g. the 1 M-packet
   // file of npm run bench): opened through Quick Open, labelled by the bundled classifier, scrolled to the end.

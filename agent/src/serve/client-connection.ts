@@ -231,8 +231,11 @@ export class ClientConnection {
   private watch(path: string): void {
     const failed = (error: unknown): void => {
       const reason = error instanceof Error ? error.message : String(error);
-      this.context.log('warn', `client ${this.peer}: watch ${path} failed: ${reason}`);
-      this.replyError('WATCH_FAILED', `cannot watch ${path}: ${reason}`);
+      // The live agent's errors already say "cannot watch PATH: …" (they serve its command line
+      // too); other refusals (a feed that watches nothing on request) do not name the folder.
+      const text = reason.startsWith('cannot watch ') ? reason : `cannot watch ${path}: ${reason}`;
+      this.context.log('warn', `client ${this.peer}: ${text}`);
+      this.replyError('WATCH_FAILED', text);
     };
     try {
       this.context.feed.watchFolder(path).then(() => this.context.log('info', `client ${this.peer}: watching ${path}`), failed);

@@ -48,22 +48,20 @@ class PacketListPage {
   private readonly spacer = h('div', { class: 'spacer' });
   private readonly rowsBox = h('div', { class: 'rows' });
   private readonly details = h('div', { class: 'details', 'data-testid': 'packet-details' });
+  private readonly root = h('div', { class: 'editor' });
 
   constructor(root: HTMLElement) {
     const head = h('div', { class: 'thead', role: 'row' }, ...COLUMNS.map((title) => h('div', { class: 'cell', role: 'columnheader' }, title)));
     this.spacer.append(this.rowsBox);
     this.viewport.append(this.spacer);
-    root.append(
-      h(
-        'div',
-        { class: 'editor' },
-        h('header', { class: 'bar' }, this.title, this.meta, h('span', { class: 'flex' }), this.goto, this.classifyButton, this.agentButton, this.watchButton),
-        h('div', { class: 'bar sub' }, this.sourceText, h('span', { class: 'flex' }), this.connectionText),
-        this.message,
-        h('div', { class: 'table', role: 'grid', 'aria-label': 'Packets' }, head, this.viewport),
-        this.details,
-      ),
+    this.root.append(
+      h('header', { class: 'bar' }, this.title, this.meta, h('span', { class: 'flex' }), this.goto, this.classifyButton, this.agentButton, this.watchButton),
+      h('div', { class: 'bar sub' }, this.sourceText, h('span', { class: 'flex' }), this.connectionText),
+      this.message,
+      h('div', { class: 'table', role: 'grid', 'aria-label': 'Packets' }, head, this.viewport),
+      this.details,
     );
+    root.append(this.root);
     this.viewport.addEventListener('scroll', () => this.schedule());
     window.addEventListener('resize', () => this.schedule());
     this.rowsBox.addEventListener('click', (event) => {
@@ -99,17 +97,27 @@ class PacketListPage {
   private receive(message: HostToEditor): void {
     switch (message.kind) {
       case 'init':
+        this.root.classList.remove('failed');
         this.capture = message.capture;
         this.blocks.clear();
         this.pending.clear();
         this.title.textContent = message.capture.name;
         this.meta.textContent = `${message.capture.format} · ${message.capture.packets.toLocaleString('en')} packets · ${message.capture.flows.toLocaleString('en')} flows · ${formatBytes(message.capture.sizeBytes)}`;
-        this.showMessage(message.capture.error ? `Read up to a fault: ${message.capture.error}` : '');
+        this.showMessage(
+          message.capture.error === undefined
+            ? ''
+            : message.capture.unfinished
+              ? `The file ends inside a block (is it still being written? Its packets are shown as they come): ${message.capture.error}`
+              : `Read up to a fault: ${message.capture.error}`,
+        );
         break;
       case 'progress':
         this.showMessage(message.text);
         break;
       case 'failed':
+        // Not a capture (or unreadable): an error state, with nothing that concerns packets or
+        // labels — no label source, no classify or agent buttons, no packet list (editor.css).
+        this.root.classList.add('failed');
         this.showMessage(message.message, true);
         break;
       case 'labels':

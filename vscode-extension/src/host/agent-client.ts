@@ -3,7 +3,8 @@
  * token in an Authorization header (never in the URL, so it is in no log), validates every
  * frame, reconnects with exponential backoff, and reports a problem once per outage — the
  * first failure after a success or an explicit connect — not on every retry. A refused token
- * stops the retries until connect() is called again.
+ * stops the retries until connect() is called again. After each hello it sends what the
+ * connection must re-establish (options.resume).
  */
 import WebSocket from 'ws';
 import type { ClientMessage, ServerMessage } from '../../../agent/src/serve/protocol';
@@ -34,6 +35,11 @@ export interface AgentClientOptions {
   readonly handshakeTimeoutMs?: number;
   /** Largest frame accepted: a snapshot of a big capture is large. */
   readonly maxPayload?: number;
+  /**
+   * Messages to send after every hello, i.e. on each (re)connection: a restarted agent has
+   * forgotten the last connection's subscription and the folders it was asked to watch.
+   */
+  readonly resume?: () => readonly ClientMessage[];
 }
 
 /** Validates the agent address setting: ws:// or wss://, no credentials, no token in it. */
@@ -172,6 +178,7 @@ export class AgentClient {
         this.problemShown = false;
       }
       this.events.message(message);
+      if (message.type === 'hello') for (const resumed of this.options.resume?.() ?? []) this.send(resumed);
     });
     socket.on('error', (error) => {
       failure = error.message;
@@ -189,7 +196,7 @@ export class AgentClient {
           return;
         }
         const message = token === undefined ? 'the agent needs a token: run "Cumma: Set agent token"' : 'the agent refused the token: run "Cumma: Set agent token"';
-        this.setStatus({ state: 'unauthorized', url: this.options.url, detail: message });
+        this.setStatus({ state: 'unauthorized', url: this.options.url, refusal: token === undefined ? 'no-token' : 'token', detail: message });
         this.report({ kind: 'unauthorized', message });
         return;
       }

@@ -1,7 +1,8 @@
 /**
  * The extension's one link to the agent: settings, the token (SecretStorage, or the local
- * agent's token file), the AgentClient, the mirror every view reads, the status-bar item, and
- * problems shown once per outage.
+ * agent's token file), the AgentClient, the mirror every view reads, the status-bar item,
+ * problems shown once per outage, and the folders this workspace asked the agent to watch
+ * (asked again on every connection: a restarted agent has forgotten them).
  */
 import * as vscode from 'vscode';
 import type { ClientMessage, ServerMessage } from '../../../agent/src/serve/protocol';
@@ -10,6 +11,7 @@ import { ConnectionStatus, describeConnection } from '../shared/connection';
 import type { PanelDialog } from '../shared/protocol-guard';
 import { AgentClient, AgentProblem, checkAgentUrl, isLoopback } from './agent-client';
 import { readAgentToken } from './token-file';
+import { FolderStore, WatchedFolders } from './watched-folders';
 
 export const TOKEN_SECRET = 'cumma.agentToken';
 export const DEFAULT_AGENT_URL = 'ws://127.0.0.1:7345';
@@ -31,11 +33,16 @@ export class AgentService implements vscode.Disposable {
   private current: ConnectionStatus = { state: 'disconnected', url: this.url() };
   /** The dialog last selected in the panel or an editor: what "Copy dialog as JSON" copies. */
   lastSelectedDialog: PanelDialog | undefined;
+  private readonly watched: WatchedFolders;
+  /** Folders the user asked for on this connection (not re-asked ones): a refusal forgets them. */
+  private readonly askedNow = new Set<string>();
 
   constructor(
     private readonly secrets: vscode.SecretStorage,
     private readonly log: vscode.LogOutputChannel,
+    workspaceState: FolderStore,
   ) {
+    this.watched = new WatchedFolders(workspaceState);
     this.statusItem = vscode.window.createStatusBarItem('cumma.status', vscode.StatusBarAlignment.Left, 10);
     this.statusItem.name = 'Cumma agent';
     this.statusItem.command = 'cumma.statusMenu';
@@ -66,12 +73,36 @@ export class AgentService implements vscode.Disposable {
     return vscode.workspace.getConfiguration('cumma').get<string>('agentUrl', DEFAULT_AGENT_URL).trim() || DEFAULT_AGENT_URL;
   }
 
+  /** The agent runs on this machine (a loopback address): its capture paths are this machine's. */
+  get isLocal(): boolean {
+    try {
+      return isLoopback(checkAgentUrl(this.url()));
+    } catch {
+      return false;
+    }
+  }
+
+  /** Asks the agent to watch a folder, now and after every reconnection; false when not connected. */
+  watchFolder(path: string): boolean {
+    if (!this.send({ v: 1, type: 'watch', path })) return false;
+    this.askedNow.add(path);
+    void this.watched.remember(this.url(), path);
+    return true;
+  }
+
   connect(): void {
     this.client?.dispose();
     const url = this.url();
     this.log.info(`connecting to ${url}`);
+    this.askedNow.clear();
     const client = new AgentClient(
-      { url, tokens: () => this.tokens(url) },
+      {
+        url,
+        tokens: () => this.tokens(url),
+        // The host follows every capture (any of them may be open in an editor), and the folders
+        // this workspace asked for are asked for again: the agent may have restarted since.
+        resume: () => [{ v: 1, type: 'subscribe', captures: '*' }, ...this.watched.list(url).map((path) => ({ v: 1, type: 'watch', path }) as const)],
+      },
       {
         status: (status) => {
           if (this.client !== client) return;
@@ -82,7 +113,7 @@ export class AgentService implements vscode.Disposable {
         },
         message: (message) => {
           if (this.client !== client) return;
-          this.onMessage(client, message);
+          this.onMessage(message);
         },
         problem: (problem) => {
           if (this.client === client) void this.showProblem(problem);
@@ -145,20 +176,39 @@ export class AgentService implements vscode.Disposable {
     return tokens;
   }
 
-  private onMessage(client: AgentClient, message: ServerMessage): void {
+  private onMessage(message: ServerMessage): void {
     const change = this.mirror.apply(message);
     if (message.type === 'hello') {
-      this.log.info(`connected to ${message.agent} (model ${message.model.name}, ${message.captures.length} captures${message.anonymized ? ', anonymised' : ''})`);
-      // The host follows every capture: any of them may be open in an editor.
-      client.send({ v: 1, type: 'subscribe', captures: '*' });
+      const again = this.watched.list(this.url());
+      this.log.info(
+        `connected to ${message.agent} (model ${message.model.name}, ${message.captures.length} captures${message.anonymized ? ', anonymised' : ''})` +
+          (again.length > 0 ? `; asking it again to watch ${again.join(', ')}` : ''),
+      );
       this.renderStatus();
     }
     if (message.type === 'error') {
       this.log.warn(`agent error ${message.code}: ${message.message}`);
-      if (message.code === 'WATCH_FAILED') void vscode.window.showErrorMessage(`Cumma agent could not watch the folder: ${message.message}`);
+      if (message.code === 'WATCH_FAILED') void this.watchFailed(message.message);
     }
     if (message.type === 'capture' && message.event === 'error') this.log.warn(`capture ${message.capture.name}: ${message.message ?? message.capture.error ?? 'error'}`);
     this.messageEmitter.fire({ message, change });
+  }
+
+  /**
+   * A refused watch request. A folder the user just asked for is not remembered; one asked for
+   * again after a reconnection (it may be back later, e.g. a drive not mounted yet) is kept
+   * unless the user says to forget it. The agent's message names the folder it refused.
+   */
+  private async watchFailed(text: string): Promise<void> {
+    const url = this.url();
+    const folder = this.watched.list(url).find((path) => text.includes(path));
+    if (folder === undefined || this.askedNow.has(folder)) {
+      if (folder !== undefined) await this.watched.forget(url, folder);
+      void vscode.window.showErrorMessage(`Cumma agent could not watch the folder: ${text}`);
+      return;
+    }
+    const choice = await vscode.window.showWarningMessage(`Cumma agent could not watch ${folder} again: ${text}`, 'Forget Folder');
+    if (choice === 'Forget Folder') await this.watched.forget(url, folder);
   }
 
   private async showProblem(problem: AgentProblem): Promise<void> {

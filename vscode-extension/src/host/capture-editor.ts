@@ -1,10 +1,10 @@
 /**
  * The read-only custom editor for .pcap and .pcapng files. The packet list is indexed in a
- * worker thread; labels come from the agent when it watches the same capture (matched by path,
- * else by a unique file name) or else from the bundled classifier, run in a worker too. The
- * webview asks for the rows it shows; only those are formatted and sent.
+ * worker thread; labels come from the agent when it watches the same capture (capture-match.ts:
+ * the same file for a local agent; for a remote one a unique file name, if its labels fit) or
+ * else from the bundled classifier, run in a worker too. The webview asks for the rows it
+ * shows; only those are formatted and sent.
  */
-import { realpathSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as vscode from 'vscode';
@@ -15,10 +15,11 @@ import type { PanelDialog } from '../shared/protocol-guard';
 import { formatEndpoint } from '../shared/format';
 import { NO_USAGE } from '../shared/usage-style';
 import type { AgentService } from './agent-service';
-import { CaptureIndexData, PacketKind, transportName } from './capture-index';
+import { CaptureDocument, IndexChange } from './capture-document';
+import { PacketKind, transportName } from './capture-index';
+import { CaptureMatch, matchAgentCapture, nameMatchMisfit } from './capture-match';
 import type { WorkerReply, WorkerRequest } from './capture-worker';
 import { LabelAssignment, assignLabels } from './label-match';
-import type { LocalClassification } from './local-classify';
 import { webviewHtml } from './webview-html';
 
 export const CAPTURE_EDITOR_VIEW_TYPE = 'cumma.captureEditor';
@@ -45,62 +46,6 @@ function runWorker(script: string, request: WorkerRequest, onProgress?: (offset:
   });
 }
 
-function samePath(a: string, b: string): boolean {
-  if (a === b) return true;
-  try {
-    return realpathSync(a) === realpathSync(b);
-  } catch {
-    return false;
-  }
-}
-
-class CaptureDocument implements vscode.CustomDocument {
-  index: CaptureIndexData | undefined;
-  indexError: string | undefined;
-  readonly ready: Promise<void>;
-  /** The dialogs labels came from (agent's or local), with what they assign per packet. */
-  dialogs: readonly PanelDialog[] = [];
-  assignment: LabelAssignment | undefined;
-  source: LabelSource = { kind: 'pending', detail: 'reading the capture…', dialogs: 0, labelledPackets: 0 };
-  revision = 0;
-  local: LocalClassification | undefined;
-  localRunning = false;
-  /** Set by "Classify current capture": keep the local labels even when the agent has some. */
-  preferLocal = false;
-  readonly views = new Set<vscode.WebviewPanel>();
-  relabelTimer: ReturnType<typeof setTimeout> | undefined;
-  selectedPacket = -1;
-  /** How long the last relabelling took: the next waits at least four times that. */
-  lastRelabelMs = 0;
-
-  constructor(
-    readonly uri: vscode.Uri,
-    workerScript: string,
-    progress: (document: CaptureDocument, text: string) => void,
-  ) {
-    this.ready = runWorker(workerScript, { type: 'index', path: uri.fsPath }, (offset, packets) =>
-      progress(this, `reading… ${packets.toLocaleString('en')} packets, ${Math.round(offset / 1024 / 1024)} MiB`),
-    ).then(
-      (reply) => {
-        if (reply.type === 'index') this.index = reply.data;
-      },
-      (error: Error) => {
-        this.indexError = error.message;
-      },
-    );
-  }
-
-  get path(): string {
-    return this.uri.fsPath;
-  }
-
-  dispose(): void {
-    if (this.relabelTimer !== undefined) clearTimeout(this.relabelTimer);
-    this.index = undefined;
-    this.assignment = undefined;
-  }
-}
-
 export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvider<CaptureDocument> {
   private readonly documents = new Set<CaptureDocument>();
   private active: CaptureDocument | undefined;
@@ -113,7 +58,7 @@ export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvide
     agent.onDidReceive(({ change }) => {
       if (change.dialogs.length === 0 && !change.captures) return;
       for (const document of this.documents) {
-        const capture = this.agentCapture(document);
+        const capture = this.agentCapture(document)?.capture;
         if (change.captures || (capture && change.dialogs.includes(capture.name)) || document.source.kind === 'agent') this.scheduleRelabel(document);
       }
     });
@@ -134,19 +79,37 @@ export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvide
   }
 
   openCustomDocument(uri: vscode.Uri): CaptureDocument {
-    const document = new CaptureDocument(uri, vscode.Uri.joinPath(this.dist, 'capture-worker.js').fsPath, (doc, text) => this.post(doc, { kind: 'progress', text }));
+    const document: CaptureDocument = new CaptureDocument(
+      uri,
+      vscode.Uri.joinPath(this.dist, 'capture-worker.js').fsPath,
+      (text) => this.post(document, { kind: 'progress', text }),
+      (change) => this.indexChanged(document, change),
+    );
     this.documents.add(document);
-    void document.ready.then(() => {
-      if (!this.documents.has(document)) return;
-      if (document.indexError) {
-        this.log.error(`cannot read ${document.path}: ${document.indexError}`);
-        this.post(document, { kind: 'failed', message: `Cannot read this capture: ${document.indexError}` });
-        return;
-      }
-      for (const view of document.views) this.sendInit(document, view);
-      this.relabel(document);
-    });
     return document;
+  }
+
+  /** After a reading of the file: the first one, a growth, a re-read, or a failure. */
+  private indexChanged(document: CaptureDocument, change: IndexChange): void {
+    if (!this.documents.has(document)) return;
+    if (change === 'failed') {
+      this.log.error(`cannot read ${document.path}: ${document.indexError}`);
+      document.assignment = undefined;
+      this.post(document, { kind: 'failed', message: this.failure(document) });
+      return;
+    }
+    if (change === 'grew') {
+      this.log.debug(`${document.path} grew: ${document.index?.packets ?? 0} packets`);
+      // The local labels are of the shorter file; the new packets need them computed again.
+      document.localStale = true;
+    } else {
+      // Read from the start (first opening, or a file replaced or truncated): local labels are of another file.
+      document.generation++;
+      document.local = undefined;
+      document.localStale = false;
+    }
+    for (const view of document.views) this.sendInit(document, view);
+    this.relabel(document);
   }
 
   resolveCustomEditor(document: CaptureDocument, panel: vscode.WebviewPanel): void {
@@ -185,6 +148,10 @@ export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvide
 
   /** "Cumma: Classify current capture": labels from the bundled classifier, run afresh. */
   classify(document: CaptureDocument): void {
+    if (document.indexError) {
+      void vscode.window.showWarningMessage(`Cumma: ${this.failure(document)}`);
+      return;
+    }
     document.preferLocal = true;
     document.local = undefined;
     this.relabel(document);
@@ -201,7 +168,7 @@ export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvide
     switch (message.kind) {
       case 'ready':
         void panel.webview.postMessage({ kind: 'connection', status: this.agent.status } satisfies HostToEditor);
-        if (document.indexError) void panel.webview.postMessage({ kind: 'failed', message: `Cannot read this capture: ${document.indexError}` } satisfies HostToEditor);
+        if (document.indexError) void panel.webview.postMessage({ kind: 'failed', message: this.failure(document) } satisfies HostToEditor);
         else if (document.index) this.sendInit(document, panel);
         else void panel.webview.postMessage({ kind: 'progress', text: 'reading the capture…' } satisfies HostToEditor);
         return;
@@ -229,6 +196,11 @@ export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvide
     }
   }
 
+  /** What the editor shows for a file it could not index (e.g. "… the file is empty"). */
+  private failure(document: CaptureDocument): string {
+    return `Cannot open ${basename(document.path)}: ${document.indexError ?? 'unknown error'}`;
+  }
+
   private post(document: CaptureDocument, message: HostToEditor): void {
     for (const view of document.views) void view.webview.postMessage(message);
   }
@@ -247,19 +219,16 @@ export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvide
         flows: index.flowKeys.length,
         originUs: index.packets > 0 ? index.timeUs[0]! : 0,
         ...(index.error !== undefined ? { error: index.error } : {}),
+        ...(index.unfinished ? { unfinished: true } : {}),
       },
     } satisfies HostToEditor);
     void panel.webview.postMessage({ kind: 'labels', source: document.source, revision: document.revision } satisfies HostToEditor);
   }
 
-  /** The agent's capture for a document: same path, else the only capture with its file name. */
-  private agentCapture(document: CaptureDocument): CaptureInfo | undefined {
+  /** The agent's capture for a document (capture-match.ts), when connected. */
+  private agentCapture(document: CaptureDocument): CaptureMatch<CaptureInfo> | undefined {
     if (!this.agent.connected) return undefined;
-    const captures = this.agent.mirror.captures.filter((capture) => capture.state !== 'removed');
-    const byPath = captures.find((capture) => samePath(capture.path, document.path));
-    if (byPath) return byPath;
-    const byName = captures.filter((capture) => capture.name === basename(document.path));
-    return byName.length === 1 ? byName[0] : undefined;
+    return matchAgentCapture(document.path, this.agent.mirror.captures, this.agent.isLocal);
   }
 
   private scheduleRelabel(document: CaptureDocument): void {
@@ -274,38 +243,61 @@ export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvide
   private relabel(document: CaptureDocument): void {
     const index = document.index;
     if (!index) return;
-    const capture = document.preferLocal ? undefined : this.agentCapture(document);
-    if (capture) {
+    const started = Date.now();
+    const match = document.preferLocal ? undefined : this.agentCapture(document);
+    let misfit: string | undefined;
+    if (match) {
+      const capture = match.capture;
       const dialogs = this.agent.mirror.dialogs(capture.name);
-      const identity = this.agent.mirror.identity;
-      this.apply(document, dialogs, (labelled) => ({
-        kind: 'agent',
-        detail: `${identity?.agent ?? 'agent'} · ${capture.name} (${capture.state}) · model ${identity?.model.name ?? '?'}`,
-        dialogs: dialogs.length,
-        labelledPackets: labelled,
-      }));
-      return;
+      const assignment = assignLabels(index, dialogs);
+      misfit = nameMatchMisfit(match, dialogs.length, assignment.labelledPackets, index.packets);
+      if (misfit === undefined) {
+        const identity = this.agent.mirror.identity;
+        this.apply(document, dialogs, assignment, {
+          kind: 'agent',
+          detail: `${identity?.agent ?? 'agent'} · ${capture.name} (${capture.state}${match.by === 'name' ? ', matched by file name' : ''}) · model ${identity?.model.name ?? '?'}`,
+          dialogs: dialogs.length,
+          labelledPackets: assignment.labelledPackets,
+        }, started);
+        return;
+      }
     }
     if (document.local) {
       const local = document.local;
-      const why = document.preferLocal ? 'asked for' : this.agent.connected ? 'the agent does not watch this capture' : 'no agent connected';
-      this.apply(document, local.records, (labelled) => ({
+      const why = document.preferLocal ? 'asked for' : (misfit ?? (this.agent.connected ? 'the agent does not watch this capture' : 'no agent connected'));
+      const assignment = assignLabels(index, local.records);
+      this.apply(document, local.records, assignment, {
         kind: 'local',
         detail: `${local.model} (${why})${local.error ? ` · read up to a fault` : ''}`,
         dialogs: local.records.length,
-        labelledPackets: labelled,
-      }));
+        labelledPackets: assignment.labelledPackets,
+      }, started);
+      if (document.localStale) this.refreshLocal(document);
       return;
     }
     this.classifyLocally(document);
   }
 
-  private apply(document: CaptureDocument, dialogs: readonly PanelDialog[], describe: (labelled: number) => LabelSource): void {
+  /**
+   * The file grew under local labels: classify it again in the background (the labels shown
+   * stay until the new ones come). The whole file is classified again, so a run waits at least
+   * as long as the previous one took: a capture that keeps growing costs at most half a core.
+   */
+  private refreshLocal(document: CaptureDocument): void {
+    if (document.localRunning || document.relabelTimer !== undefined) return;
+    const wait = document.lastClassifyEnd + document.lastClassifyMs - Date.now();
+    if (wait <= 0) return this.classifyLocally(document);
+    document.relabelTimer = setTimeout(() => {
+      document.relabelTimer = undefined;
+      this.relabel(document);
+    }, wait);
+  }
+
+  private apply(document: CaptureDocument, dialogs: readonly PanelDialog[], assignment: LabelAssignment, source: LabelSource, started: number): void {
     const index = document.index!;
-    const started = Date.now();
     document.dialogs = dialogs;
-    document.assignment = assignLabels(index, dialogs);
-    document.source = describe(document.assignment.labelledPackets);
+    document.assignment = assignment;
+    document.source = source;
     document.revision++;
     document.lastRelabelMs = Date.now() - started;
     this.log.debug(`labelled ${document.assignment.labelledPackets} packets of ${index.name} from ${document.source.kind} (${document.lastRelabelMs} ms)`);
@@ -315,19 +307,30 @@ export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvide
   private classifyLocally(document: CaptureDocument): void {
     if (document.localRunning) return;
     document.localRunning = true;
-    document.source = { kind: 'pending', detail: 'classifying with the bundled model…', dialogs: 0, labelledPackets: 0 };
-    this.post(document, { kind: 'labels', source: document.source, revision: document.revision });
+    document.localStale = false;
+    // A first classification says so; a refresh of labels already shown is silent.
+    if (document.local === undefined) {
+      document.source = { kind: 'pending', detail: 'classifying with the bundled model…', dialogs: 0, labelledPackets: 0 };
+      this.post(document, { kind: 'labels', source: document.source, revision: document.revision });
+    }
     const started = Date.now();
+    const generation = document.generation;
     runWorker(vscode.Uri.joinPath(this.dist, 'capture-worker.js').fsPath, { type: 'classify', path: document.path, modelPath: vscode.Uri.joinPath(this.dist, 'models', 'default.json').fsPath }).then(
       (reply) => {
         document.localRunning = false;
+        document.lastClassifyMs = Date.now() - started;
+        document.lastClassifyEnd = Date.now();
         if (reply.type !== 'classified') return;
-        this.log.info(`classified ${document.path} locally: ${reply.result.records.length} dialogs in ${Date.now() - started} ms`);
-        document.local = reply.result;
+        if (generation === document.generation) {
+          this.log.info(`classified ${document.path} locally: ${reply.result.records.length} dialogs in ${document.lastClassifyMs} ms`);
+          document.local = reply.result;
+        }
+        // else: the file was replaced meanwhile; relabel() starts a classification of the new one.
         this.relabel(document);
       },
       (error: Error) => {
         document.localRunning = false;
+        if (generation !== document.generation) return this.relabel(document);
         this.log.error(`local classification of ${document.path} failed: ${error.message}`);
         document.source = { kind: 'none', detail: `the bundled classifier failed: ${error.message}`, dialogs: 0, labelledPackets: 0 };
         this.post(document, { kind: 'labels', source: document.source, revision: ++document.revision });

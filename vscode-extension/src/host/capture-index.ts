@@ -4,10 +4,10 @@
  * so a 1 M-packet file takes ~40 MB and any row is formatted on demand. Addresses are interned.
  * Runs in a worker thread (capture-worker.ts) so the extension host stays responsive.
  */
-import { statSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
+import { CaptureReader } from '../../../agent/src/capture/capture-reader';
 import { CaptureError } from '../../../agent/src/capture/errors';
-import { readCaptureFile } from '../../../agent/src/capture/file-reader';
 import { DecodeStatus, Packet } from '../../../agent/src/capture/packet';
 import { FlowTable } from '../../../agent/src/flows/flow-table';
 import { formatIpv4, formatIpv6 } from '../../../agent/src/flows/ip-address';
@@ -32,6 +32,8 @@ export interface CaptureIndexData {
   readonly packets: number;
   /** Set when the file could only be read up to a fault; the packets before it are indexed. */
   readonly error?: string;
+  /** The fault is only that the file ends inside a block: normal while it is being written. */
+  readonly unfinished?: boolean;
   readonly timeUs: Float64Array;
   readonly src: Uint32Array;
   readonly dst: Uint32Array;
@@ -149,71 +151,210 @@ function kindOf(packet: Packet): PacketKind {
   }
 }
 
-/** Reads the whole capture. `onProgress` gets the file offset now and then. */
-export function indexCapture(path: string, onProgress?: (offset: number, packets: number) => void): CaptureIndexData {
-  const sizeBytes = statSync(path).size;
-  // Generated and real captures average 100–700 bytes a packet: start near the right size.
-  const columns = new Columns(Math.min(4_000_000, Math.ceil(sizeBytes / 200)));
-  const addresses = new AddressTable();
-  const flowKeys: string[] = [];
-  const flowCounts: number[] = [];
-  const flows = new FlowTable(() => undefined);
-  let format = 'unknown';
-  let error: string | undefined;
-  try {
-    readCaptureFile(path, (packet, reader) => {
-      const row = columns.reserve();
-      if (row === 0) format = reader.format ?? 'unknown';
-      columns.timeUs[row] = packet.timestampUs;
-      columns.length[row] = packet.originalLength;
-      const kind = kindOf(packet);
-      columns.kind[row] = kind;
-      if (packet.ipVersion !== 0 && kind !== PacketKind.Truncated && kind !== PacketKind.NotIp) {
-        columns.src[row] = addresses.intern(packet.srcAddress, packet.ipVersion);
-        columns.dst[row] = addresses.intern(packet.dstAddress, packet.ipVersion);
-        columns.ipProtocol[row] = packet.ipProtocol;
-      }
-      if (kind === PacketKind.Tcp || kind === PacketKind.Udp) {
-        columns.srcPort[row] = packet.srcPort;
-        columns.dstPort[row] = packet.dstPort;
-      }
-      flows.add(packet);
-      const flowId = flows.lastFlowId;
-      columns.flow[row] = flowId;
-      if (flowId >= 0) {
-        if (flowId === flowKeys.length) {
-          const l4 = packet.ipProtocol === 6 ? 'tcp' : 'udp';
-          flowKeys.push(flowKey(l4, addresses.list[columns.src[row]!]!, packet.srcPort, addresses.list[columns.dst[row]!]!, packet.dstPort));
-          flowCounts.push(0);
-        }
-        flowCounts[flowId]!++;
-      }
-      if ((row & 0xffff) === 0 && onProgress) onProgress(packet.blockOffset, row);
-    });
-  } catch (caught) {
-    if (!(caught instanceof CaptureError)) throw caught;
-    error = caught.message;
+/**
+ * A file that is no capture at all (empty, or not starting like one). The editor shows an error
+ * state for it, not the packet list of a capture read "up to a fault" at byte 0.
+ */
+export class NotACaptureError extends Error {
+  override readonly name = 'NotACaptureError';
+}
+
+/** The smallest start that can identify a format (the magic number). */
+const MAGIC_LENGTH = 4;
+const CHUNK_LENGTH = 512 * 1024;
+
+/**
+ * What one read of a capture added: the rows of packets firstPacket…packets-1, the addresses
+ * from firstAddress on and the flows from firstFlow on (flowPackets: the counts of every flow,
+ * old flows growing too). The first read of a file is the whole index (all firsts 0).
+ */
+export interface CaptureIndexDelta extends CaptureIndexData {
+  readonly firstPacket: number;
+  readonly firstAddress: number;
+  readonly firstFlow: number;
+}
+
+/**
+ * Indexes a capture and, when the file grows, only what was appended: the reader, the flow table
+ * and the interned addresses keep their state between reads (the capture reader resumes at the
+ * first byte it has not consumed, an unfinished block included). Rows are not kept here: each
+ * read hands its rows over (capture-worker.ts transfers them to the extension host).
+ */
+export class CaptureIndexer {
+  private readonly reader = new CaptureReader();
+  private readonly addresses = new AddressTable();
+  private readonly flowKeys: string[] = [];
+  private readonly flowCounts: number[] = [];
+  private readonly flows = new FlowTable(() => undefined);
+  private packets = 0;
+  /** Bytes of the file given to the reader. */
+  private offset = 0;
+  /** A corrupt block stops the reader for good (as in the agent); later reads add nothing. */
+  private fault: string | undefined;
+  private sentAddresses = 0;
+  private sentFlows = 0;
+
+  constructor(readonly path: string) {}
+
+  /**
+   * Reads from where the last read stopped to the current end of the file. Throws
+   * NotACaptureError for an empty file or one that is not a pcap or pcapng capture; a capture
+   * cut or corrupted part-way is indexed up to the fault, which `error` names.
+   */
+  read(onProgress?: (offset: number, packets: number) => void): CaptureIndexDelta {
+    const firstPacket = this.packets;
+    const columns = new Columns(this.fault === undefined ? Math.min(4_000_000, Math.ceil(Math.max(0, statSync(this.path).size - this.offset) / 200)) : 0);
+    if (this.fault === undefined) this.readNew(columns, onProgress);
+    columns.trim();
+    if (this.packets === 0 && this.offset === 0) throw new NotACaptureError('the file is empty');
+    if (this.packets === 0 && this.offset < MAGIC_LENGTH) throw new NotACaptureError(`not a pcap or pcapng capture (only ${this.offset} bytes)`);
+    const unfinished = this.fault === undefined ? this.unfinished() : undefined;
+    const error = this.fault ?? unfinished;
+    const delta: CaptureIndexDelta = {
+      name: basename(this.path),
+      path: this.path,
+      format: this.reader.format ?? 'unknown',
+      sizeBytes: this.offset,
+      packets: this.packets,
+      ...(error !== undefined ? { error } : {}),
+      ...(unfinished !== undefined ? { unfinished: true } : {}),
+      firstPacket,
+      firstAddress: this.sentAddresses,
+      firstFlow: this.sentFlows,
+      timeUs: columns.timeUs,
+      src: columns.src,
+      dst: columns.dst,
+      srcPort: columns.srcPort,
+      dstPort: columns.dstPort,
+      kind: columns.kind,
+      ipProtocol: columns.ipProtocol,
+      length: columns.length,
+      flow: columns.flow,
+      addresses: this.addresses.list.slice(this.sentAddresses),
+      flowKeys: this.flowKeys.slice(this.sentFlows),
+      flowPackets: Uint32Array.from(this.flowCounts),
+    };
+    this.sentAddresses = this.addresses.list.length;
+    this.sentFlows = this.flowKeys.length;
+    return delta;
   }
-  columns.trim();
+
+  private readNew(columns: Columns, onProgress?: (offset: number, packets: number) => void): void {
+    const fd = openSync(this.path, 'r');
+    try {
+      for (;;) {
+        const { buffer, index } = this.reader.reserve(CHUNK_LENGTH);
+        const count = readSync(fd, buffer, index, CHUNK_LENGTH, this.offset);
+        if (count === 0) break;
+        this.reader.commit(count);
+        this.offset += count;
+        for (let packet = this.reader.next(); packet !== undefined; packet = this.reader.next()) {
+          this.add(columns, packet);
+          if ((this.packets & 0xffff) === 0 && onProgress) onProgress(packet.blockOffset, this.packets);
+        }
+      }
+    } catch (caught) {
+      if (!(caught instanceof CaptureError)) throw caught;
+      // The reader's detail already says "not a pcap or pcapng capture (what it starts with)".
+      if (caught.code === 'CAPTURE_UNKNOWN_FORMAT' && this.packets === 0) throw new NotACaptureError(caught.detail);
+      this.fault = caught.inFile(this.path).message;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  private add(columns: Columns, packet: Packet): void {
+    const row = columns.reserve();
+    columns.timeUs[row] = packet.timestampUs;
+    columns.length[row] = packet.originalLength;
+    const kind = kindOf(packet);
+    columns.kind[row] = kind;
+    if (packet.ipVersion !== 0 && kind !== PacketKind.Truncated && kind !== PacketKind.NotIp) {
+      columns.src[row] = this.addresses.intern(packet.srcAddress, packet.ipVersion);
+      columns.dst[row] = this.addresses.intern(packet.dstAddress, packet.ipVersion);
+      columns.ipProtocol[row] = packet.ipProtocol;
+    }
+    if (kind === PacketKind.Tcp || kind === PacketKind.Udp) {
+      columns.srcPort[row] = packet.srcPort;
+      columns.dstPort[row] = packet.dstPort;
+    }
+    this.flows.add(packet);
+    const flowId = this.flows.lastFlowId;
+    columns.flow[row] = flowId;
+    if (flowId >= 0) {
+      if (flowId === this.flowKeys.length) {
+        const l4 = packet.ipProtocol === 6 ? 'tcp' : 'udp';
+        this.flowKeys.push(flowKey(l4, this.addresses.list[columns.src[row]!]!, packet.srcPort, this.addresses.list[columns.dst[row]!]!, packet.dstPort));
+        this.flowCounts.push(0);
+      }
+      this.flowCounts[flowId]!++;
+    }
+    this.packets++;
+  }
+
+  /**
+   * The file ends inside a block: normal while it is being written, a fault if it stays so. Said
+   * in the reader's own words, by a throwaway reader given the same unfinished bytes (finish()
+   * would end this one, and more bytes may come).
+   */
+  private unfinished(): string | undefined {
+    if (this.reader.pendingBytes === 0) return undefined;
+    const checkpoint = this.reader.checkpoint();
+    const probe = checkpoint ? CaptureReader.resume(checkpoint) : new CaptureReader();
+    const start = checkpoint?.offset ?? 0;
+    const bytes = new Uint8Array(this.offset - start);
+    const fd = openSync(this.path, 'r');
+    try {
+      readSync(fd, bytes, 0, bytes.length, start);
+    } finally {
+      closeSync(fd);
+    }
+    try {
+      probe.append(bytes);
+      while (probe.next() !== undefined);
+      probe.finish();
+    } catch (caught) {
+      if (caught instanceof CaptureError) return caught.inFile(this.path).message;
+      throw caught;
+    }
+    return undefined;
+  }
+}
+
+/** Reads the whole capture (see CaptureIndexer.read). */
+export function indexCapture(path: string, onProgress?: (offset: number, packets: number) => void): CaptureIndexData {
+  return applyDelta(undefined, new CaptureIndexer(path).read(onProgress));
+}
+
+function concat<T extends Float64Array | Uint32Array | Uint16Array | Uint8Array | Int32Array>(base: T, added: T, make: (length: number) => T): T {
+  if (added.length === 0) return base;
+  const joined = make(base.length + added.length);
+  joined.set(base as never);
+  joined.set(added as never, base.length);
+  return joined;
+}
+
+/** The index after a read: `base` (undefined for a first read) with the delta's additions. */
+export function applyDelta(base: CaptureIndexData | undefined, delta: CaptureIndexDelta): CaptureIndexData {
+  const from = { packets: base?.packets ?? 0, addresses: base?.addresses.length ?? 0, flows: base?.flowKeys.length ?? 0 };
+  if (delta.firstPacket !== from.packets || delta.firstAddress !== from.addresses || delta.firstFlow !== from.flows) {
+    throw new Error(`index delta does not follow: it starts at packet ${delta.firstPacket}, address ${delta.firstAddress}, flow ${delta.firstFlow}; the index has ${from.packets}, ${from.addresses}, ${from.flows}`);
+  }
+  const { firstPacket: _p, firstAddress: _a, firstFlow: _f, ...whole } = delta;
+  if (base === undefined) return whole;
   return {
-    name: basename(path),
-    path,
-    format,
-    sizeBytes,
-    packets: columns.count,
-    ...(error !== undefined ? { error } : {}),
-    timeUs: columns.timeUs,
-    src: columns.src,
-    dst: columns.dst,
-    srcPort: columns.srcPort,
-    dstPort: columns.dstPort,
-    kind: columns.kind,
-    ipProtocol: columns.ipProtocol,
-    length: columns.length,
-    flow: columns.flow,
-    addresses: addresses.list,
-    flowKeys,
-    flowPackets: Uint32Array.from(flowCounts),
+    ...whole,
+    timeUs: concat(base.timeUs, delta.timeUs, (n) => new Float64Array(n)),
+    src: concat(base.src, delta.src, (n) => new Uint32Array(n)),
+    dst: concat(base.dst, delta.dst, (n) => new Uint32Array(n)),
+    srcPort: concat(base.srcPort, delta.srcPort, (n) => new Uint16Array(n)),
+    dstPort: concat(base.dstPort, delta.dstPort, (n) => new Uint16Array(n)),
+    kind: concat(base.kind, delta.kind, (n) => new Uint8Array(n)),
+    ipProtocol: concat(base.ipProtocol, delta.ipProtocol, (n) => new Uint8Array(n)),
+    length: concat(base.length, delta.length, (n) => new Uint32Array(n)),
+    flow: concat(base.flow, delta.flow, (n) => new Int32Array(n)),
+    addresses: delta.addresses.length === 0 ? base.addresses : [...base.addresses, ...delta.addresses],
+    flowKeys: delta.flowKeys.length === 0 ? base.flowKeys : [...base.flowKeys, ...delta.flowKeys],
   };
 }
 

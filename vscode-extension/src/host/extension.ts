@@ -9,7 +9,7 @@ import { PANEL_VIEW_ID, PanelViewProvider } from './panel-provider';
 
 export function activate(context: vscode.ExtensionContext): void {
   const log = vscode.window.createOutputChannel('Cumma', { log: true });
-  const agent = new AgentService(context.secrets, log);
+  const agent = new AgentService(context.secrets, log, context.workspaceState);
   const openCapture = (path: string): Thenable<unknown> => vscode.commands.executeCommand('vscode.openWith', vscode.Uri.file(path), CAPTURE_EDITOR_VIEW_TYPE);
   const editors = new CaptureEditorProvider(context.extensionUri, agent, log);
   context.subscriptions.push(
@@ -53,7 +53,7 @@ export function activate(context: vscode.ExtensionContext): void {
       });
       const path = picked?.[0]?.fsPath;
       if (!path) return;
-      if (agent.send({ v: 1, type: 'watch', path })) void vscode.window.setStatusBarMessage(`Cumma: asked the agent to watch ${path}`, 5000);
+      if (agent.watchFolder(path)) void vscode.window.setStatusBarMessage(`Cumma: asked the agent to watch ${path}`, 5000);
       else void vscode.window.showErrorMessage('Cumma: not connected to the agent.');
     }),
     vscode.commands.registerCommand('cumma.copyDialog', async () => {

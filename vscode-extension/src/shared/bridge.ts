@@ -79,6 +79,8 @@ export interface EditorCaptureInfo {
   readonly originUs: number;
   /** Set when the file could only be read up to a fault. */
   readonly error?: string;
+  /** The fault is that the file ends inside a block: it may still be being written. */
+  readonly unfinished?: boolean;
 }
 
 export interface PacketSelection {
@@ -143,6 +145,8 @@ function parseLabelSource(value: Json, path: string): LabelSource {
 function parseEditorCapture(value: Json, path: string): EditorCaptureInfo {
   const object = record(value, path);
   const error = optionalString(field(object, 'error'), `${path}.error`, 4096);
+  const unfinished = field(object, 'unfinished');
+  if (unfinished !== undefined && unfinished !== true) fail(`${path}.unfinished`, 'expected true when present');
   return {
     name: string(field(object, 'name'), `${path}.name`, 1024),
     path: string(field(object, 'path'), `${path}.path`, 4096),
@@ -152,6 +156,7 @@ function parseEditorCapture(value: Json, path: string): EditorCaptureInfo {
     flows: integer(field(object, 'flows'), `${path}.flows`, 0),
     originUs: number(field(object, 'originUs'), `${path}.originUs`),
     ...(error !== undefined ? { error } : {}),
+    ...(unfinished === true ? { unfinished } : {}),
   };
 }
 

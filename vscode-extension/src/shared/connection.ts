@@ -4,6 +4,13 @@ import { field, integer, oneOf, optionalString, record, string, type Json } from
 export const CONNECTION_STATES = ['disconnected', 'connecting', 'connected', 'retrying', 'unauthorized'] as const;
 export type ConnectionState = (typeof CONNECTION_STATES)[number];
 
+/**
+ * Why an 'unauthorized' state: no token to offer is not the agent refusing one, and a page
+ * whose origin the agent refuses would be refused whatever token it held.
+ */
+export const REFUSALS = ['no-token', 'token', 'origin'] as const;
+export type Refusal = (typeof REFUSALS)[number];
+
 export interface ConnectionStatus {
   readonly state: ConnectionState;
   /** The agent's address, without any token. */
@@ -12,17 +19,21 @@ export interface ConnectionStatus {
   readonly detail?: string;
   /** When retrying: milliseconds until the next attempt. */
   readonly retryInMs?: number;
+  /** When unauthorized: what was refused (absent: the token). */
+  readonly refusal?: Refusal;
 }
 
 export function parseConnectionStatus(value: Json, path = 'status'): ConnectionStatus {
   const object = record(value, path);
   const detail = optionalString(field(object, 'detail'), `${path}.detail`, 2048);
   const retry = field(object, 'retryInMs');
+  const refusal = field(object, 'refusal');
   return {
     state: oneOf(field(object, 'state'), `${path}.state`, CONNECTION_STATES),
     url: string(field(object, 'url'), `${path}.url`, 2048),
     ...(detail !== undefined ? { detail } : {}),
     ...(retry !== undefined ? { retryInMs: integer(retry, `${path}.retryInMs`, 0) } : {}),
+    ...(refusal !== undefined ? { refusal: oneOf(refusal, `${path}.refusal`, REFUSALS) } : {}),
   };
 }
 
@@ -35,6 +46,8 @@ export function describeConnection(status: ConnectionStatus): string {
     case 'retrying':
       return `agent not reachable at ${status.url}${status.retryInMs !== undefined ? `; retrying in ${Math.ceil(status.retryInMs / 1000)} s` : ''}`;
     case 'unauthorized':
+      if (status.refusal === 'no-token') return `no token for the agent at ${status.url}`;
+      if (status.refusal === 'origin') return `the agent at ${status.url} refused this page's origin`;
       return `the agent at ${status.url} refused the token`;
     case 'disconnected':
       return 'disconnected';
