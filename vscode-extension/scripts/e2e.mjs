@@ -124,6 +124,20 @@ async function quickOpen(page, path) {
   await page.keyboard.press('Enter');
 }
 
+/**
+ * Opens `name` from the explorer's subfolder `folder` (expanded first), as a user would. Quick
+ * Open of an absolute path answered "No matching results" for these files in a fresh clone, and
+ * the explorer has two rows named like the sample: the subfolder's is the one at level 2.
+ */
+async function openFromSubfolder(page, folder, name) {
+  const folderRow = page.locator(`.explorer-folders-view .monaco-list-row[aria-level="1"][aria-label="${folder}"]`);
+  await folderRow.waitFor({ timeout: 60_000 });
+  if ((await folderRow.getAttribute('aria-expanded')) !== 'true') await folderRow.click();
+  const row = page.locator(`.explorer-folders-view .monaco-list-row[aria-level="2"][aria-label="${name}"]`);
+  await row.waitFor({ timeout: 60_000 });
+  await row.dblclick();
+}
+
 /** The capture editor's frame showing `name` (its title, or its error message). */
 async function editorFrameFor(page, name, timeoutMs) {
   return until(`the capture editor of ${name}`, timeoutMs, async () => {
@@ -287,7 +301,7 @@ async function main() {
 
   // A capture with the watched sample's name, in another folder: the agent's labels are not its own.
   await step('same name, other folder: local labels', async () => {
-    await quickOpen(page, join(elsewhere, SAMPLE));
+    await openFromSubfolder(page, 'elsewhere', SAMPLE);
     const frame = await until('the namesake in the editor', 60_000, async () => {
       for (const candidate of page.frames()) {
         const title = await candidate.$('[data-testid=capture-title]').catch(() => null);
@@ -308,7 +322,7 @@ async function main() {
       ['notes.pcapng', 'not a pcap or pcapng capture (starts with 0x6d656574, "meet": text, not a capture)'],
       ['empty.pcap', 'the file is empty'],
     ]) {
-      await quickOpen(page, join(elsewhere, name));
+      await openFromSubfolder(page, 'elsewhere', name);
       const frame = await editorFrameFor(page, name, 60_000);
       const message = await frame.locator('.message').textContent();
       if (message !== `Cannot open ${name}: ${expected}`) throw new Error(`${name}: the editor says '${message}'`);
@@ -321,7 +335,7 @@ async function main() {
 
   // A capture that grows while open: the packet list follows, the labels too.
   await step('growing capture followed', async () => {
-    await quickOpen(page, growing);
+    await openFromSubfolder(page, 'elsewhere', 'growing.pcapng');
     const frame = await editorFrameFor(page, 'growing.pcapng', 60_000);
     const packets = async () => Number(/([\d,]+) packets/.exec((await frame.locator('.meta').textContent()) ?? '')?.[1].replace(/,/g, '') ?? 'NaN');
     await until('the first third indexed', 30_000, async () => (await packets()) > 0);
@@ -347,10 +361,7 @@ async function main() {
   if (large) {
     await step('large capture', async () => {
       const name = large.split('/').pop();
-      await page.keyboard.press('Control+P');
-      await page.keyboard.type(large);
-      await page.waitForTimeout(500);
-      await page.keyboard.press('Enter');
+      await quickOpen(page, large);
       const frame = await until('the large capture in the editor', 120_000, async () => {
         for (const candidate of page.frames()) {
           // $() does not wait (textContent(selector) would wait 30 s in every other frame).
