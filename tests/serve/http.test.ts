@@ -59,6 +59,9 @@ describe('HTTP endpoints', () => {
     expect((await httpGet(base, `/labels?token=${TEST_TOKEN}`)).status).toBe(400);
     const badFormat = await httpGet(base, `/labels?capture=a.pcapng&format=xml&token=${TEST_TOKEN}`);
     expect(badFormat.status).toBe(400);
+    const twice = await httpGet(base, `/labels?capture=a.pcapng&capture=b.pcapng&token=${TEST_TOKEN}`);
+    expect(twice.status).toBe(400);
+    expect(twice.body).toContain('one capture per request');
     expect(badFormat.body).toContain('tsv or jsonl');
   });
 

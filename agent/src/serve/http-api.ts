@@ -70,6 +70,11 @@ function labels(request: IncomingMessage, response: ServerResponse, query: URLSe
     sendText(request, response, 400, 'missing query parameter: capture=NAME (see /captures for the names)', cors);
     return;
   }
+  // One capture per request: silently answering for the first of several would look like all.
+  if (query.getAll('capture').length > 1 || query.getAll('format').length > 1) {
+    sendText(request, response, 400, 'give capture=NAME (and format) once: one capture per request', cors);
+    return;
+  }
   const format = query.get('format') ?? 'tsv';
   if (format !== 'tsv' && format !== 'jsonl') {
     sendText(request, response, 400, 'format must be tsv or jsonl', cors);
