@@ -3,15 +3,13 @@
 // HTTP /labels, sidecar — and what it had published is not published again. The dialogs most at
 // risk are the last of each capture: open again when the file is re-read, until the wall clock
 // closes them.
-import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { dialogId } from '../../agent/src/live/dialog-identity';
 import { packetBlocks } from '../../scripts/lib/capture-replay';
 import { LiveDialog } from '../../agent/src/live/label-feed';
-import { AgentProcess, RecordingClient, classifyFile, startAgent, waitFor } from '../support/agent-process';
-import { seededRandom } from '../support/random-capture';
+import { AgentProcess, RecordingClient, appendInPieces, expectedDialogs, startAgent, waitFor } from '../support/agent-process';
 
 const SAMPLES = join(__dirname, '..', '..', 'samples');
 /** Past the dialog gap (5 s) and the quiet time (1 s) after which the wall clock closes dialogs. */
@@ -37,10 +35,6 @@ async function agentOn(folder: string, config: string): Promise<AgentProcess> {
   return agent;
 }
 
-/** What `cumma classify` says of the file, as the agent publishes it: id → final dialog. */
-function expectedDialogs(path: string, name: string): Map<string, LiveDialog> {
-  return new Map(classifyFile(path).map((record) => [dialogId(name, record), { ...record, capture: name, id: dialogId(name, record) }]));
-}
 
 function sidecarLines(capturePath: string): string[] {
   const path = `${capturePath}.cumma.tsv`;
@@ -57,17 +51,6 @@ async function labels(agent: AgentProcess, capture: string): Promise<LiveDialog[
     .map((line) => JSON.parse(line) as LiveDialog);
 }
 
-/** Appends `bytes[from, to)` to `path` in random pieces, pausing now and then, as dumpcap does. */
-async function appendInPieces(path: string, bytes: Uint8Array, from: number, to: number, seed: number): Promise<void> {
-  const random = seededRandom(seed);
-  let at = from;
-  while (at < to) {
-    const size = Math.min(to - at, 1 + Math.floor(random() ** 3 * 65536));
-    appendFileSync(path, bytes.subarray(at, at + size));
-    at += size;
-    if (random() < 0.1) await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 function allFinal(dialogs: Iterable<LiveDialog>, expected: Map<string, LiveDialog>): boolean {
   const final = [...dialogs].filter((dialog) => dialog.status === 'final').map((dialog) => dialog.id);

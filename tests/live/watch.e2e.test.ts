@@ -4,10 +4,8 @@ import { appendFileSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { dialogId } from '../../agent/src/live/dialog-identity';
 import { LiveDialog } from '../../agent/src/live/label-feed';
-import { AgentProcess, RecordingClient, classifyFile, startAgent, waitFor } from '../support/agent-process';
-import { seededRandom } from '../support/random-capture';
+import { AgentProcess, RecordingClient, appendInPieces, classifyFile, expectedDialogs, startAgent, waitFor } from '../support/agent-process';
 
 const SAMPLES = join(__dirname, '..', '..', 'samples');
 const running: AgentProcess[] = [];
@@ -27,21 +25,7 @@ async function agentOn(folder: string, config: string): Promise<AgentProcess> {
   return agent;
 }
 
-/** Appends `bytes[from, to)` to `path` in random pieces of 1 B … 64 KiB, pausing now and then. */
-async function appendInPieces(path: string, bytes: Uint8Array, from: number, to: number, seed: number): Promise<void> {
-  const random = seededRandom(seed);
-  let at = from;
-  while (at < to) {
-    const size = Math.min(to - at, 1 + Math.floor(random() ** 3 * 65536));
-    appendFileSync(path, bytes.subarray(at, at + size));
-    at += size;
-    if (random() < 0.1) await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
-function expectedDialogs(path: string, name: string): Map<string, LiveDialog> {
-  return new Map(classifyFile(path).map((record) => [dialogId(name, record), { ...record, capture: name, id: dialogId(name, record) }]));
-}
 
 function finals(dialogs: Iterable<LiveDialog>): Map<string, LiveDialog> {
   return new Map([...dialogs].filter((dialog) => dialog.status === 'final').map((dialog) => [dialog.id, dialog]));

@@ -1,10 +1,13 @@
 // A real `cumma watch` process for end-to-end tests, and a WebSocket client that records what
 // the agent publishes. The agent picks a free port (--port 0) and prints its URL and token.
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import WebSocket from 'ws';
+import { dialogId } from '../../agent/src/live/dialog-identity';
 import { LiveDialog } from '../../agent/src/live/label-feed';
 import { ServerMessage } from '../../agent/src/serve/protocol';
+import { seededRandom } from './random-capture';
 
 export const CLI = join(__dirname, '..', '..', 'dist', 'cumma.js');
 
@@ -116,6 +119,23 @@ export function classifyFile(path: string): Omit<LiveDialog, 'id'>[] {
     .split('\n')
     .filter((line) => line !== '')
     .map((line) => JSON.parse(line) as Omit<LiveDialog, 'id'>);
+}
+
+/** What `cumma classify` says of the file, as the agent publishes it under `name`: id → final dialog. */
+export function expectedDialogs(path: string, name: string): Map<string, LiveDialog> {
+  return new Map(classifyFile(path).map((record) => [dialogId(name, record), { ...record, capture: name, id: dialogId(name, record) }]));
+}
+
+/** Appends `bytes[from, to)` to `path` in random pieces of 1 B … 64 KiB, pausing now and then, as dumpcap does. */
+export async function appendInPieces(path: string, bytes: Uint8Array, from: number, to: number, seed: number): Promise<void> {
+  const random = seededRandom(seed);
+  let at = from;
+  while (at < to) {
+    const size = Math.min(to - at, 1 + Math.floor(random() ** 3 * 65536));
+    appendFileSync(path, bytes.subarray(at, at + size));
+    at += size;
+    if (random() < 0.1) await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 export async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
