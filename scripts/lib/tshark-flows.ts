@@ -50,7 +50,6 @@ export const TSHARK_FIELDS = [
   'ip.flags.mf',
   'ipv6.src',
   'ipv6.dst',
-  'ipv6.fraghdr.nxt',
   'ipv6.fraghdr.offset',
   'ipv6.fraghdr.more',
   'ipv6.fraghdr.ident',
@@ -85,7 +84,9 @@ export function parseTsharkLine(line: string): TsharkRow {
 // Per-packet classification
 
 /** Layers tshark shows between the frame and the outermost IP for link types cumma decodes. */
-const LINK_LAYERS = new Set(['eth', 'ethertype', 'vlan', 'ieee8021ad', 'sll', 'null', 'raw']);
+// PPPoE sessions, MPLS label stacks and 802.3 LLC/SNAP are decoded by cumma too (link-layer.ts);
+// PPP only inside PPPoE, not as a link type of its own.
+const LINK_LAYERS = new Set(['eth', 'ethertype', 'vlan', 'ieee8021ad', 'sll', 'null', 'raw', 'pppoes', 'mpls', 'llc']);
 const IP_LAYERS = new Set(['ip', 'ipv6']);
 
 export type PacketVerdict =
@@ -110,7 +111,7 @@ export function classifyPacket(row: TsharkRow): PacketVerdict {
   const layers = row['frame.protocols'].split(':');
   const ipIndex = layers.findIndex((l) => IP_LAYERS.has(l));
   if (ipIndex < 0) return { kind: 'none', reason: 'no IP layer' };
-  const link = layers.slice(0, ipIndex).filter((l) => !LINK_LAYERS.has(l));
+  const link = layers.slice(0, ipIndex).filter((l, i, path) => !LINK_LAYERS.has(l) && !(l === 'ppp' && path[i - 1] === 'pppoes'));
   if (link.length > 0) return { kind: 'none', reason: `link path not decoded by cumma: ${link.join(':')}` };
   const ip = outerIp(row, layers, ipIndex);
   if (ip.fragment === 'later') return { kind: 'fragment', fragmentKey: ip.fragmentKey };
@@ -164,8 +165,9 @@ function ipv4Header(row: TsharkRow): Omit<OuterIp, 'next' | 'ipLayerCount'> {
   return { version: 4, src, dst, fragment, fragmentKey: `4 ${src} ${dst} ${row['ip.proto']} ${id}` };
 }
 
-// IPv6 fragments are attributed like IPv4 ones, keyed by the fragment header's identification
-// and next header. The brief only states the IPv4 rule; this mirrors it for IPv6.
+// IPv6 fragments are attributed like IPv4 ones, keyed by addresses and the fragment header's
+// identification (not its next header: with AH or destination options in the fragmentable part
+// that names them, not the transport; RFC 8200 reassembles by addresses and identification).
 function ipv6Header(row: TsharkRow, hasFragmentHeader: boolean): Omit<OuterIp, 'next' | 'ipLayerCount'> {
   const src = row['ipv6.src'];
   const dst = row['ipv6.dst'];
@@ -174,7 +176,7 @@ function ipv6Header(row: TsharkRow, hasFragmentHeader: boolean): Omit<OuterIp, '
   const offset = Number(row['ipv6.fraghdr.offset'] || '0');
   const more = row['ipv6.fraghdr.more'] === '1' || row['ipv6.fraghdr.more'] === 'True';
   const id = Number(row['ipv6.fraghdr.ident']);
-  const fragmentKey = `6 ${src} ${dst} ${row['ipv6.fraghdr.nxt']} ${id}`;
+  const fragmentKey = `6 ${src} ${dst} ${id}`;
   // An atomic fragment (offset 0, M=0, RFC 6946) is a whole datagram: nothing can follow it.
   const fragment = offset > 0 ? 'later' : more ? 'first' : 'none';
   return { ...base, fragment, fragmentKey };

@@ -291,6 +291,14 @@ describe('cumma flows errors', () => {
     expect(result.stderr).toBe(`cumma flows: error: ${file}: byte offset 0: not a pcap or pcapng capture (starts with 0x68656c6c, "hell": text, not a capture) [CAPTURE_UNKNOWN_FORMAT]\n`);
   });
 
+  it('says a tab-separated file is text too (a .cumma.tsv sidecar given by mistake)', () => {
+    const file = writeCapture('labels.cumma.tsv', new TextEncoder().encode('l4\tclient_ip\tclient_port\n'));
+    const result = cumma('flows', file);
+
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('(starts with 0x6c340963, "l4\\tc": text, not a capture)');
+  });
+
   it.each([
     [['flows'], 'cumma flows: flows needs a capture FILE'],
     [['flows', 'a.pcapng', 'b.pcapng'], 'cumma flows: flows takes exactly one FILE'],

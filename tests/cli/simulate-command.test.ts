@@ -56,6 +56,15 @@ describe('cumma simulate: command line', () => {
     expect(cumma('simulate', '--usage', 'text').stderr).toContain('-o OUT.pcapng is required');
   });
 
+  it('refuses a .pcap or .cap output name: it writes pcapng, whose comments carry the truth', () => {
+    for (const name of ['x.pcap', 'x.CAP']) {
+      const result = cumma('simulate', '--usage', 'text', '-o', join(dir, name));
+      expect(result.status).toBe(2);
+      expect(result.stderr).toContain(`-o ${join(dir, name)}: the simulator writes pcapng`);
+      expect(existsSync(join(dir, name))).toBe(false);
+    }
+  });
+
   it('refuses a bad scenario step with the reason', () => {
     expect(cumma('simulate', '--scenario', 'text,selfie', '-o', join(dir, 'x.pcapng')).stderr).toContain("--scenario: unknown usage 'selfie'");
     expect(cumma('simulate', '--scenario', 'voice_call:abc', '-o', join(dir, 'x.pcapng')).stderr).toContain("'voice_call:abc': seconds must be a number");
@@ -65,7 +74,16 @@ describe('cumma simulate: command line', () => {
     const result = cumma('simulate', '--usage', 'text', '-o', join(dir, 'missing', 'x.pcapng'));
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/^cumma simulate: error: .*ENOENT/);
+    expect(result.stderr).toContain(`cannot write ${join(dir, 'missing', 'x.pcapng')}: its folder ${join(dir, 'missing')} does not exist`);
+    expect(result.stderr).not.toContain('.tmp');
     expect(result.stderr).not.toContain('    at ');
+  });
+
+  it('says an output that is a folder is one, naming it, not a temporary file', () => {
+    const result = cumma('simulate', '--usage', 'text', '-o', dir);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(`cannot write ${dir}: it is a folder (EISDIR)`);
+    expect(result.stderr).not.toContain('.tmp');
   });
 
   it('writes byte-identical files for one seed and different ones for another', () => {

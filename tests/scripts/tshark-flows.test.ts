@@ -70,6 +70,10 @@ describe('classifyPacket', () => {
   it('leaves out link paths cumma does not decode', () => {
     const ppp = udp4('10.0.0.1', '10.0.0.2', 1, 2, { 'frame.protocols': 'ppp:ip:udp' });
     expect(classifyPacket(ppp)).toMatchObject({ kind: 'none' });
+    // PPP inside a PPPoE session is decoded (link-layer.ts), as are MPLS and LLC/SNAP.
+    for (const path of ['eth:ethertype:pppoes:ppp:ip:udp', 'eth:ethertype:mpls:ip:udp', 'eth:llc:ip:udp']) {
+      expect(classifyPacket(udp4('10.0.0.1', '10.0.0.2', 1, 2, { 'frame.protocols': path })), path).toMatchObject({ kind: 'flow' });
+    }
   });
 
   it('steps over AH after IPv6 but not after IPv4', () => {

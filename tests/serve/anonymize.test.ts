@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { IpAnonymizer } from '../../agent/src/anonymize/anonymizer';
+import { servedDialogId } from '../../agent/src/serve/address-redactor';
 import { connectClient, httpGet, TestClient } from './support/clients';
 import { makeDialog } from './support/memory-feed';
 import { startTestServer, TEST_TOKEN, TestServer } from './support/server-fixture';
@@ -50,9 +51,10 @@ describe('anonymisation of everything served', () => {
     expect(client.messages[0]).toMatchObject({ type: 'hello', anonymized: true });
     expect(snapshot.dialogs).toHaveLength(3); // the unanonymisable one is withheld
     expect(snapshot.dialogs[0]!.client.ip).toBe(anonymizer.anonymize('10.1.2.3'));
-    expect(snapshot.dialogs[0]!.id).toBe(`a.pcapng/tcp/${anonymizer.anonymize('10.1.2.3')}:5000/${anonymizer.anonymize('192.0.2.77')}:443/1/1`);
+    // Ids are keyed digests of the real ones (not the real id with its addresses replaced).
+    expect(snapshot.dialogs[0]!.id).toBe(servedDialogId(KEY, v4.id));
     expect(snapshot.dialogs[1]!.server.ip).toBe(anonymizer.anonymize('2001:db8::1'));
-    expect(snapshot.dialogs[1]!.id).toContain(`[${anonymizer.anonymize('2001:db8:0:1::5')}]:5000`);
+    expect(snapshot.dialogs[1]!.id).toBe(servedDialogId(KEY, v6.id));
     expect(snapshot.dialogs[2]!.client.ip).toBe(anonymizer.anonymize('::ffff:198.51.100.9'));
     expect(served).toContain(anonymizer.anonymize('192.0.2.77'));
     expect(served).not.toContain('not-an-address');

@@ -127,7 +127,7 @@ describe('token presentation', () => {
 
 describe('address scrubbing of free text', () => {
   const anonymizer = new IpAnonymizer(new Uint8Array(32).fill(7));
-  const redactor = createAddressRedactor(anonymizer, () => undefined);
+  const redactor = createAddressRedactor(anonymizer, new Uint8Array(32).fill(7), () => undefined);
   it('replaces IPv4, IPv6 (with ports, brackets, zones, mapped) and leaves other text', () => {
     const cases = ['10.0.0.1', 'x:10.0.0.1', '10.0.0.1:443', 'from 10.0.0.1.', '[2001:db8::1]:443', 'at 2001:db8::1.', 'fe80::1%eth0', '::ffff:1.2.3.4', 'a 2001:DB8:0:0:0:0:0:2 b', 'dead:beef::'];
     for (const text of cases) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { barAt, layoutTimeline } from '../../vscode-extension/src/panel/timeline-layout';
+import { barAt, fitFlowLabel, fitText, layoutTimeline, rowAt } from '../../vscode-extension/src/panel/timeline-layout';
 import { dialog } from './fixtures';
 
 const options = { width: 1100, rowHeight: 10, labelWidth: 100, maxRows: 10 };
@@ -39,5 +39,44 @@ describe('timeline layout', () => {
 
   it('is empty for no dialogs', () => {
     expect(layoutTimeline([], options)).toMatchObject({ rows: [], bars: [], height: 0 });
+  });
+
+  it('gives each row its flow label in two ends, and finds the row under a height', () => {
+    const layout = layoutTimeline([dialog({ id: 'a' }), dialog({ id: 'b', server: { ip: '2001:db8::1', port: 443 }, l4: 'udp' })], options);
+    expect(layout.rows[1]).toMatchObject({ label: '10.0.0.2:50000 → [2001:db8::1]:443 udp', client: '10.0.0.2:50000', server: '[2001:db8::1]:443 udp' });
+    expect(layout.labelWidth).toBe(100);
+    expect(rowAt(layout, 14, 10)?.key).toBe(layout.rows[1]!.key);
+    expect(rowAt(layout, 25, 10)).toBeUndefined();
+    expect(rowAt(layout, -1, 10)).toBeUndefined();
+  });
+});
+
+describe('timeline labels that fit', () => {
+  // A monospace stand-in for the canvas's measureText: 7 px a character.
+  const measure = (text: string): number => text.length * 7;
+  const client = '10.58.111.12:54456';
+  const server = '185.60.216.105:443 tcp';
+  const whole = `${client} → ${server}`;
+
+  it('keeps a label that fits, and elides the client end first, keeping the server whole', () => {
+    expect(fitFlowLabel(client, server, whole.length * 7, measure)).toBe(whole);
+    const fitted = fitFlowLabel(client, server, 240, measure);
+    expect(fitted).toBe(`10.58.11… → ${server}`);
+    expect(measure(fitted)).toBeLessThanOrEqual(240);
+    // Not even the server end fits: the whole label is elided at its end.
+    const tight = fitFlowLabel(client, server, 100, measure);
+    expect(tight).toBe('10.58.111.12:…');
+    expect(measure(tight)).toBeLessThanOrEqual(100);
+  });
+
+  it('never returns a text wider than the room, down to nothing at all', () => {
+    for (let room = 0; room <= whole.length * 7 + 7; room += 3) {
+      const fitted = fitFlowLabel(client, server, room, measure);
+      expect(measure(fitted)).toBeLessThanOrEqual(room);
+      expect(measure(fitText(whole, room, measure))).toBeLessThanOrEqual(room);
+    }
+    expect(fitText(whole, 6, measure)).toBe('');
+    expect(fitText(whole, 7, measure)).toBe('…');
+    expect(fitText('abc def', 35, measure)).toBe('abc…');
   });
 });

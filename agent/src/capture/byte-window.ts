@@ -16,9 +16,12 @@ export class ByteWindow {
   end = 0;
   /** Absolute stream offset of bytes[0]. */
   private base: number;
+  /** The capacity the window returns to once a large block has gone (see reserve()). */
+  private readonly initialCapacity: number;
 
   constructor(startOffset = 0, initialCapacity = INITIAL_CAPACITY) {
     this.base = startOffset;
+    this.initialCapacity = initialCapacity;
     this.bytes = new Uint8Array(initialCapacity);
     this.view = new DataView(this.bytes.buffer);
   }
@@ -59,6 +62,23 @@ export class ByteWindow {
       // Nothing unread: restart at the front, no copy needed.
       this.base += this.start;
       this.start = this.end = 0;
+    }
+    // One large block must not pin its buffer for the rest of a long-running read (the live agent
+    // tails files for days): once what is held and wanted fits in a quarter of the buffer, the
+    // window moves to a smaller one. A quarter, so a window that is merely busy does not
+    // shrink and regrow on every call.
+    const needed = this.end - this.start + length;
+    if (this.bytes.length > this.initialCapacity && needed <= this.bytes.length / 4) {
+      let capacity = this.initialCapacity;
+      while (capacity < needed) capacity *= 2;
+      const smaller = new Uint8Array(capacity);
+      smaller.set(this.bytes.subarray(this.start, this.end));
+      this.base += this.start;
+      this.end -= this.start;
+      this.start = 0;
+      this.bytes = smaller;
+      this.view = new DataView(smaller.buffer);
+      return this.end;
     }
     if (this.end + length <= this.bytes.length) return this.end;
     if (this.start > 0) {

@@ -17,7 +17,7 @@ export type CaptureFormat = 'pcapng' | 'pcap';
 export interface CaptureReaderOptions {
   /** Blocks or records longer than this are reported as corrupt (default 256 MiB). */
   readonly maxBlockLength?: number;
-  /** Initial buffer size; it grows when a block needs more. */
+  /** Initial buffer size; it grows when a block needs more, and shrinks back after. */
   readonly bufferBytes?: number;
 }
 
@@ -194,6 +194,7 @@ function describeStart(head: Uint8Array): string {
   const hex = Array.from(head.subarray(0, 4), (byte) => byte.toString(16).padStart(2, '0')).join('');
   const known = KNOWN_STARTS.find((entry) => entry.bytes.length <= head.length && entry.bytes.every((byte, i) => head[i] === byte));
   if (known !== undefined) return `starts with 0x${hex}: ${known.what}`;
-  const printable = Array.from(head.subarray(0, 4)).every((byte) => byte >= 0x20 && byte < 0x7f);
-  return printable ? `starts with 0x${hex}, "${String.fromCharCode(...head.subarray(0, 4))}": text, not a capture` : `starts with 0x${hex}`;
+  // Tabs and line ends count as text: a TSV (Cumma's own .cumma.tsv sidecar) or a short line.
+  const textual = Array.from(head.subarray(0, 4)).every((byte) => (byte >= 0x20 && byte < 0x7f) || byte === 0x09 || byte === 0x0a || byte === 0x0d);
+  return textual ? `starts with 0x${hex}, ${JSON.stringify(String.fromCharCode(...head.subarray(0, 4)))}: text, not a capture` : `starts with 0x${hex}`;
 }

@@ -4,7 +4,8 @@
  * and a streaming one for commands that read large files, which overlaps reading the next
  * chunk (on libuv's thread pool, so on another core) with decoding the current one.
  */
-import { closeSync, openSync, read, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, read, readSync } from 'node:fs';
+import { isatty } from 'node:tty';
 import { CaptureReader, CaptureReaderOptions } from './capture-reader';
 import { CaptureError } from './errors';
 import { Packet } from './packet';
@@ -26,11 +27,60 @@ function ioError(path: string, offset: number, error: unknown): CaptureError {
   return new CaptureError('CAPTURE_IO', offset, `cannot read: ${reason}`, path);
 }
 
-function open(path: string): number {
+/** The path that names standard input, as for tshark -r - and most Unix tools. */
+export const STANDARD_INPUT = '-';
+
+/** How messages name `path`. */
+export function captureDisplayName(path: string): string {
+  return path === STANDARD_INPUT ? 'standard input' : path;
+}
+
+/**
+ * An open capture. Pipes, FIFOs and terminals cannot be read at an offset (pread fails with
+ * ESPIPE), so they are read in sequence; standard input is not ours to close.
+ */
+interface OpenCapture {
+  readonly fd: number;
+  readonly sequential: boolean;
+  readonly owned: boolean;
+}
+
+function open(path: string): OpenCapture {
+  const name = captureDisplayName(path);
+  let capture: OpenCapture;
   try {
-    return openSync(path, 'r');
+    // /dev/stdin cannot be opened when standard input is a socket (ENXIO), as Node's own child
+    // processes' pipes are: the descriptor is already open, so use it.
+    const stdin = path === STANDARD_INPUT || path === '/dev/stdin';
+    capture = stdin ? { fd: 0, sequential: true, owned: false } : { fd: openSync(path, 'r'), sequential: false, owned: true };
   } catch (error) {
-    throw ioError(path, 0, error);
+    throw ioError(name, 0, error);
+  }
+  try {
+    const stats = fstatSync(capture.fd);
+    if (stats.isDirectory()) throw new Error('it is a directory, not a capture file');
+    // Reading a terminal would wait for keystrokes: say what to do instead.
+    if (isatty(capture.fd)) throw new Error(`${capture.fd === 0 ? 'standard input' : 'it'} is a terminal: pipe a capture in (… | cumma COMMAND -)`);
+    return stats.isFile() ? capture : { ...capture, sequential: true };
+  } catch (error) {
+    if (capture.owned) closeSync(capture.fd);
+    throw ioError(name, 0, error);
+  }
+}
+
+function close(capture: OpenCapture): void {
+  if (capture.owned) closeSync(capture.fd);
+}
+
+/** A synchronous read that waits out EAGAIN (a non-blocking pipe with nothing in it yet). */
+function readChunkSync(capture: OpenCapture, buffer: Uint8Array, index: number, length: number, position: number): number {
+  for (;;) {
+    try {
+      return readSync(capture.fd, buffer, index, length, capture.sequential ? null : position);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+    }
   }
 }
 
@@ -41,14 +91,14 @@ function open(path: string): number {
 export type PacketCallback = (packet: Packet, reader: CaptureReader) => void;
 
 /** Runs a read over an open file: errors are attributed to the file, and it is always closed. */
-async function withFile<T>(path: string, read: (fd: number) => T | Promise<T>): Promise<T> {
-  const fd = open(path);
+async function withFile<T>(path: string, read: (capture: OpenCapture) => T | Promise<T>): Promise<T> {
+  const capture = open(path);
   try {
-    return await read(fd);
+    return await read(capture);
   } catch (error) {
-    throw error instanceof CaptureError ? error.inFile(path) : error;
+    throw error instanceof CaptureError ? error.inFile(captureDisplayName(path)) : error;
   } finally {
-    closeSync(fd);
+    close(capture);
   }
 }
 
@@ -66,7 +116,8 @@ function drain(reader: CaptureReader, onPacket: PacketCallback): number {
  * byte offset on corrupt or truncated input; packets before that point have been delivered.
  */
 export function readCaptureFile(path: string, onPacket: PacketCallback, options: CaptureReaderOptions = {}): FileReadSummary {
-  const fd = open(path);
+  const capture = open(path);
+  const name = captureDisplayName(path);
   const reader = new CaptureReader(options);
   let bytesRead = 0;
   let packets = 0;
@@ -75,9 +126,9 @@ export function readCaptureFile(path: string, onPacket: PacketCallback, options:
       const { buffer, index } = reader.reserve(CHUNK_LENGTH);
       let count: number;
       try {
-        count = readSync(fd, buffer, index, CHUNK_LENGTH, bytesRead);
+        count = readChunkSync(capture, buffer, index, CHUNK_LENGTH, bytesRead);
       } catch (error) {
-        throw ioError(path, bytesRead, error);
+        throw ioError(name, bytesRead, error);
       }
       if (count === 0) break;
       reader.commit(count);
@@ -86,9 +137,9 @@ export function readCaptureFile(path: string, onPacket: PacketCallback, options:
     }
     reader.finish();
   } catch (error) {
-    throw error instanceof CaptureError ? error.inFile(path) : error;
+    throw error instanceof CaptureError ? error.inFile(name) : error;
   } finally {
-    closeSync(fd);
+    close(capture);
   }
   return { bytesRead, packets };
 }
@@ -101,10 +152,17 @@ export function readCaptureFile(path: string, onPacket: PacketCallback, options:
 const STREAM_CHUNK_LENGTH = 1024 * 1024;
 const STREAM_BUFFER_BYTES = 8 * STREAM_CHUNK_LENGTH;
 
-function readAt(fd: number, buffer: Uint8Array, index: number, position: number): Promise<number> {
-  return new Promise((resolve, reject) =>
-    read(fd, buffer, index, STREAM_CHUNK_LENGTH, position, (error, count) => (error ? reject(error) : resolve(count))),
-  );
+function readAt(capture: OpenCapture, buffer: Uint8Array, index: number, position: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const attempt = (): void =>
+      read(capture.fd, buffer, index, STREAM_CHUNK_LENGTH, capture.sequential ? null : position, (error, count) => {
+        // A non-blocking pipe with nothing in it yet: try again shortly.
+        if (error?.code === 'EAGAIN') setTimeout(attempt, 5);
+        else if (error) reject(error);
+        else resolve(count);
+      });
+    attempt();
+  });
 }
 
 /**
@@ -113,13 +171,13 @@ function readAt(fd: number, buffer: Uint8Array, index: number, position: number)
  * the buffer is only compacted or grown between reads.
  */
 export function streamCaptureFile(path: string, onPacket: PacketCallback, options: CaptureReaderOptions = {}): Promise<FileReadSummary> {
-  return withFile(path, async (fd) => {
+  return withFile(path, async (capture) => {
     const reader = new CaptureReader({ bufferBytes: STREAM_BUFFER_BYTES, ...options });
     let bytesRead = 0;
     let packets = 0;
     for (;;) {
       const { buffer, index } = reader.reserve(STREAM_CHUNK_LENGTH);
-      const pending = readAt(fd, buffer, index, bytesRead);
+      const pending = readAt(capture, buffer, index, bytesRead);
       // Decode what is already buffered while the read runs on the thread pool; a failure
       // here must still wait for the read, which writes into the same buffer.
       let decodeError: unknown;
@@ -132,7 +190,7 @@ export function streamCaptureFile(path: string, onPacket: PacketCallback, option
       try {
         count = await pending;
       } catch (error) {
-        throw decodeError ?? ioError(path, bytesRead, error);
+        throw decodeError ?? ioError(captureDisplayName(path), bytesRead, error);
       }
       if (decodeError !== undefined) throw decodeError;
       if (count === 0) break;

@@ -169,6 +169,10 @@ export function decodeIpv6(bytes: Uint8Array, offset: number, end: number, packe
         cursor += 8;
         remaining -= 8;
         if (packet.fragmentOffset !== 0) {
+          // The header the fragmentable part starts with, which is the upper-layer protocol only
+          // when no extension header (AH, destination options) comes after the Fragment header;
+          // the first fragment, decoded to its end, has the real one. So fragment-index.ts keys
+          // IPv6 datagrams without it, as RFC 8200 reassembly does.
           packet.ipProtocol = nextHeader;
           packet.status = DecodeStatus.Fragment;
           return;

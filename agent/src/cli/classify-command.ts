@@ -6,7 +6,7 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseAnonymizeKey } from '../anonymize/key';
-import { readCaptureFile } from '../capture/file-reader';
+import { STANDARD_INPUT, captureDisplayName, readCaptureFile } from '../capture/file-reader';
 import { UndecodedLinks } from '../capture/undecoded-links';
 import { SIDECAR_SUFFIX, sidecarPathOf } from '../live/sidecar-file';
 import { DialogRecordMaker } from '../pipeline/dialog-labeler';
@@ -38,7 +38,8 @@ export const CLASSIFY_USAGE = `usage: cumma classify FILE [--model MODEL.json] [
 Cuts a pcap/pcapng capture into sessions and dialogs and labels each dialog with the service
 usage it carries (text, photo, voice_note, video_clip, file, location, voice_call, video_call,
 streaming, other; unknown for a dialog like none of them). Dialogs are printed as they complete
-(with --temporal viterbi, session by session as their sessions complete).
+(with --temporal viterbi, session by session as their sessions complete). FILE - reads
+standard input (… | cumma classify -; its records name the capture "stdin").
   --model        model file (default: the shipped models/default.json)
   --format       table (aligned columns), jsonl (DESIGN.md's dialog records) or csv;
                  default: table on a terminal, jsonl otherwise
@@ -66,6 +67,7 @@ export async function runClassify(args: readonly string[], io: CommandIo): Promi
   const anonymizeKey = values.anonymize !== undefined ? parseAnonymizeKey(values.anonymize).bytes : undefined;
   const modelPath = values.model ?? DEFAULT_MODEL;
   const file = positionals[0]!;
+  if (file === STANDARD_INPUT && values.sidecar) throw new UsageError('--sidecar writes beside the capture file; standard input (-) has none');
   const temporal = parseTemporal(values);
   // Large captures run the model on a second thread (when its bundle is there, not when running
   // from sources), which loads it; this thread then needs only its header.
@@ -97,7 +99,7 @@ export async function runClassify(args: readonly string[], io: CommandIo): Promi
     // Large files on a terminal get a progress bar on stderr; pipes and small files do not.
     const bar = (io.stderr as { isTTY?: boolean }).isTTY && size > PROGRESS_MIN_BYTES ? new ProgressBar(io.stderr, 'classifying', size) : undefined;
     const stream = new DialogStream({
-      capture: basename(file),
+      capture: file === STANDARD_INPUT ? 'stdin' : basename(file),
       model: model ?? { gaps },
       temporal,
       onFinal: (record) => output.record(record),
@@ -118,7 +120,7 @@ export async function runClassify(args: readonly string[], io: CommandIo): Promi
         thread?.finish();
       } finally {
         output.finish({ model: modelPath, gaps });
-        for (const message of undecoded.messages(file)) io.stderr.write(`cumma: ${message}\n`);
+        for (const message of undecoded.messages(captureDisplayName(file))) io.stderr.write(`cumma: ${message}\n`);
       }
     }
   } finally {

@@ -4,10 +4,16 @@
  */
 import { USAGE_CLASSES } from '../labels';
 import { DialogRecord } from '../pipeline/dialog-record';
-import { OutputFormat, RecordFormatter } from './flow-format';
+import { OutputFormat, RecordFormatter, utcIsoTime } from './flow-format';
 
 function endpoint(ip: string, port: number): string {
   return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
+
+/** `YYYY-MM-DD HH:MM:SS.mmm`, or the µs number for a time no date can show (see utcIsoTime). */
+function startTime(us: number): string {
+  const iso = utcIsoTime(us, 3);
+  return iso.endsWith('Z') ? iso.slice(0, -1).replace('T', ' ') : iso;
 }
 
 const CSV_COLUMNS = [
@@ -39,7 +45,7 @@ const TABLE = [
   { title: 'L4', width: 3, value: (r: DialogRecord) => r.l4 },
   { title: 'SES', width: 3, right: true, value: (r: DialogRecord) => String(r.session) },
   { title: 'DLG', width: 3, right: true, value: (r: DialogRecord) => String(r.dialog) },
-  { title: 'START (UTC)', width: 23, value: (r: DialogRecord) => new Date(Math.floor(r.startUs / 1000)).toISOString().replace('T', ' ').slice(0, 23) },
+  { title: 'START (UTC)', width: 23, value: (r: DialogRecord) => startTime(r.startUs) },
   { title: 'SECONDS', width: 8, right: true, value: (r: DialogRecord) => ((r.endUs - r.startUs) / 1e6).toFixed(2) },
   { title: 'PKTS', width: 6, right: true, value: (r: DialogRecord) => String(r.packets.up + r.packets.down) },
   { title: 'BYTES', width: 10, right: true, value: (r: DialogRecord) => String(r.bytes.up + r.bytes.down) },

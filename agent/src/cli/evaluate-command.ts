@@ -4,26 +4,36 @@
  * cross-validation by capture (never a random split of dialogs: dialogs of one capture are
  * alike, and splitting them would flatter the model).
  */
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageClass, UsageVerdict } from '../labels';
 import { MetricsReport, evaluatePredictions, renderMetricsTable } from '../model/metrics';
+import { captureKeyOf } from '../pipeline/capture-dialogs';
 import { predictPerCapture } from '../pipeline/evaluation';
 import { UsageModel } from '../pipeline/usage-model';
 import { DEFAULT_GAPS } from '../segment/dialog';
 import { DEFAULT_MODEL } from './classify-command';
 import { CommandIo } from './flows-command';
-import { labelledDialogs } from './train-command';
+import { MODEL_OPTIONS, ModelRecipe, describeRecipe, distinctCaptures, labelledDialogs, modelOptionsHelp, modelTrainOptions, parseModelRecipe } from './train-command';
 import { TEMPORAL_HELP, TEMPORAL_OPTIONS, parseTemporal } from './temporal-option';
 import { UsageError, parseChoice, parsePositiveInteger } from './usage-error';
 
-export const EVALUATE_USAGE = `usage: cumma evaluate CAPTURES... [--model MODEL.json | --folds K] [--format table|json] [--temporal forward|viterbi|off]
+export const EVALUATE_USAGE = `usage: cumma evaluate CAPTURES... [--model MODEL.json | --folds K [--kind random-forest|knn] [--balance none|weights|under|over|both] [--trees N] [--seed N]] [--format table|json] [--temporal forward|viterbi|off]
 
 Scores a model on captures labelled with cumma:usage=<label> comments (or truth sidecars):
 per-class precision, recall, F1 and support, macro-F1, accuracy and the confusion matrix.
+Each capture is read once (the same file given twice, under any spelling, is refused) and
+scored on its own: a/x.pcapng and b/x.pcapng are two captures.
   --model        the model to score (default: the shipped models/default.json)
-  --folds        instead, K-fold cross-validation by capture: train on K-1 folds, score the other
+  --folds        instead, K-fold cross-validation by capture: train on K-1 folds, score the other;
+                 each fold is trained as 'cumma train' trains with the same options:
+${modelOptionsHelp(17)}
   --format       table (default) or json
-${TEMPORAL_HELP}`;
+${TEMPORAL_HELP}
+
+The table ends with what was scored (the model's name, version and file, or the folds and
+their training options), the --temporal mode and the segmentation gaps; --format json has them
+as scored, model (null with --folds), recipe (with --folds), temporal and gaps.`;
 
 export async function runEvaluate(args: readonly string[], io: CommandIo): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -33,6 +43,7 @@ export async function runEvaluate(args: readonly string[], io: CommandIo): Promi
       model: { type: 'string' },
       folds: { type: 'string' },
       format: { type: 'string' },
+      ...MODEL_OPTIONS,
       ...TEMPORAL_OPTIONS,
     },
   });
@@ -40,27 +51,46 @@ export async function runEvaluate(args: readonly string[], io: CommandIo): Promi
   if (values.model !== undefined && values.folds !== undefined) throw new UsageError('give --model or --folds, not both');
   const format = parseChoice('format', values.format, ['table', 'json'] as const, 'table');
   const temporal = parseTemporal(values);
+  const crossValidate = values.folds !== undefined;
+  // Training options mean nothing to a model that is already trained: refused, not ignored.
+  const trainingOptions = (Object.keys(MODEL_OPTIONS) as (keyof typeof MODEL_OPTIONS)[]).filter((option) => values[option] !== undefined);
+  if (!crossValidate && trainingOptions.length > 0) {
+    throw new UsageError(`${trainingOptions.map((option) => `--${option}`).join(', ')} say${trainingOptions.length === 1 ? 's' : ''} how to train: give with --folds K; --model scores a model as it was trained`);
+  }
+  const recipe: ModelRecipe | undefined = crossValidate ? parseModelRecipe(values) : undefined;
+  const folds = crossValidate ? parsePositiveInteger('folds', values.folds, 5) : undefined;
+  const inputs = distinctCaptures(positionals);
   // A given model is scored on dialogs cut with its own gaps; cross-validation uses the defaults.
-  const given = values.model !== undefined || values.folds === undefined ? UsageModel.load(values.model ?? DEFAULT_MODEL) : undefined;
+  const modelPath = crossValidate ? undefined : (values.model ?? DEFAULT_MODEL);
+  const given = modelPath === undefined ? undefined : UsageModel.load(modelPath);
   const gaps = given?.gaps ?? DEFAULT_GAPS;
   const dialogs = labelledDialogs(positionals, (message) => io.stderr.write(`cumma: ${message}\n`), gaps).filter((dialog) => dialog.truth !== undefined);
   // Not a command-line mistake: the captures hold nothing to score (exit 1, no usage text).
   if (dialogs.length === 0) throw new Error('no labelled dialogs in these captures: label packets with cumma:usage=<label> comments, or give each capture a CAPTURE.truth.jsonl sidecar');
   let report: MetricsReport;
-  if (values.folds !== undefined) {
-    const folds = parsePositiveInteger('folds', values.folds, 5);
-    const captures = [...new Set(dialogs.map((dialog) => dialog.capture))];
-    if (folds < 2 || folds > captures.length) throw new UsageError(`--folds must be between 2 and the number of captures (${captures.length})`);
+  if (recipe !== undefined && folds !== undefined) {
+    // By captureKeyOf: captures that share a file name are still separate captures (and folds).
+    const captures = [...new Set(dialogs.map(captureKeyOf))];
+    if (folds < 2 || folds > captures.length) throw new UsageError(`--folds must be between 2 and the number of captures with labelled dialogs (${captures.length})`);
     const truth: UsageClass[] = [];
     const predicted: UsageVerdict[] = [];
     let classes: UsageClass[] = [];
+    // Keys are resolved paths (labelledDialogs): messages name captures as they were given.
+    const spelled = new Map(inputs.map((input) => [resolve(input.given), input.given] as const));
     for (let fold = 0; fold < folds; fold++) {
       const test = new Set(captures.filter((_, index) => index % folds === fold));
-      const model = UsageModel.train(
-        dialogs.filter((dialog) => !test.has(dialog.capture)),
-        { name: `fold${fold}`, train: { classWeights: true } },
-      );
-      const result = predictPerCapture(model, dialogs.filter((dialog) => test.has(dialog.capture)), temporal);
+      const where = `fold ${fold + 1} of ${folds}`;
+      let model: UsageModel;
+      try {
+        model = UsageModel.train(
+          dialogs.filter((dialog) => !test.has(captureKeyOf(dialog))),
+          modelTrainOptions(recipe, `fold${fold}`, (message) => io.stderr.write(`cumma evaluate: warning: ${where}: ${message}\n`)),
+        );
+      } catch (error) {
+        // Which fold could not be trained, and on what, is what the user can act on.
+        throw new Error(`${where} (trained without ${[...test].map((key) => spelled.get(key) ?? key).join(', ')}): ${error instanceof Error ? error.message : String(error)}`);
+      }
+      const result = predictPerCapture(model, dialogs.filter((dialog) => test.has(captureKeyOf(dialog))), temporal);
       truth.push(...result.truth);
       predicted.push(...result.predicted);
       classes = [...new Set([...classes, ...model.json.classes])];
@@ -72,12 +102,14 @@ export async function runEvaluate(args: readonly string[], io: CommandIo): Promi
     const classes = [...model.json.classes, ...new Set(result.truth.filter((label) => !model.json.classes.includes(label)))];
     report = evaluatePredictions(result.truth, result.predicted, classes);
   }
-  // DESIGN.md: the gaps are printed with every result.
+  // DESIGN.md: the gaps are printed with every result; and so are the model (its file too) and
+  // the temporal mode, without which the figures cannot be reproduced.
   const scored = given === undefined ? `${values.folds}-fold cross-validation by capture` : `model ${given.header.name}@${given.header.version}`;
+  const what = given === undefined ? `${scored}, each fold trained as cumma train would (${describeRecipe(recipe!)})` : `${scored} (${modelPath!})`;
   io.stdout.write(
     format === 'json'
-      ? `${JSON.stringify({ ...report, gaps, scored })}\n`
-      : `${renderMetricsTable(report)}\n\n${scored}; dialogs cut with gaps of ${gaps.sessionGapUs / 1e6} s (session) and ${gaps.dialogGapUs / 1e6} s (dialog)\n`,
+      ? `${JSON.stringify({ ...report, gaps, scored, model: modelPath ?? null, ...(recipe === undefined ? {} : { recipe }), temporal })}\n`
+      : `${renderMetricsTable(report)}\n\n${what}; temporal ${temporal}; dialogs cut with gaps of ${gaps.sessionGapUs / 1e6} s (session) and ${gaps.dialogGapUs / 1e6} s (dialog)\n`,
   );
   return 0;
 }

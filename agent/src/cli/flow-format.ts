@@ -32,10 +32,26 @@ function endpointText(endpoint: Endpoint): string {
   return endpoint.ip.includes(':') ? `[${endpoint.ip}]:${endpoint.port}` : `${endpoint.ip}:${endpoint.port}`;
 }
 
+/**
+ * µs since the Unix epoch as ISO 8601 UTC, `YYYY-MM-DDTHH:MM:SS.ffffffZ` with `fractionDigits`
+ * (0–6) digits of the second, the fraction counted forward from the whole second before 1970
+ * too. A time that is not a safe integer (beyond ±2^53 µs, the years 1685 and 2255, where µs
+ * stop being exact and not far from where a Date gives up) comes out as the µs number itself:
+ * a corrupt timestamp must never cost the table its other rows. Also used by the classify and
+ * watch tables.
+ */
+export function utcIsoTime(us: number, fractionDigits: number): string {
+  if (!Number.isSafeInteger(us)) return `${us} µs`;
+  const seconds = Math.floor(us / 1_000_000);
+  // Years 1685–2255 only here, so always the four-digit form 'YYYY-MM-DDTHH:MM:SS.000Z'.
+  const iso = new Date(seconds * 1000).toISOString();
+  const fraction = String(us - seconds * 1_000_000).padStart(6, '0').slice(0, fractionDigits);
+  return `${iso.slice(0, 19)}${fraction === '' ? '' : `.${fraction}`}Z`;
+}
+
 function utcTime(us: number): string {
   // ISO without the date's redundancy would hide multi-day captures; keep the full form.
-  const iso = new Date(Math.floor(us / 1000)).toISOString();
-  return `${iso.slice(0, 19)}.${String(Math.floor(us % 1_000_000)).padStart(6, '0')}Z`;
+  return utcIsoTime(us, 6);
 }
 
 function duration(us: number): string {

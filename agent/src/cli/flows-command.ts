@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { CaptureError } from '../capture/errors';
-import { streamCaptureFile } from '../capture/file-reader';
+import { captureDisplayName, streamCaptureFile } from '../capture/file-reader';
 import { IpAnonymizer } from '../anonymize/anonymizer';
 import { parseAnonymizeKey } from '../anonymize/key';
 import { Packet } from '../capture/packet';
@@ -17,11 +17,13 @@ import { UsageError, parseChoice, parsePositiveInteger, parsePositiveNumber } fr
 
 export const FLOWS_USAGE = `usage: cumma flows FILE [--format table|jsonl|csv] [--idle-timeout SECONDS] [--max-flows N] [--anonymize KEY] [--stats]
 
-Prints the bidirectional TCP/UDP flows of a pcap or pcapng capture, one per line.
+Prints the bidirectional TCP/UDP flows of a pcap or pcapng capture, one per line. FILE - reads
+standard input (… | cumma flows -), as do pipes and FIFOs given by name.
   --format        table (aligned columns), jsonl (DESIGN.md's flow records) or csv;
                   default: table on a terminal, jsonl otherwise
   --idle-timeout  a flow silent this long ends (default ${DEFAULT_IDLE_TIMEOUT_US / 1e6} s)
-  --max-flows     flows held at once; the least recently active is printed early (default ${DEFAULT_MAX_FLOWS})
+  --max-flows     flows held at once; when full, the least recently active (to within
+                  min(1 s, timeout/256)) is printed early (default ${DEFAULT_MAX_FLOWS})
   --anonymize     replace every IP address by its keyed, prefix-preserving (Crypto-PAn) image;
                   KEY is 64 hex digits or a passphrase of at least 8 characters
   --stats         print packet and flow counts, time and peak memory to stderr as JSON`;
@@ -51,7 +53,7 @@ export async function runFlows(args: readonly string[], io: CommandIo): Promise<
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'flows needs a capture FILE' : 'flows takes exactly one FILE');
   const file = positionals[0]!;
   const format = parseChoice('format', values.format, OUTPUT_FORMATS, defaultFormat(io.stdout));
-  const idleTimeoutUs = parsePositiveNumber('idle-timeout', values['idle-timeout'], DEFAULT_IDLE_TIMEOUT_US / 1e6) * 1e6;
+  const idleTimeoutUs = Math.max(1, Math.round(parsePositiveNumber('idle-timeout', values['idle-timeout'], DEFAULT_IDLE_TIMEOUT_US / 1e6) * 1e6)); // whole µs, as timestamps are: 4.1 * 1e6 is 4099999.9999999995
   const maxFlows = parsePositiveInteger('max-flows', values['max-flows'], DEFAULT_MAX_FLOWS);
 
   const started = process.hrtime.bigint();
@@ -77,7 +79,7 @@ export async function runFlows(args: readonly string[], io: CommandIo): Promise<
   table.flush();
   sink.flush();
 
-  for (const message of undecoded.messages(file)) io.stderr.write(`cumma: ${message}\n`);
+  for (const message of undecoded.messages(captureDisplayName(file))) io.stderr.write(`cumma: ${message}\n`);
   if (values.stats) {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const summary = { file, ...table.stats, seconds, peakRssBytes: process.resourceUsage().maxRSS * 1024 };

@@ -3,13 +3,20 @@
  * aligned for reading as they scroll by.
  */
 import { LiveDialog } from '../live/label-feed';
+import { utcIsoTime } from './flow-format';
 
 function endpoint(ip: string, port: number): string {
   return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
 
+/** `HH:MM:SS.mmm`, or the µs number for a time no date can show (see utcIsoTime). */
+function timeOfDay(us: number): string {
+  const iso = utcIsoTime(us, 3);
+  return iso.endsWith('Z') ? iso.slice(11, 23) : iso;
+}
+
 const COLUMNS = [
-  { title: 'TIME (UTC)', width: 12, value: (d: LiveDialog) => new Date(Math.floor(d.startUs / 1000)).toISOString().slice(11, 23) },
+  { title: 'TIME (UTC)', width: 12, value: (d: LiveDialog) => timeOfDay(d.startUs) },
   { title: 'CAPTURE', width: 24, value: (d: LiveDialog) => (d.capture.length > 24 ? `…${d.capture.slice(-23)}` : d.capture) },
   { title: 'L4', width: 3, value: (d: LiveDialog) => d.l4 },
   { title: 'CLIENT', width: 21, value: (d: LiveDialog) => endpoint(d.client.ip, d.client.port) },

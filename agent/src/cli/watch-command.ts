@@ -4,15 +4,17 @@
  * next to each, and serves the labels over WebSocket and HTTP on 127.0.0.1:7345.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { IpAnonymizer } from '../anonymize/anonymizer';
 import { parseAnonymizeKey } from '../anonymize/key';
 import { FeedEvent, LabelFeed } from '../live/label-feed';
 import { LiveAgent } from '../live/live-agent';
 import { UsageModel } from '../pipeline/usage-model';
 import { DEFAULT_HOST, DEFAULT_PORT, loadOrCreateToken, resolveConfigDir, startAgentServer } from '../serve';
+import { AddressRedactor, createAddressRedactor, passThrough } from '../serve/address-redactor';
 import { DEFAULT_MODEL } from './classify-command';
 import { CommandIo } from './flows-command';
 import { LIVE_TABLE_HEADER, liveTableRow } from './live-table';
@@ -32,8 +34,10 @@ the labels over WebSocket and HTTP (docs/protocol.md).
   --host          address to serve on (default ${DEFAULT_HOST}); any other than loopback
                   anonymises addresses in everything served, unless --no-anonymize
   --port          port to serve on (default ${DEFAULT_PORT}; 0 picks a free one)
-  --anonymize     Crypto-PAn key for served addresses (64 hex digits or a passphrase);
-                  forces anonymisation even on loopback
+  --anonymize     Crypto-PAn key (64 hex digits or a passphrase): anonymises every address
+                  served (even on loopback) and printed (the jsonl/table rows, capture names
+                  and messages on stderr; dialog ids become keyed digests); the sidecars keep
+                  the real addresses, for Wireshark to match on this machine
   --no-sidecar    do not write sidecar files
   --format        what is printed per dialog: table on a terminal, jsonl otherwise, or none
   --state-dir     where per-capture state (for resuming after a crash) is kept
@@ -48,13 +52,38 @@ function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
 }
 
-/** A key kept in the config folder, so anonymised addresses stay the same across restarts. */
+/**
+ * A key kept in the config folder, so anonymised addresses stay the same across restarts. Like the
+ * token file, it is refused when group or others can read it (they could undo the anonymisation)
+ * or write it (they could choose the mapping), and problems name the file: the user never typed
+ * this key, so a message about `--anonymize` would point at the wrong thing.
+ */
 function storedAnonymizeKey(configDir: string): Uint8Array {
   const path = join(configDir, 'anonymize.key');
-  if (existsSync(path)) return parseAnonymizeKey(readFileSync(path, 'utf8').trim()).bytes;
+  if (existsSync(path)) {
+    const fd = openSync(path, 'r');
+    try {
+      // fstat of the opened file, so the checks apply to what is read.
+      const stat = fstatSync(fd);
+      if (!stat.isFile()) throw new Error(`anonymisation key file ${path} is not a regular file`);
+      if (process.platform !== 'win32' && (stat.mode & 0o077) !== 0) {
+        throw new Error(
+          `anonymisation key file ${path} is accessible to group or others (mode ${(stat.mode & 0o777).toString(8)}); ` +
+            `the key may have leaked or been changed: delete the file to get a new key (the anonymised addresses change), or 'chmod 600 ${path}' to keep it`,
+        );
+      }
+      try {
+        return parseAnonymizeKey(readFileSync(fd, 'utf8').trim()).bytes;
+      } catch (error) {
+        throw new Error(`anonymisation key file ${path} does not hold a usable key (${(error as Error).message.replace(/^--anonymize expects /, 'expected ')}); delete it to get a new one`);
+      }
+    } finally {
+      closeSync(fd);
+    }
+  }
   mkdirSync(configDir, { recursive: true, mode: 0o700 });
   const key = randomBytes(32);
-  writeFileSync(path, `${key.toString('hex')}\n`, { mode: 0o600 });
+  writeFileSync(path, `${key.toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
   return key;
 }
 
@@ -97,9 +126,19 @@ export async function runWatch(args: readonly string[], io: CommandIo): Promise<
     );
   }
 
+  // --anonymize given by the user asks for anonymised output, as with `cumma flows` and
+  // `classify`: the terminal shows what clients see. (The stored key of an agent served beyond
+  // loopback only protects what leaves the machine: its terminal keeps the real addresses.)
+  const terminal: AddressRedactor =
+    values.anonymize !== undefined && anonymizeKey !== undefined
+      ? createAddressRedactor(new IpAnonymizer(anonymizeKey), anonymizeKey, (dialog, reason) =>
+          output.err(`cumma watch: warning: a dialog of ${terminal.text(dialog.capture)} is not printed: cannot anonymise it (${reason})`),
+        )
+      : passThrough;
+
   const token = loadOrCreateToken(configDir);
   const agent = new LiveAgent({ model, stateDirectory: values['state-dir'] ?? join(configDir, 'state'), sidecars: !values['no-sidecar'] });
-  const print = printer(format, output);
+  const print = printer(format, output, terminal);
   agent.subscribe(print);
   // Beyond loopback, a token holder must not be able to make the agent read any folder.
   const feed: LabelFeed = isLoopback(host)
@@ -124,7 +163,7 @@ export async function runWatch(args: readonly string[], io: CommandIo): Promise<
       agentVersion: `cumma ${typeof CUMMA_VERSION === 'string' ? CUMMA_VERSION : 'dev'}`,
       // Connections come and go all the time: only what needs attention goes next to the table.
       log: (level, message) => {
-        if (level !== 'info' || process.env.CUMMA_DEBUG === '1') output.err(`cumma watch: ${level}: ${message}`);
+        if (level !== 'info' || process.env.CUMMA_DEBUG === '1') output.err(`cumma watch: ${level}: ${terminal.text(message)}`);
       },
     });
   } catch (error) {
@@ -179,7 +218,7 @@ export async function runWatch(args: readonly string[], io: CommandIo): Promise<
  * folder are read as soon as watching starts, so a first row can come before the start-up
  * message is done: the first row prints the header itself rather than lose it under the rows.
  */
-function printer(format: (typeof FORMATS)[number], output: WatchOutput): ((event: FeedEvent) => void) & { header(): void } {
+function printer(format: (typeof FORMATS)[number], output: WatchOutput, terminal: AddressRedactor): ((event: FeedEvent) => void) & { header(): void } {
   let headerPrinted = false;
   const header = (): void => {
     if (format !== 'table' || headerPrinted) return;
@@ -190,15 +229,18 @@ function printer(format: (typeof FORMATS)[number], output: WatchOutput): ((event
     if (event.kind === 'capture') {
       // Progress updates (once a second while a file grows) are for clients, not the terminal.
       if (event.event === 'updated' && event.message === undefined) return;
-      output.err(`cumma watch: ${event.capture.name}: ${event.event}${event.message ? `: ${event.message}` : ''}`);
+      // Addresses only: the folders are the user's own, on the user's terminal.
+      output.err(`cumma watch: ${terminal.text(event.capture.name)}: ${event.event}${event.message ? `: ${terminal.text(event.message)}` : ''}`);
       return;
     }
     // Printed by the run that published it, before a restart: the terminal says nothing twice.
-    if (event.restored) return;
+    if (event.restored || format === 'none') return;
+    const dialog = terminal.dialog(event.dialog);
+    if (dialog === undefined) return; // cannot be anonymised: said on stderr, not printed
     if (format === 'table') {
       header();
-      output.out(liveTableRow(event.dialog));
-    } else if (format === 'jsonl') output.out(JSON.stringify(event.dialog));
+      output.out(liveTableRow(dialog));
+    } else output.out(JSON.stringify(dialog));
   };
   return Object.assign(print, { header });
 }

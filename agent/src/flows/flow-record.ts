@@ -16,7 +16,10 @@ export interface DirectionCounts {
 
 export interface FlowRecord {
   readonly l4: TransportName;
-  /** The endpoint that sent the first packet (the SYN sender for TCP when the SYN was seen). */
+  /**
+   * The endpoint that sent the flow's first packet in file order, whatever the timestamps say
+   * (the SYN sender for TCP when the SYN was seen).
+   */
   readonly client: Endpoint;
   readonly server: Endpoint;
   /** Microseconds since the Unix epoch. */

@@ -5,6 +5,24 @@
  * list: the idle end of that list expires first and is evicted when the table is full, so
  * memory stays bounded by `maxFlows` whatever the capture's size. Nothing is allocated per
  * packet; a FlowRecord object is made only when a flow is emitted.
+ *
+ * When a flow ends, with captures whose timestamps are not monotonic (several interfaces, files
+ * joined with `mergecap -a`, a clock that was stepped, one corrupt timestamp):
+ * - The client is the sender of the flow's first packet in file order (the SYN sender when a
+ *   handshake is seen), whatever the timestamps say.
+ * - A flow ends when its own next packet comes more than the idle timeout after its latest one
+ *   (its own gap, on its own timestamps), or when the capture's clock has moved more than the
+ *   idle timeout past the flow's last activity.
+ * - The capture's clock is the latest time two consecutive packets have both reached: a lone
+ *   packet stamped ahead (a corrupt timestamp a year on, one block another interface wrote
+ *   early) moves it no further than its neighbour, so it expires nothing. A run of two or more
+ *   packets does move it, and flows idle on that clock end, as in any idle-timeout meter.
+ * - A flow's last activity is the later of its latest packet's timestamp and the capture's clock
+ *   when that packet was read (the arrival clock). Time going backwards (the second file of a
+ *   `mergecap -a` covering the same hours) therefore never ends a flow early: its packets count
+ *   as active "now", and only their own gaps can split them.
+ * For monotonic captures all this is the plain rule (a gap longer than the timeout ends a flow);
+ * the clock lags one packet behind, which only delays when an idle flow is printed.
  */
 import { DecodeStatus, Packet, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, Transport } from '../capture/packet';
 import { FragmentIndex } from './fragment-index';
@@ -14,13 +32,17 @@ import { formatIpv4, formatIpv6 } from './ip-address';
 export interface FlowTableOptions {
   /** A flow with no packet for this long ends (µs). Default 300 s: longer than messaging keep-alives. */
   readonly idleTimeoutUs?: number;
-  /** At most this many flows are held; the least recently active is emitted to make room. */
+  /**
+   * At most this many flows are held; the first in the recency order is emitted to make room:
+   * the least recently active to within recencyResolutionUs (exactly with 0).
+   */
   readonly maxFlows?: number;
   /** Slots allocated up front; the table doubles from there up to maxFlows. */
   readonly initialCapacity?: number;
   /**
-   * How finely the recency order follows activity (µs): a flow moves to the young end at most
-   * once per this interval. Default: 1/256 of the idle timeout, at most 1 s. 0 = exact LRU.
+   * How finely the recency order follows activity (µs): a flow moves to the young end when its
+   * last activity has advanced this much since its previous move, not on every packet. Default:
+   * 1/256 of the idle timeout, at most 1 s. 0 = exact LRU.
    */
   readonly recencyResolutionUs?: number;
 }
@@ -45,13 +67,23 @@ const GENERATION = 11;
 const FLOW_ID = 12;
 const NEWER = 13;
 const OLDER = 14;
-/** Doubles 8–13 (the second cache line): first µs, last µs, packets up/down, bytes up/down. */
+/**
+ * Doubles 8–15 (the second cache line): first µs, last µs, packets up/down, bytes up/down, last
+ * activity (the later of a packet's time and the capture clock when it was read) and the last
+ * activity when the flow last moved in the recency list.
+ */
 const FIRST = 8;
 const LAST = 9;
 const PACKETS_UP = 10;
 const PACKETS_DOWN = 11;
 const BYTES_UP = 12;
 const BYTES_DOWN = 13;
+const ACTIVE = 14;
+const LISTED = 15;
+
+/** Indices into the clock array: the capture's clock and the previous packet's timestamp. */
+const NOW = 0;
+const PREVIOUS = 1;
 
 const STATE_CLIENT_IS_A = 1;
 const STATE_SYN_SEEN = 2;
@@ -103,10 +135,11 @@ export class FlowTable {
   private capacity = 0;
   private count = 0;
   /**
-   * Latest timestamp seen: the clock for idle expiry (captures are not always monotonic). In a
-   * typed array because a double stored in a plain field may be re-boxed on every packet.
+   * [NOW] the capture's clock for idle expiry: the latest time two consecutive packets have both
+   * reached (see the file comment); [PREVIOUS] the previous packet's timestamp. In a typed array
+   * because a double stored in a plain field may be re-boxed on every packet.
    */
-  private readonly clock = Float64Array.of(-Infinity);
+  private readonly clock = Float64Array.of(-Infinity, -Infinity);
 
   /** The slot records as 32-bit words (key, state, links)… */
   private words = new Int32Array(0);
@@ -147,17 +180,28 @@ export class FlowTable {
     const stats = this.stats;
     stats.packets++;
     this.lastFlowId = -1;
-    if (packet.timestampUs > this.clock[0]!) {
-      this.clock[0] = packet.timestampUs;
-      // Checked here so that the common case (nothing to expire) costs no call.
+    const time = packet.timestampUs;
+    const clock = this.clock;
+    const previous = clock[PREVIOUS]!;
+    clock[PREVIOUS] = time;
+    // Both this packet and the one before it have reached the earlier of their two times.
+    const reached = time < previous ? time : previous;
+    let now = clock[NOW]!;
+    if (reached > now) {
+      clock[NOW] = now = reached;
+      // Checked here so that the common case (nothing to expire) costs no call. A head stamped
+      // ahead of the clock is moved out of the way there, so it cannot hold expiry up.
       const oldest = this.oldest;
-      if (oldest !== -1 && this.reals[oldest * SLOT_REALS + LAST]! < packet.timestampUs - this.idleTimeoutUs) this.expireIdle();
+      if (oldest !== -1) {
+        const active = this.reals[oldest * SLOT_REALS + ACTIVE]!;
+        if (active < reached - this.idleTimeoutUs || active > reached) this.expireIdle();
+      }
     }
     switch (packet.status) {
       case DecodeStatus.Transport:
         break;
       case DecodeStatus.Fragment:
-        return this.addFragment(packet);
+        return this.addFragment(packet, now);
       case DecodeStatus.OtherIp:
         stats.otherIp++;
         return NO_FLOW;
@@ -180,9 +224,10 @@ export class FlowTable {
       // A new connection reusing the 5-tuple of one that was closed.
       this.emit(slot);
       slot = NO_FLOW;
-    } else if (slot !== NO_FLOW && packet.timestampUs - this.reals[slot * SLOT_REALS + LAST]! > this.idleTimeoutUs) {
-      // Silent for longer than the timeout but missed by expireIdle(), which stops at the first
-      // live flow of the recency list: out-of-order timestamps can hide an idle flow behind it.
+    } else if (slot !== NO_FLOW && this.hasEnded(slot, time, now)) {
+      // Its own gap is longer than the timeout (time went backwards, so the clock did not see
+      // it), or the clock passed it while expireIdle(), which stops at the first live flow of
+      // the recency list, had not reached it yet: either way the flow ended before this packet.
       this.emit(slot);
       slot = NO_FLOW;
     }
@@ -200,8 +245,8 @@ export class FlowTable {
     }
     if (pureSyn) links[slot * SLOT_WORDS + STATE]! |= STATE_SYN_SEEN;
     if ((flags & (TCP_FIN | TCP_RST)) !== 0) links[slot * SLOT_WORDS + STATE]! |= STATE_CLOSED;
-    this.account(slot, packet, fromA);
-    if (packet.isFirstFragment) this.fragments.remember(packet, slot, links[slot * SLOT_WORDS + GENERATION]!);
+    this.account(slot, packet, fromA, now);
+    if (packet.isFirstFragment) this.fragments.remember(packet, slot, links[slot * SLOT_WORDS + GENERATION]!, fromA);
     return slot;
   }
 
@@ -225,22 +270,40 @@ export class FlowTable {
     this.fragments.clear();
   }
 
-  private addFragment(packet: Packet): number {
-    const slot = this.fragments.lookup(packet);
-    if (slot === NO_FLOW || this.words[slot * SLOT_WORDS + GENERATION] !== this.fragments.lastGeneration || !this.isLive(slot)) {
+  private addFragment(packet: Packet, now: number): number {
+    const fragments = this.fragments;
+    const slot = fragments.lookup(packet);
+    if (slot === NO_FLOW || this.words[slot * SLOT_WORDS + GENERATION] !== fragments.lastGeneration || !this.isLive(slot)) {
+      this.stats.fragmentsUnattributed++;
+      return NO_FLOW;
+    }
+    if (this.hasEnded(slot, packet.timestampUs, now)) {
+      // The same rules as for a packet with ports: its flow is over, and without ports the
+      // fragment cannot start the next one.
+      this.emit(slot);
       this.stats.fragmentsUnattributed++;
       return NO_FLOW;
     }
     this.stats.fragmentsAttributed++;
-    this.account(slot, packet, this.sourceIsA(packet));
+    // The direction of the first fragment, which came from the same source: with ports missing,
+    // the canonical order cannot tell two endpoints on one address apart.
+    this.account(slot, packet, fragments.lastFromA, now);
     return slot;
+  }
+
+  /** Whether a flow ended before a packet at `time`, the clock being `now` (see the file comment). */
+  private hasEnded(slot: number, time: number, now: number): boolean {
+    const base = slot * SLOT_REALS;
+    const counters = this.reals;
+    return time - counters[base + LAST]! > this.idleTimeoutUs || now - counters[base + ACTIVE]! > this.idleTimeoutUs;
   }
 
   private isLive(slot: number): boolean {
     return this.words[slot * SLOT_WORDS + KEY_META] !== 0;
   }
 
-  private account(slot: number, packet: Packet, fromA: boolean): void {
+  /** Counts a packet in its flow; `now` is the capture's clock (see the file comment). */
+  private account(slot: number, packet: Packet, fromA: boolean, now: number): void {
     const link = slot * SLOT_WORDS;
     const up = fromA === ((this.words[link + STATE]! & STATE_CLIENT_IS_A) !== 0);
     this.lastPacketUp = up;
@@ -250,14 +313,17 @@ export class FlowTable {
     counters[base + (up ? PACKETS_UP : PACKETS_DOWN)]!++;
     counters[base + (up ? BYTES_UP : BYTES_DOWN)]! += packet.originalLength;
     const time = packet.timestampUs;
-    const previousLast = counters[base + LAST]!;
     if (time < counters[base + FIRST]!) counters[base + FIRST] = time;
-    if (time > previousLast) counters[base + LAST] = time;
+    if (time > counters[base + LAST]!) counters[base + LAST] = time;
     this.stats.flowPackets++;
+    const active = time > now ? time : now;
+    if (active > counters[base + ACTIVE]!) counters[base + ACTIVE] = active;
     // Moving a flow to the young end of the recency list costs cache misses on its neighbours;
-    // doing it at most once per touch interval keeps the list ordered to within that interval,
-    // which only delays idle expiry by as much (the gap check in add() keeps flows exact).
-    if (time - previousLast >= this.touchIntervalUs) this.touch(slot);
+    // doing it only when its activity has advanced a touch interval since its last move keeps
+    // the list ordered to within that interval, which only delays idle expiry (and makes
+    // eviction pick among the flows idle longest) by as much; hasEnded() in add() keeps flows
+    // exact.
+    if (active - counters[base + LISTED]! >= this.touchIntervalUs) this.touch(slot);
   }
 
   private orientClient(slot: number, synFromA: boolean): void {
@@ -358,7 +424,10 @@ export class FlowTable {
     keys[key + KEY_META] = metaOf(packet);
     const counters = this.reals;
     const base = slot * SLOT_REALS;
-    counters[base + FIRST] = counters[base + LAST] = packet.timestampUs;
+    const time = packet.timestampUs;
+    const now = this.clock[NOW]!;
+    counters[base + FIRST] = counters[base + LAST] = time;
+    counters[base + ACTIVE] = counters[base + LISTED] = time > now ? time : now;
     counters[base + PACKETS_UP] = counters[base + PACKETS_DOWN] = counters[base + BYTES_UP] = counters[base + BYTES_DOWN] = 0;
     const link = slot * SLOT_WORDS;
     this.words[link + STATE] = 0;
@@ -406,9 +475,29 @@ export class FlowTable {
     this.count--;
   }
 
+  /**
+   * Emits the flows at the idle end of the recency list whose last activity is more than the
+   * timeout behind the clock, stopping at the first that is not. A flow whose last packet was
+   * stamped ahead of the clock (a lone corrupt timestamp) is not idle, yet may sit at that end
+   * for ever: it is moved to the young end instead (no more moves per call than there are
+   * flows), so that it does not hold up the expiry of the flows behind it.
+   */
   private expireIdle(): void {
-    const horizon = this.clock[0]! - this.idleTimeoutUs;
-    while (this.oldest !== -1 && this.reals[this.oldest * SLOT_REALS + LAST]! < horizon) this.emit(this.oldest);
+    const now = this.clock[NOW]!;
+    const horizon = now - this.idleTimeoutUs;
+    const counters = this.reals;
+    let moved = 0;
+    for (let slot = this.oldest; slot !== -1; slot = this.oldest) {
+      const active = counters[slot * SLOT_REALS + ACTIVE]!;
+      if (active < horizon) {
+        this.emit(slot);
+      } else if (active > now && moved < this.count) {
+        moved++;
+        this.touch(slot);
+      } else {
+        return;
+      }
+    }
   }
 
   private record(slot: number): FlowRecord {
@@ -453,6 +542,7 @@ export class FlowTable {
   }
 
   private touch(slot: number): void {
+    this.reals[slot * SLOT_REALS + LISTED] = this.reals[slot * SLOT_REALS + ACTIVE]!;
     if (this.newest === slot) return;
     this.unlink(slot);
     this.linkNewest(slot);

@@ -11,6 +11,8 @@
 import { closeSync, existsSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { CaptureReader } from '../capture/capture-reader';
 import { CaptureError } from '../capture/errors';
+import { linkTypeName } from '../capture/link-layer';
+import { DecodeStatus } from '../capture/packet';
 import { DialogPacketLog } from '../features/dialog-packet-log';
 import { DialogRecord } from '../pipeline/dialog-record';
 import { DialogStream } from '../pipeline/dialog-stream';
@@ -51,6 +53,17 @@ export interface LiveCaptureOptions {
 
 const READ_CHUNK = 1 << 20;
 
+/**
+ * Longest pcapng block or pcap record the live agent accepts. Real ones are far smaller: dumpcap
+ * snaps packets at 256 KiB (WTAP_MAX_PACKET_SIZE_STANDARD) and adds at most a few KiB of block
+ * header and options. The offline readers allow 256 MiB, but the agent watches folders others
+ * write into, for days, several files at once, and holds a block whole until it is complete: a
+ * small sparse file claiming one huge block would make it allocate (and keep) that much. 16 MiB
+ * leaves 64 times the largest real packet, and an oversize block is reported as corrupt
+ * (CAPTURE_BLOCK_TOO_LONG, with file and offset) before anything is buffered for it.
+ */
+export const LIVE_MAX_BLOCK_LENGTH = 16 * 1024 * 1024;
+
 interface ProvisionalMark {
   readonly atMs: number;
   readonly packets: number;
@@ -77,6 +90,10 @@ export class LiveCapture {
   private lastSidecarMs = -Infinity;
   private sidecarDirty = false;
   private sidecarFailed = false;
+  /** The capture's mode bits at the last poll: the sidecar is never more readable than the capture. */
+  private captureMode = 0o600;
+  /** Link types of this file already reported as not decoded (one message each, not one per packet). */
+  private readonly reportedLinks = new Set<number>();
 
   constructor(private readonly options: LiveCaptureOptions) {
     this.clock = options.clock ?? Date.now;
@@ -128,6 +145,16 @@ export class LiveCapture {
     } catch {
       return false; // Gone: the watcher reports the removal.
     }
+    this.captureMode = stats.mode;
+    if (!stats.isFile()) {
+      // Replaced by a folder (or a device, a FIFO) under the same name: reading it would fail
+      // with a bare errno text (EISDIR) or block; say what happened, with the usual code and
+      // offset, before the replacement check would restart on it. The inode is taken as seen, so
+      // a regular file put back later is read from the start.
+      if (this.state !== 'error') this.fail(new CaptureError('CAPTURE_IO', this.bytesRead, `no longer a regular file (now ${stats.isDirectory() ? 'a folder' : 'a special file'})`));
+      if (this.fd !== undefined) this.ino = stats.ino;
+      return false;
+    }
     if (this.fd !== undefined && (stats.ino !== this.ino || stats.size < this.bytesRead)) {
       const why = stats.ino !== this.ino ? 'replaced by a new file' : `truncated to ${stats.size} bytes (had read ${this.bytesRead})`;
       this.options.onCaptureEvent('updated', `${this.options.path}: ${why}; reading it again from the start`);
@@ -156,7 +183,10 @@ export class LiveCapture {
         if (count === 0) break;
         this.reader.commit(count);
         this.bytesRead += count;
-        for (let packet = this.reader.next(); packet !== undefined; packet = this.reader.next()) this.stream.push(packet);
+        for (let packet = this.reader.next(); packet !== undefined; packet = this.reader.next()) {
+          this.stream.push(packet);
+          if (packet.status === DecodeStatus.UnsupportedLink && !this.reportedLinks.has(packet.linkType)) this.reportLink(packet.linkType);
+        }
       }
       this.newestPacketReadMs = this.clock();
       this.stream.drain();
@@ -214,7 +244,8 @@ export class LiveCapture {
     this.provisional.clear();
     this.completed = [];
     this.sidecarDirty = true;
-    this.reader = new CaptureReader();
+    this.reader = new CaptureReader({ maxBlockLength: LIVE_MAX_BLOCK_LENGTH });
+    this.reportedLinks.clear();
     this.stream = new DialogStream({ capture: this.options.name, model: this.options.model, onFinal: (record) => this.completed.push(record) });
   }
 
@@ -230,9 +261,25 @@ export class LiveCapture {
     for (const dialog of dialogs) this.options.onDialog(dialog, true);
   }
 
+  /**
+   * Packets of a link type Cumma does not decode give no flows: without a word the capture would
+   * just stay empty, so clients and the terminal are told once per link type (as `cumma flows`
+   * says at the end of a file).
+   */
+  private reportLink(linkType: number): void {
+    this.reportedLinks.add(linkType);
+    this.options.onCaptureEvent(
+      'updated',
+      `${this.options.path}: packets with ${linkTypeName(linkType)} framing are not decoded (unsupported link type ${linkType}); they give no flows or dialogs`,
+    );
+  }
+
   private fail(error: unknown): void {
-    const message =
-      error instanceof CaptureError ? error.inFile(this.options.path).message : `${this.options.path}: ${error instanceof Error ? error.message : String(error)}`;
+    // Every failure is a CaptureError naming the file and the offset reading stopped at, with a
+    // code: an I/O failure (EISDIR, EIO) as much as corrupt bytes.
+    const captureError =
+      error instanceof CaptureError ? error : new CaptureError('CAPTURE_IO', this.bytesRead, error instanceof Error ? error.message : String(error));
+    const message = captureError.inFile(this.options.path).message;
     this.state = 'error';
     this.problem = message;
     // What was read before the fault is kept: the open dialogs end there, as final.
@@ -309,7 +356,7 @@ export class LiveCapture {
     // is emptied, so that labels of a replaced capture do not linger.
     if (this.store.size === 0 && !existsSync(path)) return;
     try {
-      writeSidecar(path, this.store.values());
+      writeSidecar(path, this.store.values(), { captureMode: this.captureMode });
     } catch (error) {
       // A read-only capture folder: labels are still served; say so once.
       this.sidecarFailed = true;

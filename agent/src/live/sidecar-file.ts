@@ -4,6 +4,7 @@
  * matches a packet by its 5-tuple in either direction and its time inside [start_us, end_us].
  * Written to a temporary file and renamed, so a reader never sees half a file.
  */
+import { randomBytes } from 'node:crypto';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { DialogRecord } from '../pipeline/dialog-record';
 
@@ -51,15 +52,32 @@ export function formatSidecar(dialogs: Iterable<DialogRecord>): string {
   return `${lines.join('\n')}\n`;
 }
 
+export interface WriteSidecarOptions {
+  /**
+   * Mode bits of the capture the sidecar describes. The sidecar holds the capture's real
+   * addresses, so it is never readable by more users than the capture: group and other get at
+   * most the capture's read/write bits (and the umask still applies). Without it, 0666 & ~umask.
+   */
+  readonly captureMode?: number;
+}
+
 /** Replaces `path` atomically with the sidecar of `dialogs`. */
-export function writeSidecar(path: string, dialogs: Iterable<DialogRecord>): void {
-  const temporary = `${path}.${process.pid}.tmp`;
+export function writeSidecar(path: string, dialogs: Iterable<DialogRecord>, options: WriteSidecarOptions = {}): void {
+  // The capture folder may be writable by others (a dumpcap group): a predictable temporary name
+  // would let them plant a symbolic link there and have the agent overwrite its target. The name
+  // is unguessable and the file is created exclusively ('wx': O_CREAT | O_EXCL, which also
+  // refuses to follow a symbolic link), so the agent only ever writes a file it has just created.
+  const temporary = `${path}.${randomBytes(8).toString('hex')}.tmp`;
+  const mode = options.captureMode === undefined ? 0o666 : 0o600 | (options.captureMode & 0o066);
+  let created = false;
   try {
-    writeFileSync(temporary, formatSidecar(dialogs));
+    writeFileSync(temporary, formatSidecar(dialogs), { flag: 'wx', mode });
+    created = true;
     renameSync(temporary, path);
   } catch (error) {
-    // A failed write or rename (the target is a folder, the disk is full) leaves no stray file.
-    rmSync(temporary, { force: true });
+    // A failed write or rename (the target is a folder, the disk is full) leaves no stray file;
+    // a name that already existed is someone else's and is left alone.
+    if (created || (error as NodeJS.ErrnoException).code !== 'EEXIST') rmSync(temporary, { force: true });
     throw error;
   }
 }

@@ -67,7 +67,14 @@ export interface PreparedTrainingSet {
 export function prepareTrainingSet(samples: readonly TrainingSample[], options: TrainOptions = {}): PreparedTrainingSet {
   const present = new Set(samples.map((s) => s.label));
   const classes = options.classes ?? USAGE_CLASSES.filter((c) => present.has(c));
-  if (classes.length === 0) throw new RangeError('trainClassifier: no samples');
+  if (classes.length === 0) {
+    // Said in full: this is what a caller that did not check its training set first shows.
+    throw new RangeError(
+      samples.length === 0
+        ? 'trainClassifier: no training samples (0 labelled vectors): a classifier needs at least one labelled sample'
+        : `trainClassifier: no classes to train: options.classes is empty (${samples.length} samples given)`,
+    );
+  }
   if (new Set(classes).size !== classes.length) throw new RangeError('trainClassifier: duplicate classes');
   const allowed = new Set(classes);
   let kept: readonly TrainingSample[] = samples.filter((s) => allowed.has(s.label));

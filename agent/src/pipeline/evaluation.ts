@@ -3,7 +3,7 @@
  * temporal model smooths along their sessions), then truth and verdicts are lined up.
  */
 import { UsageClass, UsageVerdict } from '../labels';
-import { CaptureDialog } from './capture-dialogs';
+import { CaptureDialog, captureKeyOf } from './capture-dialogs';
 import { TemporalMode } from './dialog-labeler';
 import { UsageModel } from './usage-model';
 
@@ -19,7 +19,11 @@ export function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<s
   return groups;
 }
 
-/** Truth and verdict of every labelled dialog, classified capture by capture. */
+/**
+ * Truth and verdict of every labelled dialog, classified capture by capture: by captureKeyOf,
+ * since two captures may share a file name, and their flow ids would collide and their sessions
+ * merge if they were classified as one.
+ */
 export function predictPerCapture(
   model: UsageModel,
   dialogs: readonly CaptureDialog[],
@@ -27,7 +31,7 @@ export function predictPerCapture(
 ): { readonly truth: UsageClass[]; readonly predicted: UsageVerdict[] } {
   const truth: UsageClass[] = [];
   const predicted: UsageVerdict[] = [];
-  for (const group of groupBy(dialogs, (dialog) => dialog.capture).values()) {
+  for (const group of groupBy(dialogs, captureKeyOf).values()) {
     const records = model.classify(group, { temporal });
     group.forEach((dialog, index) => {
       truth.push(dialog.truth!);

@@ -12,7 +12,7 @@ import { ClassifierJson, ClassifierKind, TrainOptions, UsageClassifier, loadClas
 import { OutlierDetector, OutlierDetectorJson } from '../model/outliers';
 import { TemporalModel, TemporalModelJson } from '../model/temporal';
 import { DEFAULT_GAPS, SegmentationGaps, checkSegmentationGaps } from '../segment/dialog';
-import { CaptureDialog } from './capture-dialogs';
+import { CaptureDialog, captureKeyOf } from './capture-dialogs';
 import { DEFAULT_TEMPORAL, DialogLabeler, TemporalMode } from './dialog-labeler';
 import { DialogRecord } from './dialog-record';
 
@@ -56,7 +56,7 @@ export interface ModelHeader {
 export class ModelError extends Error {
   override readonly name = 'ModelError';
   constructor(
-    readonly code: 'MODEL_MISSING' | 'MODEL_INVALID' | 'MODEL_SCHEMA_MISMATCH',
+    readonly code: 'MODEL_MISSING' | 'MODEL_INVALID' | 'MODEL_SCHEMA_MISMATCH' | 'MODEL_TOO_FEW_DIALOGS' | 'MODEL_OUTPUT',
     detail: string,
   ) {
     super(`${detail} [${code}]`);
@@ -85,6 +85,34 @@ export interface ModelTrainOptions {
    * source and the loosest kept (OutlierOptions.heldOutGroups). Default: one source.
    */
   readonly dialogSource?: (dialog: CaptureDialog) => string;
+  /**
+   * Told of a model that trains but may disappoint: one class only, or an outlier check
+   * calibrated on few held-out dialogs. Nothing about the model changes.
+   */
+  readonly onWarning?: (message: string) => void;
+}
+
+/** Fewest labelled dialogs a model trains on: one to learn from, one held out to calibrate on. */
+export const MIN_TRAINING_DIALOGS = 2;
+
+/**
+ * Held-out dialogs below which the outlier check's thresholds (the 99th percentile of their
+ * distances, the 0.005 quantile of their confidences) are little more than the most extreme
+ * held-out dialog: trainers are warned. outliers.ts asks for ≥ 1 000 for a steady estimate.
+ */
+export const FEW_HELD_OUT_DIALOGS = 100;
+
+/** Which labelled dialogs calibrated the outlier check (UsageModel.calibration). */
+export interface CalibrationSplit {
+  /**
+   * True: whole captures were held out (`captures`, by captureKeyOf, in order of appearance).
+   * False: the captures could not be split (all on one side), so every 5th labelled dialog was.
+   */
+  readonly byCapture: boolean;
+  readonly captures: readonly string[];
+  /** Labelled dialogs held out, and left to train the calibration classifier. */
+  readonly heldOutDialogs: number;
+  readonly trainingDialogs: number;
 }
 
 /** Share of each class among `labels`, in the order of `classes`. */
@@ -99,8 +127,13 @@ function classFrequencies(labels: readonly UsageClass[], classes: readonly Usage
   return counts.map((n) => (total > 0 ? n / total : 0));
 }
 
-/** Stable split by capture name, so dialogs of one capture never sit on both sides. */
-function isHeldOut(capture: string, fraction: number): boolean {
+/**
+ * Stable split by capture name, so dialogs of one capture never sit on both sides. It hashes the
+ * file name (`capture`), not the path: the same captures give the same model wherever they lie,
+ * and the shipped model's recipe keeps the split it was built with. Captures sharing a name
+ * therefore land on the same side, which still keeps each capture whole.
+ */
+export function isHeldOut(capture: string, fraction: number): boolean {
   let h = 2166136261;
   for (let i = 0; i < capture.length; i++) h = Math.imul(h ^ capture.charCodeAt(i), 16777619);
   return ((h >>> 0) % 1000) / 1000 < fraction;
@@ -110,13 +143,31 @@ function isHeldOut(capture: string, fraction: number): boolean {
 function sessionsOf(dialogs: readonly CaptureDialog[]): { readonly order: CaptureDialog[][] } {
   const groups = new Map<string, CaptureDialog[]>();
   for (const dialog of dialogs) {
-    const key = `${dialog.capture}\u0000${dialog.flowId}\u0000${dialog.session}`;
+    // By captureKeyOf: flow ids restart in every capture, same-named ones included.
+    const key = `${captureKeyOf(dialog)}\u0000${dialog.flowId}\u0000${dialog.session}`;
     const group = groups.get(key);
     if (group) group.push(dialog);
     else groups.set(key, [dialog]);
   }
   const order = [...groups.values()].map((group) => group.sort((a, b) => a.dialog - b.dialog));
   return { order };
+}
+
+/** "3 (2 classes: text, photo) in 1 capture": what training found, for its errors. */
+function describeLabelled(labelled: readonly (CaptureDialog & { truth: UsageClass })[]): string {
+  const classes = USAGE_CLASSES.filter((c) => labelled.some((dialog) => dialog.truth === c));
+  const captures = new Set(labelled.map(captureKeyOf)).size;
+  return `${labelled.length} (${classes.length} class${classes.length === 1 ? '' : 'es'}: ${classes.join(', ')}) in ${captures} capture${captures === 1 ? '' : 's'}`;
+}
+
+/**
+ * A system error's code and description without the path Node appends ("ENOENT: no such file or
+ * directory, open 'm.json.123.tmp'" → "ENOENT: no such file or directory"): the caller names
+ * the path the user gave.
+ */
+function systemErrorText(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/, \w+ '[^']*'(?: -> '[^']*')?$/, '');
 }
 
 /** `actual` (the classes of a part of the model) must be the model's `classes`, in their order. */
@@ -159,6 +210,8 @@ export class UsageModel {
     private readonly classifier: UsageClassifier,
     private readonly outliers: OutlierDetector,
     private readonly temporal: TemporalModel,
+    /** How the outlier check was calibrated: known to a freshly trained model only, not saved. */
+    readonly calibration?: CalibrationSplit,
   ) {}
 
   get name(): string {
@@ -172,14 +225,30 @@ export class UsageModel {
   static train(dialogs: readonly CaptureDialog[], options: ModelTrainOptions): UsageModel {
     const labelled = dialogs.filter((dialog): dialog is CaptureDialog & { truth: UsageClass } => dialog.truth !== undefined);
     if (labelled.length === 0) throw new ModelError('MODEL_INVALID', 'no labelled dialogs to train on: label packets with cumma:usage=<label> comments');
+    if (labelled.length < MIN_TRAINING_DIALOGS) {
+      // Otherwise the split below leaves nothing to learn from, and the classifier's own error
+      // ("no samples") would name neither the data nor what is missing.
+      throw new ModelError(
+        'MODEL_TOO_FEW_DIALOGS',
+        `too few labelled dialogs to train on: found ${describeLabelled(labelled)}; a model needs at least ${MIN_TRAINING_DIALOGS}, ` +
+          'some to learn from and some held out to calibrate the outlier check: label more dialogs or add captures',
+      );
+    }
     const fraction = options.heldOutFraction ?? 0.2;
     let heldOut = labelled.filter((dialog) => isHeldOut(dialog.capture, fraction));
     let training = labelled.filter((dialog) => !isHeldOut(dialog.capture, fraction));
-    if (heldOut.length === 0 || training.length === 0) {
-      // Too few captures to split by capture: calibrate on every other dialog instead.
+    const byCapture = heldOut.length > 0 && training.length > 0;
+    if (!byCapture) {
+      // Too few captures to split by capture: calibrate on every 5th dialog instead.
       heldOut = labelled.filter((_, index) => index % 5 === 0);
       training = labelled.filter((_, index) => index % 5 !== 0);
     }
+    const calibrationSplit: CalibrationSplit = {
+      byCapture,
+      captures: byCapture ? [...new Set(heldOut.map(captureKeyOf))] : [],
+      heldOutDialogs: heldOut.length,
+      trainingDialogs: training.length,
+    };
     const kind = options.kind ?? 'random-forest';
     const trainOptions = options.train ?? {};
     const sampleOf = (dialog: CaptureDialog & { truth: UsageClass }) =>
@@ -218,6 +287,20 @@ export class UsageModel {
     );
     const perClass: Partial<Record<UsageClass, number>> = {};
     for (const dialog of labelled) perClass[dialog.truth] = (perClass[dialog.truth] ?? 0) + 1;
+    if (options.onWarning !== undefined) {
+      if (classifier.classes.length === 1) {
+        options.onWarning(
+          `the model knows one class only (${classifier.classes[0]!}): it will label every dialog ${classifier.classes[0]!} or unknown; train on dialogs of at least two usages`,
+        );
+      }
+      if (heldOut.length < FEW_HELD_OUT_DIALOGS) {
+        options.onWarning(
+          `the outlier check is calibrated on only ${heldOut.length} held-out dialog${heldOut.length === 1 ? '' : 's'} ` +
+            `(${byCapture ? `of ${calibrationSplit.captures.length} capture${calibrationSplit.captures.length === 1 ? '' : 's'}` : 'every 5th labelled dialog'}): ` +
+            `its thresholds rest on the few most extreme of them; ${FEW_HELD_OUT_DIALOGS} or more make it steadier`,
+        );
+      }
+    }
     const json: UsageModelJson = {
       format: MODEL_FORMAT,
       version: MODEL_VERSION,
@@ -229,14 +312,14 @@ export class UsageModel {
       training: {
         dialogs: labelled.length,
         perClass,
-        captures: new Set(labelled.map((dialog) => dialog.capture)).size,
+        captures: new Set(labelled.map(captureKeyOf)).size,
         options: JSON.stringify({ kind, ...(options.train ?? {}) }),
       },
       classifier: classifier.toJSON(),
       outliers: outliers.toJSON(),
       temporal: temporal.toJSON(),
     };
-    return new UsageModel(json, classifier, outliers, temporal);
+    return new UsageModel(json, classifier, outliers, temporal, calibrationSplit);
   }
 
   /**
@@ -279,7 +362,11 @@ export class UsageModel {
     return UsageModel.fromJSON(json, `model ${path}`);
   }
 
-  /** Writes the model atomically (temporary file, then rename), with optional evaluation figures. */
+  /**
+   * Writes the model atomically (temporary file, then rename), with optional evaluation figures.
+   * A failure is a MODEL_OUTPUT error naming `path`: the temporary file is an implementation
+   * detail the user never asked for, and it is gone by the time they read the message.
+   */
   save(path: string, evaluation?: unknown): void {
     const json = evaluation === undefined ? this.json : { ...this.json, evaluation };
     const temporary = `${path}.${process.pid}.tmp`;
@@ -289,7 +376,7 @@ export class UsageModel {
     } catch (error) {
       // A path that cannot take the file (a directory, no permission) must not keep the half.
       rmSync(temporary, { force: true });
-      throw error;
+      throw new ModelError('MODEL_OUTPUT', `cannot write model ${path}: ${systemErrorText(error)}`);
     }
   }
 

@@ -1,14 +1,23 @@
 /**
  * Anonymisation of what the server hands out, when it runs with an anonymisation key (an agent
  * bound beyond loopback). Dialog endpoints go through the project's Crypto-PAn IpAnonymizer;
- * free text that may quote an address (dialog ids, capture errors) has every IPv4/IPv6 address
- * in it replaced by its image, so ids stay unique and stable (the mapping is a keyed bijection).
+ * free text that may quote an address (capture errors and names) has every IPv4/IPv6 address
+ * in it replaced by its image. Dialog ids are replaced by a keyed digest of the original id
+ * (servedDialogId): the original is an unkeyed hash of the 5-tuple, which anyone can brute-force
+ * back to the addresses, while an HMAC under the anonymisation key stays unique and stable but
+ * reveals nothing without the key.
+ *
+ * Only text the agent itself produced may go through text(): anonymising text a client chose (a
+ * subscribed name, a requested path) and sending it back would hand that client the Crypto-PAn
+ * image of any address it likes, an oracle that inverts the prefix-preserving map bit by bit.
  * A dialog whose endpoint is not an address cannot be anonymised and is withheld, never served
  * as it is. Capture paths lose their folders (which name users and projects): clients see the
  * file name only, in the path field and in error texts. A file name can itself be an address
  * (dumpcap writing `10.0.0.5.pcapng`), so capture names are served through the same scrubbing;
  * clients subscribe with the served names (MessageEncoder translates them back).
  */
+import { createHmac } from 'node:crypto';
+import { isIP } from 'node:net';
 import { basename } from 'node:path';
 import { IpAnonymizer } from '../anonymize/anonymizer';
 import { CaptureInfo, LiveDialog } from '../live/label-feed';
@@ -18,7 +27,10 @@ export interface AddressRedactor {
   /** The dialog as served, or undefined when it cannot be served safely. */
   dialog(dialog: LiveDialog): LiveDialog | undefined;
   capture(capture: CaptureInfo): CaptureInfo;
+  /** Agent-produced text (never a client's): addresses replaced. */
   text(text: string): string;
+  /** Agent-produced text about a capture file (a `capture` event's message): folders cut, addresses replaced. */
+  captureText(text: string): string;
 }
 
 export const passThrough: AddressRedactor = {
@@ -26,16 +38,33 @@ export const passThrough: AddressRedactor = {
   dialog: (dialog) => dialog,
   capture: (capture) => capture,
   text: (text) => text,
+  captureText: (text) => text,
 };
 
+/** Length of a served dialog id, in hex digits: the same as dialogId()'s, so clients see one format. */
+const DIALOG_ID_HEX_DIGITS = 20;
+
 /**
- * IPv6-looking runs (hex, colons, a dotted tail) or dotted quads. A run that turns out not to be
- * an IPv6 address is searched again for dotted quads, so "x:10.0.0.1" still loses its address.
+ * The id an anonymised agent serves for the dialog whose real id is `id`: HMAC-SHA256 under the
+ * anonymisation key, cut to the real ids' length. Deterministic, so the same dialog has the same
+ * served id in every message, on every endpoint and across restarts with the same key.
+ */
+export function servedDialogId(key: Uint8Array, id: string): string {
+  return createHmac('sha256', key).update('cumma/dialog-id/v1\u0000').update(id).digest('hex').slice(0, DIALOG_ID_HEX_DIGITS);
+}
+
+/**
+ * IPv6-looking runs (hex, colons, a dotted tail) or dotted quads. Such a run may hold more than
+ * the address (a port or a colon after it, "fe80::1: timeout"; a word before it, "host:2001:db8::1";
+ * a full stop), so inside it the longest IPv6 address at each position is looked for, and what
+ * is left is searched again for dotted quads, so "x:10.0.0.1" still loses its address.
  */
 const ADDRESS_LIKE = /[0-9A-Fa-f]*:[0-9A-Fa-f:.]+|\d{1,3}(?:\.\d{1,3}){3}/g;
 const DOTTED_QUAD = /\d{1,3}(?:\.\d{1,3}){3}/g;
+/** Longest IPv6 text: eight groups of four and seven colons, or 45 with a dotted IPv4 tail. */
+const MAX_IPV6_TEXT = 45;
 
-export function createAddressRedactor(anonymizer: IpAnonymizer, onWithheld: (dialog: LiveDialog, reason: string) => void): AddressRedactor {
+export function createAddressRedactor(anonymizer: IpAnonymizer, key: Uint8Array, onWithheld: (dialog: LiveDialog, reason: string) => void): AddressRedactor {
   const tryAnonymize = (candidate: string): string | undefined => {
     try {
       return anonymizer.anonymize(candidate);
@@ -43,25 +72,38 @@ export function createAddressRedactor(anonymizer: IpAnonymizer, onWithheld: (dia
       return undefined;
     }
   };
-  const text = (input: string): string =>
-    input.replace(ADDRESS_LIKE, (run) => {
-      if (run.includes(':')) {
-        if ((run.match(/:/g) ?? []).length >= 2) {
-          // A sentence's full stop may cling to the address.
-          const address = run.replace(/\.+$/, '');
-          const image = tryAnonymize(address);
-          if (image !== undefined) return image + run.slice(address.length);
+  const quads = (part: string): string => part.replace(DOTTED_QUAD, (quad) => tryAnonymize(quad) ?? quad);
+  /** The run with every IPv6 address in it (longest first, left to right) replaced, then dotted quads. */
+  const run = (input: string): string => {
+    if (!input.includes(':')) return tryAnonymize(input) ?? input;
+    let out = '';
+    let plain = 0; // start of the text not yet copied to out
+    let at = 0;
+    while (at < input.length) {
+      let end = 0;
+      for (let stop = Math.min(input.length, at + MAX_IPV6_TEXT); stop > at + 1; stop--) {
+        if (isIP(input.slice(at, stop)) === 6) {
+          end = stop;
+          break;
         }
-        return run.replace(DOTTED_QUAD, (quad) => tryAnonymize(quad) ?? quad);
       }
-      return tryAnonymize(run) ?? run;
-    });
+      const image = end > 0 ? tryAnonymize(input.slice(at, end)) : undefined;
+      if (image === undefined) {
+        at += 1;
+        continue;
+      }
+      out += quads(input.slice(plain, at)) + image;
+      plain = at = end;
+    }
+    return out + quads(input.slice(plain));
+  };
+  const text = (input: string): string => input.replace(ADDRESS_LIKE, run);
   return {
     active: true,
     dialog(dialog) {
       try {
         const anonymized = anonymizer.anonymizeEndpoints(dialog);
-        return { ...anonymized, id: text(dialog.id), capture: text(dialog.capture) };
+        return { ...anonymized, id: servedDialogId(key, dialog.id), capture: text(dialog.capture) };
       } catch (error) {
         onWithheld(dialog, (error as Error).message);
         return undefined;
@@ -73,6 +115,7 @@ export function createAddressRedactor(anonymizer: IpAnonymizer, onWithheld: (dia
       return served;
     },
     text,
+    captureText: (input) => text(withoutFolder(input)),
   };
 }
 

@@ -53,6 +53,9 @@ export class ClientConnection {
   private closing = false;
   private alive = true;
   private terminateTimer: NodeJS.Timeout | undefined;
+  /** No snapshot is written before this time (performance.now() ms): see limits.snapshotIntervalMs. */
+  private snapshotNotBefore = 0;
+  private snapshotTimer: NodeJS.Timeout | undefined;
   /** One callback object for every send: drains the outbox as the socket empties. */
   private readonly onWritten = (error?: Error): void => {
     if (error === undefined || error === null) this.flush();
@@ -132,14 +135,38 @@ export class ClientConnection {
   flush(): void {
     const { socket } = this;
     while (!this.closing && this.outbox.size > 0 && socket.readyState === socket.OPEN && socket.bufferedAmount < this.context.limits.highWaterBytes) {
+      if (this.outbox.peek()!.kind === 'snapshot' && this.snapshotTooSoon()) return;
       this.write(this.outbox.shift()!);
     }
+  }
+
+  /**
+   * Whether a snapshot must wait (the client had one less than snapshotIntervalMs ago); if so, a
+   * flush is set for when it may go. Everything queued behind it waits too, which keeps the
+   * order the protocol promises (snapshot, then the dialogs after it) and delays only this client.
+   */
+  private snapshotTooSoon(): boolean {
+    const wait = this.snapshotNotBefore - performance.now();
+    if (wait <= 0) return false;
+    if (this.snapshotTimer === undefined) {
+      this.snapshotTimer = setTimeout(() => {
+        this.snapshotTimer = undefined;
+        this.flush();
+      }, Math.ceil(wait));
+      this.snapshotTimer.unref();
+    }
+    return true;
   }
 
   private enqueue(item: OutboxItem): void {
     if (this.closing) return;
     const { socket } = this;
-    if (this.outbox.size === 0 && socket.readyState === socket.OPEN && socket.bufferedAmount < this.context.limits.highWaterBytes) {
+    if (
+      this.outbox.size === 0 &&
+      socket.readyState === socket.OPEN &&
+      socket.bufferedAmount < this.context.limits.highWaterBytes &&
+      !(item.kind === 'snapshot' && this.snapshotTooSoon())
+    ) {
       this.write(item);
       return;
     }
@@ -157,6 +184,7 @@ export class ClientConnection {
   }
 
   private write(item: OutboxItem): void {
+    if (item.kind === 'snapshot') this.snapshotNotBefore = performance.now() + this.context.limits.snapshotIntervalMs;
     const text = item.kind === 'snapshot' ? this.context.encoder.snapshot(this.snapshotCaptures()) : item.text;
     this.socket.send(text, this.onWritten);
   }
@@ -263,6 +291,7 @@ export class ClientConnection {
     this.closing = true;
     this.outbox.clear();
     if (this.terminateTimer !== undefined) clearTimeout(this.terminateTimer);
+    if (this.snapshotTimer !== undefined) clearTimeout(this.snapshotTimer);
     this.context.log('info', `client ${this.peer}: disconnected (${code}${reason === '' ? '' : ` ${reason}`})`);
     this.context.onClosed(this);
   }

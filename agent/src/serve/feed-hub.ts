@@ -96,6 +96,8 @@ export class FeedHub {
   }
 
   private publish(event: FeedEvent): void {
+    // Before anything else: a snapshot built from here on must see this event.
+    this.encoder.feedChanged();
     // A throwing listener would break the feed's own loop: report and carry on.
     try {
       if (event.kind === 'dialog') {

@@ -32,6 +32,12 @@ export interface ServerLimits {
   readonly statsIntervalMs: number;
   /** Interval of WebSocket pings; a client that has not answered the previous one is dropped. */
   readonly heartbeatIntervalMs: number;
+  /**
+   * Shortest time between two snapshots to one client, ms. A snapshot holds every dialog (megabytes
+   * for a large capture set); a client repeating `subscribe` gets its next snapshot this much later,
+   * built from the state then, so it cannot make the agent serialise the world 50 times a second.
+   */
+  readonly snapshotIntervalMs: number;
 }
 
 export const DEFAULT_LIMITS: ServerLimits = {
@@ -47,6 +53,7 @@ export const DEFAULT_LIMITS: ServerLimits = {
   maxClients: 128,
   statsIntervalMs: 1000,
   heartbeatIntervalMs: 30_000,
+  snapshotIntervalMs: 1000,
 };
 
 /** The defaults with `overrides` applied; refuses values that would disable a limit. */

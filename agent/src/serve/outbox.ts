@@ -64,6 +64,12 @@ export class CoalescingOutbox {
     }
   }
 
+  /** The item shift() would return, left in place. */
+  peek(): OutboxItem | undefined {
+    const first = this.items.values().next();
+    return first.done === true ? undefined : first.value;
+  }
+
   shift(): OutboxItem | undefined {
     const first = this.items.keys().next();
     if (first.done === true) return undefined;

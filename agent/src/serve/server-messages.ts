@@ -17,7 +17,17 @@ import {
   StatsMessage,
 } from './protocol';
 
+/** Most distinct capture sets whose snapshot text is kept at once (beyond it the cache starts over). */
+const SNAPSHOT_CACHE_ENTRIES = 16;
+
 export class MessageEncoder {
+  /**
+   * Snapshot texts by capture set, valid until the feed next changes (feedChanged()): many
+   * clients subscribing to the same captures (a reconnecting crowd, a client repeating
+   * `subscribe`) share one serialisation of what may be megabytes.
+   */
+  private readonly snapshotCache = new Map<string, string>();
+
   constructor(
     private readonly feed: LabelFeed,
     private readonly redactor: AddressRedactor,
@@ -68,11 +78,22 @@ export class MessageEncoder {
     return served;
   }
 
+  /** Something in the feed changed (a dialog, a capture): cached snapshots are stale. */
+  feedChanged(): void {
+    this.snapshotCache.clear();
+  }
+
   snapshot(captures: readonly string[]): string {
+    const key = JSON.stringify(captures);
+    const cached = this.snapshotCache.get(key);
+    if (cached !== undefined) return cached;
     const dialogs: LiveDialog[] = [];
     for (const capture of captures) for (const dialog of this.dialogs(capture)) dialogs.push(dialog);
     const message: SnapshotMessage = { v: PROTOCOL_VERSION, type: 'snapshot', captures, dialogs };
-    return JSON.stringify(message);
+    const text = JSON.stringify(message);
+    if (this.snapshotCache.size >= SNAPSHOT_CACHE_ENTRIES) this.snapshotCache.clear();
+    this.snapshotCache.set(key, text);
+    return text;
   }
 
   /** undefined when the dialog is withheld. */
@@ -89,7 +110,8 @@ export class MessageEncoder {
       type: 'capture',
       event: event.event,
       capture: this.redactor.capture(event.capture),
-      ...(event.message === undefined ? {} : { message: this.redactor.text(event.message) }),
+      // The same treatment as the capture's own error text: folders name users and customers.
+      ...(event.message === undefined ? {} : { message: this.redactor.captureText(event.message) }),
     };
     return JSON.stringify(message);
   }
@@ -106,8 +128,14 @@ export class MessageEncoder {
     return JSON.stringify(message);
   }
 
+  /**
+   * An error answer to one client. Its text is NOT anonymised: error texts quote what the client
+   * sent (subscribed names, a requested path), and anonymising those would give the client the
+   * Crypto-PAn image of any address it chooses, an oracle that inverts the mapping bit by bit. The
+   * texts hold nothing of the agent's own beyond that (limits, the reason a folder failed).
+   */
   error(code: ErrorCode, text: string): string {
-    const message: ErrorMessage = { v: PROTOCOL_VERSION, type: 'error', code, message: this.redactor.text(text) };
+    const message: ErrorMessage = { v: PROTOCOL_VERSION, type: 'error', code, message: text };
     return JSON.stringify(message);
   }
 

@@ -20,6 +20,7 @@ import { DEFAULT_HOST, DEFAULT_PORT } from './protocol';
 import { ServerLog, silentLog } from './server-log';
 import { MessageEncoder } from './server-messages';
 import { serveStatic } from './static-files';
+import { quoteHeader, RefusalLog } from './refusal-log';
 import { refuseUpgrade } from './upgrade-refusal';
 
 export interface AgentServerOptions {
@@ -70,7 +71,7 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
   const redactor: AddressRedactor =
     options.anonymizeKey === undefined
       ? passThrough
-      : createAddressRedactor(new IpAnonymizer(options.anonymizeKey), (dialog, reason) =>
+      : createAddressRedactor(new IpAnonymizer(options.anonymizeKey), options.anonymizeKey, (dialog, reason) =>
           log('warn', `dialog ${dialog.capture}#${dialog.session}.${dialog.dialog} withheld: cannot anonymise it (${reason})`),
         );
   const encoder = new MessageEncoder(feed, redactor, agentVersion);
@@ -92,6 +93,7 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
   http.on('clientError', (_error, socket: Duplex) => refuseUpgrade(socket, 400, 'bad request'));
 
   const hub = new FeedHub(feed, encoder, limits, log, counters);
+  const refusals = new RefusalLog(log);
   const apiContext = { encoder, token, agentVersion, startedAt, own: () => own };
 
   async function handleHttp(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -105,8 +107,8 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
     const url = requestUrl(request);
     const peer = `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'}`;
     const refuse = (status: number, reason: string): void => {
-      // Path only: the query string may hold the token.
-      log('warn', `WebSocket from ${peer} refused (${status}, ${reason}); path ${url.pathname.slice(0, 100)}, origin ${request.headers.origin ?? 'none'}`);
+      // Path only: the query string may hold the token. Bounded in length and rate (refusal-log.ts).
+      refusals.refused(`WebSocket from ${peer} refused (${status}, ${reason}); path ${quoteHeader(url.pathname)}, origin ${quoteHeader(request.headers.origin)}`);
       refuseUpgrade(socket, status, reason);
     };
     if (url.pathname !== WEBSOCKET_PATH) return refuse(404, `the WebSocket endpoint is ${WEBSOCKET_PATH}`);
@@ -116,7 +118,7 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
     wss.handleUpgrade(request, socket, head, (ws) => {
       const connection = new ClientConnection(ws, peer, { feed, encoder, limits, log, counters, onClosed: (closed) => hub.remove(closed) });
       hub.add(connection);
-      log('info', `client ${peer} connected (origin ${request.headers.origin ?? 'none'})`);
+      log('info', `client ${peer} connected (origin ${quoteHeader(request.headers.origin)})`);
     });
   });
 
@@ -142,6 +144,7 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
     close: () =>
       new Promise<void>((resolveClose) => {
         hub.stop();
+        refusals.stop();
         hub.each((connection) => connection.close(CLOSE_GOING_AWAY, 'agent shutting down'));
         http.close(() => resolveClose());
         http.closeAllConnections();

@@ -2,6 +2,8 @@
  * `cumma simulate`: writes a labelled capture of one usage (--usage) or of a whole app session
  * (--scenario), with network conditions drawn from the seed.
  */
+import { statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError, parseChoice, parsePositiveNumber } from '../cli/usage-error';
 import { USAGE_CLASSES, UsageClass, isUsageClass } from '../labels';
@@ -57,6 +59,28 @@ export function parseScenario(text: string): ScenarioStep[] | undefined {
   });
 }
 
+/**
+ * Checked before rendering, which can take minutes for long captures: a missing folder would
+ * otherwise be reported at the end, and under the temporary file's name.
+ */
+function checkOutputFolder(output: string): void {
+  const folder = dirname(output);
+  let isFolder: boolean;
+  try {
+    isFolder = statSync(folder).isDirectory();
+  } catch {
+    throw new Error(`cannot write ${output}: its folder ${folder} does not exist (ENOENT)`);
+  }
+  if (!isFolder) throw new Error(`cannot write ${output}: ${folder} is not a folder`);
+  let target: ReturnType<typeof statSync> | undefined;
+  try {
+    target = statSync(output);
+  } catch {
+    target = undefined;
+  }
+  if (target?.isDirectory() === true) throw new Error(`cannot write ${output}: it is a folder (EISDIR); give a file name`);
+}
+
 function parseSeed(text: string | undefined): number {
   if (text === undefined) return 1;
   if (!/^\d+$/.test(text) || Number(text) > 0xffffffff) throw new UsageError(`--seed expects an integer 0…4294967295, got '${text}'`);
@@ -86,6 +110,10 @@ export async function runSimulate(args: readonly string[], io: CommandIo): Promi
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
   if ((values.usage === undefined) === (values.scenario === undefined)) throw new UsageError('give exactly one of --usage and --scenario');
   if (values.output === undefined) throw new UsageError('-o OUT.pcapng is required');
+  // The truth lives in packet comments, which classic pcap cannot hold: a .pcap name would lie.
+  if (/\.(pcap|cap)$/i.test(values.output)) {
+    throw new UsageError(`-o ${values.output}: the simulator writes pcapng (its truth is in packet comments, which pcap cannot hold); name it .pcapng, or convert a copy with editcap -F pcap`);
+  }
   // The truth sidecar goes beside the capture, so both need a real file name.
   if (values.output === '-') throw new UsageError('-o - (standard output) is not supported: the truth sidecar is written beside the capture; give a file name');
   const app = parseChoice('app', values.app, APP_NAMES, APP_NAMES[0]);
@@ -97,6 +125,7 @@ export async function runSimulate(args: readonly string[], io: CommandIo): Promi
 
   const script = buildTrafficScript({ plan, app, seed, durationS, background: values.background });
   const conditions = drawNetworkConditions(seed);
+  checkOutputFolder(values.output);
   const summary = renderCapture(script, { conditions, seed, outputPath: values.output, tcpLoss: values['tcp-loss'] });
   const seconds = (summary.lastUs - summary.firstUs) / 1e6;
   io.stdout.write(

@@ -19,11 +19,15 @@ export class DialogLabelConflictError extends Error {
     readonly dialogDescription: string,
     readonly conflict: LabelConflict,
   ) {
-    const listing = [...conflict.framesByUsage]
-      .map(([usage, frames]) => `${usage} (frames ${frames.slice(0, 5).join(', ')}${frames.length > 5 ? `, … ${frames.length} in all` : ''})`)
-      .join('; ');
-    super(`${dialogDescription} carries conflicting labels: ${listing}`);
+    super(`${dialogDescription} carries conflicting labels: ${conflictListing(conflict)}`);
   }
+}
+
+/** `photo (frames 90, 91); file (frames 95, … 7 in all)`: each label with the frames carrying it. */
+export function conflictListing(conflict: LabelConflict): string {
+  return [...conflict.framesByUsage]
+    .map(([usage, frames]) => `${usage} (frames ${frames.slice(0, 5).join(', ')}${frames.length > 5 ? `, … ${frames.length} in all` : ''})`)
+    .join('; ');
 }
 
 /** Collects the labels of one dialog's packets. */
@@ -55,6 +59,11 @@ export class DialogLabels {
     if (this.frames.size === 0) return undefined;
     if (this.frames.size > 1) throw new DialogLabelConflictError(describe(), { framesByUsage: this.frames });
     return this.frames.keys().next().value;
+  }
+
+  /** The labels and their frames, for reporting a mixed dialog. */
+  get conflict(): LabelConflict {
+    return { framesByUsage: this.frames };
   }
 
   /** The label most packets carry (ties: first seen), for mixed dialogs where the caller allows it. */

@@ -9,6 +9,7 @@ import { ConnectionStatus, describeConnection } from '../shared/connection';
 import { clear, h } from '../shared/dom';
 import { flowLabel, formatBytes, formatClock, formatDuration, formatPercent, formatRelative } from '../shared/format';
 import { GuardError } from '../shared/guard';
+import { RetryCountdown } from '../shared/retry-countdown';
 import { USAGE_COLOURS, usageOfCode } from '../shared/usage-style';
 import { rowWindow, scrollTopForRow } from '../shared/virtual-window';
 
@@ -34,6 +35,8 @@ class PacketListPage {
   private selected = -1;
   private frame: number | undefined;
   private connection: ConnectionStatus | undefined;
+  /** "retrying in N s" counts down between statuses, as in the panel. */
+  private readonly countdown = new RetryCountdown(() => this.renderConnectionText());
 
   private readonly title = h('span', { class: 'title', 'data-testid': 'capture-title' });
   private readonly meta = h('span', { class: 'meta' });
@@ -86,6 +89,10 @@ class PacketListPage {
         return;
       }
       this.receive(message);
+    });
+    // Its one timer goes with the webview (none is left when the document is unloaded for good).
+    window.addEventListener('pagehide', (event) => {
+      if (!event.persisted) this.countdown.dispose();
     });
     this.post({ kind: 'ready' });
   }
@@ -174,10 +181,15 @@ class PacketListPage {
   }
 
   private renderConnection(status: ConnectionStatus): void {
-    this.connectionText.textContent = `Agent: ${describeConnection(status)}`;
-    this.connectionText.dataset['state'] = status.state;
     this.connection = status;
+    this.countdown.follow(status);
+    this.renderConnectionText();
+    this.connectionText.dataset['state'] = status.state;
     this.renderButtons();
+  }
+
+  private renderConnectionText(): void {
+    if (this.connection) this.connectionText.textContent = `Agent: ${describeConnection(this.countdown.current(this.connection))}`;
   }
 
   private schedule(): void {

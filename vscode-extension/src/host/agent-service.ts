@@ -7,7 +7,7 @@
 import * as vscode from 'vscode';
 import type { ClientMessage, ServerMessage } from '../../../agent/src/serve/protocol';
 import { AgentMirror, MirrorChange } from '../shared/agent-mirror';
-import { ConnectionStatus, describeConnection } from '../shared/connection';
+import { ConnectionStatus, describeConnection, statusAfter } from '../shared/connection';
 import type { PanelDialog } from '../shared/protocol-guard';
 import { AgentClient, AgentProblem, checkAgentUrl, isLoopback } from './agent-client';
 import { readAgentToken } from './token-file';
@@ -31,6 +31,8 @@ export class AgentService implements vscode.Disposable {
   private readonly statusItem: vscode.StatusBarItem;
   private readonly disposables: vscode.Disposable[] = [];
   private current: ConnectionStatus = { state: 'disconnected', url: this.url() };
+  /** When `current` was set (performance.now()): its retry delay counts from then. */
+  private currentAt = performance.now();
   /** The dialog last selected in the panel or an editor: what "Copy dialog as JSON" copies. */
   lastSelectedDialog: PanelDialog | undefined;
   private readonly watched: WatchedFolders;
@@ -61,8 +63,12 @@ export class AgentService implements vscode.Disposable {
     );
   }
 
+  /**
+   * The status as it stands now. A retry delay is what is left of it: a panel or editor that
+   * (re)opens mid-wait counts down from there, not from the whole delay again.
+   */
   get status(): ConnectionStatus {
-    return this.current;
+    return statusAfter(this.current, performance.now() - this.currentAt);
   }
 
   get connected(): boolean {
@@ -107,6 +113,7 @@ export class AgentService implements vscode.Disposable {
         status: (status) => {
           if (this.client !== client) return;
           this.current = status;
+          this.currentAt = performance.now();
           if (status.state !== 'connected') this.log.info(describeConnection(status) + (status.detail ? ` (${status.detail})` : ''));
           this.renderStatus();
           this.statusEmitter.fire(status);
@@ -130,6 +137,7 @@ export class AgentService implements vscode.Disposable {
     this.client = undefined;
     client?.dispose();
     this.current = { state: 'disconnected', url: this.url() };
+    this.currentAt = performance.now();
     this.renderStatus();
     this.statusEmitter.fire(this.current);
   }

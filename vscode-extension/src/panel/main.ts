@@ -12,3 +12,8 @@ transport.start({
   onStatus: (status) => view.dispatch({ type: 'connection', status }),
 });
 view.render();
+// A page (or webview) unloaded for good takes its timers along; one kept in the back-forward
+// cache is frozen with them and resumes as it was, so only the first is disposed of.
+window.addEventListener('pagehide', (event) => {
+  if (!event.persisted) view.dispose();
+});

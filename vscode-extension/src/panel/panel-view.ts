@@ -8,17 +8,24 @@ import type { UsageVerdict } from '../../../agent/src/labels';
 import type { ClientMessage } from '../../../agent/src/serve/protocol';
 import { describeConnection } from '../shared/connection';
 import { clear, h } from '../shared/dom';
-import { flowLabel, formatBytes, formatClock, formatDuration, formatPercent } from '../shared/format';
+import { FLOW_ARROW, flowEnds, flowLabel, formatBytes, formatClock, formatDuration, formatPercent } from '../shared/format';
 import { PanelDialog, USAGE_VERDICTS } from '../shared/protocol-guard';
+import { RetryCountdown } from '../shared/retry-countdown';
 import { USAGE_COLOURS } from '../shared/usage-style';
 import { rowWindow } from '../shared/virtual-window';
 import { SORT_KEYS, SortKey } from './dialog-view';
 import { PanelAction, PanelModel } from './panel-model';
-import { TimelineLayout, barAt, layoutTimeline } from './timeline-layout';
+import { TimelineLayout, barAt, fitFlowLabel, layoutTimeline, rowAt } from './timeline-layout';
 import type { PanelTransport } from './transport';
 
+/** Row height of the dialogs table when panel.css gives none (--row-height: two lines when narrow). */
 const ROW_HEIGHT = 24;
 const TIMELINE_ROW = 14;
+/** Flow labels are drawn on the timeline from this width on; narrower, the bars need the room. */
+const TIMELINE_LABELS_FROM = 560;
+/** Space left of a timeline label, and between it and the bars. */
+const LABEL_PAD = 4;
+const LABEL_GAP = 8;
 const COLUMN_TITLES: Readonly<Record<SortKey, string>> = { time: 'Time', flow: 'Flow', usage: 'Usage', confidence: 'Conf.', status: 'Status' };
 
 export function usageChip(usage: UsageVerdict | undefined): HTMLElement {
@@ -51,6 +58,11 @@ export class PanelView {
   private layoutKey: { rows: readonly PanelDialog[]; width: number } | undefined;
   private frame: number | undefined;
   private detailsKey = '';
+  /** The dialogs the table's rows show, and which was selected: no need to build them again. */
+  private shownRows: { readonly dialogs: readonly PanelDialog[]; readonly selected: string | undefined } | undefined;
+  /** "retrying in N s" counts down between statuses; only the status text is redrawn for it. */
+  private readonly countdown = new RetryCountdown(() => this.renderStatus());
+  private readonly onResize = (): void => this.schedule();
 
   constructor(
     root: HTMLElement,
@@ -58,14 +70,24 @@ export class PanelView {
     private readonly transport: PanelTransport,
   ) {
     root.append(this.build());
-    window.addEventListener('resize', () => this.schedule());
+    window.addEventListener('resize', this.onResize);
   }
 
   /** Applies an action and sends what it asks for. */
   dispatch(action: PanelAction): void {
     for (const message of this.model.dispatch(action)) this.send(message);
     if (action.type === 'selectDialog' && this.model.selectedCapture !== undefined) this.transport.selectDialog(this.model.selectedCapture, action.id);
+    // Every new status replaces the countdown: a retry that became 'connecting' stops ticking.
+    if (action.type === 'connection') this.countdown.follow(action.status);
     this.schedule();
+  }
+
+  /** The page or webview goes away: no timer, frame or listener of the view outlives it. */
+  dispose(): void {
+    this.countdown.dispose();
+    if (this.frame !== undefined) cancelAnimationFrame(this.frame);
+    this.frame = undefined;
+    window.removeEventListener('resize', this.onResize);
   }
 
   send(message: ClientMessage): void {
@@ -111,6 +133,17 @@ export class PanelView {
       const bar = barAt(this.layout, event.clientX - rect.left, event.clientY - rect.top);
       if (bar) this.dispatch({ type: 'selectDialog', id: bar.dialogId });
     });
+    // Labels are elided, or not drawn at all when narrow: the whole flow is in the tooltip.
+    this.canvas.addEventListener('mousemove', (event) => {
+      const rect = this.canvas.getBoundingClientRect();
+      const x = event.clientX - rect.left;
+      const y = event.clientY - rect.top;
+      const row = this.layout ? rowAt(this.layout, y, TIMELINE_ROW) : undefined;
+      const bar = this.layout ? barAt(this.layout, x, y) : undefined;
+      const title = row ? (bar ? `${row.label}\n${bar.usage}` : row.label) : '';
+      if (this.canvas.title !== title) this.canvas.title = title;
+    });
+    this.canvas.addEventListener('mouseleave', () => (this.canvas.title = ''));
 
     const head = h('div', { class: 'thead', role: 'row' });
     for (const key of SORT_KEYS) {
@@ -154,9 +187,16 @@ export class PanelView {
     const row = rows[next];
     if (!row) return;
     this.dispatch({ type: 'selectDialog', id: row.id });
-    const top = next * ROW_HEIGHT;
+    const height = this.rowHeight();
+    const top = next * height;
     if (top < this.viewport.scrollTop) this.viewport.scrollTop = top;
-    else if (top + ROW_HEIGHT > this.viewport.scrollTop + this.viewport.clientHeight) this.viewport.scrollTop = top + ROW_HEIGHT - this.viewport.clientHeight;
+    else if (top + height > this.viewport.scrollTop + this.viewport.clientHeight) this.viewport.scrollTop = top + height - this.viewport.clientHeight;
+  }
+
+  /** The table's row height as panel.css sets it for the current width (two lines when narrow). */
+  private rowHeight(): number {
+    const height = Number.parseFloat(getComputedStyle(this.viewport).getPropertyValue('--row-height'));
+    return Number.isFinite(height) && height > 0 ? height : ROW_HEIGHT;
   }
 
   render(): void {
@@ -171,7 +211,7 @@ export class PanelView {
   private renderBar(): void {
     const { connection, mirror, lastError } = this.model;
     this.statusDot.className = `dot state-${connection.state}`;
-    this.statusText.textContent = describeConnection(connection);
+    this.renderStatus();
     this.statusText.title = connection.detail ?? '';
     this.statusText.dataset['state'] = connection.state;
     const identity = mirror.identity;
@@ -183,6 +223,12 @@ export class PanelView {
     this.banner.textContent = problem ?? '';
     const stats = mirror.stats;
     this.statsText.textContent = stats ? `${stats.packets.toLocaleString('en')} packets · ${stats.dialogs.toLocaleString('en')} dialogs · ${Math.round(stats.packetsPerSecond).toLocaleString('en')} packets/s` : '';
+  }
+
+  /** The status line alone: what the countdown redraws every second. */
+  private renderStatus(): void {
+    const text = describeConnection(this.countdown.current(this.model.connection));
+    if (this.statusText.textContent !== text) this.statusText.textContent = text;
   }
 
   private renderCaptures(): void {
@@ -241,37 +287,51 @@ export class PanelView {
   }
 
   private renderTimeline(): void {
-    const width = Math.max(120, this.canvas.parentElement?.clientWidth ?? 300);
     const rows = this.model.rows();
-    const wide = width >= 560;
+    let width = this.timelineWidth();
+    const context = this.canvas.getContext('2d');
+    const font = `11px ${getComputedStyle(this.canvas).fontFamily || 'sans-serif'}`;
+    // Labels are measured in the font they are drawn in; without a context, a monospace guess.
+    const measure = (text: string): number => (context ? context.measureText(text).width : text.length * 7);
+    if (context) context.font = font;
     // rows() is memoised: the same array means the same dialogs, so the layout can be reused.
     if (!this.layout || this.layoutKey?.rows !== rows || this.layoutKey.width !== width) {
-      this.layout = layoutTimeline(rows, { width, rowHeight: TIMELINE_ROW, labelWidth: wide ? 230 : 0, maxRows: wide ? 40 : 24 });
+      this.layout = this.timelineLayout(rows, width, measure);
       this.layoutKey = { rows, width };
     }
-    const layout = this.layout;
+    let layout = this.layout;
     const height = Math.max(TIMELINE_ROW, layout.height);
+    // A taller canvas can bring the frame's scrollbar, which takes from the width: lay out again
+    // for the width left beside it (the height does not depend on the width).
+    this.canvas.style.height = `${height}px`;
+    if (this.timelineWidth() !== width) {
+      width = this.timelineWidth();
+      layout = this.layout = this.timelineLayout(rows, width, measure);
+      this.layoutKey = { rows, width };
+    }
     const ratio = window.devicePixelRatio || 1;
     this.canvas.width = Math.round(width * ratio);
     this.canvas.height = Math.round(height * ratio);
     this.canvas.style.width = `${width}px`;
-    this.canvas.style.height = `${height}px`;
-    const context = this.canvas.getContext('2d');
     if (!context) return;
-    context.setTransform(ratio, 0, 0, ratio, 0, 0);
-    context.clearRect(0, 0, width, height);
     const style = getComputedStyle(this.canvas);
-    context.font = `11px ${style.fontFamily || 'sans-serif'}`;
+    // Resizing the canvas reset the context: transform and font again.
+    context.setTransform(ratio, 0, 0, ratio, 0, 0);
+    context.font = font;
+    context.clearRect(0, 0, width, height);
     context.textBaseline = 'middle';
+    const room = layout.labelWidth - LABEL_PAD - LABEL_GAP;
     layout.rows.forEach((row, index) => {
       if (index % 2 === 1) {
         context.fillStyle = 'rgba(128,128,128,0.08)';
         context.fillRect(0, row.y, width, TIMELINE_ROW);
       }
-      if (wide) {
-        context.fillStyle = style.color || '#888';
-        context.fillText(row.label, 4, row.y + TIMELINE_ROW / 2, 222);
-      }
+      if (room <= 0) return;
+      // Elided to the room, never drawn with fillText's maxWidth (which squeezes the glyphs).
+      const text = fitFlowLabel(row.client, row.server, room, measure);
+      if (text === '') return;
+      context.fillStyle = style.color || '#888';
+      context.fillText(text, LABEL_PAD, row.y + TIMELINE_ROW / 2);
     });
     for (const bar of layout.bars) {
       context.fillStyle = USAGE_COLOURS[bar.usage];
@@ -289,13 +349,40 @@ export class PanelView {
         : `${formatClock(layout.startUs)} – ${formatClock(layout.endUs)} (${formatDuration(span)})${layout.hiddenFlows > 0 ? ` · ${layout.hiddenFlows} more flows not drawn` : ''}`;
   }
 
+  /** The room for the canvas: its frame's width inside the border and any scrollbar. */
+  private timelineWidth(): number {
+    return Math.max(120, this.canvas.parentElement?.clientWidth ?? 300);
+  }
+
+  /**
+   * Narrow, the bars take the whole width and labels are left out (the tooltip has them).
+   * Wide, a label column as wide as the widest label needs, but at most 40 % of the width
+   * (320 px): longer labels are elided rather than crowding the bars.
+   */
+  private timelineLayout(rows: readonly PanelDialog[], width: number, measure: (text: string) => number): TimelineLayout {
+    const options = { width, rowHeight: TIMELINE_ROW };
+    if (width < TIMELINE_LABELS_FROM) return layoutTimeline(rows, { ...options, labelWidth: 0, maxRows: 24 });
+    const most = Math.min(320, Math.round(width * 0.4));
+    const widest = layoutTimeline(rows, { ...options, labelWidth: most, maxRows: 40 });
+    const needed = Math.ceil(Math.max(0, ...widest.rows.map((row) => measure(row.label)))) + LABEL_PAD + LABEL_GAP;
+    return needed >= most ? widest : layoutTimeline(rows, { ...options, labelWidth: needed, maxRows: 40 });
+  }
+
   private renderRows(): void {
     const rows = this.model.rows();
-    const window = rowWindow({ scrollTop: this.viewport.scrollTop, viewportHeight: this.viewport.clientHeight, rowHeight: ROW_HEIGHT, rowCount: rows.length });
+    const window = rowWindow({ scrollTop: this.viewport.scrollTop, viewportHeight: this.viewport.clientHeight, rowHeight: this.rowHeight(), rowCount: rows.length });
     this.spacer.style.height = `${window.totalHeight}px`;
     this.rowsBox.style.transform = `translateY(${window.top}px)`;
-    clear(this.rowsBox);
-    for (let index = window.first; index < window.first + window.count; index++) this.rowsBox.append(this.row(rows[index]!));
+    // Stats arrive every second and redraw the panel; rows built again each time would replace
+    // the element under the pointer, and its tooltip (the whole flow) would never get to show.
+    const dialogs = rows.slice(window.first, window.first + window.count);
+    const selected = this.model.selectedDialogId;
+    const shown = this.shownRows;
+    if (!shown || shown.selected !== selected || shown.dialogs.length !== dialogs.length || shown.dialogs.some((dialog, index) => dialog !== dialogs[index])) {
+      clear(this.rowsBox);
+      for (const dialog of dialogs) this.rowsBox.append(this.row(dialog));
+      this.shownRows = { dialogs, selected };
+    }
     const capture = this.model.selectedCapture;
     this.empty.textContent = rows.length > 0 ? '' : capture === undefined ? 'No capture chosen.' : this.model.mirror.dialogCount(capture) === 0 ? 'No dialogs yet.' : 'No dialog matches the filter.';
     this.empty.hidden = rows.length > 0;
@@ -303,11 +390,19 @@ export class PanelView {
 
   private row(dialog: PanelDialog): HTMLElement {
     const selected = dialog.id === this.model.selectedDialogId;
+    const { client, server } = flowEnds(dialog);
+    // Two ends elided separately (panel.css): when short of room the client goes first.
+    const flow = h(
+      'div',
+      { class: 'cell col-flow', 'data-col': 'flow', title: flowLabel(dialog) },
+      h('span', { class: 'flow-client' }, client),
+      h('span', { class: 'flow-server' }, FLOW_ARROW + server),
+    );
     return h(
       'div',
       { class: `tr${selected ? ' selected' : ''}${dialog.status === 'provisional' ? ' provisional' : ''}`, role: 'row', 'data-id': dialog.id, 'aria-selected': selected ? 'true' : 'false' },
       h('div', { class: 'cell col-time', 'data-col': 'time' }, formatClock(dialog.startUs)),
-      h('div', { class: 'cell col-flow', 'data-col': 'flow', title: flowLabel(dialog) }, flowLabel(dialog)),
+      flow,
       h('div', { class: 'cell col-usage', 'data-col': 'usage' }, usageChip(dialog.usage)),
       h('div', { class: 'cell col-confidence', 'data-col': 'confidence' }, formatPercent(dialog.confidence)),
       h('div', { class: 'cell col-status', 'data-col': 'status' }, dialog.status),

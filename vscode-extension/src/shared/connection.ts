@@ -44,7 +44,7 @@ export function describeConnection(status: ConnectionStatus): string {
     case 'connecting':
       return `connecting to ${status.url}…`;
     case 'retrying':
-      return `agent not reachable at ${status.url}${status.retryInMs !== undefined ? `; retrying in ${Math.ceil(status.retryInMs / 1000)} s` : ''}`;
+      return `agent not reachable at ${status.url}${retryText(status.retryInMs)}`;
     case 'unauthorized':
       if (status.refusal === 'no-token') return `no token for the agent at ${status.url}`;
       if (status.refusal === 'origin') return `the agent at ${status.url} refused this page's origin`;
@@ -54,3 +54,19 @@ export function describeConnection(status: ConnectionStatus): string {
   }
 }
 
+
+/** "; retrying in 3 s" while seconds are left (rounded up), "; retrying now" once the delay is over. */
+function retryText(retryInMs: number | undefined): string {
+  if (retryInMs === undefined) return '';
+  return retryInMs > 0 ? `; retrying in ${Math.ceil(retryInMs / 1000)} s` : '; retrying now…';
+}
+
+/**
+ * The status as it stands `elapsedMs` after it was set: a retry delay counts down (never below
+ * zero); any other status is unchanged. A status kept and sent again later (to a panel that
+ * reloads) must not announce the whole delay afresh.
+ */
+export function statusAfter(status: ConnectionStatus, elapsedMs: number): ConnectionStatus {
+  if (status.state !== 'retrying' || status.retryInMs === undefined) return status;
+  return { ...status, retryInMs: Math.max(0, Math.round(status.retryInMs - Math.max(0, elapsedMs))) };
+}

@@ -36,8 +36,21 @@ export function formatEndpoint(ip: string, port: number): string {
   return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
 
+/** What joins the two ends in flowLabel. */
+export const FLOW_ARROW = ' → ';
+
+/**
+ * flowLabel in two parts, for views that elide them separately: the client end, and the server
+ * end with the transport. Where space is short the client is elided first: it is mostly this
+ * machine, the same in every row, while the server tells flows apart.
+ */
+export function flowEnds(flow: Pick<FlowRecord, 'l4' | 'client' | 'server'>): { readonly client: string; readonly server: string } {
+  return { client: formatEndpoint(flow.client.ip, flow.client.port), server: `${formatEndpoint(flow.server.ip, flow.server.port)} ${flow.l4}` };
+}
+
 export function flowLabel(flow: Pick<FlowRecord, 'l4' | 'client' | 'server'>): string {
-  return `${formatEndpoint(flow.client.ip, flow.client.port)} → ${formatEndpoint(flow.server.ip, flow.server.port)} ${flow.l4}`;
+  const { client, server } = flowEnds(flow);
+  return `${client}${FLOW_ARROW}${server}`;
 }
 
 /** One key for both directions of a 5-tuple: the endpoints in a fixed order. */

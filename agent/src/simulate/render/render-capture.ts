@@ -10,6 +10,7 @@
  */
 import { basename } from 'node:path';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { removeStaleTemporaries } from '../../common/stale-temporaries';
 import { LINKTYPE_ETHERNET } from '../../capture/link-layer';
 import { ByteSink, createFileSink, PcapngWriter } from '../../capture/pcapng-writer';
 import { ScriptMessage, TrafficScript } from '../traffic-script';
@@ -219,13 +220,16 @@ export function renderCaptureToSink(script: TrafficScript, options: RenderOption
 /**
  * Renders `script` into `options.outputPath` and its truth sidecar. Both are written to
  * temporary files and renamed at the end, so an interrupted or failed run never leaves a
- * truncated capture where a cache or a test would trust it.
+ * truncated capture where a cache or a test would trust it; temporaries of killed runs into the
+ * same path are removed first (stale-temporaries.ts).
  */
 export function renderCapture(script: TrafficScript, options: RenderFileOptions): RenderSummary {
   const capturePath = options.outputPath;
   const truthPath = truthSidecarPath(capturePath);
   const temporaryCapture = `${capturePath}.${process.pid}.tmp`;
   const temporaryTruth = `${truthPath}.${process.pid}.tmp`;
+  removeStaleTemporaries(capturePath);
+  removeStaleTemporaries(truthPath);
   try {
     const file = createFileSink(temporaryCapture);
     let result: RenderResult;
@@ -241,6 +245,8 @@ export function renderCapture(script: TrafficScript, options: RenderFileOptions)
   } catch (error) {
     rmSync(temporaryCapture, { force: true });
     rmSync(temporaryTruth, { force: true });
+    // The temporary names mean nothing to the user: name the files they asked for.
+    if (error instanceof Error) error.message = error.message.replaceAll(temporaryCapture, capturePath).replaceAll(temporaryTruth, truthPath);
     throw error;
   }
 }

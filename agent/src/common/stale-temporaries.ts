@@ -1,0 +1,43 @@
+/**
+ * Files are written as `PATH.PID.tmp` and renamed into place, so PATH never holds half a file.
+ * A process killed while writing (Ctrl-C during a long `cumma simulate`, SIGKILL) cannot remove
+ * its temporary, since no JavaScript runs on the way out of a synchronous loop; the next writer
+ * of the same PATH removes those whose process is gone, so they do not pile up.
+ */
+import { readdirSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+
+/** Whether process `pid` exists (signal 0 tests without signalling; EPERM: exists, not ours). */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes `PATH.PID.tmp` files beside `path` left by processes no longer running; returns their names. */
+export function removeStaleTemporaries(path: string): string[] {
+  const directory = dirname(path);
+  const prefix = `${basename(path)}.`;
+  let names: string[];
+  try {
+    names = readdirSync(directory);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+    const pid = Number(name.slice(prefix.length, -'.tmp'.length));
+    if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid || running(pid)) continue;
+    try {
+      rmSync(join(directory, name), { force: true });
+      removed.push(name);
+    } catch {
+      // Not ours to insist on: a file we cannot remove stays, as before.
+    }
+  }
+  return removed;
+}

@@ -1,0 +1,120 @@
+/**
+ * Reads a truth sidecar (`CAPTURE.truth.jsonl`) back for `cumma train` and `cumma evaluate`,
+ * checking every line: the simulator and the recorder write these files, but people write them
+ * by hand too, and a line that is silently skipped or a field read as `undefined` would change
+ * the figures without a word. Each bad line is an error naming the file, the line and the member.
+ *
+ * A hand-written line needs `l4`, `client`, `server`, `usage`, `startUs` and `endUs`; the other
+ * members the simulator writes (`capture`, `session`, `dialog`, `packets`, `bytes`) are ignored.
+ */
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { InvalidMemberError, JsonObject } from '../common/json-checks';
+import { Endpoint } from '../flows/flow-record';
+import { formatIpv6 } from '../flows/ip-address';
+import { USAGE_CLASSES, UsageClass } from '../labels';
+
+/** What labelling a dialog from a sidecar needs of one line. */
+export interface SidecarTruth {
+  readonly l4: 'tcp' | 'udp';
+  readonly client: Endpoint;
+  readonly server: Endpoint;
+  readonly usage: UsageClass;
+  readonly startUs: number;
+  readonly endUs: number;
+  /** 1-based line number in the file, for messages. */
+  readonly line: number;
+}
+
+export class TruthSidecarError extends Error {
+  override readonly name = 'TruthSidecarError';
+  readonly code = 'TRUTH_BAD_SIDECAR';
+
+  constructor(
+    readonly path: string,
+    readonly line: number,
+    readonly detail: string,
+  ) {
+    super(`${path}: line ${line}: ${detail} [TRUTH_BAD_SIDECAR]`);
+  }
+}
+
+/**
+ * Microseconds since the Unix epoch from 1990 on are above this; seconds and milliseconds of
+ * any date until 2286 are below it. Times under it are almost surely in the wrong unit.
+ */
+const PLAUSIBLE_MIN_US = 631_152_000_000_000;
+
+/** The four 32-bit words of an IPv6 address that node:net has accepted (so well formed). */
+function ipv6Words(text: string): number[] {
+  let head = text;
+  const groups: number[] = [];
+  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(head);
+  if (dotted !== null) {
+    // A dotted IPv4 tail stands for the last two groups.
+    const [a, b, c, d] = dotted.slice(1).map(Number) as [number, number, number, number];
+    head = `${head.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [left = '', right] = head.split('::');
+  const parse = (part: string): number[] => (part === '' ? [] : part.split(':').map((group) => parseInt(group, 16)));
+  const before = parse(left);
+  const after = right === undefined ? [] : parse(right);
+  groups.push(...before, ...new Array<number>(8 - before.length - after.length).fill(0), ...after);
+  return [0, 1, 2, 3].map((word) => ((groups[word * 2]! << 16) | groups[word * 2 + 1]!) >>> 0);
+}
+
+/** Addresses as `cumma flows` prints them (flows/ip-address.ts), so that they match. */
+function normalisedIp(text: string): string | undefined {
+  const version = isIP(text);
+  if (version === 4) return text;
+  if (version !== 6) return undefined;
+  return formatIpv6(ipv6Words(text));
+}
+
+function endpoint(record: JsonObject, key: 'client' | 'server'): Endpoint {
+  const value = record.object(key, 'an object {"ip": "…", "port": …}');
+  const ipText = value.string('ip');
+  const ip = normalisedIp(ipText);
+  if (ip === undefined) throw new InvalidMemberError(value.pathOf('ip'), `expected an IPv4 or IPv6 address, got ${JSON.stringify(ipText)}`);
+  const port = value.number('port', { min: 0, max: 65_535, integer: true });
+  return { ip, port };
+}
+
+function parseLine(text: string): Omit<SidecarTruth, 'line'> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new InvalidMemberError('line', `not JSON (${(error as Error).message})`);
+  }
+  const record = JsonObject.at(value, 'line', 'a JSON object');
+  const l4 = record.oneOf('l4', ['tcp', 'udp'] as const);
+  const client = endpoint(record, 'client');
+  const server = endpoint(record, 'server');
+  const usage = record.oneOf('usage', USAGE_CLASSES);
+  const startUs = record.number('startUs', { min: 0, integer: true }, 'µs since the Unix epoch');
+  const endUs = record.number('endUs', { min: startUs, integer: true }, 'µs since the Unix epoch, not before startUs');
+  if (startUs < PLAUSIBLE_MIN_US) {
+    throw new InvalidMemberError(record.pathOf('startUs'), `${startUs} is before 1990 in microseconds since the Unix epoch: seconds or milliseconds? (times are µs)`);
+  }
+  return { l4, client, server, usage, startUs, endUs };
+}
+
+/** Every line of the sidecar at `path` (blank lines skipped); throws TruthSidecarError. */
+export function readTruthSidecar(path: string): SidecarTruth[] {
+  const text = readFileSync(path, 'utf8');
+  const records: SidecarTruth[] = [];
+  text.split('\n').forEach((raw, index) => {
+    const line = raw.replace(/^\uFEFF/, '').trim();
+    if (line === '') return;
+    try {
+      records.push({ ...parseLine(line), line: index + 1 });
+    } catch (error) {
+      if (!(error instanceof InvalidMemberError)) throw error;
+      // "line: not JSON" reads better without the root's name; members keep their path.
+      const detail = error.member === 'line' ? error.problem : `${error.member.replace(/^line\./, '')}: ${error.problem}`;
+      throw new TruthSidecarError(path, index + 1, detail);
+    }
+  });
+  return records;
+}

@@ -1,0 +1,76 @@
+// What a real `cumma watch` tells clients and its terminal when a watched capture cannot be
+// read: a capture replaced by a folder gets a coded error with file and offset (not a bare
+// "EISDIR …"), and packets of a link type Cumma does not decode are reported once per capture.
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { connectClient } from '../serve/support/clients';
+import { AgentProcess, startAgent, waitFor } from '../support/agent-process';
+
+const SAMPLES = join(__dirname, '..', '..', 'samples');
+const running: AgentProcess[] = [];
+const roots: string[] = [];
+
+afterEach(async () => {
+  for (const agent of running.splice(0)) if (agent.child.exitCode === null) await agent.kill();
+  for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true });
+});
+
+async function agentOnEmptyFolder(): Promise<{ agent: AgentProcess; folder: string }> {
+  const root = mkdtempSync(join(tmpdir(), 'cumma-live-errors-'));
+  roots.push(root);
+  const folder = join(root, 'captures');
+  mkdirSync(folder);
+  const agent = await startAgent(folder, join(root, 'config'), ['--format', 'none']);
+  running.push(agent);
+  return { agent, folder };
+}
+
+/** A copy of a little-endian pcapng with every interface's link type set to `linkType`. */
+function withLinkType(source: Buffer, linkType: number): Buffer {
+  const bytes = Buffer.from(source);
+  for (let at = 0; at + 8 <= bytes.length; ) {
+    const type = bytes.readUInt32LE(at);
+    const length = bytes.readUInt32LE(at + 4);
+    if (type === 1) bytes.writeUInt16LE(linkType, at + 8);
+    at += length;
+  }
+  return bytes;
+}
+
+describe('errors of watched captures', () => {
+  it('reports a capture replaced by a folder with a code and an offset', async () => {
+    const { agent, folder } = await agentOnEmptyFolder();
+    const client = await connectClient(agent.httpUrl, { token: agent.token });
+    const path = join(folder, 'chat.pcapng');
+    copyFileSync(join(SAMPLES, 'whatsapp-chat.pcapng'), path);
+    await client.until('the capture read', (messages) => messages.some((m) => m.type === 'stats' && m.dialogs > 0 && m.captures.every((c) => c.lagBytes === 0)), 20_000);
+    rmSync(path);
+    mkdirSync(path);
+    await client.until('an error or a removal', (messages) => messages.some((m) => m.type === 'capture' && (m.event === 'error' || m.event === 'removed')), 20_000);
+    const events = client.of('capture').filter((m) => m.event === 'error');
+    // The watcher may see the folder as the file removed (nothing to report) or as the file
+    // changed, in which case the error must be a coded one.
+    for (const event of events) {
+      expect(event.message).toMatch(/chat\.pcapng: byte offset \d+: no longer a regular file \(now a folder\) \[CAPTURE_IO\]/);
+      expect(event.message).not.toContain('EISDIR');
+    }
+    expect(agent.stderr()).not.toContain('EISDIR');
+    client.socket.close();
+  }, 60_000);
+
+  it('reports packets of an unsupported link type once, to clients and on the terminal', async () => {
+    const { agent, folder } = await agentOnEmptyFolder();
+    const client = await connectClient(agent.httpUrl, { token: agent.token });
+    writeFileSync(join(folder, 'usb.pcapng'), withLinkType(readFileSync(join(SAMPLES, 'whatsapp-chat.pcapng')), 147));
+    await client.until('the capture read', (messages) => messages.some((m) => m.type === 'stats' && m.packets > 0 && m.captures.every((c) => c.lagBytes === 0)), 20_000);
+    await waitFor(() => agent.stderr().includes('unsupported link type 147'), 5000, 'the terminal line');
+    const reports = client.of('capture').filter((m) => (m.message ?? '').includes('unsupported link type 147'));
+    expect(reports).toHaveLength(1);
+    expect(reports[0]!.event).toBe('updated');
+    expect(reports[0]!.message).toMatch(/usb\.pcapng: packets with .* framing are not decoded \(unsupported link type 147\)/);
+    expect(agent.stderr().match(/unsupported link type 147/g)).toHaveLength(1);
+    client.socket.close();
+  }, 60_000);
+});
