@@ -4,6 +4,12 @@
  */
 import { LiveDialog } from '../live/label-feed';
 import { utcIsoTime } from './flow-format';
+import { printableName } from './watch-output';
+
+/** The end of a long name, which tells captures of one rotation (…_00042_…) apart. */
+function shortName(name: string): string {
+  return name.length > 24 ? `…${name.slice(-23)}` : name;
+}
 
 function endpoint(ip: string, port: number): string {
   return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
@@ -17,7 +23,7 @@ function timeOfDay(us: number): string {
 
 const COLUMNS = [
   { title: 'TIME (UTC)', width: 12, value: (d: LiveDialog) => timeOfDay(d.startUs) },
-  { title: 'CAPTURE', width: 24, value: (d: LiveDialog) => (d.capture.length > 24 ? `…${d.capture.slice(-23)}` : d.capture) },
+  { title: 'CAPTURE', width: 24, value: (d: LiveDialog) => shortName(printableName(d.capture)) },
   { title: 'L4', width: 3, value: (d: LiveDialog) => d.l4 },
   { title: 'CLIENT', width: 21, value: (d: LiveDialog) => endpoint(d.client.ip, d.client.port) },
   { title: 'SERVER', width: 21, value: (d: LiveDialog) => endpoint(d.server.ip, d.server.port) },

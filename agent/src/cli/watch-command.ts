@@ -19,7 +19,7 @@ import { DEFAULT_MODEL } from './classify-command';
 import { CommandIo } from './flows-command';
 import { LIVE_TABLE_HEADER, liveTableRow } from './live-table';
 import { UsageError, parseChoice } from './usage-error';
-import { OutputGone, WatchOutput } from './watch-output';
+import { OutputGone, WatchOutput, printableName } from './watch-output';
 
 declare const CUMMA_VERSION: string;
 
@@ -132,7 +132,7 @@ export async function runWatch(args: readonly string[], io: CommandIo): Promise<
   const terminal: AddressRedactor =
     values.anonymize !== undefined && anonymizeKey !== undefined
       ? createAddressRedactor(new IpAnonymizer(anonymizeKey), anonymizeKey, (dialog, reason) =>
-          output.err(`cumma watch: warning: a dialog of ${terminal.text(dialog.capture)} is not printed: cannot anonymise it (${reason})`),
+          output.err(`cumma watch: warning: a dialog of ${printableName(terminal.text(dialog.capture))} is not printed: cannot anonymise it (${reason})`),
         )
       : passThrough;
 
@@ -230,7 +230,7 @@ function printer(format: (typeof FORMATS)[number], output: WatchOutput, terminal
       // Progress updates (once a second while a file grows) are for clients, not the terminal.
       if (event.event === 'updated' && event.message === undefined) return;
       // Addresses only: the folders are the user's own, on the user's terminal.
-      output.err(`cumma watch: ${terminal.text(event.capture.name)}: ${event.event}${event.message ? `: ${terminal.text(event.message)}` : ''}`);
+      output.err(`cumma watch: ${printableName(terminal.text(event.capture.name))}: ${event.event}${event.message ? `: ${terminal.text(event.message)}` : ''}`);
       return;
     }
     // Printed by the run that published it, before a restart: the terminal says nothing twice.

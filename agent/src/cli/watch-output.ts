@@ -14,6 +14,26 @@ export interface OutputGone {
   readonly error: NodeJS.ErrnoException;
 }
 
+/**
+ * Control characters shown as \xNN: capture names come from whoever can write into the watched
+ * folder, and a name holding escape sequences would otherwise clear or repaint the terminal of
+ * the person watching it (jsonl lines are JSON, already escaped, and unaffected).
+ */
+export function printable(line: string): string {
+  // eslint-disable-next-line no-control-regex
+  return line.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, escaped);
+}
+
+/** A name (a file name) on one line: line ends and tabs escaped too, so it cannot fake a line. */
+export function printableName(name: string): string {
+  // eslint-disable-next-line no-control-regex
+  return name.replace(/[\u0000-\u001f\u007f-\u009f]/g, escaped);
+}
+
+function escaped(c: string): string {
+  return `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
+}
+
 export class WatchOutput {
   private goneWith: OutputGone | undefined;
 
@@ -38,11 +58,11 @@ export class WatchOutput {
 
   /** A line of results (a dialog) on stdout. */
   out(line: string): void {
-    if (this.goneWith === undefined) this.io.stdout.write(`${line}\n`);
+    if (this.goneWith === undefined) this.io.stdout.write(`${printable(line)}\n`);
   }
 
   /** A line of messages on stderr. */
   err(line: string): void {
-    if (this.goneWith === undefined) this.io.stderr.write(`${line}\n`);
+    if (this.goneWith === undefined) this.io.stderr.write(`${printable(line)}\n`);
   }
 }
