@@ -4,6 +4,7 @@ import { createAddressRedactor } from '../../agent/src/serve/address-redactor';
 import { presentedToken, tokenMatches } from '../../agent/src/serve/auth';
 import { parseClientMessage } from '../../agent/src/serve/client-message';
 import { resolveLimits } from '../../agent/src/serve/limits';
+import { hostname, networkInterfaces } from 'node:os';
 import { isOriginAllowed } from '../../agent/src/serve/origin-policy';
 import { CoalescingOutbox, OutboxItem } from '../../agent/src/serve/outbox';
 import { RateLimiter } from '../../agent/src/serve/rate-limiter';
@@ -109,6 +110,23 @@ describe('origin policy', () => {
     expect(isOriginAllowed('http://localhost:7345', { host: '0.0.0.0', port: 7345 })).toBe(true);
     expect(isOriginAllowed('http://0.0.0.0:7345', { host: '0.0.0.0', port: 7345 })).toBe(false);
     expect(isOriginAllowed('http://[fe80::1]:7345', { host: 'fe80:0:0::1', port: 7345 })).toBe(true);
+  });
+
+  it('bound to every interface, for its page loaded from another machine by address or host name', () => {
+    const addresses = Object.values(networkInterfaces())
+      .flatMap((list) => list ?? [])
+      .filter((a) => !a.internal && (a.family === 'IPv4' || a.scopeid === 0));
+    const origins = [`http://${hostname()}:7345`, ...addresses.map((a) => (a.family === 'IPv4' ? `http://${a.address}:7345` : `http://[${a.address}]:7345`))];
+    for (const origin of origins) {
+      expect(isOriginAllowed(origin, { host: '0.0.0.0', port: 7345 }), origin).toBe(true);
+      expect(isOriginAllowed(origin, { host: '::', port: 7345 }), origin).toBe(true);
+      // Only when bound to every interface: a loopback agent's page is not served there.
+      expect(isOriginAllowed(origin, { host: '127.0.0.1', port: 7345 }), origin).toBe(false);
+      expect(isOriginAllowed(origin.replace(':7345', ':7346'), { host: '0.0.0.0', port: 7345 }), origin).toBe(false);
+    }
+    // An address that is not the machine's, and a rebinding page's own name, stay refused.
+    expect(isOriginAllowed('http://192.0.2.254:7345', { host: '0.0.0.0', port: 7345 })).toBe(false);
+    expect(isOriginAllowed('http://attacker.example:7345', { host: '0.0.0.0', port: 7345 })).toBe(false);
   });
 });
 

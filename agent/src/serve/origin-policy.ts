@@ -6,10 +6,13 @@
  *   extension host);
  * - `vscode-webview://…`: a VS Code webview;
  * - the agent's own origin, http://HOST:PORT as bound, with the loopback spellings 127.0.0.1,
- *   localhost and [::1] when bound to loopback or to every interface.
+ *   localhost and [::1] when bound to loopback or to every interface; bound to every interface,
+ *   also the machine's own addresses and host name, under which other machines reach the page.
  * Host names are compared literally, never resolved: a DNS-rebinding page has its own host name
  * in its Origin and is refused.
  */
+
+import { hostname, networkInterfaces } from 'node:os';
 
 export interface OwnAddress {
   /** The host the server was asked to bind, e.g. "127.0.0.1", "0.0.0.0", "::1", "localhost". */
@@ -43,6 +46,24 @@ function ownHostNames(host: string): Set<string> {
     names.add(canonicalHostName(bracketed));
   }
   if (isLoopback(host) || WILDCARD_HOSTS.has(host)) for (const name of LOOPBACK_NAMES) names.add(name);
+  if (WILDCARD_HOSTS.has(host)) for (const name of machineHostNames()) names.add(name);
+  return names;
+}
+
+/**
+ * The names other machines can load the agent's page under when it listens everywhere: every
+ * interface address, read at each check since addresses come and go (Wi-Fi, VPN), and the host
+ * name. Still literal names, so a DNS-rebinding page (its own name in its Origin) is refused.
+ */
+function machineHostNames(): string[] {
+  const names = [hostname().toLowerCase()];
+  for (const addresses of Object.values(networkInterfaces())) {
+    for (const address of addresses ?? []) {
+      // Link-local IPv6 needs a zone, which URLs cannot carry to a browser's Origin.
+      if (address.family === 'IPv6' && address.scopeid !== undefined && address.scopeid !== 0) continue;
+      names.push(canonicalHostName(address.family === 'IPv6' ? `[${address.address}]` : address.address));
+    }
+  }
   return names;
 }
 
