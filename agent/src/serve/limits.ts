@@ -38,6 +38,13 @@ export interface ServerLimits {
    * built from the state then, so it cannot make the agent serialise the world 50 times a second.
    */
   readonly snapshotIntervalMs: number;
+  /**
+   * Most TCP connections one remote address may hold at once, authenticated or not; more are
+   * closed on accept. The server's own cap (twice maxClients) is shared by everyone, so without
+   * this one peer that opens idle connections locks every other client out. Loopback peers are
+   * exempt: they are this machine's users, who share one address.
+   */
+  readonly maxConnectionsPerPeer: number;
 }
 
 export const DEFAULT_LIMITS: ServerLimits = {
@@ -54,6 +61,7 @@ export const DEFAULT_LIMITS: ServerLimits = {
   statsIntervalMs: 1000,
   heartbeatIntervalMs: 30_000,
   snapshotIntervalMs: 1000,
+  maxConnectionsPerPeer: 16,
 };
 
 /** The defaults with `overrides` applied; refuses values that would disable a limit. */

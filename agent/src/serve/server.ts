@@ -4,6 +4,7 @@
  * token, client count) before ws takes them over, the rest go to the HTTP API or the web panel.
  */
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { IpAnonymizer } from '../anonymize/anonymizer';
@@ -16,6 +17,7 @@ import { handleApiRequest } from './http-api';
 import { sendText } from './http-response';
 import { resolveLimits, ServerLimits } from './limits';
 import { OwnAddress } from './origin-policy';
+import { PeerConnections } from './peer-connections';
 import { DEFAULT_HOST, DEFAULT_PORT } from './protocol';
 import { ServerLog, silentLog } from './server-log';
 import { MessageEncoder } from './server-messages';
@@ -91,6 +93,10 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
   http.requestTimeout = 30_000;
   http.maxConnections = limits.maxClients * 2;
   http.on('clientError', (_error, socket: Duplex) => refuseUpgrade(socket, 400, 'bad request'));
+  const perPeer = new PeerConnections(limits.maxConnectionsPerPeer);
+  http.on('connection', (socket: Socket) => {
+    if (!perPeer.admit(socket)) socket.destroy();
+  });
 
   const hub = new FeedHub(feed, encoder, limits, log, counters);
   const refusals = new RefusalLog(log);
