@@ -22,7 +22,16 @@ export interface LiveAgentOptions {
   /** Poll and tick period (default 250 ms): the fallback when a file-system event is missed. */
   readonly pollIntervalMs?: number;
   readonly clock?: () => number;
+  /** Most folders watched at once (default MAX_WATCHED_FOLDERS). */
+  readonly maxFolders?: number;
 }
+
+/**
+ * Each watched folder holds an inotify watch for the agent's life, out of a per-user budget the
+ * user's other programs share; clients may ask for folders (the `watch` message), so their
+ * number is bounded. Far more than anyone watches by hand.
+ */
+export const MAX_WATCHED_FOLDERS = 256;
 
 export class LiveAgent implements LabelFeed {
   readonly model: ModelInfo;
@@ -60,6 +69,8 @@ export class LiveAgent implements LabelFeed {
     }
     if (!isFolder) return Promise.reject(new Error(`cannot watch ${path}: not a folder`));
     if (this.folders.has(path)) return Promise.resolve();
+    const most = this.options.maxFolders ?? MAX_WATCHED_FOLDERS;
+    if (this.folders.size >= most) return Promise.reject(new Error(`cannot watch ${path}: the agent already watches ${most} folders, the most it watches at once`));
     this.folders.add(path);
     const watcher = watch(path, {
       depth: 0,
