@@ -15,7 +15,6 @@ export type CaptureErrorCode =
   | 'CAPTURE_UNSUPPORTED_VERSION'
   | 'CAPTURE_BAD_OPTION'
   | 'CAPTURE_UNKNOWN_INTERFACE'
-  | 'CAPTURE_BAD_HEADER'
   | 'CAPTURE_IO';
 
 export class CaptureError extends Error {

@@ -41,7 +41,7 @@ streaming, other; unknown for a dialog like none of them). Dialogs are printed a
 (with --temporal viterbi, session by session as their sessions complete). FILE - reads
 standard input (… | cumma classify -; its records name the capture "stdin").
   --model        model file (default: the shipped models/default.json)
-  --format       table (aligned columns), jsonl (DESIGN.md's dialog records) or csv;
+  --format       table (aligned columns), jsonl (the dialog records of docs/records.md) or csv;
                  default: table on a terminal, jsonl otherwise
   --anonymize    replace every IP address by its keyed, prefix-preserving (Crypto-PAn) image;
                  KEY is 64 hex digits or a passphrase of at least 8 characters
@@ -89,7 +89,12 @@ export async function runClassify(args: readonly string[], io: CommandIo): Promi
     const gapsAhead = thread === undefined ? undefined : readModelGapsAhead(modelPath);
     if (gapsAhead !== undefined) thread!.expectGaps(gapsAhead);
     const gaps = model?.gaps ?? gapsAhead ?? thread!.modelHeader().gaps;
-    const outputOptions: ClassifyOutputOptions = { format, anonymizeKey, sidecarPath: values.sidecar ? sidecarPathOf(file) : undefined };
+    const outputOptions: ClassifyOutputOptions = {
+      format,
+      anonymizeKey,
+      sidecarPath: values.sidecar ? sidecarPathOf(file) : undefined,
+      captureMode: values.sidecar && existsSync(file) ? statSync(file).mode : undefined,
+    };
     const output = new ClassifyOutput(outputOptions, new OutputSink(io.stdout));
     let recordMaker: DialogRecordMaker | undefined;
     deliver = (verdicts, dialogOf, header) => {

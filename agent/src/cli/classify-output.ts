@@ -11,6 +11,8 @@ import { OutputFormat, RecordFormatter } from './flow-format';
 import { OutputSink } from './output-sink';
 
 export interface ClassifyOutputOptions {
+  /** The capture file's mode: the sidecar (real addresses) gets no more access for group and others. */
+  readonly captureMode?: number;
   readonly format: OutputFormat;
   /** Crypto-PAn key: addresses are printed anonymised (the sidecar keeps them, it stays local). */
   readonly anonymizeKey?: Uint8Array;
@@ -53,6 +55,6 @@ export class ClassifyOutput {
       this.sink.line(`${this.printed} dialog${this.printed === 1 ? '' : 's'}; model ${source.model}; dialogs cut with gaps of ${sessionGapUs / 1e6} s (session) and ${dialogGapUs / 1e6} s (dialog)`);
     }
     this.sink.flush();
-    if (this.kept !== undefined && this.options.sidecarPath !== undefined) writeSidecar(this.options.sidecarPath, this.kept);
+    if (this.kept !== undefined && this.options.sidecarPath !== undefined) writeSidecar(this.options.sidecarPath, this.kept, this.options.captureMode === undefined ? {} : { captureMode: this.options.captureMode });
   }
 }

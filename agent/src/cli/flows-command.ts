@@ -19,7 +19,7 @@ export const FLOWS_USAGE = `usage: cumma flows FILE [--format table|jsonl|csv] [
 
 Prints the bidirectional TCP/UDP flows of a pcap or pcapng capture, one per line. FILE - reads
 standard input (… | cumma flows -), as do pipes and FIFOs given by name.
-  --format        table (aligned columns), jsonl (DESIGN.md's flow records) or csv;
+  --format        table (aligned columns), jsonl (the flow records of docs/records.md) or csv;
                   default: table on a terminal, jsonl otherwise
   --idle-timeout  a flow silent this long ends (default ${DEFAULT_IDLE_TIMEOUT_US / 1e6} s)
   --max-flows     flows held at once; when full, the least recently active (to within

@@ -224,7 +224,9 @@ export class UsageModel {
 
   static train(dialogs: readonly CaptureDialog[], options: ModelTrainOptions): UsageModel {
     const labelled = dialogs.filter((dialog): dialog is CaptureDialog & { truth: UsageClass } => dialog.truth !== undefined);
-    if (labelled.length === 0) throw new ModelError('MODEL_INVALID', 'no labelled dialogs to train on: label packets with cumma:usage=<label> comments');
+    if (labelled.length === 0) {
+      throw new ModelError('MODEL_TOO_FEW_DIALOGS', 'no labelled dialogs to train on: label packets with cumma:usage=<label> comments, or give each capture a CAPTURE.truth.jsonl sidecar');
+    }
     if (labelled.length < MIN_TRAINING_DIALOGS) {
       // Otherwise the split below leaves nothing to learn from, and the classifier's own error
       // ("no samples") would name neither the data nor what is missing.

@@ -27,7 +27,9 @@ captures it with dumpcap and writes OUT.pcapng with a truth comment on every pac
 Needs dumpcap with capture rights on lo (root, or CAP_NET_RAW) and openssl.
   --usage     ${USAGE_CLASSES.join(', ')}
   --app       the app whose profile shapes the traffic
-  --duration  script length in seconds (default ${DEFAULT_RECORD_DURATION_S})
+  --duration  seconds of activity to plan (default ${DEFAULT_RECORD_DURATION_S}), as for cumma simulate: no
+              new usage starts after it, but one that has started ends as it would, so the
+              script (and, at --speed 1, the recording) can run longer than asked
   --speed     replay this many times faster than real time (default 1, at most ${MAX_RECORD_SPEED})
   --seed      seed of the traffic script (default ${DEFAULT_RECORD_SEED})
   --dumpcap   path of dumpcap (default: dumpcap on PATH)
