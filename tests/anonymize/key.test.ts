@@ -28,6 +28,14 @@ describe('--anonymize KEY', () => {
     expect(parseAnonymizeKey('12345678').source).toBe('passphrase');
   });
 
+  it('refuses placeholder keys and passphrases that anyone would guess first', () => {
+    for (const bad of ['0'.repeat(64), 'ab'.repeat(32), 'f0f0'.repeat(16)]) expect(() => parseAnonymizeKey(bad), bad).toThrow(/a placeholder anyone can guess/);
+    for (const bad of ['aaaaaaaa', ' '.repeat(8), 'abababab']) expect(() => parseAnonymizeKey(bad), JSON.stringify(bad)).toThrow(/anyone can guess it/);
+    // Three distinct values are enough not to be a placeholder; real keys have ~30 distinct bytes.
+    expect(parseAnonymizeKey('abcabcab').source).toBe('passphrase');
+    expect(parseAnonymizeKey('f0e1d2'.repeat(10) + 'f0e1').source).toBe('hex');
+  });
+
   it('refuses bad values with a message naming the accepted forms', () => {
     const forms = /--anonymize expects either 64 hexadecimal digits .* or a passphrase of at least 8 characters/;
     for (const bad of ['', 'short', SAMPLE_HEX.slice(0, 62), `${SAMPLE_HEX}00`, SAMPLE_HEX.slice(0, 32), '0x1234abcd']) {

@@ -74,7 +74,7 @@ describe('cumma train, evaluate, classify', () => {
 
   it('anonymises flow records too, keeping prefixes shared', () => {
     const plain = cumma('flows', SAMPLE, '--format', 'jsonl').stdout.trim().split('\n').map((line) => JSON.parse(line) as { client: { ip: string }; server: { ip: string } });
-    const anonymised = cumma('flows', SAMPLE, '--format', 'jsonl', '--anonymize', 'f'.repeat(64)).stdout.trim().split('\n').map((line) => JSON.parse(line) as { client: { ip: string }; server: { ip: string } });
+    const anonymised = cumma('flows', SAMPLE, '--format', 'jsonl', '--anonymize', '5f0e3c91'.repeat(8)).stdout.trim().split('\n').map((line) => JSON.parse(line) as { client: { ip: string }; server: { ip: string } });
     expect(anonymised).toHaveLength(plain.length);
     const originals = new Set(plain.flatMap((flow) => [flow.client.ip, flow.server.ip]));
     for (const flow of anonymised) {

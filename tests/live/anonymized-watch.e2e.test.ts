@@ -11,7 +11,7 @@ import { connectClient } from '../serve/support/clients';
 import { AgentProcess, RecordingClient, classifyFile, expectedDialogs, startAgent, waitFor } from '../support/agent-process';
 
 const SAMPLES = join(__dirname, '..', '..', 'samples');
-const KEY_HEX = '3c'.repeat(32);
+const KEY_HEX = '3c1d7a52'.repeat(8);
 const KEY = Uint8Array.from(Buffer.from(KEY_HEX, 'hex'));
 const running: AgentProcess[] = [];
 const roots: string[] = [];

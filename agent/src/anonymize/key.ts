@@ -22,6 +22,12 @@ export const PASSPHRASE_SALT = 'cumma/anonymize/crypto-pan/v1';
 /** scrypt cost parameters for passphrases (part of the mapping: never change them silently). */
 export const PASSPHRASE_SCRYPT = { N: 1 << 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 } as const;
 
+/**
+ * Keys and passphrases of at most this many distinct bytes or characters (64 zeros, "aaaaaaaa",
+ * eight spaces) are refused: placeholders, the first values an attacker tries.
+ */
+const PLACEHOLDER_DISTINCT = 2;
+
 /** Shortest passphrase accepted. */
 export const MIN_PASSPHRASE_LENGTH = 8;
 
@@ -47,7 +53,11 @@ export function parseAnonymizeKey(value: string): AnonymizeKey {
   const hex = value.startsWith('0x') || value.startsWith('0X') ? value.slice(2) : value;
   if (/^[0-9a-fA-F]+$/.test(hex)) {
     if (hex.length === CRYPTO_PAN_KEY_BYTES * 2) {
-      return { bytes: Uint8Array.from(Buffer.from(hex, 'hex')), source: 'hex' };
+      const bytes = Uint8Array.from(Buffer.from(hex, 'hex'));
+      if (new Set(bytes).size <= PLACEHOLDER_DISTINCT) {
+        throw new UsageError(`--anonymize: the key repeats ${new Set(bytes).size === 1 ? 'one byte' : 'two bytes'}: a placeholder anyone can guess, not a secret; make one with 'openssl rand -hex 32'`);
+      }
+      return { bytes, source: 'hex' };
     }
     if (hex.length >= 32 || hex !== value) {
       throw new UsageError(`--anonymize expects ${ANONYMIZE_KEY_FORMS}; got ${hex.length} hexadecimal digits, which looks like a mistyped key`);
@@ -55,6 +65,9 @@ export function parseAnonymizeKey(value: string): AnonymizeKey {
   }
   if ([...value].length < MIN_PASSPHRASE_LENGTH) {
     throw new UsageError(`--anonymize expects ${ANONYMIZE_KEY_FORMS}; got ${value.length === 0 ? 'an empty value' : `only ${[...value].length} characters`}`);
+  }
+  if (new Set(value.trim()).size <= PLACEHOLDER_DISTINCT) {
+    throw new UsageError(`--anonymize: the passphrase is ${value.trim() === '' ? 'only blanks' : 'one or two characters repeated'}: anyone can guess it; use a real passphrase or 'openssl rand -hex 32'`);
   }
   return { bytes: derivePassphraseKey(value), source: 'passphrase' };
 }
