@@ -6,6 +6,8 @@
 import { CaptureError } from './errors';
 
 const INITIAL_CAPACITY = 1 << 20;
+/** What release() keeps: room for a few packets, nothing that adds up over hundreds of captures. */
+const RELEASED_CAPACITY = 4096;
 
 export class ByteWindow {
   bytes: Uint8Array;
@@ -103,6 +105,27 @@ export class ByteWindow {
       throw new CaptureError('CAPTURE_IO', this.absolute(this.end), `commit of ${length} bytes past reserved space`);
     }
     this.end += length;
+  }
+
+  /**
+   * Gives the buffer back while no more bytes are expected soon (a live capture that stopped
+   * growing): the unread bytes, if any (an unfinished block), move to a buffer just large enough
+   * for them; the next reserve() grows it again. Returns the bytes given back.
+   */
+  release(): number {
+    const held = this.end - this.start;
+    let capacity = RELEASED_CAPACITY;
+    while (capacity < held) capacity *= 2;
+    if (capacity >= this.bytes.length) return 0;
+    const freed = this.bytes.length - capacity;
+    const small = new Uint8Array(capacity);
+    small.set(this.bytes.subarray(this.start, this.end));
+    this.base += this.start;
+    this.end = held;
+    this.start = 0;
+    this.bytes = small;
+    this.view = new DataView(small.buffer);
+    return freed;
   }
 
   /** Forgets buffered bytes and continues at a new absolute offset (used when resuming). */

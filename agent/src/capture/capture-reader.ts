@@ -96,6 +96,19 @@ export class CaptureReader {
     this.window.commit(length);
   }
 
+  /**
+   * Gives back the read buffer (1 MiB) while no bytes are coming, keeping any unfinished block;
+   * reading resumes as before. Invalidates frameBytes(). Returns the bytes given back.
+   */
+  releaseBuffer(): number {
+    return this.window.release();
+  }
+
+  /** Capacity of the read buffer now, bytes (for tests and diagnostics). */
+  get bufferCapacity(): number {
+    return this.window.bytes.length;
+  }
+
   /** The next packet, or undefined when the buffered bytes hold no complete packet block. */
   next(): Packet | undefined {
     if (this.failure) throw this.failure;

@@ -52,6 +52,8 @@ export interface LiveCaptureOptions {
 }
 
 const READ_CHUNK = 1 << 20;
+/** How long a capture must stay unchanged before its read buffer is given back. */
+const BUFFER_RELEASE_AFTER_MS = 5_000;
 
 /**
  * Longest pcapng block or pcap record the live agent accepts. Real ones are far smaller: dumpcap
@@ -125,6 +127,11 @@ export class LiveCapture {
   }
 
   /** Bytes written to the file and not analysed yet. */
+  /** Capacity of the read buffer now, bytes (small while the capture is not growing). */
+  get readBufferBytes(): number {
+    return this.reader?.bufferCapacity ?? 0;
+  }
+
   get lagBytes(): number {
     return Math.max(0, this.sizeBytes - this.bytesRead);
   }
@@ -213,6 +220,9 @@ export class LiveCapture {
       this.publishCompleted();
     }
     if (caughtUp) this.publishProvisional(now);
+    // A capture that stopped growing (a finished file, a rotated-out ring file) keeps only a small
+    // buffer: 500 small files dropped at once held ≈ 190 MB of read buffers, 1 MiB apiece at most.
+    if (caughtUp && now - this.lastGrowthMs >= BUFFER_RELEASE_AFTER_MS) this.reader?.releaseBuffer();
     this.writeSidecarIfDue(now);
   }
 
