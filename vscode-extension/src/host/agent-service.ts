@@ -162,6 +162,8 @@ export class AgentService implements vscode.Disposable {
   }
 
   dispose(): void {
+    if (this.statusTimer !== undefined) clearTimeout(this.statusTimer);
+    this.statusTimer = undefined;
     this.client?.dispose();
     this.client = undefined;
     for (const disposable of this.disposables) disposable.dispose();
@@ -228,8 +230,18 @@ export class AgentService implements vscode.Disposable {
     else if (choice === 'Open Settings') await vscode.commands.executeCommand('workbench.action.openSettings', 'cumma.');
   }
 
+  /** Re-renders the status-bar item while a retry is pending, so its "retrying in N s" counts down. */
+  private statusTimer: ReturnType<typeof setTimeout> | undefined;
+
   private renderStatus(): void {
-    const status = this.current;
+    if (this.statusTimer !== undefined) clearTimeout(this.statusTimer);
+    this.statusTimer = undefined;
+    const status = this.status;
+    if (status.state === 'retrying' && status.retryInMs !== undefined && status.retryInMs > 0) {
+      // Wake when the whole seconds shown change; the connection's own state change re-renders too.
+      const untilNextSecond = status.retryInMs % 1000 || 1000;
+      this.statusTimer = setTimeout(() => this.renderStatus(), untilNextSecond);
+    }
     const icons = { connected: '$(radio-tower)', connecting: '$(sync~spin)', retrying: '$(sync~spin)', unauthorized: '$(lock)', disconnected: '$(debug-disconnect)' };
     const captures = this.mirror.captures.length;
     this.statusItem.text = `${icons[status.state]} Cumma${status.state === 'connected' ? ` ${captures}` : ''}`;
