@@ -41,6 +41,24 @@ describe('dialog segmentation', () => {
     ]);
   });
 
+  it('gives a dialog after a quiet spell the endpoints of its flow as the flow table orients it then', () => {
+    // A flow gone quiet keeps no endpoints (memory: there can be hundreds of thousands); its next
+    // packet gives them. Here the flow table re-oriented the flow meanwhile (a SYN from the
+    // other side, say): `up` of the same packet is now false, and the dialog must say so, as the
+    // flow record will, rather than keep the old client with swapped up/down counts.
+    const dialogs: Dialog<null>[] = [];
+    const segmenter = new DialogSegmenter({ sessionGapUs: 60 * SECOND, dialogGapUs: 5 * SECOND }, () => null, (dialog) => dialogs.push(dialog));
+    segmenter.add(7, packetAt(0, true), true);
+    segmenter.closeIdle(10 * SECOND);
+    const same = packetAt(20 * SECOND, true);
+    segmenter.add(7, same, false);
+    segmenter.flush();
+    expect(dialogs.map((d) => [d.dialog, d.flow.client, d.packets.up, d.packets.down])).toEqual([
+      [1, { ip: '10.0.0.1', port: 4000 }, 1, 0],
+      [2, { ip: '10.0.0.2', port: 53 }, 0, 1],
+    ]);
+  });
+
   it('keeps a gap of exactly the dialog gap inside the dialog', () => {
     expect(segment([[0, true], [5 * SECOND, true]]).length).toBe(1);
   });

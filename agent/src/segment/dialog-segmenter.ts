@@ -58,9 +58,13 @@ export function endpointsOf(packet: Packet, up: boolean): FlowEndpoints {
   };
 }
 
-/** Where a flow stands after its last dialog was closed by time: the next one continues from here. */
+/**
+ * Where a flow stands after its last dialog was closed by time: the next one continues from here.
+ * No endpoints: a quiet flow may wait a minute or more, hundreds of thousands at once when flows
+ * open fast, and its next packet gives them again (endpointsOf(packet, up), `up` being relative
+ * to the flow's client as the flow table says then).
+ */
 interface QuietFlow {
-  readonly flow: FlowEndpoints;
   readonly session: number;
   readonly dialog: number;
   readonly endUs: number;
@@ -104,7 +108,7 @@ export class DialogSegmenter<Notes> {
       } else {
         this.quiet.delete(flowId);
         const session = time - quiet.endUs > this.gaps.sessionGapUs ? quiet.session + 1 : quiet.session;
-        current = new OpenDialog(flowId, quiet.flow, session, quiet.dialog + 1, time, this.createNotes());
+        current = new OpenDialog(flowId, endpointsOf(packet, up), session, quiet.dialog + 1, time, this.createNotes());
       }
       this.open.set(flowId, current);
       this.deadlines.push(time, flowId);
@@ -147,7 +151,7 @@ export class DialogSegmenter<Notes> {
         continue;
       }
       this.open.delete(flowId);
-      this.quiet.set(flowId, { flow: current.flow, session: current.session, dialog: current.dialog, endUs: current.endUs });
+      this.quiet.set(flowId, { session: current.session, dialog: current.dialog, endUs: current.endUs });
       if (this.onSessionEnd !== undefined) this.sessionDeadlines.push(current.endUs, flowId);
       this.onDialog(current.close());
     }
