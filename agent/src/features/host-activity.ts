@@ -77,14 +77,23 @@ export interface ContextDialog {
   readonly bytes: { readonly up: number; readonly down: number };
 }
 
+/**
+ * Plain number arrays, not Float64Arrays: a host lives a dialog gap after its last packet, and
+ * when addresses come fast (a scan, a busy NAT) tens of thousands are held at once; each typed
+ * array costs an ArrayBuffer and a malloc'ed store besides its numbers.
+ */
+function zeros(length: number): number[] {
+  return new Array<number>(length).fill(0);
+}
+
 class HostState {
-  readonly totals = new Float64Array(COUNTERS);
+  readonly totals = zeros(COUNTERS);
   lastBin = -Infinity;
   /** Dialogs of the host whose context features are not written yet. */
   openWindows = 0;
   /** Checkpoints: bin index and the totals before the first packet of that bin; a ring. */
-  bins = new Float64Array(4);
-  values = new Float64Array(4 * COUNTERS);
+  bins = zeros(4);
+  values = zeros(4 * COUNTERS);
   /** Next slot to write. */
   head = 0;
   size = 0;
@@ -243,8 +252,8 @@ export class HostActivity {
     if (state.size === capacity && capacity < this.capacity) {
       // Grow, oldest checkpoint first.
       const grown = Math.min(this.capacity, capacity * 2);
-      const bins = new Float64Array(grown);
-      const values = new Float64Array(grown * COUNTERS);
+      const bins = zeros(grown);
+      const values = zeros(grown * COUNTERS);
       for (let k = 0; k < state.size; k++) {
         const slot = (state.head + k) % capacity;
         bins[k] = state.bins[slot]!;
