@@ -114,7 +114,7 @@ class PacketListPage {
           message.capture.error === undefined
             ? ''
             : message.capture.unfinished
-              ? `The file ends inside a block (is it still being written? Its packets are shown as they come): ${message.capture.error}`
+              ? `The file ends inside a block: ${message.capture.error}. If it is still being written, its packets appear as they come; if not, it was cut short there.`
               : `Read up to a fault: ${message.capture.error}`,
         );
         break;

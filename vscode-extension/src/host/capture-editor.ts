@@ -62,10 +62,17 @@ export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvide
         if (change.captures || (capture && change.dialogs.includes(capture.name)) || document.source.kind === 'agent') this.scheduleRelabel(document);
       }
     });
+    // Labels depend on whether an agent is connected, not on how a retry is going: relabelling
+    // on every status (each retry of an absent agent) recomputed a million-packet capture's labels
+    // and emptied the editor's row cache every few seconds.
+    let wasConnected = agent.connected;
     agent.onDidChangeStatus((status) => {
+      const connected = status.state === 'connected';
+      const sourceMayChange = connected !== wasConnected;
+      wasConnected = connected;
       for (const document of this.documents) {
         this.post(document, { kind: 'connection', status });
-        this.scheduleRelabel(document);
+        if (sourceMayChange) this.scheduleRelabel(document);
       }
     });
   }
@@ -268,7 +275,7 @@ export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvide
       const assignment = assignLabels(index, local.records);
       this.apply(document, local.records, assignment, {
         kind: 'local',
-        detail: `${local.model} (${why})${local.error ? ` · read up to a fault` : ''}`,
+        detail: `${local.model} (${why})${local.error ? ` · read up to a fault` : ''}${local.warnings ? ` · ${local.warnings.join('; ')}` : ''}`,
         dialogs: local.records.length,
         labelledPackets: assignment.labelledPackets,
       }, started);

@@ -13,6 +13,11 @@ export interface LocalClassification {
   readonly records: readonly (DialogRecord & { readonly id: string })[];
   /** Set when the file could only be read up to a fault. */
   readonly error?: string;
+  /**
+   * What the reader could not use, once per kind (packets of a link type Cumma does not decode,
+   * IP tunnels): without it a capture of such packets looks like one with nothing to label.
+   */
+  readonly warnings?: readonly string[];
 }
 
 let cached: { path: string; model: UsageModel } | undefined;
@@ -20,16 +25,27 @@ let cached: { path: string; model: UsageModel } | undefined;
 export function classifyLocally(capturePath: string, modelPath: string): LocalClassification {
   if (cached?.path !== modelPath) cached = { path: modelPath, model: UsageModel.load(modelPath) };
   const model = cached.model;
+  const warnings: string[] = [];
   let partial: ReturnType<typeof captureDialogs> | undefined;
   let error: string | undefined;
   let dialogs: ReturnType<typeof captureDialogs>;
   try {
-    dialogs = captureDialogs(capturePath, { gaps: model.gaps, truth: false, onPartial: (read) => (partial = read) });
+    dialogs = captureDialogs(capturePath, { gaps: model.gaps, truth: false, onPartial: (read) => (partial = read), onWarning: (message) => warnings.push(withoutPath(message, capturePath)) });
   } catch (caught) {
     if (partial === undefined) throw caught;
     dialogs = partial;
     error = caught instanceof Error ? caught.message : String(caught);
   }
   const records = model.classify(dialogs).map((record, index) => ({ ...record, id: `local:${dialogs[index]!.flowId}:${record.dialog}` }));
-  return { model: `${model.name} (${basename(modelPath)})`, records, ...(error !== undefined ? { error } : {}) };
+  return {
+    model: `${model.name} (${basename(modelPath)})`,
+    records,
+    ...(error !== undefined ? { error } : {}),
+    ...(warnings.length > 0 ? { warnings } : {}),
+  };
+}
+
+/** The pipeline's messages start with the capture's path; the editor already shows which file. */
+function withoutPath(message: string, capturePath: string): string {
+  return message.startsWith(`${capturePath}: `) ? message.slice(capturePath.length + 2) : message;
 }
