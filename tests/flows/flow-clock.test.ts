@@ -6,14 +6,10 @@
 // it pins down behaviour that was already right.
 
 import { describe, expect, it } from 'vitest';
-import { decodeFrame } from '../../agent/src/capture/frame-decoder';
-import { Packet } from '../../agent/src/capture/packet';
 import { FlowRecord } from '../../agent/src/flows/flow-record';
-import { FlowTable, FlowTableOptions } from '../../agent/src/flows/flow-table';
-import { TCP_FLAGS, ethernet, ipv4, tcp, udp } from '../support/capture-bytes';
+import { TCP_FLAGS, ethernet } from '../support/capture-bytes';
+import { FlowHarness, tcp4, udp4 } from '../support/flow-harness';
 
-const LINKTYPE_ETHERNET = 1;
-const ETHERTYPE_IPV4 = 0x0800;
 const { ACK } = TCP_FLAGS;
 
 /** 2023-11-14T22:13:20Z in microseconds. */
@@ -21,39 +17,6 @@ const T0 = 1_700_000_000_000_000;
 const SECOND = 1_000_000;
 const YEAR = 365 * 86_400 * SECOND;
 
-function tcp4(src: string, srcPort: number, dst: string, dstPort: number, flags: number, payload = 0): Uint8Array {
-  return ethernet(ETHERTYPE_IPV4, ipv4({ src, dst, protocol: 6, payload: tcp(srcPort, dstPort, flags, payload) }));
-}
-
-function udp4(src: string, srcPort: number, dst: string, dstPort: number, payload = 0): Uint8Array {
-  return ethernet(ETHERTYPE_IPV4, ipv4({ src, dst, protocol: 17, payload: udp(srcPort, dstPort, payload) }));
-}
-
-/** Feeds frames through the real frame decoder into one reused Packet, as the reader does. */
-class Harness {
-  readonly emitted: FlowRecord[] = [];
-  readonly table: FlowTable;
-  private readonly packet = new Packet();
-
-  constructor(options?: FlowTableOptions) {
-    this.table = new FlowTable((flow) => this.emitted.push(flow), options);
-  }
-
-  add(frame: Uint8Array, timestampUs: number): void {
-    const packet = this.packet;
-    packet.resetDecoded();
-    packet.linkType = LINKTYPE_ETHERNET;
-    packet.timestampUs = timestampUs;
-    packet.capturedLength = packet.originalLength = frame.length;
-    decodeFrame(LINKTYPE_ETHERNET, frame, 0, frame.length, packet);
-    this.table.add(packet);
-  }
-
-  finish(): FlowRecord[] {
-    this.table.flush();
-    return this.emitted;
-  }
-}
 
 const summary = (flow: FlowRecord): string => `${flow.l4} ${flow.client.ip}:${flow.client.port} > ${flow.server.ip}:${flow.server.port} ${flow.packets.up}/${flow.packets.down}`;
 
@@ -61,7 +24,7 @@ describe('FlowTable with timestamps out of order', () => {
   it('keeps a TCP flow whole when one packet of another flow is stamped a year ahead', () => {
     // The review's t06_clock_jump: the old table expired the flow on the stray and started a
     // second one from the server's next packet, client and server swapped.
-    const h = new Harness();
+    const h = new FlowHarness();
     h.add(tcp4('10.0.0.1', 40000, '10.0.0.2', 443, ACK, 10), T0);
     h.add(tcp4('10.0.0.2', 443, '10.0.0.1', 40000, ACK, 10), T0 + 100);
     h.add(tcp4('10.0.0.1', 40000, '10.0.0.2', 443, ACK, 10), T0 + SECOND);
@@ -77,7 +40,7 @@ describe('FlowTable with timestamps out of order', () => {
   it('keeps a flow whole when a block of another interface was written ahead of it', () => {
     // The review's t06_clock_nonmonotonic: idle timeout 60 s, the flow's own gap 30 s, one
     // packet of interface 1 stamped 100 s written between its two packets.
-    const h = new Harness({ idleTimeoutUs: 60 * SECOND });
+    const h = new FlowHarness({ idleTimeoutUs: 60 * SECOND });
     h.add(tcp4('10.0.0.1', 40000, '10.0.0.2', 443, ACK), T0);
     h.add(udp4('10.9.9.9', 5, '10.0.0.2', 6), T0 + 100 * SECOND);
     h.add(tcp4('10.0.0.2', 443, '10.0.0.1', 40000, ACK), T0 + 30 * SECOND);
@@ -88,7 +51,7 @@ describe('FlowTable with timestamps out of order', () => {
   it('still ends the flows idle on the clock when two consecutive packets move it forward', () => {
     // The documented other side of the rule (it held before too): a jump of the whole
     // capture's clock is a silence, as in any idle-timeout flow meter.
-    const h = new Harness({ idleTimeoutUs: 60 * SECOND });
+    const h = new FlowHarness({ idleTimeoutUs: 60 * SECOND });
     h.add(tcp4('10.0.0.1', 40000, '10.0.0.2', 443, ACK), T0);
     h.add(udp4('10.9.9.9', 5, '10.0.0.2', 6), T0 + 100 * SECOND);
     h.add(udp4('10.9.9.9', 5, '10.0.0.2', 6), T0 + 100 * SECOND);
@@ -107,7 +70,7 @@ describe('FlowTable with timestamps out of order', () => {
     // clock says T0 + 3600 s, so that is their flows' last activity; when two packets at
     // T0 + 3601 s move the clock, they have been idle 1 s, not an hour. The old table measured
     // them by their own times and, the first file's flow gone, expired them at once.
-    const h = new Harness({ idleTimeoutUs: 60 * SECOND });
+    const h = new FlowHarness({ idleTimeoutUs: 60 * SECOND });
     const arp = ethernet(0x0806, new Uint8Array(28));
     h.add(udp4('10.1.0.1', 1000, '10.1.0.2', 53), T0 + 3500 * SECOND);
     h.add(arp, T0 + 3600 * SECOND);
@@ -129,7 +92,7 @@ describe('FlowTable with timestamps out of order', () => {
   it('still splits a flow of the earlier capture at its own gaps longer than the timeout', () => {
     // Time went backwards, so the clock did not see this 100 s silence: the flow's own gap does
     // (as it did before).
-    const h = new Harness({ idleTimeoutUs: 60 * SECOND });
+    const h = new FlowHarness({ idleTimeoutUs: 60 * SECOND });
     h.add(udp4('10.1.0.1', 1000, '10.1.0.2', 53), T0 + 3600 * SECOND);
     h.add(udp4('10.2.0.1', 2000, '10.2.0.2', 53), T0);
     h.add(udp4('10.2.0.1', 2000, '10.2.0.2', 53), T0 + 100 * SECOND);
@@ -143,7 +106,7 @@ describe('FlowTable with timestamps out of order', () => {
 
   it('makes the first sender in file order the client, even when its packet is stamped later', () => {
     // Pins down the documented rule (unchanged): file order, not timestamp order.
-    const h = new Harness();
+    const h = new FlowHarness();
     h.add(udp4('10.0.0.2', 53, '10.0.0.1', 5353), T0 + 2 * SECOND);
     h.add(udp4('10.0.0.1', 5353, '10.0.0.2', 53), T0 + SECOND);
 
@@ -155,7 +118,7 @@ describe('FlowTable with timestamps out of order', () => {
     // The stray's own flow is never idle on the clock; at the old end of the recency list it
     // must not hold back the expiry of every flow behind it. The old table expired everything
     // on the stray, then nothing more: its clock stayed a year ahead.
-    const h = new Harness({ idleTimeoutUs: 10 * SECOND });
+    const h = new FlowHarness({ idleTimeoutUs: 10 * SECOND });
     let peak = 0;
     h.add(udp4('10.9.9.9', 5, '10.0.0.2', 6), T0 + YEAR);
     for (let index = 0; index < 200; index++) {
@@ -172,7 +135,7 @@ describe('FlowTable recency order with the default resolution (min(1 s, timeout/
   it('evicts the flow idle for seconds, not the one whose packets come every half second', () => {
     // The old table moved a flow in the recency list only after a pause of a whole resolution
     // (1 s) in its own packets, so a flow busy every 0.5 s never moved and was evicted first.
-    const h = new Harness({ maxFlows: 2 });
+    const h = new FlowHarness({ maxFlows: 2 });
     h.add(udp4('10.0.0.1', 1001, '10.0.1.1', 53), T0);
     h.add(udp4('10.0.0.2', 1002, '10.0.1.1', 53), T0 + SECOND / 10);
     for (let step = 1; step <= 20; step++) h.add(udp4('10.0.0.1', 1001, '10.0.1.1', 53), T0 + (step * SECOND) / 2);
@@ -186,7 +149,7 @@ describe('FlowTable recency order with the default resolution (min(1 s, timeout/
     // The review's t21_lru, now documented in README (the outcome is the same as before): A's
     // packet at 0.5 s comes 0.5 s after its last move (< 1 s), so A stays listed as of 0 s,
     // before B (0.1 s), and is the one printed.
-    const h = new Harness({ maxFlows: 2 });
+    const h = new FlowHarness({ maxFlows: 2 });
     h.add(udp4('10.0.0.9', 1009, '10.0.1.1', 53), T0 - SECOND);
     h.add(udp4('10.0.0.1', 1001, '10.0.1.1', 53), T0);
     h.add(udp4('10.0.0.2', 1002, '10.0.1.1', 53), T0 + SECOND / 10);
@@ -199,7 +162,7 @@ describe('FlowTable recency order with the default resolution (min(1 s, timeout/
   it('keeps idle flows expiring while a long-lived flow stays busy', () => {
     // The old table never moved the busy flow (no 1 s pause), so it sat at the old end of the
     // list, where expiry stops at the first live flow: nothing behind it ever expired.
-    const h = new Harness({ idleTimeoutUs: 300 * SECOND });
+    const h = new FlowHarness({ idleTimeoutUs: 300 * SECOND });
     let peak = 0;
     for (let tick = 0; tick < 2000; tick++) {
       h.add(udp4('10.0.0.1', 5004, '10.0.1.1', 5004), T0 + (tick * SECOND) / 2);

@@ -1,29 +1,16 @@
 import { describe, it, expect } from 'vitest';
-import { decodeFrame } from '../../agent/src/capture/frame-decoder';
-import { Packet } from '../../agent/src/capture/packet';
 import { FlowRecord, TransportName } from '../../agent/src/flows/flow-record';
-import { FlowTable, FlowTableOptions, NO_FLOW } from '../../agent/src/flows/flow-table';
+import { FlowTable, NO_FLOW } from '../../agent/src/flows/flow-table';
 import { bytes, ethernet, ipv4, ipv6, ipv6Fragment, tcp, udp, TCP_FLAGS } from '../support/capture-bytes';
+import { ETHERTYPE_IPV4, FlowHarness, tcp4, udp4 } from '../support/flow-harness';
 import { seededRandom } from '../support/random-capture';
 
 // ---- frames ---------------------------------------------------------------------------------
 // Lengths, worked out by hand: Ethernet 14, IPv4 20, IPv6 40, TCP 20, UDP 8, IPv6 fragment 8.
 
-const LINKTYPE_ETHERNET = 1;
-const ETHERTYPE_IPV4 = 0x0800;
 const ETHERTYPE_IPV6 = 0x86dd;
 const ETHERTYPE_ARP = 0x0806;
 const { FIN, SYN, RST, PSH, ACK } = TCP_FLAGS;
-
-/** 54 + payload bytes. */
-function tcp4(src: string, srcPort: number, dst: string, dstPort: number, flags: number, payload = 0): Uint8Array {
-  return ethernet(ETHERTYPE_IPV4, ipv4({ src, dst, protocol: 6, payload: tcp(srcPort, dstPort, flags, payload) }));
-}
-
-/** 42 + payload bytes. */
-function udp4(src: string, srcPort: number, dst: string, dstPort: number, payload = 0): Uint8Array {
-  return ethernet(ETHERTYPE_IPV4, ipv4({ src, dst, protocol: 17, payload: udp(srcPort, dstPort, payload) }));
-}
 
 /** 74 + payload bytes. */
 function tcp6(src: string, srcPort: number, dst: string, dstPort: number, flags: number, payload = 0): Uint8Array {
@@ -41,33 +28,6 @@ function udp6(src: string, srcPort: number, dst: string, dstPort: number, payloa
 const T0 = 1_700_000_000_000_000;
 const SECOND = 1_000_000;
 
-/** Feeds frames through the real frame decoder into one reused Packet, as the reader does. */
-class Harness {
-  readonly emitted: FlowRecord[] = [];
-  readonly table: FlowTable;
-  private readonly packet = new Packet();
-
-  constructor(options?: FlowTableOptions) {
-    this.table = new FlowTable((flow) => this.emitted.push(flow), options);
-  }
-
-  add(frame: Uint8Array, timestampUs: number, originalLength = frame.length, linkType = LINKTYPE_ETHERNET): number {
-    const packet = this.packet;
-    packet.resetDecoded();
-    packet.linkType = linkType;
-    packet.timestampUs = timestampUs;
-    packet.capturedLength = frame.length;
-    packet.originalLength = originalLength;
-    decodeFrame(linkType, frame, 0, frame.length, packet);
-    return this.table.add(packet);
-  }
-
-  /** Flushes the table and returns every flow emitted, in emission order. */
-  finish(): FlowRecord[] {
-    this.table.flush();
-    return this.emitted;
-  }
-}
 
 interface ExpectedFlow {
   readonly l4: TransportName;
@@ -98,7 +58,7 @@ const SERVER = '10.0.0.1'; // lower than CLIENT: the canonical key order puts th
 
 describe('FlowTable direction', () => {
   it('makes the sender of the first UDP packet the client and counts each direction', () => {
-    const h = new Harness();
+    const h = new FlowHarness();
     h.add(udp4(CLIENT, 5353, SERVER, 53, 30), T0); // 72
     h.add(udp4(SERVER, 53, CLIENT, 5353, 100), T0 + 10); // 142
     h.add(udp4(CLIENT, 5353, SERVER, 53, 0), T0 + 25); // 42
@@ -111,7 +71,7 @@ describe('FlowTable direction', () => {
   });
 
   it('makes the first sender the client whichever endpoint sorts first in the key', () => {
-    const h = new Harness();
+    const h = new FlowHarness();
     h.add(udp4(SERVER, 53, CLIENT, 5353, 0), T0); // 42, the lower address sends first
     h.add(udp4(CLIENT, 5353, SERVER, 53, 10), T0 + 1); // 52
 
@@ -121,7 +81,7 @@ describe('FlowTable direction', () => {
   });
 
   it('orders endpoints with equal addresses by port and still makes the first sender the client', () => {
-    const h = new Harness();
+    const h = new FlowHarness();
     h.add(udp4('127.0.0.1', 9000, '127.0.0.1', 8000, 1), T0); // 43
     h.add(udp4('127.0.0.1', 8000, '127.0.0.1', 9000, 2), T0 + 1); // 44
 
@@ -131,7 +91,7 @@ describe('FlowTable direction', () => {
   });
 
   it('makes the SYN sender of a TCP handshake the client', () => {
-    const h = new Harness();
+    const h = new FlowHarness();
     h.add(tcp4(CLIENT, 50000, SERVER, 443, SYN), T0); // 54
     h.add(tcp4(SERVER, 443, CLIENT, 50000, SYN | ACK), T0 + 100); // 54
     h.add(tcp4(CLIENT, 50000, SERVER, 443, ACK), T0 + 200); // 54
@@ -144,7 +104,7 @@ describe('FlowTable direction', () => {
   });
 
   it('makes the receiver of a SYN-ACK seen first the client', () => {
-    const h = new Harness();
+    const h = new FlowHarness();
     h.add(tcp4(SERVER, 443, CLIENT, 50000, SYN | ACK), T0); // 54
     h.add(tcp4(CLIENT, 50000, SERVER, 443, ACK), T0 + 100); // 54
     h.add(tcp4(CLIENT, 50000, SERVER, 443, PSH | ACK, 10), T0 + 200); // 64
@@ -155,7 +115,7 @@ describe('FlowTable direction', () => {
   });
 
   it('makes the first sender the client of a TCP connection picked up mid-stream', () => {
-    const h = new Harness();
+    const h = new FlowHarness();
     h.add(tcp4(SERVER, 443, CLIENT, 50000, PSH | ACK, 100), T0); // 154
     h.add(tcp4(CLIENT, 50000, SERVER, 443, ACK), T0 + 50); // 54
 
@@ -165,7 +125,7 @@ describe('FlowTable direction', () => {
   });
 
   it('re-orients a flow that has seen no SYN to the sender of a SYN arriving later, swapping the counts', () => {
-    const h = new Harness();
+    const h = new FlowHarness();
     h.add(tcp4(SERVER, 443, CLIENT, 50000, PSH | ACK, 100), T0); // 154, first sender
     h.add(tcp4(CLIENT, 50000, SERVER, 443, ACK), T0 + 10); // 54
     h.add(tcp4(CLIENT, 50000, SERVER, 443, SYN), T0 + 20); // 54, the SYN sender is the client
@@ -176,7 +136,7 @@ describe('FlowTable direction', () => {
   });
 
   it('keeps the orientation of a flow that already saw a SYN when the other side sends one too', () => {
-    const h = new Harness();
+    const h = new FlowHarness();
     h.add(tcp4(CLIENT, 50000, SERVER, 443, SYN), T0); // 54
     h.add(tcp4(SERVER, 443, CLIENT, 50000, SYN, 6), T0 + 5); // 60, simultaneous open
 
@@ -186,7 +146,7 @@ describe('FlowTable direction', () => {
   });
 
   it('counts a retransmitted SYN in the same flow', () => {
-    const h = new Harness();
+    const h = new FlowHarness();
     h.add(tcp4(CLIENT, 50000, SERVER, 443, SYN), T0);
     h.add(tcp4(CLIENT, 50000, SERVER, 443, SYN), T0 + SECOND);
 
@@ -196,7 +156,7 @@ describe('FlowTable direction', () => {
   });
 
   it('reports the direction of the packet last added through lastPacketUp', () => {
-    const h = new Harness();
+    const h = new FlowHarness();
     h.add(udp4(CLIENT, 5353, SERVER, 53), T0);
     expect(h.table.lastPacketUp).toBe(true);
     h.add(udp4(SERVER, 53, CLIENT, 5353), T0 + 1);
@@ -208,7 +168,7 @@ describe('FlowTable direction', () => {
 
 describe('FlowTable connection reuse', () => {
   it('emits the old flow and starts a new one when a SYN reuses the 5-tuple of a connection closed by FIN', () => {
-    const h = new Harness();
+    const h = new FlowHarness();
     h.add(tcp4(CLIENT, 50000, SERVER, 443, SYN), T0);
     h.add(tcp4(SERVER, 443, CLIENT, 50000, SYN | ACK), T0 + 1);
     h.add(tcp4(CLIENT, 50000, SERVER, 443, ACK), T0 + 2);
@@ -230,7 +190,7 @@ describe('FlowTable connection reuse', () => {
   });
 
   it('emits the old flow and starts a new one when a SYN follows a RST, the SYN sender becoming the client', () => {
-    const h = new Harness();
+    const h = new FlowHarness();
     h.add(tcp4(CLIENT, 50000, SERVER, 443, SYN), T0);
     h.add(tcp4(SERVER, 443, CLIENT, 50000, RST | ACK), T0 + 1);
     h.add(tcp4(SERVER, 443, CLIENT, 50000, SYN, 2), T0 + 2); // 56: the former server opens now
@@ -242,7 +202,7 @@ describe('FlowTable connection reuse', () => {
   });
 
   it('keeps packets after a FIN in the same flow when no new SYN comes', () => {
-    const h = new Harness();
+    const h = new FlowHarness();
     h.add(tcp4(CLIENT, 50000, SERVER, 443, FIN | ACK), T0);
     h.add(tcp4(SERVER, 443, CLIENT, 50000, ACK), T0 + 1);
     h.add(tcp4(SERVER, 443, CLIENT, 50000, SYN | ACK), T0 + 2); // not a pure SYN: no new flow
@@ -258,7 +218,7 @@ describe('FlowTable connection reuse', () => {
 
 describe('FlowTable address families', () => {
   it('counts an IPv6 TCP flow with RFC 5952 addresses', () => {
-    const h = new Harness();
+    const h = new FlowHarness();
     h.add(tcp6('2001:db8:0:0:0:0:0:a', 50000, '2001:DB8:0:1:0:0:0:1', 443, SYN), T0); // 74
     h.add(tcp6('2001:db8:0:1::1', 443, '2001:db8::a', 50000, SYN | ACK), T0 + 3); // 74
     h.add(tcp6('2001:db8::a', 50000, '2001:db8:0:1::1', 443, PSH | ACK, 26), T0 + 7); // 100
@@ -269,7 +229,7 @@ describe('FlowTable address families', () => {
   });
 
   it('counts an IPv6 UDP flow', () => {
-    const h = new Harness();
+    const h = new FlowHarness();
     h.add(udp6('fe80::1', 546, 'ff02::1:2', 547, 38), T0); // 100
     h.add(udp6('ff02::1:2', 547, 'fe80::1', 546, 0), T0 + 9); // 62
 
@@ -279,7 +239,7 @@ describe('FlowTable address families', () => {
   });
 
   it('keeps TCP and UDP, IPv4 and IPv6 flows with the same address words and ports apart', () => {
-    const h = new Harness();
+    const h = new FlowHarness();
     // 10.0.0.5 and a00:5:: hold the same first 32-bit word; the other IPv6 words are zero.
     h.add(udp4('10.0.0.5', 4000, '10.0.0.6', 4001), T0);
     h.add(tcp4('10.0.0.5', 4000, '10.0.0.6', 4001, ACK), T0 + 1);
@@ -300,7 +260,7 @@ describe('FlowTable address families', () => {
 
 describe('FlowTable counts', () => {
   it('counts original frame lengths, not the captured lengths cut by the snapshot length', () => {
-    const h = new Harness();
+    const h = new FlowHarness();
     h.add(tcp4(CLIENT, 50000, SERVER, 443, ACK), T0, 1514); // 54 bytes captured of 1514
     h.add(tcp4(SERVER, 443, CLIENT, 50000, ACK), T0 + 1, 9014);
 
@@ -310,7 +270,7 @@ describe('FlowTable counts', () => {
   });
 
   it('takes firstUs and lastUs from the earliest and latest packets when timestamps go backwards', () => {
-    const h = new Harness();
+    const h = new FlowHarness();
     h.add(udp4(CLIENT, 5353, SERVER, 53), T0 + 1000);
     h.add(udp4(SERVER, 53, CLIENT, 5353), T0 + 400);
     h.add(udp4(CLIENT, 5353, SERVER, 53), T0 + 2000);
@@ -322,7 +282,7 @@ describe('FlowTable counts', () => {
   });
 
   it('counts every packet kind in its own stats counter and returns NO_FLOW for packets outside flows', () => {
-    const h = new Harness();
+    const h = new FlowHarness();
     const arp = ethernet(ETHERTYPE_ARP, new Uint8Array(28));
     const icmp = ethernet(ETHERTYPE_IPV4, ipv4({ src: CLIENT, dst: SERVER, protocol: 1, payload: new Uint8Array(8) }));
     const cutTcp = tcp4(CLIENT, 50000, SERVER, 443, ACK).subarray(0, 36); // IPv4 header complete, TCP cut inside the ports
@@ -358,7 +318,7 @@ describe('FlowTable counts', () => {
 
 describe('FlowTable idle timeout', () => {
   it('ends a flow silent for longer than the idle timeout and counts the next packet in a new flow', () => {
-    const h = new Harness({ idleTimeoutUs: 10 * SECOND });
+    const h = new FlowHarness({ idleTimeoutUs: 10 * SECOND });
     h.add(udp4(CLIENT, 5353, SERVER, 53, 100), T0); // 142
     h.add(udp4(SERVER, 53, CLIENT, 5353, 200), T0 + 4 * SECOND); // 242
     h.add(udp4(SERVER, 53, CLIENT, 5353, 0), T0 + 14 * SECOND + 1); // 42, 10 s + 1 µs later
@@ -372,7 +332,7 @@ describe('FlowTable idle timeout', () => {
   });
 
   it('keeps a flow whose gap equals the idle timeout exactly', () => {
-    const h = new Harness({ idleTimeoutUs: 10 * SECOND });
+    const h = new FlowHarness({ idleTimeoutUs: 10 * SECOND });
     h.add(udp4(CLIENT, 5353, SERVER, 53), T0);
     h.add(udp4(CLIENT, 5353, SERVER, 53), T0 + 10 * SECOND);
 
@@ -382,7 +342,7 @@ describe('FlowTable idle timeout', () => {
   });
 
   it('uses a 300 s idle timeout by default', () => {
-    const h = new Harness();
+    const h = new FlowHarness();
     h.add(udp4(CLIENT, 1000, SERVER, 53), T0);
     h.add(udp4(CLIENT, 1000, SERVER, 53), T0 + 300 * SECOND); // exactly 300 s: same flow
     h.add(udp4(CLIENT, 1000, SERVER, 53), T0 + 600 * SECOND + 1); // 300 s + 1 µs: new flow
@@ -394,7 +354,7 @@ describe('FlowTable idle timeout', () => {
   });
 
   it('expires an idle flow as soon as two consecutive packets of other flows move the clock past its timeout', () => {
-    const h = new Harness({ idleTimeoutUs: 10 * SECOND });
+    const h = new FlowHarness({ idleTimeoutUs: 10 * SECOND });
     h.add(udp4(CLIENT, 1111, SERVER, 53), T0);
     h.add(udp4(CLIENT, 2222, SERVER, 53), T0 + 5 * SECOND);
     expect(h.emitted).toHaveLength(0);
@@ -407,7 +367,7 @@ describe('FlowTable idle timeout', () => {
   });
 
   it('does not move the clock back for a late packet, so a late packet expires nothing', () => {
-    const h = new Harness({ idleTimeoutUs: 10 * SECOND });
+    const h = new FlowHarness({ idleTimeoutUs: 10 * SECOND });
     h.add(udp4(CLIENT, 1111, SERVER, 53), T0);
     h.add(udp4(CLIENT, 2222, SERVER, 53), T0 + 9 * SECOND);
     h.add(udp4(CLIENT, 3333, SERVER, 53), T0 + 20 * SECOND);
@@ -423,7 +383,7 @@ describe('FlowTable idle timeout', () => {
   it('splits a flow whose last packet is older than the clock minus the timeout even when a more recently touched flow is still active', () => {
     // Clock 20 s; a late packet of flow 1111 at 1 s is touched after flow 3333 (last 20 s).
     // At 22 s, flow 1111 has been silent 21 s > 10 s: its next packet must start a new flow.
-    const h = new Harness({ idleTimeoutUs: 10 * SECOND });
+    const h = new FlowHarness({ idleTimeoutUs: 10 * SECOND });
     h.add(udp4(CLIENT, 3333, SERVER, 53), T0 + 20 * SECOND);
     h.add(udp4(CLIENT, 1111, SERVER, 53), T0 + 1 * SECOND);
     h.add(udp4(CLIENT, 1111, SERVER, 53), T0 + 22 * SECOND);
@@ -445,7 +405,7 @@ describe('FlowTable idle timeout', () => {
 
 describe('FlowTable maxFlows', () => {
   it('evicts the least recently active flow, not the oldest created, when maxFlows is reached', () => {
-    const h = new Harness({ maxFlows: 2, recencyResolutionUs: 0 });
+    const h = new FlowHarness({ maxFlows: 2, recencyResolutionUs: 0 });
     h.add(udp4(CLIENT, 1111, SERVER, 53, 1), T0); // 43
     h.add(udp4(CLIENT, 2222, SERVER, 53, 2), T0 + 1); // 44
     h.add(udp4(SERVER, 53, CLIENT, 1111, 3), T0 + 2); // 45: 1111 becomes the most recent
@@ -464,7 +424,7 @@ describe('FlowTable maxFlows', () => {
   });
 
   it('never holds more than maxFlows flows while 10 000 distinct flows pass through 100 places', () => {
-    const h = new Harness({ maxFlows: 100 });
+    const h = new FlowHarness({ maxFlows: 100 });
     let peak = 0;
     for (let index = 0; index < 10_000; index++) {
       h.add(udp4(`10.1.${index >> 8}.${index & 0xff}`, 40000, SERVER, 53), T0 + index);
@@ -489,7 +449,7 @@ describe('FlowTable maxFlows', () => {
 
 describe('FlowTable flush', () => {
   it('emits the remaining flows ordered by their first packet time, not by recent activity', () => {
-    const h = new Harness();
+    const h = new FlowHarness();
     h.add(udp4(CLIENT, 2222, SERVER, 53), T0 + 20);
     h.add(udp4(CLIENT, 3333, SERVER, 53), T0 + 30);
     h.add(udp4(CLIENT, 1111, SERVER, 53), T0 + 10); // late packet with the earliest time
@@ -503,7 +463,7 @@ describe('FlowTable flush', () => {
   });
 
   it('empties the table, so a second flush emits nothing', () => {
-    const h = new Harness();
+    const h = new FlowHarness();
     h.add(udp4(CLIENT, 1111, SERVER, 53), T0);
     h.finish();
     expect(h.table.activeFlows).toBe(0);
@@ -528,7 +488,7 @@ describe('FlowTable IP fragments', () => {
   }
 
   it('counts the later fragments of an IPv4 datagram in the flow of its first fragment', () => {
-    const h = new Harness();
+    const h = new FlowHarness();
     const [first, second, third] = ipv4Fragments(CLIENT, 5000, SERVER, 53, 0x4242);
     h.add(first!, T0);
     h.add(second!, T0 + 1);
@@ -544,7 +504,7 @@ describe('FlowTable IP fragments', () => {
   });
 
   it('counts the fragments of an IPv6 datagram sent by the server in the down direction', () => {
-    const h = new Harness();
+    const h = new FlowHarness();
     const id = 0xdeadbeef;
     h.add(udp6('2001:db8::a', 5000, '2001:db8::1', 443, 10), T0); // 72, client speaks first
     // 14 + 40 + 8 + 8 + 1224 = 1294
@@ -559,7 +519,7 @@ describe('FlowTable IP fragments', () => {
   });
 
   it('leaves a fragment whose first fragment was not seen out of every flow', () => {
-    const h = new Harness();
+    const h = new FlowHarness();
     const [, second] = ipv4Fragments(CLIENT, 5000, SERVER, 53, 0x4242);
     expect(h.add(second!, T0)).toBe(NO_FLOW);
 
@@ -571,7 +531,7 @@ describe('FlowTable IP fragments', () => {
   });
 
   it('leaves a fragment with another IP id, or travelling the other way, out of the flow', () => {
-    const h = new Harness();
+    const h = new FlowHarness();
     const [first] = ipv4Fragments(CLIENT, 5000, SERVER, 53, 0x4242);
     const [, otherId] = ipv4Fragments(CLIENT, 5000, SERVER, 53, 0x4243);
     const [, reversed] = ipv4Fragments(SERVER, 53, CLIENT, 5000, 0x4242);
@@ -586,7 +546,7 @@ describe('FlowTable IP fragments', () => {
   });
 
   it('leaves a fragment out once the flow of its first fragment has ended', () => {
-    const h = new Harness({ idleTimeoutUs: SECOND });
+    const h = new FlowHarness({ idleTimeoutUs: SECOND });
     const [first, second] = ipv4Fragments(CLIENT, 5000, SERVER, 53, 0x4242);
     h.add(first!, T0);
     expect(h.add(second!, T0 + 2 * SECOND)).toBe(NO_FLOW); // its arrival expires the flow
@@ -596,7 +556,7 @@ describe('FlowTable IP fragments', () => {
   });
 
   it('does not count a late fragment in another flow that reuses the ended flow\'s place', () => {
-    const h = new Harness({ idleTimeoutUs: SECOND });
+    const h = new FlowHarness({ idleTimeoutUs: SECOND });
     const [first, second] = ipv4Fragments(CLIENT, 5000, SERVER, 53, 0x4242);
     const firstSlot = h.add(first!, T0);
     h.add(udp4('10.9.9.8', 7000, SERVER, 53), T0 + 2 * SECOND);
@@ -614,7 +574,7 @@ describe('FlowTable IP fragments', () => {
   });
 
   it('leaves a fragment out when it comes more than 30 s after its first fragment', () => {
-    const h = new Harness();
+    const h = new FlowHarness();
     const [first, second, third] = ipv4Fragments(CLIENT, 5000, SERVER, 53, 0x4242);
     h.add(first!, T0);
     expect(h.add(second!, T0 + 30 * SECOND)).not.toBe(NO_FLOW);
@@ -827,7 +787,7 @@ interface RunResult {
 function runAgainstModel(seed: number, packets: number, pool: number, options: { idleTimeoutUs: number; maxFlows: number; initialCapacity?: number; recencyResolutionUs?: number }): RunResult {
   const random = seededRandom(seed);
   const pool_ = conversations(random, pool);
-  const h = new Harness(options);
+  const h = new FlowHarness(options);
   const model = new ReferenceTable(options.idleTimeoutUs, options.maxFlows);
   let now = T0;
   let firstSizeMismatch = -1;
@@ -876,7 +836,7 @@ function firstDifference(actual: readonly FlowRecord[], expected: readonly FlowR
 
 describe('FlowTable growth', () => {
   it('keeps the orientation and TCP state of the flow whose first packet makes the table grow', () => {
-    const h = new Harness({ initialCapacity: 4, maxFlows: 100 });
+    const h = new FlowHarness({ initialCapacity: 4, maxFlows: 100 });
     for (let index = 0; index < 4; index++) h.add(udp4(`10.9.0.${index + 1}`, 5000, '10.9.9.9', 53), T0 + index);
     // The fifth flow needs a fifth slot: its SYN (from the smaller address, so A) grows the table.
     h.add(tcp4('10.0.0.1', 40000, '10.0.0.2', 443, 0x02), T0 + 10);

@@ -5,35 +5,12 @@
 // ends share one address were counted in the wrong direction (review t20 (b)).
 
 import { describe, expect, it } from 'vitest';
-import { decodeFrame } from '../../agent/src/capture/frame-decoder';
-import { Packet } from '../../agent/src/capture/packet';
-import { FlowRecord } from '../../agent/src/flows/flow-record';
-import { FlowTable, NO_FLOW } from '../../agent/src/flows/flow-table';
+import { NO_FLOW } from '../../agent/src/flows/flow-table';
 import { bytes, ethernet, fields, ipv4, ipv6, ipv6Extension, ipv6Fragment, udp } from '../support/capture-bytes';
+import { FlowHarness } from '../support/flow-harness';
 
-const LINKTYPE_ETHERNET = 1;
 const T0 = 1_700_000_000_000_000;
 
-class Harness {
-  readonly emitted: FlowRecord[] = [];
-  readonly table = new FlowTable((flow) => this.emitted.push(flow));
-  private readonly packet = new Packet();
-
-  add(frame: Uint8Array, timestampUs: number): number {
-    const packet = this.packet;
-    packet.resetDecoded();
-    packet.linkType = LINKTYPE_ETHERNET;
-    packet.timestampUs = timestampUs;
-    packet.capturedLength = packet.originalLength = frame.length;
-    decodeFrame(LINKTYPE_ETHERNET, frame, 0, frame.length, packet);
-    return this.table.add(packet);
-  }
-
-  finish(): FlowRecord[] {
-    this.table.flush();
-    return this.emitted;
-  }
-}
 
 /** An authentication header (RFC 4302) of 24 bytes: payload length 4 = (24 / 4) - 2. */
 function authenticationHeader(nextHeader: number): Uint8Array {
@@ -57,7 +34,7 @@ describe('IPv6 later fragments join their flow whatever header the fragmentable 
     ['destination options, then UDP', [ipv6Extension(17)], 60],
     ['destination options, AH, then UDP', [ipv6Extension(51), authenticationHeader(17)], 60],
   ] as const)('%s', (_, headers, firstNext) => {
-    const h = new Harness();
+    const h = new FlowHarness();
     const [first, later] = ipv6Datagram(7, headers, firstNext, 1000);
     const slot = h.add(first, T0);
     expect(h.add(later, T0 + 1)).toBe(slot);
@@ -68,7 +45,7 @@ describe('IPv6 later fragments join their flow whatever header the fragmentable 
   });
 
   it('keeps datagrams with another identification or between other addresses apart', () => {
-    const h = new Harness();
+    const h = new FlowHarness();
     const [first] = ipv6Datagram(7, [authenticationHeader(17)], 51, 1000);
     const [, otherId] = ipv6Datagram(8, [authenticationHeader(17)], 51, 1000);
     h.add(first, T0);
@@ -84,7 +61,7 @@ describe('IPv4 later fragments in a flow whose two ends share one address', () =
     // 10.0.12.1:53 speaks first (the client); then 10.0.12.1:9000 → :53 sends a datagram in
     // two fragments: both go down. The old table decided a fragment's direction from the
     // addresses, then the ports, which a later fragment has not: all zero, so "up".
-    const h = new Harness();
+    const h = new FlowHarness();
     const host = '10.0.12.1';
     const query = ethernet(0x0800, ipv4({ src: host, dst: host, protocol: 17, id: 1, payload: udp(53, 9000, 1) }));
     const body = udp(9000, 53, 40);
@@ -108,7 +85,7 @@ describe('IPv4 later fragments in a flow whose two ends share one address', () =
     // Reverse-order fragmentation: the later fragment cannot be placed when it arrives, and
     // attributing it afterwards would count it in `cumma flows` but not in classify's dialogs,
     // which take their packets one by one as they are read.
-    const h = new Harness();
+    const h = new FlowHarness();
     const body = udp(5001, 6001, 40);
     const later = ethernet(0x0800, ipv4({ src: '10.0.9.1', dst: '10.0.9.2', protocol: 17, id: 78, fragmentOffsetBytes: 24, payload: body.subarray(24) }));
     const first = ethernet(0x0800, ipv4({ src: '10.0.9.1', dst: '10.0.9.2', protocol: 17, id: 78, moreFragments: true, payload: body.subarray(0, 24) }));

@@ -72,7 +72,8 @@ export async function runClassify(args: readonly string[], io: CommandIo): Promi
   // Large captures run the model on a second thread (when its bundle is there, not when running
   // from sources), which loads it; this thread then needs only its header.
   // CUMMA_LABEL_THREAD=0 or 1 decides regardless of size, for comparisons: the output is the same.
-  const size = existsSync(file) ? statSync(file).size : 0;
+  const stats = existsSync(file) ? statSync(file) : undefined;
+  const size = stats?.size ?? 0;
   const threadWanted = process.env.CUMMA_LABEL_THREAD === undefined || process.env.CUMMA_LABEL_THREAD === '' ? size >= LABEL_THREAD_MIN_BYTES : process.env.CUMMA_LABEL_THREAD !== '0';
   const script = threadWanted ? LabelingThread.scriptIn(__dirname) : undefined;
   if (script === undefined && process.env.CUMMA_LABEL_THREAD === '1') {
@@ -93,7 +94,7 @@ export async function runClassify(args: readonly string[], io: CommandIo): Promi
       format,
       anonymizeKey,
       sidecarPath: values.sidecar ? sidecarPathOf(file) : undefined,
-      captureMode: values.sidecar && existsSync(file) ? statSync(file).mode : undefined,
+      captureMode: values.sidecar ? stats?.mode : undefined,
     };
     const output = new ClassifyOutput(outputOptions, new OutputSink(io.stdout));
     let recordMaker: DialogRecordMaker | undefined;

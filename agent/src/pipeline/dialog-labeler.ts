@@ -150,8 +150,8 @@ export class DialogLabeler {
   }
 
   /**
-   * Moves the flow's session belief past `dialog` and returns it. One array per flow, written
-   * in place: a Float64Array per dialog costs a malloc'ed backing store each.
+   * Moves the flow's session belief past `dialog` and returns it: one array per flow, written in
+   * place, rather than a new one per dialog (see SessionBelief for why a plain array).
    */
   private advanceBelief(dialog: DialogToScore, scores: Float64Array): ArrayLike<number> {
     const state = this.beliefs.get(dialog.flowId);

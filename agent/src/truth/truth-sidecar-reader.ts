@@ -8,10 +8,10 @@
  * members the simulator writes (`capture`, `session`, `dialog`, `packets`, `bytes`) are ignored.
  */
 import { readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
+import { parseIpv4, parseIpv6 } from '../anonymize/anonymizer';
 import { InvalidMemberError, JsonObject } from '../common/json-checks';
 import { Endpoint } from '../flows/flow-record';
-import { formatIpv6 } from '../flows/ip-address';
+import { formatIpv4, formatIpv6 } from '../flows/ip-address';
 import { USAGE_CLASSES, UsageClass } from '../labels';
 
 /** What labelling a dialog from a sidecar needs of one line. */
@@ -45,30 +45,12 @@ export class TruthSidecarError extends Error {
  */
 const PLAUSIBLE_MIN_US = 631_152_000_000_000;
 
-/** The four 32-bit words of an IPv6 address that node:net has accepted (so well formed). */
-function ipv6Words(text: string): number[] {
-  let head = text;
-  const groups: number[] = [];
-  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(head);
-  if (dotted !== null) {
-    // A dotted IPv4 tail stands for the last two groups.
-    const [a, b, c, d] = dotted.slice(1).map(Number) as [number, number, number, number];
-    head = `${head.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
-  }
-  const [left = '', right] = head.split('::');
-  const parse = (part: string): number[] => (part === '' ? [] : part.split(':').map((group) => parseInt(group, 16)));
-  const before = parse(left);
-  const after = right === undefined ? [] : parse(right);
-  groups.push(...before, ...new Array<number>(8 - before.length - after.length).fill(0), ...after);
-  return [0, 1, 2, 3].map((word) => ((groups[word * 2]! << 16) | groups[word * 2 + 1]!) >>> 0);
-}
-
 /** Addresses as `cumma flows` prints them (flows/ip-address.ts), so that they match. */
 function normalisedIp(text: string): string | undefined {
-  const version = isIP(text);
-  if (version === 4) return text;
-  if (version !== 6) return undefined;
-  return formatIpv6(ipv6Words(text));
+  const v4 = parseIpv4(text);
+  if (v4 !== undefined) return formatIpv4(v4);
+  const v6 = parseIpv6(text);
+  return v6 === undefined ? undefined : formatIpv6(v6);
 }
 
 function endpoint(record: JsonObject, key: 'client' | 'server'): Endpoint {
