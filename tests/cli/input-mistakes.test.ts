@@ -11,7 +11,7 @@ import { requireTools } from '../support/tools';
 const ROOT = join(__dirname, '..', '..');
 const CLI = join(ROOT, 'dist', 'cumma.js');
 const SAMPLE = join(ROOT, 'samples', 'whatsapp-chat.pcapng');
-const tools = requireTools('editcap', 'tshark');
+const tools = requireTools('editcap', 'mergecap', 'tshark');
 
 function cumma(...args: string[]): { status: number | null; stdout: string; stderr: string } {
   const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
@@ -132,5 +132,34 @@ describe('command-line values', () => {
     const result = cumma('flows', SAMPLE, '--idle-timeout', '30.5', '--max-flows', '1000', '--format', 'csv');
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout.split('\n')[0]).toMatch(/^l4,client_ip/);
+  });
+});
+
+describe.skipIf(tools.skip)('a packet stamped a year ahead of its neighbours', () => {
+  it('classify counts it at its neighbours\' time, cuts no other dialog, and says so on stderr', () => {
+    tools.assertAvailable();
+    // Wireshark's own tools make the fault: packet 400 moved a year on (editcap -t), the three
+    // parts joined again in file order (mergecap -a).
+    const part = (name: string): string => join(dir, name);
+    const frames = spawnSync('tshark', ['-r', SAMPLE, '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8' }).stdout.trim().split('\n').length;
+    run('editcap', ['-r', SAMPLE, part('a.pcapng'), '1-399']);
+    run('editcap', ['-r', SAMPLE, part('s.pcapng'), '400']);
+    run('editcap', ['-t', String(365 * 24 * 3600), part('s.pcapng'), part('s2.pcapng')]);
+    run('editcap', ['-r', SAMPLE, part('b.pcapng'), `401-${frames}`]);
+    const stray = part('stray.pcapng');
+    run('mergecap', ['-a', '-w', stray, part('a.pcapng'), part('s2.pcapng'), part('b.pcapng')]);
+    const plain = cumma('classify', SAMPLE, '--format', 'jsonl');
+    const result = cumma('classify', stray, '--format', 'jsonl');
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/^cumma: .*stray\.pcapng: 1 packet was stamped more than 5 s after both neighbouring packets \(the first at byte offset \d+, 315360\d\d\.\d s ahead\): counted at the later neighbour's time/m);
+    type Row = { l4: string; client: { ip: string; port: number }; server: { ip: string; port: number }; startUs: number; endUs: number; packets: { up: number; down: number } };
+    const rows = (text: string): Row[] => text.trim().split('\n').map((line) => JSON.parse(line) as Row);
+    const bounds = (r: Row): string => `${r.l4} ${r.client.ip}:${r.client.port} ${r.server.ip}:${r.server.port} ${r.startUs} ${r.endUs} ${r.packets.up}/${r.packets.down}`;
+    const before = new Set(rows(plain.stdout).map(bounds));
+    const after = rows(result.stdout);
+    // Only the stray's own flow is cut anew (its own gap exceeds the flow table's idle timeout).
+    const changed = new Set(after.filter((r) => !before.has(bounds(r))).map((r) => [r.l4, `${r.client.ip}:${r.client.port}`, `${r.server.ip}:${r.server.port}`].sort().join(' ')));
+    expect(changed.size).toBe(1);
+    expect(after.filter((r) => before.has(bounds(r))).length).toBeGreaterThan(before.size / 2);
   });
 });

@@ -109,3 +109,53 @@ describe('DialogStream', () => {
     expect(finals).toEqual(streamed(path));
   });
 });
+
+describe('DialogStream with a packet stamped far ahead of its neighbours', () => {
+  const path = join(ROOT, 'samples', 'whatsapp-chat.pcapng');
+  const YEAR_US = 365 * 24 * 3600 * 1e6;
+  const tuple = (r: DialogRecord): string => [r.l4, ...[`${r.client.ip}:${r.client.port}`, `${r.server.ip}:${r.server.port}`].sort()].join(' ');
+
+  /** Records of the sample with packet `strayIndex` (0-based) stamped `shiftUs` later. */
+  function withStray(strayIndex: number, shiftUs: number): { records: DialogRecord[]; stream: DialogStream; neighbours: number[]; stampedUs: number } {
+    const records: DialogRecord[] = [];
+    const stream = new DialogStream({ capture: 'x', model, onFinal: (record) => records.push(record) });
+    const times: number[] = [];
+    readCaptureFile(path, (packet) => {
+      if (times.length === strayIndex) packet.timestampUs += shiftUs;
+      times.push(packet.timestampUs);
+      stream.push(packet);
+    });
+    stream.flush();
+    return { records, stream, neighbours: [times[strayIndex - 1]!, times[strayIndex + 1]!], stampedUs: times[strayIndex]! };
+  }
+
+  it('counts it at the later neighbour, so no other dialog is cut short, and says so', () => {
+    const plain = streamed(path);
+    const strayIndex = 400;
+    const { records, stream, neighbours, stampedUs } = withStray(strayIndex, YEAR_US);
+    const bounds = (r: DialogRecord): string => `${key(r)} ${r.endUs} ${r.packets.up}/${r.packets.down} ${r.bytes.up}/${r.bytes.down}`;
+    const plainBounds = new Set(plain.map(bounds));
+    // Only the stray's own flow may be cut differently (the flow table ends a flow whose own next
+    // packet comes more than its idle timeout later); every other dialog is as without the stray.
+    // Their labels may still move a little: the host's context counts the stray flow's dialogs.
+    const changed = records.filter((r) => !plainBounds.has(bounds(r)));
+    expect(changed.length).toBeGreaterThan(0);
+    expect(new Set(changed.map(tuple)).size).toBe(1);
+    const strayTuple = tuple(changed[0]!);
+    expect(records.filter((r) => tuple(r) !== strayTuple).map(bounds)).toEqual(plain.filter((r) => tuple(r) !== strayTuple).map(bounds));
+    expect(plain.filter((r) => tuple(r) !== strayTuple).length).toBeGreaterThan(plain.length / 2);
+    expect(stream.timestampJumps).toMatchObject({ count: 1, firstStampedUs: stampedUs, firstCountedUs: Math.max(...neighbours) });
+    // No record reaches the year ahead.
+    expect(Math.max(...records.map((r) => r.endUs))).toBeLessThan(Math.max(...neighbours) + YEAR_US / 2);
+  });
+
+  it('leaves a jump of no more than the dialog gap, and captures in time order, alone', () => {
+    expect(withStray(400, model.gaps.dialogGapUs / 2).stream.timestampJumps.count).toBe(0);
+    for (const sample of ['whatsapp-chat.pcapng', 'telegram-calls.pcapng', 'signal-media.pcapng']) {
+      const stream = new DialogStream({ capture: 'x', model, onFinal: () => {} });
+      readCaptureFile(join(ROOT, 'samples', sample), (packet) => stream.push(packet));
+      stream.flush();
+      expect(stream.timestampJumps.count, sample).toBe(0);
+    }
+  });
+});

@@ -10,7 +10,7 @@ import { STANDARD_INPUT, captureDisplayName, readCaptureFile } from '../capture/
 import { UndecodedLinks } from '../capture/undecoded-links';
 import { SIDECAR_SUFFIX, sidecarPathOf } from '../live/sidecar-file';
 import { DialogRecordMaker } from '../pipeline/dialog-labeler';
-import { DialogStream } from '../pipeline/dialog-stream';
+import { DialogStream, describeTimestampJumps } from '../pipeline/dialog-stream';
 import { readModelGapsAhead } from '../pipeline/model-gaps-ahead';
 import { UsageModel } from '../pipeline/usage-model';
 import { ClassifyOutput, ClassifyOutputOptions } from './classify-output';
@@ -127,6 +127,7 @@ export async function runClassify(args: readonly string[], io: CommandIo): Promi
       } finally {
         output.finish({ model: modelPath, gaps });
         for (const message of undecoded.messages(captureDisplayName(file))) io.stderr.write(`cumma: ${message}\n`);
+        if (stream.timestampJumps.count > 0) io.stderr.write(`cumma: ${captureDisplayName(file)}: ${describeTimestampJumps(stream.timestampJumps, gaps.dialogGapUs)}\n`);
       }
     }
   } finally {

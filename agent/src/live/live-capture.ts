@@ -15,7 +15,7 @@ import { linkTypeName } from '../capture/link-layer';
 import { DecodeStatus } from '../capture/packet';
 import { DialogPacketLog } from '../features/dialog-packet-log';
 import { DialogRecord } from '../pipeline/dialog-record';
-import { DialogStream } from '../pipeline/dialog-stream';
+import { DialogStream, describeTimestampJumps } from '../pipeline/dialog-stream';
 import { UsageModel } from '../pipeline/usage-model';
 import { OpenDialog } from '../segment/dialog-segmenter';
 import { dialogId } from './dialog-identity';
@@ -96,6 +96,7 @@ export class LiveCapture {
   private captureMode = 0o600;
   /** Link types of this file already reported as not decoded (one message each, not one per packet). */
   private readonly reportedLinks = new Set<number>();
+  private reportedJump = false;
 
   constructor(private readonly options: LiveCaptureOptions) {
     this.clock = options.clock ?? Date.now;
@@ -196,6 +197,7 @@ export class LiveCapture {
         }
       }
       this.newestPacketReadMs = this.clock();
+      if (this.stream.timestampJumps.count > 0 && !this.reportedJump) this.reportJump();
       this.stream.drain();
       this.publishCompleted();
     } catch (error) {
@@ -213,7 +215,10 @@ export class LiveCapture {
   tick(): void {
     const now = this.clock();
     const caughtUp = this.fd !== undefined && this.bytesRead === this.sizeBytes && this.state !== 'error';
-    if (caughtUp && now - this.lastGrowthMs >= (this.options.quietAfterMs ?? 1000) && Number.isFinite(this.stream.newestPacketUs)) {
+    const quiet = caughtUp && now - this.lastGrowthMs >= (this.options.quietAfterMs ?? 1000);
+    // The packet read last waits for the next one (DialogStream.push); a quiet file has none.
+    if (quiet) this.stream.placeHeld();
+    if (quiet && Number.isFinite(this.stream.newestPacketUs)) {
       // Capture time goes on with the wall clock while the file is quiet: a dialog idle past
       // the gap by now is complete even though no later packet says so.
       this.stream.advanceTo(this.stream.newestPacketUs + (now - this.newestPacketReadMs) * 1000);
@@ -256,6 +261,7 @@ export class LiveCapture {
     this.sidecarDirty = true;
     this.reader = new CaptureReader({ maxBlockLength: LIVE_MAX_BLOCK_LENGTH });
     this.reportedLinks.clear();
+    this.reportedJump = false;
     this.stream = new DialogStream({ capture: this.options.name, model: this.options.model, onFinal: (record) => this.completed.push(record) });
   }
 
@@ -276,6 +282,12 @@ export class LiveCapture {
    * just stay empty, so clients and the terminal are told once per link type (as `cumma flows`
    * says at the end of a file).
    */
+  /** Once per capture: a packet stamped far ahead of its neighbours (DialogStream.push). */
+  private reportJump(): void {
+    this.reportedJump = true;
+    this.options.onCaptureEvent('updated', `${this.options.path}: ${describeTimestampJumps(this.stream.timestampJumps, this.options.model.gaps.dialogGapUs)}`);
+  }
+
   private reportLink(linkType: number): void {
     this.reportedLinks.add(linkType);
     this.options.onCaptureEvent(

@@ -14,8 +14,8 @@ import { extractFeatures } from '../features/extract-features';
 import { DialogPacketLog } from '../features/dialog-packet-log';
 import { ContextWindows } from '../features/host-activity';
 import { FlowTable, FlowTableOptions, FlowTableStats } from '../flows/flow-table';
-import { Dialog } from '../segment/dialog';
-import { DialogSegmenter, OpenDialog } from '../segment/dialog-segmenter';
+import { Dialog, FlowEndpoints } from '../segment/dialog';
+import { DialogSegmenter, OpenDialog, endpointsOf } from '../segment/dialog-segmenter';
 import { AwaitingVerdicts, DialogLabeler, DialogToLabel, TemporalMode } from './dialog-labeler';
 import { DialogRecord } from './dialog-record';
 import { ModelHeader, UsageModel } from './usage-model';
@@ -43,8 +43,52 @@ export interface DialogStreamOptions {
   readonly handOff?: (dialogs: DialogToLabel[], endedSessions: number[]) => void;
 }
 
+/** What `cumma classify` and the live agent say about TimestampJumps (after "FILE: "). */
+export function describeTimestampJumps(jumps: TimestampJumps, dialogGapUs: number): string {
+  const ahead = ((jumps.firstStampedUs - jumps.firstCountedUs) / 1e6).toFixed(1);
+  const packets = jumps.count === 1 ? '1 packet was' : `${jumps.count} packets were`;
+  return (
+    `${packets} stamped more than ${dialogGapUs / 1e6} s after both neighbouring packets (the first at byte offset ${jumps.firstBlockOffset}, ${ahead} s ahead): ` +
+    "counted at the later neighbour's time, so as not to close other dialogs early (cumma flows keeps the stamps)"
+  );
+}
+
 /** Closed dialogs are labelled in batches of this many (one classifier call each). */
 const LABEL_BATCH = 256;
+
+const IP_PROTOCOL_TCP = 6;
+
+/**
+ * The packet read last, not yet placed in its dialog: what placing it needs, copied out of the
+ * reader's reused Packet. Whether its timestamp is a lone jump ahead (see TimestampJumps) is
+ * known only from the packet after it.
+ */
+class HeldPacket {
+  present = false;
+  timeUs = 0;
+  /** FlowTable's flow id, or < 0 for a packet of no flow (it still moves capture time). */
+  flowId = -1;
+  up = false;
+  lengthBytes = 0;
+  tcp = false;
+  /** Given when the packet may open a dialog (DialogSegmenter.mayOpen). */
+  endpoints: FlowEndpoints | undefined = undefined;
+  blockOffset = 0;
+}
+
+/**
+ * Packets stamped more than the dialog gap after both the packet before them and the packet
+ * after them (a corrupt timestamp, a block written with another clock): each counted at the
+ * later of its neighbours' times. The first is described for the message.
+ */
+export interface TimestampJumps {
+  readonly count: number;
+  /** File offset of the first such packet's block. */
+  readonly firstBlockOffset: number;
+  readonly firstStampedUs: number;
+  /** The time the first one was counted at. */
+  readonly firstCountedUs: number;
+}
 
 export class DialogStream {
   private readonly flows: FlowTable;
@@ -62,6 +106,10 @@ export class DialogStream {
   private pending: DialogToLabel[] = [];
   private endedSessions: number[] = [];
   private newestUs = -Infinity;
+  private readonly held = new HeldPacket();
+  /** Stamped time of the packet before the held one. */
+  private previousStampUs = -Infinity;
+  private jumps: TimestampJumps = { count: 0, firstBlockOffset: -1, firstStampedUs: 0, firstCountedUs: 0 };
 
   constructor(private readonly options: DialogStreamOptions) {
     if (options.handOff === undefined) {
@@ -94,37 +142,89 @@ export class DialogStream {
     return this.flows.stats;
   }
 
-  /** Timestamp of the newest packet pushed (µs), -Infinity before the first. */
+  /**
+   * Capture time: the newest time a packet was counted at (µs), -Infinity before the first.
+   * The last packet pushed is counted when the next one comes, or at advanceTo() or flush().
+   */
   get newestPacketUs(): number {
     return this.newestUs;
   }
 
+  /** Packets counted at their neighbours' time rather than their own (see TimestampJumps). */
+  get timestampJumps(): TimestampJumps {
+    return this.jumps;
+  }
+
+  /**
+   * Reads a packet. It is placed in its dialog when the next packet comes: a packet stamped far
+   * ahead of both neighbours would otherwise move capture time there and close every open dialog
+   * (their flows' next packets opening new ones); it is counted at the later neighbour's time
+   * instead. For captures whose timestamps never go back this changes nothing.
+   */
   push(packet: Packet): void {
     const time = packet.timestampUs;
+    if (this.held.present) this.place(time);
+    // The flow table keeps its own clock, robust to such packets, and may end flows here: the
+    // packets before this one are already in their dialogs.
+    this.flows.add(packet);
+    const held = this.held;
+    const flowId = this.flows.lastFlowId;
+    held.present = true;
+    held.timeUs = time;
+    held.flowId = flowId;
+    held.blockOffset = packet.blockOffset;
+    if (flowId < 0) return;
+    const up = this.flows.lastPacketUp;
+    held.up = up;
+    held.lengthBytes = packet.originalLength;
+    held.tcp = packet.ipProtocol === IP_PROTOCOL_TCP;
+    held.endpoints = this.segmenter.mayOpen(flowId, time) ? endpointsOf(packet, up) : undefined;
+  }
+
+  /** Places the held packet; `nextUs` is the stamped time of the packet after it (+∞: none known). */
+  private place(nextUs: number): void {
+    const held = this.held;
+    held.present = false;
+    const stamped = held.timeUs;
+    const neighbours = Math.max(this.previousStampUs, nextUs);
+    this.previousStampUs = stamped;
+    let time = stamped;
+    if (stamped - neighbours > this.options.model.gaps.dialogGapUs) {
+      time = neighbours;
+      if (this.jumps.count === 0) this.jumps = { count: 1, firstBlockOffset: held.blockOffset, firstStampedUs: stamped, firstCountedUs: time };
+      else this.jumps = { ...this.jumps, count: this.jumps.count + 1 };
+    }
     if (time > this.newestUs) {
       this.newestUs = time;
       this.context.advance(time);
       this.segmenter.closeIdle(time);
     }
-    this.flows.add(packet);
-    const flowId = this.flows.lastFlowId;
+    const flowId = held.flowId;
     if (flowId < 0) return;
-    const up = this.flows.lastPacketUp;
-    const open = this.segmenter.add(flowId, packet, up);
+    const open = this.segmenter.addAt(flowId, time, held.lengthBytes, held.up, held.endpoints);
+    held.endpoints = undefined;
     const log = open.notes;
-    log.add(packet, up);
-    log.context = this.context.track(log.context, open.flow.client.ip, time, packet.originalLength, up, log.transport === 'tcp');
+    log.transport ??= held.tcp ? 'tcp' : 'udp';
+    log.push(time, held.lengthBytes, held.up);
+    log.context = this.context.track(log.context, open.flow.client.ip, time, held.lengthBytes, held.up, held.tcp);
     if (this.pending.length >= LABEL_BATCH) this.drain();
   }
 
   /**
    * Capture time is known to have reached `nowUs` with no packet since the newest one (a live
-   * file that stopped growing): dialogs idle for longer than the gap by then are complete.
+   * file that stopped growing): dialogs idle for longer than the gap by then are complete. The
+   * packet read last is counted at its own time first (nothing after it says otherwise).
    */
   advanceTo(nowUs: number): void {
+    if (this.held.present) this.place(Infinity);
     this.context.advance(nowUs);
     this.segmenter.closeIdle(nowUs);
     this.drain();
+  }
+
+  /** Counts the packet read last at its own time (see advanceTo), e.g. before asking newestPacketUs. */
+  placeHeld(): void {
+    if (this.held.present) this.place(Infinity);
   }
 
   /** Labels and emits the dialogs completed so far. */
@@ -159,6 +259,7 @@ export class DialogStream {
 
   /** End of input: every open flow and dialog ends; all remaining records are emitted. */
   flush(): void {
+    this.placeHeld();
     this.flows.flush();
     this.segmenter.flush();
     this.context.flush();

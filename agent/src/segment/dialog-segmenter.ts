@@ -100,15 +100,34 @@ export class DialogSegmenter<Notes> {
    */
   add(flowId: number, packet: Packet, up: boolean): OpenDialog<Notes> {
     const time = packet.timestampUs;
+    return this.addAt(flowId, time, packet.originalLength, up, this.mayOpen(flowId, time) ? endpointsOf(packet, up) : undefined);
+  }
+
+  /**
+   * Whether a packet of flow `flowId` at `timeUs`, added now or after closeIdle() up to that
+   * time, can open a dialog, and so needs its flow's endpoints (addAt).
+   */
+  mayOpen(flowId: number, timeUs: number): boolean {
+    const current = this.open.get(flowId);
+    return current === undefined || timeUs - current.endUs > this.gaps.dialogGapUs;
+  }
+
+  /**
+   * add() from a packet's fields: for a caller that places a packet after it has read the next
+   * one (DialogStream), when the reader has reused the packet. `endpoints` (endpointsOf the
+   * packet) must be given whenever mayOpen(flowId, timeUs) was true.
+   */
+  addAt(flowId: number, time: number, lengthBytes: number, up: boolean, endpoints: FlowEndpoints | undefined): OpenDialog<Notes> {
     let current = this.open.get(flowId);
     if (current === undefined) {
+      if (endpoints === undefined) throw new Error(`dialog segmenter: flow ${flowId} opens a dialog at ${time} µs, but its endpoints were not given`);
       const quiet = this.quiet.get(flowId);
       if (quiet === undefined) {
-        current = new OpenDialog(flowId, endpointsOf(packet, up), 1, 1, time, this.createNotes());
+        current = new OpenDialog(flowId, endpoints, 1, 1, time, this.createNotes());
       } else {
         this.quiet.delete(flowId);
         const session = time - quiet.endUs > this.gaps.sessionGapUs ? quiet.session + 1 : quiet.session;
-        current = new OpenDialog(flowId, endpointsOf(packet, up), session, quiet.dialog + 1, time, this.createNotes());
+        current = new OpenDialog(flowId, endpoints, session, quiet.dialog + 1, time, this.createNotes());
       }
       this.open.set(flowId, current);
       this.deadlines.push(time, flowId);
@@ -124,10 +143,10 @@ export class DialogSegmenter<Notes> {
     }
     if (up) {
       current.packetsUp++;
-      current.bytesUp += packet.originalLength;
+      current.bytesUp += lengthBytes;
     } else {
       current.packetsDown++;
-      current.bytesDown += packet.originalLength;
+      current.bytesDown += lengthBytes;
     }
     // Out-of-order timestamps never move a dialog's end backwards.
     if (time > current.endUs) current.endUs = time;
