@@ -1162,17 +1162,19 @@ if not proto_ok then
   return
 end
 
+-- Strings and doubles take (abbr, name, description): Wireshark 4.0 drops the description of
+-- the four-argument form (abbr, name, display, description) that later versions document.
 local f = {
-  usage = ProtoField.string("cumma.usage", "Usage", base.ASCII, "Service usage of the packet's dialog"),
-  group = ProtoField.string("cumma.group", "Group", base.ASCII, "Coarse group: chat, media, call, streaming, other, unknown"),
-  confidence = ProtoField.double("cumma.confidence", "Confidence", nil, "Probability of the chosen usage, 0 to 1, after the session's earlier dialogs are taken into account (Top scores are the dialog's own)"),
+  usage = ProtoField.string("cumma.usage", "Usage", "Service usage of the packet's dialog"),
+  group = ProtoField.string("cumma.group", "Group", "Coarse group: chat, media, call, streaming, other, unknown"),
+  confidence = ProtoField.double("cumma.confidence", "Confidence", "Probability of the chosen usage, 0 to 1, after the session's earlier dialogs are taken into account (Top scores are the dialog's own)"),
   session = ProtoField.uint32("cumma.session", "Session", base.DEC, nil, nil, "Session number within the flow"),
   dialog = ProtoField.uint32("cumma.dialog", "Dialog", base.DEC, nil, nil, "Dialog number within the flow"),
-  status = ProtoField.string("cumma.status", "Status", base.ASCII, "final, or provisional while the dialog may still grow"),
+  status = ProtoField.string("cumma.status", "Status", "final, or provisional while the dialog may still grow"),
   outlier = ProtoField.bool("cumma.outlier", "Outlier", base.NONE, nil, nil, "Looks like none of the trained classes"),
-  model = ProtoField.string("cumma.model", "Model", base.ASCII, "Model name and version"),
-  scores = ProtoField.string("cumma.scores", "Top scores", base.ASCII, "The three best class scores (from the agent)"),
-  source = ProtoField.string("cumma.source", "Source", base.ASCII, "Where the labels come from, or why there are none"),
+  model = ProtoField.string("cumma.model", "Model", "Model name and version"),
+  scores = ProtoField.string("cumma.scores", "Top scores", "The three best class scores (from the agent)"),
+  source = ProtoField.string("cumma.source", "Source", "Where the labels come from, or why there are none"),
 }
 cumma.fields = { f.usage, f.group, f.confidence, f.session, f.dialog, f.status, f.outlier, f.model, f.scores, f.source }
 
@@ -1229,6 +1231,10 @@ local state = {
   key = nil,             -- what the labels were loaded for (to reuse them on a redissection)
   agent = nil,           -- { ws, by_id, order, changed } while an agent connection stays open (GUI)
   sidecar_size = nil,
+  sidecar_path = nil,    -- the sidecar the labels come from
+  hits = 0,              -- packets labelled since the labels were loaded (see note_miss)
+  time_misses = 0,
+  pair_misses = 0,
   last_redissect = 0,
 }
 
@@ -1376,6 +1382,7 @@ end
 
 local function set_labels(index, kind, text)
   state.index, state.failure, state.source_kind, state.source_text = index, nil, kind, text
+  state.hits, state.time_misses, state.pair_misses, state.misfit_said = 0, 0, 0, false
   state.active = true
   state.notes = false
   for _, rec in ipairs(index.records) do
@@ -1408,10 +1415,21 @@ end
 ----------------------------------------------------------------------------------------------------
 -- Loading labels for the open capture.
 
+-- Wireshark opens compressed captures itself; `cumma classify --sidecar` cannot, so the sidecar
+-- of X.pcapng.gz is the one written for X.pcapng, unless X.pcapng.gz has one of its own.
+local COMPRESSED_SUFFIXES = { ".gz", ".zst", ".lz4" }
+
 local function sidecar_path_for(capture)
   if cumma.prefs.sidecar and cumma.prefs.sidecar ~= "" then return cumma.prefs.sidecar end
-  if capture then return capture .. SIDECAR_SUFFIX end
-  return nil
+  if not capture then return nil end
+  local own = capture .. SIDECAR_SUFFIX
+  for _, suffix in ipairs(COMPRESSED_SUFFIXES) do
+    if #capture > #suffix and capture:sub(-#suffix) == suffix and not file_exists(own) then
+      local uncompressed = capture:sub(1, -#suffix - 1) .. SIDECAR_SUFFIX
+      if file_exists(uncompressed) then return uncompressed end
+    end
+  end
+  return own
 end
 
 local function file_size(path)
@@ -1449,6 +1467,9 @@ local function load_labels(force)
     return
   end
   local capture = find_capture()
+  -- `tshark -r -`: no file, so no sidecar beside it and no name to ask the agent for.
+  local from_stdin = capture == "-"
+  if from_stdin then capture = nil end
   local sidecar = sidecar_path_for(capture)
   local size = sidecar and file_size(sidecar)
   local key = table.concat({ tostring(source), tostring(capture), tostring(sidecar), cumma.prefs.host,
@@ -1482,7 +1503,7 @@ local function load_labels(force)
         (skipped > 0 and " (" .. skipped .. " malformed line(s) skipped)" or "")
       return false
     end
-    state.sidecar_size, state.sidecar_content = size, index.content
+    state.sidecar_size, state.sidecar_content, state.sidecar_path = size, index.content, sidecar
     index.content = nil
     local text = "from sidecar " .. sidecar
     if index.skipped and index.skipped > 0 then text = text .. " (" .. index.skipped .. " malformed line(s) skipped)" end
@@ -1533,7 +1554,9 @@ local function load_labels(force)
     ok = (sidecar and size and try_sidecar()) or try_agent(false)
     if not ok and sidecar and not size then table.insert(reasons, 1, "no sidecar " .. sidecar) end
     if not ok and not sidecar then
-      table.insert(reasons, 1, "the capture file is unknown (set Preferences ▸ Protocols ▸ Cumma ▸ Sidecar path, or -o cumma.sidecar:PATH)")
+      table.insert(reasons, 1, from_stdin
+        and "tshark reads standard input, which has no sidecar beside it (name one with -o cumma.sidecar:PATH)"
+        or "the capture file is unknown (set Preferences ▸ Protocols ▸ Cumma ▸ Sidecar path, or -o cumma.sidecar:PATH)")
     end
   end
   if not ok then set_failure(reasons) end
@@ -1608,6 +1631,45 @@ local function add_fields(sub, rec, refs)
   if refs.source then tree_add(sub, f.source, state.source_text) end
 end
 
+-- A sidecar that does not fit the capture (written before the capture grew or was edited, or
+-- for another capture of the same name) labels some packets wrongly and leaves others bare,
+-- silently. In a sidecar that fits, every TCP/UDP packet is in a dialog (the exceptions: later
+-- IP fragments, tunnelled packets, an out-of-order timestamp), so packets of no dialog are
+-- counted and a clear excess reported once: packets of flows the sidecar has but at no dialog's
+-- time, or, with nothing matched at all, packets of flows it does not have.
+local STALE_MIN_MISSES, STALE_MISS_SHARE, FOREIGN_MIN_PACKETS = 20, 0.01, 200
+
+-- Whether `list` (the dialogs of one port pair) has a dialog of the packet's own addresses.
+local function has_flow(list, pinfo)
+  local src, dst = pinfo.src, pinfo.dst
+  for i = 1, list.n do
+    local base = i * ENTRY - ENTRY
+    if list[base + 4] == src and list[base + 5] == dst then return true end
+  end
+  return false
+end
+
+local function note_miss(time_miss, tree)
+  if state.source_kind ~= "sidecar" then return end -- the agent's labels follow the file as it grows
+  if time_miss then state.time_misses = state.time_misses + 1 else state.pair_misses = state.pair_misses + 1 end
+  if not state.misfit_said then
+    if state.time_misses >= STALE_MIN_MISSES and state.time_misses >= STALE_MISS_SHARE * state.hits then
+      state.misfit_said = true
+      say("sidecar " .. state.sidecar_path .. ": " .. state.time_misses .. " packets of its flows fall outside all of its dialogs (" ..
+        state.hits .. " labelled so far): it may be older than the capture, or belong to another one; " ..
+        "run cumma classify CAPTURE --sidecar again")
+    elseif state.hits == 0 and state.time_misses + state.pair_misses >= FOREIGN_MIN_PACKETS then
+      state.misfit_said = true
+      say("sidecar " .. state.sidecar_path .. ": none of the first " .. FOREIGN_MIN_PACKETS .. " TCP/UDP packets is in one of its dialogs: " ..
+        "it may belong to another capture; run cumma classify CAPTURE --sidecar again")
+    end
+  end
+  if time_miss and get_visible(tree) then
+    tree_add(tree_add(tree, cumma, "Cumma: no label (its flow has dialogs in the sidecar, none at this time)"), f.source,
+      "sidecar " .. state.sidecar_path .. ": a sidecar older than the capture, or an out-of-order timestamp, leaves packets like this one bare")
+  end
+end
+
 local cumma_handle -- set once registered
 
 -- Every call into Wireshark (a pinfo or tree attribute, a method) costs about as much as the rest
@@ -1633,16 +1695,26 @@ function cumma.dissector(tvb, pinfo, tree)
   if not wanted and not state.notes then return end
   local index = state.index
   if not index then
-    if wanted then tree_add(tree_add(tree, cumma, state.failure_title), f.source, state.failure) end
+    -- Only in a tree a person reads (packet details, -V, -O): on every packet, the item would
+    -- make the filter `cumma` match packets that have no label.
+    if wanted and get_visible(tree) then tree_add(tree_add(tree, cumma, state.failure_title), f.source, state.failure) end
     return
   end
   local by_ports = index[get_port_type(pinfo)]
   if not by_ports then return end
   local list = by_ports[get_src_port(pinfo) * 65536 + get_dst_port(pinfo)]
-  if not list then return end
+  if not list then
+    if wanted then note_miss(false, tree) end
+    return
+  end
   if not wanted and not (list.notes and (notes_always or get_text(tree) ~= nil)) then return end
   local rec = index_lookup(list, get_abs_ts(pinfo) * 1e6, tvb, pinfo)
-  if not rec then return end
+  if not rec then
+    -- Its flow's, or only its port pair's (another flow, an ICMP error quoting the flow)?
+    if wanted then note_miss(has_flow(list, pinfo), tree) end
+    return
+  end
+  state.hits = state.hits + 1
   local item = tree
   if wanted then
     item = tree_add(tree, cumma, rec.title)

@@ -3,17 +3,19 @@
 // and tshark's own addresses, ports and times), display filters select exactly those packets,
 // boundary packets match at nanosecond resolution, and bad input never raises a Lua error.
 
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { closeSync, copyFileSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeSyntheticCaptureFile } from '../../scripts/lib/synthetic-capture';
 import { text2pcap, TimedPacket } from '../support/capture-files';
 import { ETHERTYPE_IPV4, ETHERTYPE_IPV6, ETHERTYPE_VLAN, ethernet, ipv4, ipv6, payload, PROTO_IPIP, PROTO_TCP, PROTO_UDP, tcp, TCP_ACK, udp } from '../support/packets';
 import { requireTools } from '../support/tools';
-import { CLI, cumma, DialogLike, expectedUsages, expectLabels, expectNoLuaError, parseJsonl, readPackets, tshark } from './support';
+import { CLI, cumma, DialogLike, expectedUsages, expectLabels, expectNoLuaError, parseJsonl, PLUGIN, readPackets, tshark } from './support';
 
-const tools = requireTools('tshark', 'text2pcap');
+const tools = requireTools('tshark', 'text2pcap', 'editcap');
 const SIDECAR_HEADER = 'l4\tip_a\tport_a\tip_b\tport_b\tstart_us\tend_us\tusage\tconfidence\tsession\tdialog\tstatus';
 
 describe.skipIf(tools.skip)('Wireshark plugin: labels from the sidecar', () => {
@@ -248,6 +250,70 @@ describe.skipIf(tools.skip)('Wireshark plugin: labels from the sidecar', () => {
     expect(run.stdout.split('\n').filter((l) => l === `Cumma: ${reason}`).length).toBe(3);
     const filtered = tshark(['-r', capture, '-Y', 'cumma.usage', '-o', 'cumma.port:1']);
     expect(filtered.stdout).toBe('');
+    // `cumma` keeps meaning "labelled": the reason is shown only in trees a person reads.
+    const count = (filter: string): number => tshark(['-r', capture, '-Y', filter, '-o', 'cumma.port:1']).stdout.split('\n').filter((l) => l !== '').length;
+    const frames = tshark(['-r', capture]).stdout.split('\n').filter((l) => l !== '').length;
+    expect(frames).toBeGreaterThan(2000);
+    expect(count('cumma')).toBe(0);
+    expect(count('!cumma')).toBe(frames);
+  });
+
+  it('says on stderr when the sidecar does not fit the capture: shifted in time, or another capture\'s', () => {
+    const fitting = readPackets(simulated).run;
+    expect(fitting.stderr).not.toMatch(/fall outside|may belong to another capture/);
+    // The capture edited after labelling: every packet 10 s later (Wireshark's editcap).
+    const shifted = join(dir, 'shifted.pcapng');
+    expect(spawnSync('editcap', ['-t', '10', simulated, shifted]).status).toBe(0);
+    copyFileSync(`${simulated}.cumma.tsv`, `${shifted}.cumma.tsv`);
+    const stale = readPackets(shifted).run;
+    expectNoLuaError(stale);
+    expect(stale.stderr).toMatch(new RegExp(`cumma: sidecar ${shifted.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.cumma\\.tsv: \\d+ packets of its flows fall outside all of its dialogs \\(\\d+ labelled so far\\): it may be older than the capture`));
+    expect(stale.stderr.match(/fall outside/g)).toHaveLength(1);
+    // A packet so left bare says why in its tree.
+    const tree = tshark(['-r', shifted, '-Y', 'frame.number == 100', '-V', '-O', 'cumma']);
+    expect(tree.stdout).toContain('Cumma: no label (its flow has dialogs in the sidecar, none at this time)');
+    // Another capture under the sidecar's name: nothing matches.
+    const other = join(dir, 'other.pcapng');
+    copyFileSync(join(__dirname, '..', '..', 'samples', 'whatsapp-chat.pcapng'), other);
+    copyFileSync(`${simulated}.cumma.tsv`, `${other}.cumma.tsv`);
+    const foreign = readPackets(other).run;
+    expect(foreign.stderr).toContain(`cumma: sidecar ${other}.cumma.tsv: none of the first 200 TCP/UDP packets is in one of its dialogs: it may belong to another capture`);
+  });
+
+  it('labels a gzip-compressed capture from the sidecar of the uncompressed file', () => {
+    const compressed = join(dir, 'compressed.pcapng.gz');
+    writeFileSync(compressed, gzipSync(readFileSync(simulated)));
+    copyFileSync(`${simulated}.cumma.tsv`, join(dir, 'compressed.pcapng.cumma.tsv'));
+    const { rows, run } = readPackets(compressed);
+    expectNoLuaError(run);
+    expect(rows.length).toBeGreaterThan(2000);
+    expectLabels(rows, expectedUsages(rows, records));
+  });
+
+  it('reading standard input, says to name the sidecar with -o cumma.sidecar:PATH', () => {
+    // Standard input a file, as `tshark -r - < FILE` gives it (Node's pipes are sockets, which tshark refuses).
+    const fromStdin = (args: readonly string[]): { status: number | null; stdout: string; stderr: string } => {
+      const fd = openSync(simulated, 'r');
+      try {
+        return spawnSync('tshark', ['-X', `lua_script:${PLUGIN}`, '-r', '-', ...args], { stdio: [fd, 'pipe', 'pipe'], encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+      } finally {
+        closeSync(fd);
+      }
+    };
+    const run = fromStdin(['-Y', 'frame.number <= 3', '-V', '-O', 'cumma', '-o', 'cumma.port:1']);
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stderr).toContain('no labels: tshark reads standard input, which has no sidecar beside it (name one with -o cumma.sidecar:PATH)');
+    const named = fromStdin(['-o', `cumma.sidecar:${simulated}.cumma.tsv`, '-T', 'fields', '-e', 'cumma.usage']);
+    expect(named.stdout).toBe(tshark(['-r', simulated, '-T', 'fields', '-e', 'cumma.usage']).stdout);
+  });
+
+  it('describes every field (tshark -G fields)', () => {
+    // -G must come first, before the plugin's -X.
+    const listing = spawnSync('tshark', ['-G', 'fields', '-X', `lua_script:${PLUGIN}`], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+    const names = ['usage', 'group', 'confidence', 'session', 'dialog', 'status', 'outlier', 'model', 'scores', 'source'].map((name) => `cumma.${name}`);
+    const fields = listing.stdout.split('\n').map((line) => line.split('\t')).filter((cols) => cols[0] === 'F' && names.includes(cols[2] ?? ''));
+    expect(fields.map((cols) => cols[2]).sort()).toEqual([...names].sort());
+    for (const cols of fields) expect(cols[7], cols[2]).not.toBe('');
   });
 
   it('lists its expert notes in tshark -z expert when asked to label passes without a tree', () => {
