@@ -10,6 +10,7 @@ import { basename, resolve } from 'node:path';
 import { UsageModel } from '../pipeline/usage-model';
 import { AgentStats, CaptureInfo, FeedEvent, LabelFeed, LiveDialog, ModelInfo } from './label-feed';
 import { LiveCapture } from './live-capture';
+import { removeOrphanJournals } from './state-journal';
 
 /** Files the agent reads; the format is still checked by magic bytes when reading. */
 const CAPTURE_NAME = /\.(pcapng|pcap|cap|ntar)$/i;
@@ -56,6 +57,9 @@ export class LiveAgent implements LabelFeed {
     this.lastStatsMs = this.clock();
     this.model = { name: `${options.model.json.name}@${options.model.json.version}`, classes: options.model.classes, gaps: options.model.gaps };
     this.timer = setInterval(() => this.periodic(), options.pollIntervalMs ?? 250);
+    // Captures deleted while no agent ran (a ring buffer rotates on regardless) left journals
+    // that no unlink event will ever remove.
+    removeOrphanJournals(options.stateDirectory);
   }
 
   /** Starts watching a folder: its existing captures are read, new ones picked up. */
@@ -130,7 +134,16 @@ export class LiveAgent implements LabelFeed {
       sidecar: this.options.sidecars ?? true,
       clock: this.clock,
       onDialog: (dialog, restored) => this.emit(restored ? { kind: 'dialog', dialog, restored } : { kind: 'dialog', dialog }),
-      onCaptureEvent: (event, message) => this.emit({ kind: 'capture', event, capture: capture.info(), message }),
+      onCaptureEvent: (event, message) => {
+        if (event !== 'restarted') {
+          this.emit({ kind: 'capture', event, capture: capture.info(), message });
+          return;
+        }
+        // Read again from the start: clients drop the dialogs they hold for it (as for a removed
+        // capture) and take the ones that follow.
+        this.emit({ kind: 'capture', event: 'removed', capture: capture.info(), message });
+        this.emit({ kind: 'capture', event: 'added', capture: capture.info(), message });
+      },
     });
     this.byName.set(capture.name, capture);
     this.byPath.set(path, capture);

@@ -8,7 +8,7 @@
  * corrupt bytes stop this capture with an error naming the offset, keeping every dialog read
  * before them.
  */
-import { closeSync, existsSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import { CaptureReader } from '../capture/capture-reader';
 import { CaptureError } from '../capture/errors';
 import { linkTypeName } from '../capture/link-layer';
@@ -47,8 +47,11 @@ export interface LiveCaptureOptions {
    * when it was published as final before a restart (clients need it, the terminal has it).
    */
   readonly onDialog: (dialog: LiveDialog, restored: boolean) => void;
-  /** Something happened to the file itself. */
-  readonly onCaptureEvent: (event: 'updated' | 'error', message: string) => void;
+  /**
+   * Something happened to the file itself. `restarted`: it was truncated, replaced or rewritten,
+   * and is read again from the start; the dialogs published for it before no longer hold.
+   */
+  readonly onCaptureEvent: (event: 'updated' | 'error' | 'restarted', message: string) => void;
 }
 
 const READ_CHUNK = 1 << 20;
@@ -97,6 +100,8 @@ export class LiveCapture {
   /** Link types of this file already reported as not decoded (one message each, not one per packet). */
   private readonly reportedLinks = new Set<number>();
   private reportedJump = false;
+  /** Size of the sidecar this agent last wrote, undefined before the first write. */
+  private sidecarBytesWritten: number | undefined;
 
   constructor(private readonly options: LiveCaptureOptions) {
     this.clock = options.clock ?? Date.now;
@@ -163,12 +168,23 @@ export class LiveCapture {
       if (this.fd !== undefined) this.ino = stats.ino;
       return false;
     }
-    if (this.fd !== undefined && (stats.ino !== this.ino || stats.size < this.bytesRead)) {
-      const why = stats.ino !== this.ino ? 'replaced by a new file' : `truncated to ${stats.size} bytes (had read ${this.bytesRead})`;
-      this.options.onCaptureEvent('updated', `${this.options.path}: ${why}; reading it again from the start`);
-      this.restart();
+    if (this.fd !== undefined) {
+      let why: string | undefined;
+      if (stats.ino !== this.ino) why = 'replaced by a new file';
+      else if (stats.size < this.bytesRead) why = `truncated to ${stats.size} bytes (had read ${this.bytesRead})`;
+      // Same inode, not shorter, yet other bytes at the start: written over in place, possibly
+      // longer than before (reading on from the old offset would land mid-block). Checked only
+      // when the size changed, and on at most the first 4 KiB.
+      else if (stats.size !== this.sizeBytes && this.journalOpen && !this.journal.startsAsBefore(this.fd, stats.size)) why = 'rewritten in place (its first bytes changed)';
+      if (why !== undefined) {
+        this.restart();
+        this.options.onCaptureEvent('restarted', `${this.options.path}: ${why}; reading it again from the start`);
+      }
     }
-    if (this.state === 'error') return false;
+    if (this.state === 'error') {
+      this.sizeBytes = stats.size;
+      return false;
+    }
     if (stats.size > this.sizeBytes) this.lastGrowthMs = this.clock();
     this.sizeBytes = stats.size;
     if (stats.size === this.bytesRead) return false;
@@ -197,6 +213,7 @@ export class LiveCapture {
         }
       }
       this.newestPacketReadMs = this.clock();
+      this.journal.extendIdentity(this.fd, this.bytesRead);
       if (this.stream.timestampJumps.count > 0 && !this.reportedJump) this.reportJump();
       this.stream.drain();
       this.publishCompleted();
@@ -238,11 +255,24 @@ export class LiveCapture {
     this.fd = undefined;
   }
 
-  /** The file was deleted: its journal goes too (its sidecar is left to whoever deleted it). */
+  /**
+   * The file was deleted: its journal and the sidecar this agent kept for it go too. A ring
+   * buffer (dumpcap -b files:N) deletes a file a minute; sidecars left behind piled up by the
+   * thousand a day. A sidecar someone else has written since (not the size last written here)
+   * is left alone.
+   */
   removed(): void {
-    this.close();
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
     this.journal.remove();
     this.state = 'removed';
+    if (this.sidecarBytesWritten === undefined) return;
+    const path = sidecarPathOf(this.options.path);
+    try {
+      if (statSync(path).size === this.sidecarBytesWritten) rmSync(path, { force: true });
+    } catch {
+      // Gone already (deleted with the capture), or not ours to remove.
+    }
   }
 
   private restart(): void {
@@ -379,6 +409,7 @@ export class LiveCapture {
     if (this.store.size === 0 && !existsSync(path)) return;
     try {
       writeSidecar(path, this.store.values(), { captureMode: this.captureMode });
+      this.sidecarBytesWritten = statSync(path).size;
     } catch (error) {
       // A read-only capture folder: labels are still served; say so once.
       this.sidecarFailed = true;

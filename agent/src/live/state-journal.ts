@@ -13,7 +13,7 @@
  * journals held bare ids; their ids still count as published, their records are re-derived.
  */
 import { createHash } from 'node:crypto';
-import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dialogId } from './dialog-identity';
 import { LiveDialog } from './label-feed';
@@ -67,9 +67,37 @@ function parseRecord(line: string): LiveDialog | undefined {
   return wellFormed ? (value as LiveDialog) : undefined;
 }
 
+/**
+ * An identity line appended to a journal: the file's first bytes, hashed again over more of them
+ * as the file grew. dumpcap starts every file with the same header blocks (hundreds of bytes), so
+ * an identity taken while the file held only those would also match the next capture dumpcap
+ * writes under the same name: the first packets make the difference.
+ */
+interface IdentityLine {
+  readonly identity: CaptureIdentity;
+}
+
+function parseIdentityLine(line: string): CaptureIdentity | undefined {
+  if (!line.startsWith('{"identity"')) return undefined;
+  try {
+    const identity = (JSON.parse(line) as Partial<IdentityLine>).identity;
+    return typeof identity?.head === 'string' && typeof identity.headBytes === 'number' && typeof identity.ino === 'number' ? identity : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The newest identity a journal's lines hold (the header's, or a later identity line's). */
+function latestIdentity(header: CaptureIdentity, lines: readonly string[]): CaptureIdentity {
+  let identity = header;
+  for (const line of lines) identity = parseIdentityLine(line) ?? identity;
+  return identity;
+}
+
 export class StateJournal {
   private readonly published = new Set<string>();
   private started = false;
+  private identity: CaptureIdentity | undefined;
 
   private constructor(readonly path: string) {}
 
@@ -97,7 +125,9 @@ export class StateJournal {
       } catch {
         header = undefined;
       }
-      if (header?.v !== undefined && READABLE_VERSIONS.includes(header.v) && header.identity !== undefined && sameFile(header.identity, fd, dev, ino, size)) {
+      const identity = header?.identity === undefined ? undefined : latestIdentity(header.identity, lines.slice(1));
+      if (header?.v !== undefined && READABLE_VERSIONS.includes(header.v) && identity !== undefined && sameFile(identity, fd, dev, ino, size)) {
+        this.identity = identity;
         const records = new Map<string, LiveDialog>();
         for (const line of lines.slice(1)) {
           if (ID.test(line)) {
@@ -114,8 +144,32 @@ export class StateJournal {
       }
     }
     const identity = identityOf(fd, dev, ino, size);
+    this.identity = identity;
     writeFileSync(this.path, `${JSON.stringify({ v: JOURNAL_VERSION, capture: capturePath, identity })}\n`, { mode: 0o600 });
     return [];
+  }
+
+  /**
+   * Whether the open file (`size` bytes) still starts with the bytes its identity was taken from:
+   * not when it was rewritten in place (cp, editcap or mergecap onto the same name keep the inode
+   * and may leave the file longer than what was read).
+   */
+  startsAsBefore(fd: number, size: number): boolean {
+    const identity = this.identity;
+    if (identity === undefined) return true;
+    return sameFile(identity, fd, identity.dev, identity.ino, size);
+  }
+
+  /**
+   * The file has grown to `size`: while its identity covers fewer than its first 4 KiB, hash them
+   * again over what is there now (see IdentityLine).
+   */
+  extendIdentity(fd: number, size: number): void {
+    const identity = this.identity;
+    if (!this.started || identity === undefined || identity.headBytes >= HEAD_BYTES || size <= identity.headBytes) return;
+    const extended = identityOf(fd, identity.dev, identity.ino, size);
+    this.identity = extended;
+    appendFileSync(this.path, `${JSON.stringify({ identity: extended })}\n`);
   }
 
   has(id: string): boolean {
@@ -138,6 +192,44 @@ export class StateJournal {
   remove(): void {
     this.published.clear();
     this.started = false;
+    this.identity = undefined;
     rmSync(this.path, { force: true });
   }
+}
+
+/**
+ * Removes the journals in `directory` whose capture file no longer exists (deleted while no agent
+ * was running: a ring buffer rotates files out whether or not the agent watches); returns how
+ * many. A journal that cannot be read is left alone.
+ */
+export function removeOrphanJournals(directory: string): number {
+  let names: string[];
+  try {
+    names = readdirSync(directory);
+  } catch {
+    return 0;
+  }
+  let removed = 0;
+  for (const name of names) {
+    if (!name.endsWith('.journal')) continue;
+    const path = join(directory, name);
+    let capture: unknown;
+    try {
+      const fd = openSync(path, 'r');
+      try {
+        const head = Buffer.alloc(4096);
+        const count = readSync(fd, head, 0, head.length, 0);
+        const firstLine = head.subarray(0, count).toString('utf8').split('\n')[0] ?? '';
+        capture = (JSON.parse(firstLine) as { capture?: unknown }).capture;
+      } finally {
+        closeSync(fd);
+      }
+    } catch {
+      continue;
+    }
+    if (typeof capture !== 'string' || existsSync(capture)) continue;
+    rmSync(path, { force: true });
+    removed++;
+  }
+  return removed;
 }

@@ -1,0 +1,200 @@
+// Captures rewritten under the agent's feet, as an operator's tools do it: dumpcap started again
+// on the same file name while no agent ran (the same header bytes, other packets), a file written
+// over in place with longer content (cp, editcap, mergecap -w onto the same name), a capture
+// deleted by a ring buffer, and journals left by captures deleted while no agent ran.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FeedEvent, LiveDialog } from '../../agent/src/live/label-feed';
+import { LiveAgent } from '../../agent/src/live/live-agent';
+import { LiveCapture } from '../../agent/src/live/live-capture';
+import { StateJournal, removeOrphanJournals } from '../../agent/src/live/state-journal';
+import { UsageModel } from '../../agent/src/pipeline/usage-model';
+import { drawNetworkConditions, renderCapture } from '../../agent/src/simulate/render';
+import { buildTrafficScript } from '../../agent/src/simulate/usage-script';
+import { expectedDialogs, waitFor } from '../support/agent-process';
+
+const ROOT = join(__dirname, '..', '..');
+const model = UsageModel.load(join(ROOT, 'models', 'default.json'));
+let dir: string;
+beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'cumma-rewritten-'))));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A simulated chat capture's bytes; every seed gives the same header blocks. */
+function simulated(seed: number): Buffer {
+  const path = join(dir, `sim-${seed}.pcapng`);
+  renderCapture(buildTrafficScript({ plan: { kind: 'usage', usage: 'text' }, app: 'whatsapp', seed, durationS: 60, background: true }), { conditions: drawNetworkConditions(seed), seed, outputPath: path });
+  return readFileSync(path);
+}
+
+interface Run {
+  readonly capture: LiveCapture;
+  readonly published: Map<string, LiveDialog>;
+  readonly restored: Set<string>;
+  readonly events: string[];
+  now: number;
+}
+
+function watchFile(path: string, state: string, sidecar = false): Run {
+  const run: Run = {
+    capture: undefined as unknown as LiveCapture,
+    published: new Map(),
+    restored: new Set(),
+    events: [],
+    now: 1_000_000,
+  };
+  (run as { capture: LiveCapture }).capture = new LiveCapture({
+    path,
+    name: 'cap.pcapng',
+    model,
+    stateDirectory: state,
+    sidecar,
+    clock: () => run.now,
+    onDialog: (dialog, restored) => {
+      run.published.set(dialog.id, dialog);
+      if (restored) run.restored.add(dialog.id);
+    },
+    onCaptureEvent: (event, message) => run.events.push(`${event}: ${message}`),
+  });
+  return run;
+}
+
+/** Reads all there is, then lets the wall clock close what is idle. */
+function readAll(run: Run): void {
+  while (run.capture.poll()) {
+    // read on
+  }
+  run.now += 120_000;
+  run.capture.tick();
+}
+
+describe('a live capture rewritten', () => {
+  it('by dumpcap started again on the same name while no agent ran: the old dialogs do not come back', () => {
+    const first = simulated(1);
+    const second = simulated(2);
+    // The two differ only after the header blocks dumpcap writes first.
+    const headerBytes = 84;
+    expect(first.subarray(0, headerBytes).equals(second.subarray(0, headerBytes))).toBe(true);
+    const path = join(dir, 'restart.pcapng');
+    const state = join(dir, 'state-restart');
+    // The agent sees the file while it holds only the header blocks, then the packets.
+    writeFileSync(path, first.subarray(0, headerBytes));
+    const before = watchFile(path, state);
+    readAll(before);
+    writeFileSync(path, first, { flag: 'r+' });
+    readAll(before);
+    before.capture.close();
+    expect(before.published.size).toBeGreaterThan(3);
+    // Agent stopped; dumpcap truncates the same file (same inode) and writes another capture.
+    const inode = statSync(path).ino;
+    writeFileSync(path, second);
+    expect(statSync(path).ino).toBe(inode);
+    const after = watchFile(path, state);
+    readAll(after);
+    after.capture.close();
+    expect(after.restored.size).toBe(0);
+    const expected = expectedDialogs(path, 'cap.pcapng');
+    expect([...after.published.keys()].sort()).toEqual([...expected.keys()].sort());
+    for (const id of before.published.keys()) expect(after.published.has(id)).toBe(false);
+  });
+
+  it('in place with longer content: read again from the start, as a restart, with no error', () => {
+    const short = simulated(3);
+    const long = simulated(4);
+    expect(long.length).toBeGreaterThan(short.length);
+    const path = join(dir, 'overwritten.pcapng');
+    writeFileSync(path, short);
+    const run = watchFile(path, join(dir, 'state-overwritten'));
+    readAll(run);
+    const inode = statSync(path).ino;
+    writeFileSync(path, long);
+    expect(statSync(path).ino).toBe(inode);
+    run.published.clear();
+    readAll(run);
+    run.capture.close();
+    expect(run.events.filter((event) => event.startsWith('error'))).toEqual([]);
+    expect(run.events).toContain(`restarted: ${path}: rewritten in place (its first bytes changed); reading it again from the start`);
+    const expected = expectedDialogs(path, 'cap.pcapng');
+    expect([...run.published.keys()].sort()).toEqual([...expected.keys()].sort());
+  });
+
+  it('in place after it failed (text, then a capture): read again, no longer in error', () => {
+    const path = join(dir, 'was-junk.pcapng');
+    writeFileSync(path, 'this is not a capture, just some notes\n');
+    const run = watchFile(path, join(dir, 'state-junk'));
+    readAll(run);
+    expect(run.capture.info().state).toBe('error');
+    writeFileSync(path, simulated(5));
+    readAll(run);
+    run.capture.close();
+    expect(run.capture.info().state).not.toBe('error');
+    expect(run.capture.info().sizeBytes).toBe(statSync(path).size);
+    expect(run.published.size).toBe(expectedDialogs(path, 'cap.pcapng').size);
+  });
+});
+
+describe('a deleted capture', () => {
+  it('takes the sidecar the agent kept for it along, but not one someone rewrote since', () => {
+    for (const [name, rewrite] of [
+      ['ring_00001.pcapng', false],
+      ['edited.pcapng', true],
+    ] as const) {
+      const path = join(dir, name);
+      writeFileSync(path, simulated(6));
+      const run = watchFile(path, join(dir, `state-${name}`), true);
+      readAll(run);
+      run.now += 10_000;
+      run.capture.tick();
+      const sidecar = `${path}.cumma.tsv`;
+      expect(existsSync(sidecar)).toBe(true);
+      if (rewrite) writeFileSync(sidecar, `${readFileSync(sidecar, 'utf8')}# the analyst's notes\n`);
+      unlinkSync(path);
+      run.capture.removed();
+      expect(existsSync(sidecar), name).toBe(rewrite);
+    }
+  });
+
+  it('deleted while no agent ran: its journal is removed when an agent starts', () => {
+    const state = join(dir, 'state-orphans');
+    const kept = join(dir, 'kept.pcapng');
+    const gone = join(dir, 'gone.pcapng');
+    for (const path of [kept, gone]) {
+      writeFileSync(path, simulated(7));
+      const run = watchFile(path, state);
+      readAll(run);
+      run.capture.close();
+    }
+    expect(readdirSync(state).filter((name) => name.endsWith('.journal'))).toHaveLength(2);
+    unlinkSync(gone);
+    expect(removeOrphanJournals(state)).toBe(1);
+    expect(existsSync(StateJournal.for(state, kept).path)).toBe(true);
+    expect(existsSync(StateJournal.for(state, gone).path)).toBe(false);
+  });
+});
+
+describe('the agent, when a capture is read again from the start', () => {
+  it('tells clients it was removed and added, so they drop the dialogs they hold for it', async () => {
+    const folder = join(dir, 'watched');
+    const state = join(dir, 'state-agent');
+    rmSync(folder, { recursive: true, force: true });
+    mkdirSync(folder);
+    const path = join(folder, 'cap.pcapng');
+    writeFileSync(path, simulated(8));
+    const agent = new LiveAgent({ model, stateDirectory: state, sidecars: false, pollIntervalMs: 50 });
+    const events: FeedEvent[] = [];
+    agent.subscribe((event) => events.push(event));
+    try {
+      await agent.watchFolder(folder);
+      await waitFor(() => agent.captures()[0]?.bytesRead === statSync(path).size, 10_000, 'the first read');
+      writeFileSync(path, simulated(9));
+      await waitFor(() => events.some((event) => event.kind === 'capture' && event.event === 'added' && event.message !== undefined), 10_000, 'the restart');
+      const captureEvents = events.filter((event) => event.kind === 'capture').map((event) => (event.kind === 'capture' ? event.event : ''));
+      expect(captureEvents.slice(-2)).toEqual(['removed', 'added']);
+      const restart = events.find((event) => event.kind === 'capture' && event.event === 'removed');
+      expect(restart?.kind === 'capture' && restart.message).toMatch(/cap\.pcapng: (rewritten in place \(its first bytes changed\)|truncated to \d+ bytes \(had read \d+\)); reading it again from the start/);
+    } finally {
+      await agent.close();
+    }
+  });
+});
