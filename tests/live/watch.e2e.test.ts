@@ -118,7 +118,10 @@ describe('cumma watch, end to end', () => {
     const other = join(folder, 'staging.tmp');
     writeFileSync(other, readFileSync(join(SAMPLES, 'signal-media.pcapng')));
     renameSync(other, target);
-    await waitFor(() => captureEvents().includes('updated:x.pcapng'), 20_000, 'the replacement to be reported');
+    // Sent as removed then added: clients drop the dialogs they hold for it.
+    await waitFor(() => captureEvents().join(' ').includes('removed:x.pcapng added:x.pcapng'), 20_000, 'the replacement to be reported');
+    const restart = client.messages.find((m) => m.type === 'capture' && m.event === 'removed');
+    expect(restart?.type === 'capture' ? restart.message : '').toMatch(/x\.pcapng: replaced by a new file; reading it again from the start/);
     const media = expectedDialogs(target, 'x.pcapng');
     await waitFor(() => [...media.keys()].every((id) => client.latest().get(id)?.status === 'final'), 30_000, 'the new capture\'s dialogs');
 
@@ -132,8 +135,9 @@ describe('cumma watch, end to end', () => {
     expect(labels.status).toBe(200);
     expect((await labels.text()).trim().split('\n').length).toBe(media.size);
 
+    const removals = (): number => captureEvents().filter((event) => event === 'removed:x.pcapng').length;
     rmSync(target);
-    await waitFor(() => captureEvents().includes('removed:x.pcapng'), 20_000, 'the removal to be reported');
+    await waitFor(() => removals() === 2, 20_000, 'the removal to be reported');
     expect(agent.child.exitCode).toBeNull();
   }, 90_000);
 
