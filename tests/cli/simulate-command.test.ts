@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -77,6 +77,28 @@ describe('cumma simulate: command line', () => {
     expect(result.stderr).toContain(`cannot write ${join(dir, 'missing', 'x.pcapng')}: its folder ${join(dir, 'missing')} does not exist`);
     expect(result.stderr).not.toContain('.tmp');
     expect(result.stderr).not.toContain('    at ');
+  });
+
+  it.each([
+    ['notes.txt', 'my notes\n'],
+    ['model.json', '{"format":"cumma-model","version":1}\n'],
+    ['old-capture.pcapng', Buffer.from([0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0])],
+  ])('refuses to replace an existing %s that is not a pcapng capture', (name, content) => {
+    const path = join(dir, `existing-${name}`);
+    writeFileSync(path, content);
+    const result = cumma('simulate', '--usage', 'text', '--duration', '5', '-o', path);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(`cumma simulate: -o ${path} exists and is not a pcapng capture`);
+    expect(readFileSync(path)).toEqual(Buffer.from(content));
+    expect(existsSync(`${path}.truth.jsonl`)).toBe(false);
+  });
+
+  it('replaces an existing pcapng capture, and an empty file', () => {
+    const capture = join(dir, 'again.pcapng');
+    const empty = join(dir, 'empty.pcapng');
+    writeFileSync(empty, '');
+    for (const path of [capture, capture, empty]) expect(cumma('simulate', '--usage', 'text', '--duration', '5', '-o', path).status).toBe(0);
+    expect(readFileSync(empty).readUInt32BE(0)).toBe(0x0a0d0d0a);
   });
 
   it('says an output that is a folder is one, naming it, not a temporary file', () => {

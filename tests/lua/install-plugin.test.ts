@@ -3,7 +3,7 @@
 // and the installed file is one Wireshark loads.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -108,6 +108,16 @@ describe('cumma install-wireshark-plugin', () => {
     expect(run.status).toBe(1);
     expect(run.stderr).toContain(`--dir ${file} is a file, not a folder`);
     expect(readFileSync(file, 'utf8')).toBe('x');
+  });
+
+  it('leaves no partial temporary file when the write fails, and names the plugin', () => {
+    // A file-size limit of 512 bytes makes the write fail part-way (EFBIG), as a full disk would.
+    const dir = join(home, 'full');
+    mkdirSync(dir);
+    const run = spawnSync('sh', ['-c', `ulimit -f 1 && exec "${process.execPath}" "${CLI}" install-wireshark-plugin --dir "${dir}"`], { encoding: 'utf8', env: env() });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toBe(`cumma install-wireshark-plugin: error: cannot write ${join(dir, 'cumma.lua')}: file too large\n`);
+    expect(readdirSync(dir)).toEqual([]);
   });
 
   it('rejects stray arguments with the usage text', () => {

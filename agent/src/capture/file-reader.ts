@@ -17,6 +17,18 @@ import { Packet } from './packet';
  */
 const CHUNK_LENGTH = 512 * 1024;
 
+/** How a whole file is read: the reader's options, and when to stop early. */
+export interface FileReadOptions extends CaptureReaderOptions {
+  /**
+   * Called after the packets of each chunk were handed over. `sequential`: the input is a pipe,
+   * FIFO or standard input, whose next read may wait for its writer (a caller printing as it
+   * goes flushes here, so its output does not wait with it). Returning false stops reading there,
+   * quietly and without the end-of-input checks: the rest is not wanted (whoever read the output
+   * has gone).
+   */
+  readonly afterChunk?: (sequential: boolean) => boolean;
+}
+
 export interface FileReadSummary {
   readonly bytesRead: number;
   readonly packets: number;
@@ -115,10 +127,11 @@ function drain(reader: CaptureReader, onPacket: PacketCallback): number {
  * Calls onPacket for every packet of the file. Throws a CaptureError naming the file and the
  * byte offset on corrupt or truncated input; packets before that point have been delivered.
  */
-export function readCaptureFile(path: string, onPacket: PacketCallback, options: CaptureReaderOptions = {}): FileReadSummary {
+export function readCaptureFile(path: string, onPacket: PacketCallback, options: FileReadOptions = {}): FileReadSummary {
   const capture = open(path);
   const name = captureDisplayName(path);
-  const reader = new CaptureReader(options);
+  const { afterChunk, ...readerOptions } = options;
+  const reader = new CaptureReader(readerOptions);
   let bytesRead = 0;
   let packets = 0;
   try {
@@ -134,6 +147,7 @@ export function readCaptureFile(path: string, onPacket: PacketCallback, options:
       reader.commit(count);
       bytesRead += count;
       packets += drain(reader, onPacket);
+      if (afterChunk !== undefined && !afterChunk(capture.sequential)) return { bytesRead, packets };
     }
     reader.finish();
   } catch (error) {
@@ -170,9 +184,10 @@ function readAt(capture: OpenCapture, buffer: Uint8Array, index: number, positio
  * read lands beyond the bytes being decoded, in the reader's own buffer, so nothing is copied;
  * the buffer is only compacted or grown between reads.
  */
-export function streamCaptureFile(path: string, onPacket: PacketCallback, options: CaptureReaderOptions = {}): Promise<FileReadSummary> {
+export function streamCaptureFile(path: string, onPacket: PacketCallback, options: FileReadOptions = {}): Promise<FileReadSummary> {
+  const { afterChunk, ...readerOptions } = options;
   return withFile(path, async (capture) => {
-    const reader = new CaptureReader({ bufferBytes: STREAM_BUFFER_BYTES, ...options });
+    const reader = new CaptureReader({ bufferBytes: STREAM_BUFFER_BYTES, ...readerOptions });
     let bytesRead = 0;
     let packets = 0;
     for (;;) {
@@ -181,10 +196,20 @@ export function streamCaptureFile(path: string, onPacket: PacketCallback, option
       // Decode what is already buffered while the read runs on the thread pool; a failure
       // here must still wait for the read, which writes into the same buffer.
       let decodeError: unknown;
+      let stop = false;
       try {
         packets += drain(reader, onPacket);
+        // Not before the first chunk: nothing has been handed over yet.
+        stop = bytesRead > 0 && afterChunk !== undefined && !afterChunk(capture.sequential);
       } catch (error) {
         decodeError = error;
+      }
+      if (stop) {
+        // A pipe's read may never end (tail -f …): left pending, it only fills a buffer nobody
+        // reads. A file's read ends at once, and must before its descriptor is closed.
+        if (capture.sequential) pending.catch(() => undefined);
+        else await pending.catch(() => undefined);
+        return { bytesRead, packets };
       }
       let count: number;
       try {

@@ -16,9 +16,10 @@ import { UsageModel } from '../pipeline/usage-model';
 import { ClassifyOutput, ClassifyOutputOptions } from './classify-output';
 import { LabelingThread, VerdictSink } from './labeling-thread';
 import { OUTPUT_FORMATS } from './flow-format';
-import { CommandIo, defaultFormat } from './flows-command';
+import { CommandIo, continueReading, defaultFormat } from './flows-command';
 import { OutputSink } from './output-sink';
 import { ProgressBar } from './progress-bar';
+import { checkSidecarTarget } from './sidecar-target';
 import { TEMPORAL_HELP, TEMPORAL_OPTIONS, parseTemporal } from './temporal-option';
 
 /** Smaller captures are read before a person would notice a bar. */
@@ -48,7 +49,8 @@ standard input (… | cumma classify -; its records name the capture "stdin").
 ${TEMPORAL_HELP}
   --sidecar      also write FILE${SIDECAR_SUFFIX}, the labels file Wireshark's Cumma plugin reads;
                  it keeps the real addresses even with --anonymize: Wireshark matches them
-                 against the capture's own packets, and it stays beside the capture`;
+                 against the capture's own packets, and it stays beside the capture;
+                 FILE must be a regular file in a folder that can be written`;
 
 export async function runClassify(args: readonly string[], io: CommandIo): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -67,12 +69,12 @@ export async function runClassify(args: readonly string[], io: CommandIo): Promi
   const anonymizeKey = values.anonymize !== undefined ? parseAnonymizeKey(values.anonymize).bytes : undefined;
   const modelPath = values.model ?? DEFAULT_MODEL;
   const file = positionals[0]!;
-  if (file === STANDARD_INPUT && values.sidecar) throw new UsageError('--sidecar writes beside the capture file; standard input (-) has none');
   const temporal = parseTemporal(values);
   // Large captures run the model on a second thread (when its bundle is there, not when running
   // from sources), which loads it; this thread then needs only its header.
   // CUMMA_LABEL_THREAD=0 or 1 decides regardless of size, for comparisons: the output is the same.
-  const stats = existsSync(file) ? statSync(file) : undefined;
+  const stats = file !== STANDARD_INPUT && existsSync(file) ? statSync(file) : undefined;
+  if (values.sidecar) checkSidecarTarget(file, sidecarPathOf(file), stats);
   const size = stats?.size ?? 0;
   const threadWanted = process.env.CUMMA_LABEL_THREAD === undefined || process.env.CUMMA_LABEL_THREAD === '' ? size >= LABEL_THREAD_MIN_BYTES : process.env.CUMMA_LABEL_THREAD !== '0';
   const script = threadWanted ? LabelingThread.scriptIn(__dirname) : undefined;
@@ -96,7 +98,8 @@ export async function runClassify(args: readonly string[], io: CommandIo): Promi
       sidecarPath: values.sidecar ? sidecarPathOf(file) : undefined,
       captureMode: values.sidecar ? stats?.mode : undefined,
     };
-    const output = new ClassifyOutput(outputOptions, new OutputSink(io.stdout));
+    const sink = new OutputSink(io.stdout);
+    const output = new ClassifyOutput(outputOptions, sink);
     let recordMaker: DialogRecordMaker | undefined;
     deliver = (verdicts, dialogOf, header) => {
       recordMaker ??= new DialogRecordMaker(header);
@@ -104,6 +107,7 @@ export async function runClassify(args: readonly string[], io: CommandIo): Promi
     };
     // Large files on a terminal get a progress bar on stderr; pipes and small files do not.
     const bar = (io.stderr as { isTTY?: boolean }).isTTY && size > PROGRESS_MIN_BYTES ? new ProgressBar(io.stderr, 'classifying', size) : undefined;
+    if (bar !== undefined) sink.share(bar);
     const stream = new DialogStream({
       capture: file === STANDARD_INPUT ? 'stdin' : basename(file),
       model: model ?? { gaps },
@@ -112,12 +116,31 @@ export async function runClassify(args: readonly string[], io: CommandIo): Promi
       handOff: thread === undefined ? undefined : (dialogs, endedSessions) => thread.post(dialogs, endedSessions),
     });
     const undecoded = new UndecodedLinks();
+    // A capture that cannot be read at all leaves an earlier sidecar alone; one that fails
+    // part-way gets the dialogs read before the fault, as stdout does.
+    let packets = 0;
+    let readToEnd = false;
     try {
-      readCaptureFile(file, (packet) => {
-        bar?.update(packet.blockOffset);
-        undecoded.note(packet);
-        stream.push(packet);
-      });
+      readCaptureFile(
+        file,
+        (packet) => {
+          packets++;
+          bar?.update(packet.blockOffset);
+          undecoded.note(packet);
+          stream.push(packet);
+        },
+        {
+          afterChunk: (sequential) => {
+            // A live pipe's next read may wait for the capturing program: label the dialogs
+            // complete so far now rather than when a batch of them has piled up.
+            if (sequential) stream.drain();
+            // With --sidecar the whole capture is read even when stdout has closed: the
+            // sidecar is a result too.
+            return continueReading(sink, sequential) || outputOptions.sidecarPath !== undefined;
+          },
+        },
+      );
+      readToEnd = true;
     } finally {
       // On corrupt input too: the dialogs read before the fault are printed, then the error.
       bar?.clear();
@@ -125,7 +148,7 @@ export async function runClassify(args: readonly string[], io: CommandIo): Promi
         stream.flush();
         thread?.finish();
       } finally {
-        output.finish({ model: modelPath, gaps });
+        output.finish({ model: modelPath, gaps }, { sidecar: readToEnd || packets > 0 });
         for (const message of undecoded.messages(captureDisplayName(file))) io.stderr.write(`cumma: ${message}\n`);
         if (stream.timestampJumps.count > 0) io.stderr.write(`cumma: ${captureDisplayName(file)}: ${describeTimestampJumps(stream.timestampJumps, gaps.dialogGapUs)}\n`);
       }

@@ -44,17 +44,24 @@ export class ClassifyOutput {
   }
 
   /**
-   * Prints what is buffered and writes the sidecar. A table (for people) ends with what the
+   * Prints what is buffered and writes the sidecar, unless `what.sidecar` is false (the capture
+   * could not be read at all: an earlier sidecar is worth more than an empty one). A table (for people) ends with what the
    * records came from, gaps included (DESIGN.md: printed with every result); jsonl and csv stay
    * records only, for programs.
    */
-  finish(source?: { readonly model: string; readonly gaps: SegmentationGaps }): void {
+  finish(source?: { readonly model: string; readonly gaps: SegmentationGaps }, what: { readonly sidecar: boolean } = { sidecar: true }): void {
     if (source !== undefined && this.options.format === 'table') {
       const { sessionGapUs, dialogGapUs } = source.gaps;
       this.sink.line('');
       this.sink.line(`${this.printed} dialog${this.printed === 1 ? '' : 's'}; model ${source.model}; dialogs cut with gaps of ${sessionGapUs / 1e6} s (session) and ${dialogGapUs / 1e6} s (dialog)`);
     }
     this.sink.flush();
-    if (this.kept !== undefined && this.options.sidecarPath !== undefined) writeSidecar(this.options.sidecarPath, this.kept, this.options.captureMode === undefined ? {} : { captureMode: this.options.captureMode });
+    if (!what.sidecar || this.kept === undefined || this.options.sidecarPath === undefined) return;
+    try {
+      writeSidecar(this.options.sidecarPath, this.kept, this.options.captureMode === undefined ? {} : { captureMode: this.options.captureMode });
+    } catch (error) {
+      // writeSidecar's message is "PATH: reason", PATH the sidecar's (never its temporary).
+      throw new Error(`cannot write the sidecar ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 }

@@ -33,6 +33,16 @@ export interface CommandIo {
   readonly stderr: NodeJS.WritableStream;
 }
 
+/**
+ * Between chunks of a capture being read while its records are printed: a live pipe's records go
+ * out now rather than when 64 KiB have piled up (the next read may wait for the capturing
+ * program), and reading stops once whoever read the output has gone (`… | head`).
+ */
+export function continueReading(sink: OutputSink, sequential: boolean): boolean {
+  if (sequential) sink.flush();
+  return sink.open;
+}
+
 export function defaultFormat(stdout: { isTTY?: boolean }): OutputFormat {
   return stdout.isTTY ? 'table' : 'jsonl';
 }
@@ -70,7 +80,7 @@ export async function runFlows(args: readonly string[], io: CommandIo): Promise<
       table.add(packet);
       undecoded.note(packet);
     };
-    await streamCaptureFile(file, onPacket);
+    await streamCaptureFile(file, onPacket, { afterChunk: (sequential) => continueReading(sink, sequential) });
   } catch (error) {
     if (!(error instanceof CaptureError)) throw error;
     failure = error;

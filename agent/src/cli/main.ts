@@ -3,6 +3,7 @@
  */
 import { join } from 'node:path';
 import type { CommandModule } from './entries/command-module';
+import { isClosedPipe, stdoutFailure } from './system-error';
 
 /** Replaced by the package version at build time (scripts/build.mjs). */
 declare const CUMMA_VERSION: string;
@@ -20,7 +21,7 @@ Commands:
   install-wireshark-plugin
                  copy the Cumma Lua post-dissector into Wireshark's plugins folder
 
-Run 'cumma COMMAND --help' for a command's options.`;
+Run 'cumma COMMAND --help' or 'cumma help COMMAND' for a command's options.`;
 
 const COMMAND_NAMES = ['flows', 'classify', 'train', 'evaluate', 'simulate', 'record', 'watch', 'install-wireshark-plugin'] as const;
 type CommandName = (typeof COMMAND_NAMES)[number];
@@ -39,23 +40,62 @@ function isUsageError(error: unknown): error is Error {
   return error.name === 'UsageError' || ('code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'));
 }
 
+/** The options before `--`: after it, even `--help` is an argument (a file of that name). */
+function optionsPart(args: readonly string[]): readonly string[] {
+  const end = args.indexOf('--');
+  return end === -1 ? args : args.slice(0, end);
+}
+
+/** Set once a write on standard output failed (not a closed pipe): the exit status is then 1. */
+let outputFailed = false;
+
+/**
+ * Write errors on the standard streams come as 'error' events, which would otherwise end the
+ * process with a stack trace. A closed pipe (`cumma evaluate … | head`) is quiet; any other
+ * failure of stdout (a full disk) is reported once, in the commands' words, and the exit
+ * status becomes 1. stderr has nobody left to tell.
+ */
+function watchStandardStreams(commandName: () => string | undefined): void {
+  process.stdout.on('error', (error) => {
+    // A command that listens itself (watch: it stops the agent cleanly) reports it itself.
+    if (outputFailed || isClosedPipe(error) || process.stdout.listenerCount('error') > 1) return;
+    outputFailed = true;
+    const name = commandName();
+    process.stderr.write(`cumma${name === undefined ? '' : ` ${name}`}: error: ${stdoutFailure(error)}\n`);
+    process.exitCode = 1;
+  });
+  process.stderr.on('error', (error) => {
+    if (!isClosedPipe(error)) process.exitCode = 1;
+  });
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   const io = { stdout: process.stdout, stderr: process.stderr };
-  const [name, ...args] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(`${USAGE}\n`);
-    return name === undefined ? 2 : 0;
+  const [first, ...rest] = argv;
+  // `cumma help COMMAND` is `cumma COMMAND --help`.
+  const asked = first === 'help' && rest.length > 0 ? rest[0] : first;
+  watchStandardStreams(() => (asked !== undefined && isCommandName(asked) ? asked : undefined));
+  if (first === undefined) {
+    // A mistake, not a request: the usage goes with the error, on stderr.
+    process.stderr.write(`cumma: a COMMAND is needed\n\n${USAGE}\n`);
+    return 2;
   }
-  if (name === '--version') {
+  if (first === '--help' || first === '-h' || (first === 'help' && rest.length === 0)) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (first === '--version' || first === '-V') {
     process.stdout.write(`${CUMMA_VERSION}\n`);
     return 0;
   }
+  const name = asked!;
   if (!isCommandName(name)) {
     process.stderr.write(`cumma: unknown command '${name}'\n\n${USAGE}\n`);
     return 2;
   }
   const command = loadCommand(name);
-  if (args.includes('--help') || args.includes('-h')) {
+  const args = first === 'help' ? [] : rest;
+  if (first === 'help' || optionsPart(args).includes('--help') || optionsPart(args).includes('-h')) {
     process.stdout.write(`${command.usage}\n`);
     return 0;
   }
@@ -79,5 +119,9 @@ async function main(argv: readonly string[]): Promise<number> {
 }
 
 void main(process.argv.slice(2)).then((code) => {
-  process.exitCode = code;
+  process.exitCode = outputFailed ? 1 : code;
+  // Once stdout is gone (its reader closed the pipe) nothing is left to lose by ending now, and
+  // a read of endless input (tail -f … | cumma flows - | head) may still be pending, which
+  // would keep the process alive for ever.
+  if (process.stdout.destroyed) process.exit();
 });

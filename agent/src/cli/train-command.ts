@@ -225,7 +225,8 @@ export function checkModelOutput(output: string, inputs: readonly CaptureInput[]
     // Write to make the temporary file, search (X) to rename it into place.
     accessSync(dirname(resolve(output)), constants.W_OK | constants.X_OK);
   } catch (error) {
-    throw new UsageError(`-o ${output}: cannot write in folder ${folderGiven} (${errorCode(error)})`);
+    // Not a mistake on the command line but the folder's permissions: exit 1, without the usage.
+    throw new Error(`-o ${output}: cannot write in folder ${folderGiven} (${errorCode(error)})`);
   }
 }
 

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { systemErrorReason } from '../common/system-error';
 import { DialogRecord } from '../pipeline/dialog-record';
 
 export const SIDECAR_SUFFIX = '.cumma.tsv';
@@ -78,6 +79,14 @@ export function writeSidecar(path: string, dialogs: Iterable<DialogRecord>, opti
     // A failed write or rename (the target is a folder, the disk is full) leaves no stray file;
     // a name that already existed is someone else's and is left alone.
     if (created || (error as NodeJS.ErrnoException).code !== 'EEXIST') rmSync(temporary, { force: true });
-    throw error;
+    throw namingSidecar(path, error);
   }
+}
+
+/**
+ * The error of a failed write, naming the sidecar: Node's names the random temporary
+ * ("ENOSPC: no space left on device, write '….cumma.tsv.1f…tmp'"), which no longer exists.
+ */
+function namingSidecar(path: string, error: unknown): Error {
+  return Object.assign(new Error(`${path}: ${systemErrorReason(error)}`), { code: (error as NodeJS.ErrnoException).code });
 }

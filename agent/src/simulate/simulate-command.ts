@@ -2,7 +2,7 @@
  * `cumma simulate`: writes a labelled capture of one usage (--usage) or of a whole app session
  * (--scenario), with network conditions drawn from the seed.
  */
-import { statSync } from 'node:fs';
+import { Stats, closeSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError, parseChoice, parsePositiveNumber } from '../cli/usage-error';
@@ -79,6 +79,39 @@ function checkOutputFolder(output: string): void {
     target = undefined;
   }
   if (target?.isDirectory() === true) throw new Error(`cannot write ${output}: it is a folder (EISDIR); give a file name`);
+  if (target !== undefined) checkReplaceable(output, target);
+}
+
+/** pcapng's section header block type, the first four bytes of every pcapng file. */
+const PCAPNG_MAGIC = 0x0a0d0d0a;
+
+/**
+ * An existing -o is replaced only when it is a pcapng capture (an earlier run's, most likely) or
+ * empty: `-o notes.txt` or `-o model.json` is a slip, and the rename would destroy the file. Nor
+ * is a device or FIFO replaced (the rename would swap out /dev/null itself when run as root).
+ */
+function checkReplaceable(output: string, target: Stats): void {
+  if (!target.isFile()) throw new UsageError(`-o ${output} exists and is not a regular file: give the capture a file of its own`);
+  if (target.size === 0) return;
+  let head: Buffer;
+  try {
+    head = readHead(output, 4);
+  } catch (error) {
+    throw new UsageError(`-o ${output} exists and cannot be read to check that it is a capture (${(error as NodeJS.ErrnoException).code ?? String(error)}): remove it or give another name`);
+  }
+  if (head.length < 4 || head.readUInt32BE(0) !== PCAPNG_MAGIC) {
+    throw new UsageError(`-o ${output} exists and is not a pcapng capture: simulate replaces only captures; remove it first or give another name`);
+  }
+}
+
+function readHead(path: string, length: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const buffer = Buffer.alloc(length);
+    return buffer.subarray(0, readSync(fd, buffer, 0, length, 0));
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function parseSeed(text: string | undefined): number {

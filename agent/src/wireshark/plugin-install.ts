@@ -8,9 +8,10 @@
  * was edited or came from elsewhere (kept unless --force, which saves it as cumma.lua.bak first).
  */
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, posix, resolve, win32 } from 'node:path';
+import { systemErrorReason } from '../common/system-error';
 
 export const PLUGIN_FILE_NAME = 'cumma.lua';
 export const BACKUP_SUFFIX = '.bak';
@@ -115,8 +116,14 @@ export function installPlugin(options: InstallOptions): InstallOutcome {
   }
   // Written beside the target and renamed, so Wireshark never loads half a file.
   const temporary = join(dir, `.${PLUGIN_FILE_NAME}.${process.pid}.tmp`);
-  writeFileSync(temporary, installedText(source));
-  renameSync(temporary, path);
+  try {
+    writeFileSync(temporary, installedText(source));
+    renameSync(temporary, path);
+  } catch (error) {
+    // A full disk leaves part of the file: remove it, and name the plugin, not the temporary.
+    rmSync(temporary, { force: true });
+    throw new Error(`cannot write ${path}: ${systemErrorReason(error)}`);
+  }
 
   if (state.kind === 'absent') return { kind: 'installed', path, version };
   if (state.kind === 'pristine') return { kind: 'updated', path, version, previous: state.version };

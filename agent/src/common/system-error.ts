@@ -1,0 +1,11 @@
+/**
+ * Node's system errors read "ENOSPC: no space left on device, write '/x/.y.123.tmp'": the code,
+ * the reason, the system call and often a temporary path the user never named. Messages that
+ * name the file themselves want only the reason.
+ */
+
+/** The reason of a system error without its code, system call and path; other errors' messages as they are. */
+export function systemErrorReason(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return /^E[A-Z0-9]+: (.+?)(?:, [a-z_]+(?: .*)?)?$/.exec(message)?.[1] ?? message;
+}

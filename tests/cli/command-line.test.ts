@@ -1,0 +1,44 @@
+// The top level of the command line: help, version, and where usage text goes.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, expect, it } from 'vitest';
+
+const ROOT = join(__dirname, '..', '..');
+const CLI = join(ROOT, 'dist', 'cumma.js');
+
+function cumma(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 30_000 });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+beforeAll(() => {
+  if (!existsSync(CLI)) throw new Error(`${CLI} does not exist: run 'npm run build' first`);
+});
+
+it('bare cumma is a mistake: the usage goes to stderr, exit 2', () => {
+  const result = cumma();
+  expect(result.status).toBe(2);
+  expect(result.stdout).toBe('');
+  expect(result.stderr).toContain('usage: cumma COMMAND [options]');
+});
+
+it('cumma help COMMAND prints the command help', () => {
+  const result = cumma('help', 'classify');
+  expect(result.status).toBe(0);
+  expect(result.stdout).toMatch(/^usage: cumma classify FILE/);
+  expect(cumma('help', 'nonsense').status).toBe(2);
+});
+
+it('-V prints the version, as --version does', () => {
+  const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  expect(cumma('-V')).toEqual({ status: 0, stdout: `${version}\n`, stderr: '' });
+  expect(cumma('-h').stdout).toContain('usage: cumma COMMAND [options]');
+});
+
+it('--help after -- is an argument, not a request for help', () => {
+  const result = cumma('flows', '--', '--help');
+  expect(result.status).toBe(1);
+  expect(result.stdout).toBe('');
+  expect(result.stderr).toMatch(/^cumma flows: error: --help: .*\[CAPTURE_IO\]/);
+});
