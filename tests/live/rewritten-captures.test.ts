@@ -198,3 +198,18 @@ describe('the agent, when a capture is read again from the start', () => {
     }
   });
 });
+
+describe('an empty capture file', () => {
+  it('is idle (waiting for bytes), not reading, until it grows', () => {
+    const path = join(dir, 'empty.pcap');
+    writeFileSync(path, '');
+    const run = watchFile(path, join(dir, 'state-empty'));
+    readAll(run);
+    expect(run.capture.info().state).toBe('idle');
+    writeFileSync(path, simulated(10));
+    readAll(run);
+    run.capture.close();
+    expect(run.capture.info().state).toBe('idle');
+    expect(run.published.size).toBe(expectedDialogs(path, 'cap.pcapng').size);
+  });
+});

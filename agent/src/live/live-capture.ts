@@ -187,7 +187,11 @@ export class LiveCapture {
     }
     if (stats.size > this.sizeBytes) this.lastGrowthMs = this.clock();
     this.sizeBytes = stats.size;
-    if (stats.size === this.bytesRead) return false;
+    if (stats.size === this.bytesRead) {
+      // Caught up: an empty file dumpcap has just created is waiting, not being read.
+      if (this.state === 'reading') this.state = 'idle';
+      return false;
+    }
     try {
       if (this.fd === undefined) {
         this.fd = openSync(this.options.path, 'r');
