@@ -156,10 +156,11 @@ export class DialogStream {
   }
 
   /**
-   * Reads a packet. It is placed in its dialog when the next packet comes: a packet stamped far
-   * ahead of both neighbours would otherwise move capture time there and close every open dialog
-   * (their flows' next packets opening new ones); it is counted at the later neighbour's time
-   * instead. For captures whose timestamps never go back this changes nothing.
+   * Reads a packet. One stamped more than the dialog gap after the packet before it is placed in
+   * its dialog only when the next packet comes: a packet stamped far ahead of both neighbours
+   * would otherwise move capture time there and close every open dialog (their flows' next
+   * packets opening new ones); it is counted at the later neighbour's time instead. For captures
+   * whose timestamps never go back this changes nothing.
    */
   push(packet: Packet): void {
     const time = packet.timestampUs;
@@ -173,12 +174,20 @@ export class DialogStream {
     held.timeUs = time;
     held.flowId = flowId;
     held.blockOffset = packet.blockOffset;
-    if (flowId < 0) return;
+    if (flowId < 0) {
+      if (time - this.previousStampUs <= this.options.model.gaps.dialogGapUs) this.place(Infinity);
+      return;
+    }
     const up = this.flows.lastPacketUp;
     held.up = up;
     held.lengthBytes = packet.originalLength;
     held.tcp = packet.ipProtocol === IP_PROTOCOL_TCP;
     held.endpoints = this.segmenter.mayOpen(flowId, time) ? endpointsOf(packet, up) : undefined;
+    // No more than the dialog gap after the packet before it: whatever comes next, not a lone
+    // jump, so it is placed now. Only a packet after a pause waits for the next one; the live
+    // agent's labels are not delayed by a packet (p50 13 → 35 ms from write to client when every
+    // packet waited).
+    if (time - this.previousStampUs <= this.options.model.gaps.dialogGapUs) this.place(Infinity);
   }
 
   /** Places the held packet; `nextUs` is the stamped time of the packet after it (+∞: none known). */
