@@ -1236,6 +1236,7 @@ local state = {
   time_misses = 0,
   pair_misses = 0,
   last_redissect = 0,
+  redissect_due = false, -- the agent changed labels since the last redissection (GUI)
 }
 
 local notes_always = false -- the preference of that name, read once per pass
@@ -1255,6 +1256,23 @@ local function apply_agent_message(agent, message)
     if not agent.by_id[id] then agent.order[#agent.order + 1] = id end
     agent.by_id[id] = rec
     return true
+  end
+  -- A capture read again from the start (truncated, replaced, written over): its dialogs so far
+  -- no longer hold; those read now follow.
+  if message.type == "capture" and message.event == "restarted" and type(message.capture) == "table" then
+    local name = message.capture.name
+    local order, dropped = {}, false
+    for _, id in ipairs(agent.order) do
+      local rec = agent.by_id[id]
+      if rec and rec.capture == name then
+        agent.by_id[id] = nil
+        dropped = true
+      else
+        order[#order + 1] = id
+      end
+    end
+    agent.order = order
+    return dropped
   end
   return false
 end
@@ -1822,10 +1840,13 @@ if in_gui() and type(register_menu) == "function" then
     function listener.packet() end
     function listener.draw()
       local changed_ok, changed = pcall(poll_agent)
-      if changed_ok and changed and type(redissect_packets) == "function" then
+      -- Redissecting a large capture is slow, so at most once every 5 s; a change that comes
+      -- sooner waits for the next allowed tick instead of being dropped.
+      if changed_ok and changed then state.redissect_due = true end
+      if state.redissect_due and type(redissect_packets) == "function" then
         local now = os.time()
         if now - state.last_redissect >= 5 then
-          state.last_redissect = now
+          state.last_redissect, state.redissect_due = now, false
           pcall(redissect_packets)
         end
       end

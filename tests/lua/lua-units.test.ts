@@ -80,6 +80,12 @@ describe('Wireshark plugin: pure-Lua parts on each Lua version', () => {
             sockets[0]!.send(JSON.stringify({ v: 1, type: 'stats', packetsPerSecond: 1, packets: 2, dialogs: 2, captures: [] }));
             sockets[0]!.send(JSON.stringify({ v: 1, type: 'dialog', dialog: dialog(2, 'photo') }));
           }
+          if (chunk.includes('READY2')) {
+            // The capture is rewritten in place: the agent reads it again, with one dialog so far.
+            const info = { name: 'live.pcapng', path: '/caps/live.pcapng', state: 'reading', sizeBytes: 100, bytesRead: 100, packets: 1, dialogs: 0 };
+            sockets[0]!.send(JSON.stringify({ v: 1, type: 'capture', event: 'restarted', capture: info, message: '/caps/live.pcapng: rewritten in place (its first bytes changed); reading it again from the start' }));
+            sockets[0]!.send(JSON.stringify({ v: 1, type: 'dialog', dialog: dialog(3, 'video_call') }));
+          }
         });
         child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
         const status = await new Promise<number | null>((resolve) => child.on('close', resolve));

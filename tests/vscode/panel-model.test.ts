@@ -86,6 +86,19 @@ describe('PanelModel', () => {
     ]);
   });
 
+  it('keeps the shown capture and its subscription when it restarts, dropping the dialogs read before', () => {
+    const model = connected();
+    server(model, hello([capture('a.pcapng'), capture('b.pcapng')]));
+    server(model, snapshot(['a.pcapng'], [dialog({ id: 'old1' }), dialog({ id: 'old2', startUs: 5 })]));
+    expect(model.rows()).toHaveLength(2);
+    const replies = server(model, { v: 1, type: 'capture', event: 'restarted', capture: capture('a.pcapng'), message: '/caps/a.pcapng: rewritten in place (its first bytes changed); reading it again from the start' });
+    expect(replies).toEqual([]);
+    expect(model.selectedCapture).toBe('a.pcapng');
+    expect(model.rows()).toEqual([]);
+    server(model, dialogMessage(dialog({ id: 'new1' })));
+    expect(model.rows().map((row) => row.id)).toEqual(['new1']);
+  });
+
   it('subscribes again after a reconnection, and reports errors', () => {
     const model = connected();
     server(model, hello([capture('a.pcapng')]));

@@ -109,7 +109,8 @@ describe.skipIf(chromium.skip)('the web panel and its token', () => {
     const deadline = Date.now() + 10_000;
     while (sockets() < 3 && Date.now() < deadline) await page.waitForTimeout(200);
     expect(sockets()).toBeGreaterThanOrEqual(3);
-    expect(await status(page).textContent()).toContain('not reachable');
+    // Between attempts, not during one (then it says "connecting to …"): waited for as one state.
+    await page.locator('[data-testid=status][data-state=retrying]', { hasText: 'not reachable' }).waitFor({ timeout: 15_000 });
     expect(await page.locator('.banner').textContent()).toContain('agent not reachable');
   }, 40_000);
 });

@@ -66,7 +66,7 @@ export type FeedEvent =
        */
       readonly restored?: true;
     }
-  | { readonly kind: 'capture'; readonly event: 'added' | 'removed' | 'error' | 'updated'; readonly capture: CaptureInfo; readonly message?: string };
+  | { readonly kind: 'capture'; readonly event: 'added' | 'removed' | 'error' | 'updated' | 'restarted'; readonly capture: CaptureInfo; readonly message?: string };
 
 export interface LabelFeed {
   readonly model: ModelInfo;

@@ -134,16 +134,7 @@ export class LiveAgent implements LabelFeed {
       sidecar: this.options.sidecars ?? true,
       clock: this.clock,
       onDialog: (dialog, restored) => this.emit(restored ? { kind: 'dialog', dialog, restored } : { kind: 'dialog', dialog }),
-      onCaptureEvent: (event, message) => {
-        if (event !== 'restarted') {
-          this.emit({ kind: 'capture', event, capture: capture.info(), message });
-          return;
-        }
-        // Read again from the start: clients drop the dialogs they hold for it (as for a removed
-        // capture) and take the ones that follow.
-        this.emit({ kind: 'capture', event: 'removed', capture: capture.info(), message });
-        this.emit({ kind: 'capture', event: 'added', capture: capture.info(), message });
-      },
+      onCaptureEvent: (event, message) => this.emit({ kind: 'capture', event, capture: capture.info(), message }),
     });
     this.byName.set(capture.name, capture);
     this.byPath.set(path, capture);

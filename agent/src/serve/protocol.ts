@@ -3,7 +3,7 @@
  * Every message is one JSON object in one text frame, with `v` (protocol version) and `type`.
  *
  * Server → client: hello (on connect), snapshot (reply to subscribe), dialog (new or updated),
- * capture (added, removed, error, updated), stats (about once a second), error (reply to a bad
+ * capture (added, removed, error, updated, restarted), stats (about once a second), error (reply to a bad
  * message; the connection stays open unless the error says otherwise).
  * Client → server: subscribe, unsubscribe, watch, ping.
  */
@@ -41,7 +41,8 @@ export interface DialogMessage {
 export interface CaptureMessage {
   readonly v: 1;
   readonly type: 'capture';
-  readonly event: 'added' | 'removed' | 'error' | 'updated';
+  /** `restarted`: read again from the start (truncated, replaced, written over): its earlier dialogs no longer hold. */
+  readonly event: 'added' | 'removed' | 'error' | 'updated' | 'restarted';
   readonly capture: CaptureInfo;
   readonly message?: string;
 }

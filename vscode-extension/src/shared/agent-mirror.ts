@@ -103,6 +103,8 @@ export class AgentMirror {
           return { captures: true, dialogs: had ? [name] : [], stats: false, ...extra };
         }
         this.captureMap.set(name, message.capture);
+        // Read again from the start: the dialogs held for it are gone; the new ones follow.
+        if (message.event === 'restarted' && this.dialogMap.delete(name)) return { captures: true, dialogs: [name], stats: false, ...extra };
         return { captures: true, dialogs: [], stats: false, ...extra };
       }
       case 'stats': {

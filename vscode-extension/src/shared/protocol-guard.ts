@@ -15,7 +15,7 @@ export interface PanelDialog extends LiveDialog {
 
 export const USAGE_VERDICTS: readonly UsageVerdict[] = [...USAGE_CLASSES, 'unknown'];
 const CAPTURE_STATES: readonly CaptureState[] = ['reading', 'idle', 'error', 'removed'];
-const CAPTURE_EVENTS = ['added', 'removed', 'error', 'updated'] as const;
+const CAPTURE_EVENTS = ['added', 'removed', 'error', 'updated', 'restarted'] as const;
 
 /** Error codes are an open set (agents add codes): any short upper-case identifier passes. */
 function errorCode(value: Json, path: string): ErrorCode {
