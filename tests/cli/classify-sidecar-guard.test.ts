@@ -69,6 +69,20 @@ describe('--sidecar needs a regular file', () => {
     expect(result.stderr).toContain('usage: cumma classify');
   });
 
+  it('takes a capture in /dev/shm (a tmpfs, where RAM ring buffers live)', () => {
+    const shm = mkdtempSync('/dev/shm/cumma-sidecar-');
+    try {
+      const capture = join(shm, 'ring.pcapng');
+      copyFileSync(SAMPLE, capture);
+      const result = cumma(['classify', capture, '--sidecar', '--format', 'jsonl']);
+      expect(result.status, result.stderr).toBe(0);
+      const sidecarLines = readFileSync(`${capture}.cumma.tsv`, 'utf8').trim().split('\n').length - 1;
+      expect(sidecarLines).toBe(result.stdout.trim().split('\n').length);
+    } finally {
+      rmSync(shm, { recursive: true, force: true });
+    }
+  });
+
   it('refuses a FIFO, before reading it', () => {
     const fifo = join(dir, 'live.pcapng');
     expect(spawnSync('mkfifo', [fifo]).status).toBe(0);

@@ -28,6 +28,7 @@ it('cumma help COMMAND prints the command help', () => {
   expect(result.status).toBe(0);
   expect(result.stdout).toMatch(/^usage: cumma classify FILE/);
   expect(cumma('help', 'nonsense').status).toBe(2);
+  expect(cumma('help', 'help')).toMatchObject({ status: 0, stdout: expect.stringContaining('usage: cumma COMMAND [options]') });
 });
 
 it('-V prints the version, as --version does', () => {

@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FeedEvent, LiveDialog } from '../../agent/src/live/label-feed';
 import { LiveAgent } from '../../agent/src/live/live-agent';
@@ -135,10 +136,11 @@ describe('a live capture rewritten', () => {
 });
 
 describe('a deleted capture', () => {
-  it('takes the sidecar the agent kept for it along, but not one someone rewrote since', () => {
-    for (const [name, rewrite] of [
+  it('takes the sidecar the agent kept for it along, but not one someone rewrote since, nor that of a capture compressed in place', () => {
+    for (const [name, keep] of [
       ['ring_00001.pcapng', false],
       ['edited.pcapng', true],
+      ['compressed.pcapng', true],
     ] as const) {
       const path = join(dir, name);
       writeFileSync(path, simulated(6));
@@ -148,28 +150,38 @@ describe('a deleted capture', () => {
       run.capture.tick();
       const sidecar = `${path}.cumma.tsv`;
       expect(existsSync(sidecar)).toBe(true);
-      if (rewrite) writeFileSync(sidecar, `${readFileSync(sidecar, 'utf8')}# the analyst's notes\n`);
+      if (name === 'edited.pcapng') writeFileSync(sidecar, `${readFileSync(sidecar, 'utf8')}# the analyst's notes\n`);
+      // gzip writes X.gz, then deletes X: Wireshark opens X.gz with X's sidecar.
+      if (name === 'compressed.pcapng') writeFileSync(`${path}.gz`, gzipSync(readFileSync(path)));
       unlinkSync(path);
       run.capture.removed();
-      expect(existsSync(sidecar), name).toBe(rewrite);
+      expect(existsSync(sidecar), name).toBe(keep);
     }
   });
 
-  it('deleted while no agent ran: its journal is removed when an agent starts', () => {
+  it('deleted while no agent ran: its journal is removed when an agent watches its folder again', () => {
     const state = join(dir, 'state-orphans');
-    const kept = join(dir, 'kept.pcapng');
-    const gone = join(dir, 'gone.pcapng');
-    for (const path of [kept, gone]) {
+    const folder = join(dir, 'orphans');
+    const elsewhere = join(dir, 'elsewhere');
+    mkdirSync(folder);
+    mkdirSync(elsewhere);
+    const kept = join(folder, 'kept.pcapng');
+    const gone = join(folder, 'gone.pcapng');
+    // Another folder's capture, away for now (an unmounted share): not this agent's to judge.
+    const away = join(elsewhere, 'away.pcapng');
+    for (const path of [kept, gone, away]) {
       writeFileSync(path, simulated(7));
       const run = watchFile(path, state);
       readAll(run);
       run.capture.close();
     }
-    expect(readdirSync(state).filter((name) => name.endsWith('.journal'))).toHaveLength(2);
+    expect(readdirSync(state).filter((name) => name.endsWith('.journal'))).toHaveLength(3);
     unlinkSync(gone);
-    expect(removeOrphanJournals(state)).toBe(1);
+    unlinkSync(away);
+    expect(removeOrphanJournals(state, folder)).toBe(1);
     expect(existsSync(StateJournal.for(state, kept).path)).toBe(true);
     expect(existsSync(StateJournal.for(state, gone).path)).toBe(false);
+    expect(existsSync(StateJournal.for(state, away).path)).toBe(true);
   });
 });
 
@@ -211,5 +223,55 @@ describe('an empty capture file', () => {
     run.capture.close();
     expect(run.capture.info().state).toBe('idle');
     expect(run.published.size).toBe(expectedDialogs(path, 'cap.pcapng').size);
+  });
+});
+
+/**
+ * The capture's bytes with EPB number `index` (0-based) stamped `shiftUs` later, and the offset
+ * just past that block (little-endian pcapng, as the simulator writes it).
+ */
+function withPacketShifted(bytes: Buffer, index: number, shiftUs: number): { bytes: Buffer; end: number } {
+  const out = Buffer.from(bytes);
+  let at = 0;
+  let packet = 0;
+  while (at < out.length) {
+    const type = out.readUInt32LE(at);
+    const length = out.readUInt32LE(at + 4);
+    if (type === 6 && packet++ === index) {
+      const raw = out.readUInt32LE(at + 12) * 2 ** 32 + out.readUInt32LE(at + 16);
+      const unitsPerUs = raw > 1e17 ? 1000 : 1; // ns (≈1.7e18 today) or µs (≈1.7e15)
+      const shifted = raw + shiftUs * unitsPerUs;
+      out.writeUInt32LE(Math.floor(shifted / 2 ** 32), at + 12);
+      out.writeUInt32LE(shifted % 2 ** 32, at + 16);
+      return { bytes: out, end: at + length };
+    }
+    at += length;
+  }
+  throw new Error(`no packet ${index}`);
+}
+
+describe('a live capture with a packet stamped far ahead, just before the writer pauses', () => {
+  it('gives the same dialogs when a restarted agent reads it again', () => {
+    const { bytes, end } = withPacketShifted(simulated(11), 150, 100_000_000);
+    const path = join(dir, 'stray-live.pcapng');
+    const state = join(dir, 'state-stray-live');
+    writeFileSync(path, bytes.subarray(0, end));
+    const first = watchFile(path, state);
+    while (first.capture.poll()) {
+      // read what is there
+    }
+    // The writer pauses for 3 s: the stray is the newest packet, and nothing follows it yet.
+    first.now += 3_000;
+    first.capture.tick();
+    writeFileSync(path, bytes);
+    readAll(first);
+    first.capture.close();
+    const second = watchFile(path, state);
+    readAll(second);
+    second.capture.close();
+    const finals = (run: Run): string[] => [...run.published.values()].filter((d) => d.status === 'final').map((d) => d.id).sort();
+    expect(finals(first).length).toBeGreaterThan(3);
+    expect(finals(second)).toEqual(finals(first));
+    expect(second.capture.dialogs().map((d) => d.id).sort()).toEqual(finals(first));
   });
 });

@@ -150,7 +150,7 @@ export async function runClassify(args: readonly string[], io: CommandIo): Promi
       } finally {
         output.finish({ model: modelPath, gaps }, { sidecar: readToEnd || packets > 0 });
         for (const message of undecoded.messages(captureDisplayName(file))) io.stderr.write(`cumma: ${message}\n`);
-        if (stream.timestampJumps.count > 0) io.stderr.write(`cumma: ${captureDisplayName(file)}: ${describeTimestampJumps(stream.timestampJumps, gaps.dialogGapUs)}\n`);
+        if (stream.timestampJumps.count > 0) io.stderr.write(`cumma: ${captureDisplayName(file)}: ${describeTimestampJumps(stream.timestampJumps, gaps.sessionGapUs)}\n`);
       }
     }
   } finally {

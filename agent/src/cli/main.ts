@@ -80,7 +80,7 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`cumma: a COMMAND is needed\n\n${USAGE}\n`);
     return 2;
   }
-  if (first === '--help' || first === '-h' || (first === 'help' && rest.length === 0)) {
+  if (first === '--help' || first === '-h' || (first === 'help' && (rest.length === 0 || rest[0] === 'help'))) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }

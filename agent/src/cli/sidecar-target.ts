@@ -24,7 +24,8 @@ function kindOf(stats: Stats): string {
 export function checkSidecarTarget(file: string, sidecarPath: string, stats: Stats | undefined): void {
   if (file === STANDARD_INPUT) throw new UsageError('--sidecar writes beside the capture file; standard input (-) has none');
   // /dev/stdin, /dev/fd/0, /proc/self/fd/0 stat as whatever standard input is, a regular file too.
-  if (/^\/(dev|proc)\//.test(resolve(file))) throw new UsageError(`--sidecar writes beside the capture file; ${file} is a system path, not a capture file`);
+  // (Files in /dev/shm, a tmpfs, are captures like any other.)
+  if (/^\/(proc\/|dev\/(std(in|out|err)$|fd\/))/.test(resolve(file))) throw new UsageError(`--sidecar writes beside the capture file; ${file} is a system path, not a capture file`);
   if (stats === undefined) return;
   if (!stats.isFile()) throw new UsageError(`--sidecar writes beside the capture file; ${file} is ${kindOf(stats)}`);
   const folder = dirname(resolve(sidecarPath));

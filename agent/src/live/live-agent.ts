@@ -57,9 +57,6 @@ export class LiveAgent implements LabelFeed {
     this.lastStatsMs = this.clock();
     this.model = { name: `${options.model.json.name}@${options.model.json.version}`, classes: options.model.classes, gaps: options.model.gaps };
     this.timer = setInterval(() => this.periodic(), options.pollIntervalMs ?? 250);
-    // Captures deleted while no agent ran (a ring buffer rotates on regardless) left journals
-    // that no unlink event will ever remove.
-    removeOrphanJournals(options.stateDirectory);
   }
 
   /** Starts watching a folder: its existing captures are read, new ones picked up. */
@@ -76,6 +73,9 @@ export class LiveAgent implements LabelFeed {
     const most = this.options.maxFolders ?? MAX_WATCHED_FOLDERS;
     if (this.folders.size >= most) return Promise.reject(new Error(`cannot watch ${path}: the agent already watches ${most} folders, the most it watches at once`));
     this.folders.add(path);
+    // Captures of this folder deleted while no agent ran (a ring buffer rotates on regardless)
+    // left journals that no unlink event will ever remove.
+    removeOrphanJournals(this.options.stateDirectory, path);
     const watcher = watch(path, {
       depth: 0,
       ignoreInitial: false,

@@ -55,6 +55,8 @@ export interface LiveCaptureOptions {
 }
 
 const READ_CHUNK = 1 << 20;
+/** Compressed forms of a capture that Wireshark opens (and the plugin finds X's sidecar for). */
+const COMPRESSED_SUFFIXES = ['.gz', '.zst', '.lz4'];
 /** How long a capture must stay unchanged before its read buffer is given back. */
 const BUFFER_RELEASE_AFTER_MS = 5_000;
 
@@ -237,8 +239,6 @@ export class LiveCapture {
     const now = this.clock();
     const caughtUp = this.fd !== undefined && this.bytesRead === this.sizeBytes && this.state !== 'error';
     const quiet = caughtUp && now - this.lastGrowthMs >= (this.options.quietAfterMs ?? 1000);
-    // The packet read last waits for the next one (DialogStream.push); a quiet file has none.
-    if (quiet) this.stream.placeHeld();
     if (quiet && Number.isFinite(this.stream.newestPacketUs)) {
       // Capture time goes on with the wall clock while the file is quiet: a dialog idle past
       // the gap by now is complete even though no later packet says so.
@@ -271,6 +271,9 @@ export class LiveCapture {
     this.journal.remove();
     this.state = 'removed';
     if (this.sidecarBytesWritten === undefined) return;
+    // Compressed in place (gzip deletes the original once X.gz is written): Wireshark opens X.gz,
+    // and the plugin reads X's sidecar for it.
+    if (COMPRESSED_SUFFIXES.some((suffix) => existsSync(`${this.options.path}${suffix}`))) return;
     const path = sidecarPathOf(this.options.path);
     try {
       if (statSync(path).size === this.sidecarBytesWritten) rmSync(path, { force: true });
@@ -319,7 +322,7 @@ export class LiveCapture {
   /** Once per capture: a packet stamped far ahead of its neighbours (DialogStream.push). */
   private reportJump(): void {
     this.reportedJump = true;
-    this.options.onCaptureEvent('updated', `${this.options.path}: ${describeTimestampJumps(this.stream.timestampJumps, this.options.model.gaps.dialogGapUs)}`);
+    this.options.onCaptureEvent('updated', `${this.options.path}: ${describeTimestampJumps(this.stream.timestampJumps, this.options.model.gaps.sessionGapUs)}`);
   }
 
   private reportLink(linkType: number): void {

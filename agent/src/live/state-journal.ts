@@ -13,8 +13,8 @@
  * journals held bare ids; their ids still count as published, their records are re-derived.
  */
 import { createHash } from 'node:crypto';
-import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { appendFileSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { dialogId } from './dialog-identity';
 import { LiveDialog } from './label-feed';
 
@@ -198,11 +198,13 @@ export class StateJournal {
 }
 
 /**
- * Removes the journals in `directory` whose capture file no longer exists (deleted while no agent
- * was running: a ring buffer rotates files out whether or not the agent watches); returns how
- * many. A journal that cannot be read is left alone.
+ * Removes the journals in `directory` of captures in `folder` (a watched folder, there now) that
+ * no longer exist: deleted while no agent was running (a ring buffer rotates files out whether
+ * or not an agent watches). Returns how many. Only captures of that folder: the state folder is
+ * shared by every agent of the user, and another folder may be on a mount that is away for the
+ * moment. A journal that cannot be read is left alone.
  */
-export function removeOrphanJournals(directory: string): number {
+export function removeOrphanJournals(directory: string, folder: string): number {
   let names: string[];
   try {
     names = readdirSync(directory);
@@ -227,7 +229,13 @@ export function removeOrphanJournals(directory: string): number {
     } catch {
       continue;
     }
-    if (typeof capture !== 'string' || existsSync(capture)) continue;
+    if (typeof capture !== 'string' || dirname(capture) !== folder) continue;
+    try {
+      lstatSync(capture);
+      continue;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') continue;
+    }
     rmSync(path, { force: true });
     removed++;
   }

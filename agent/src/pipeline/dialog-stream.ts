@@ -44,11 +44,11 @@ export interface DialogStreamOptions {
 }
 
 /** What `cumma classify` and the live agent say about TimestampJumps (after "FILE: "). */
-export function describeTimestampJumps(jumps: TimestampJumps, dialogGapUs: number): string {
+export function describeTimestampJumps(jumps: TimestampJumps, sessionGapUs: number): string {
   const ahead = ((jumps.firstStampedUs - jumps.firstCountedUs) / 1e6).toFixed(1);
   const packets = jumps.count === 1 ? '1 packet was' : `${jumps.count} packets were`;
   return (
-    `${packets} stamped more than ${dialogGapUs / 1e6} s after both neighbouring packets (the first at byte offset ${jumps.firstBlockOffset}, ${ahead} s ahead): ` +
+    `${packets} stamped more than ${sessionGapUs / 1e6} s after both neighbouring packets (the first at byte offset ${jumps.firstBlockOffset}, ${ahead} s ahead): ` +
     "counted at the later neighbour's time, so as not to close other dialogs early (cumma flows keeps the stamps)"
   );
 }
@@ -77,9 +77,11 @@ class HeldPacket {
 }
 
 /**
- * Packets stamped more than the dialog gap after both the packet before them and the packet
+ * Packets stamped more than the session gap after both the packet before them and the packet
  * after them (a corrupt timestamp, a block written with another clock): each counted at the
- * later of its neighbours' times. The first is described for the message.
+ * later of its neighbours' times. The first is described for the message. The session gap, not
+ * the dialog gap: files joined with `mergecap -a` put a packet a few seconds ahead of both of its
+ * neighbours, and its own time is right there.
  */
 export interface TimestampJumps {
   readonly count: number;
@@ -156,8 +158,8 @@ export class DialogStream {
   }
 
   /**
-   * Reads a packet. One stamped more than the dialog gap after the packet before it is placed in
-   * its dialog only when the next packet comes: a packet stamped far ahead of both neighbours
+   * Reads a packet. One stamped more than the session gap after the packet before it is placed
+   * in its dialog only when the next packet comes: a packet stamped far ahead of both neighbours
    * would otherwise move capture time there and close every open dialog (their flows' next
    * packets opening new ones); it is counted at the later neighbour's time instead. For captures
    * whose timestamps never go back this changes nothing.
@@ -175,7 +177,7 @@ export class DialogStream {
     held.flowId = flowId;
     held.blockOffset = packet.blockOffset;
     if (flowId < 0) {
-      if (time - this.previousStampUs <= this.options.model.gaps.dialogGapUs) this.place(Infinity);
+      if (this.cannotBeJump(time)) this.place(Infinity);
       return;
     }
     const up = this.flows.lastPacketUp;
@@ -183,11 +185,17 @@ export class DialogStream {
     held.lengthBytes = packet.originalLength;
     held.tcp = packet.ipProtocol === IP_PROTOCOL_TCP;
     held.endpoints = this.segmenter.mayOpen(flowId, time) ? endpointsOf(packet, up) : undefined;
-    // No more than the dialog gap after the packet before it: whatever comes next, not a lone
-    // jump, so it is placed now. Only a packet after a pause waits for the next one; the live
-    // agent's labels are not delayed by a packet (p50 13 → 35 ms from write to client when every
-    // packet waited).
-    if (time - this.previousStampUs <= this.options.model.gaps.dialogGapUs) this.place(Infinity);
+    // Placed now unless it comes after a long pause: the live agent's labels are not delayed by
+    // a packet (p50 13 → 35 ms from write to client when every packet waited).
+    if (this.cannotBeJump(time)) this.place(Infinity);
+  }
+
+  /**
+   * Whether a packet at `timeUs` cannot be a lone jump, whatever comes next: it is no more than
+   * the session gap after the packet before it (or it is the first).
+   */
+  private cannotBeJump(timeUs: number): boolean {
+    return timeUs - this.previousStampUs <= this.options.model.gaps.sessionGapUs || this.previousStampUs === -Infinity;
   }
 
   /** Places the held packet; `nextUs` is the stamped time of the packet after it (+∞: none known). */
@@ -198,7 +206,7 @@ export class DialogStream {
     const neighbours = Math.max(this.previousStampUs, nextUs);
     this.previousStampUs = stamped;
     let time = stamped;
-    if (stamped - neighbours > this.options.model.gaps.dialogGapUs) {
+    if (stamped - neighbours > this.options.model.gaps.sessionGapUs) {
       time = neighbours;
       if (this.jumps.count === 0) this.jumps = { count: 1, firstBlockOffset: held.blockOffset, firstStampedUs: stamped, firstCountedUs: time };
       else this.jumps = { ...this.jumps, count: this.jumps.count + 1 };
@@ -221,19 +229,17 @@ export class DialogStream {
 
   /**
    * Capture time is known to have reached `nowUs` with no packet since the newest one (a live
-   * file that stopped growing): dialogs idle for longer than the gap by then are complete. The
-   * packet read last is counted at its own time first (nothing after it says otherwise).
+   * file that stopped growing): dialogs idle for longer than the gap by then are complete. A
+   * packet still held (it came after a long pause) is counted at its own time if that is no
+   * more than the session gap beyond `nowUs`: no packet that follows in a capture written as it
+   * happens could make it a lone jump, so reading the file again later (a restarted agent)
+   * places it the same way. One stamped further ahead waits for the next packet, or the end.
    */
   advanceTo(nowUs: number): void {
-    if (this.held.present) this.place(Infinity);
+    if (this.held.present && this.held.timeUs - nowUs <= this.options.model.gaps.sessionGapUs) this.place(Infinity);
     this.context.advance(nowUs);
     this.segmenter.closeIdle(nowUs);
     this.drain();
-  }
-
-  /** Counts the packet read last at its own time (see advanceTo), e.g. before asking newestPacketUs. */
-  placeHeld(): void {
-    if (this.held.present) this.place(Infinity);
   }
 
   /** Labels and emits the dialogs completed so far. */
@@ -268,7 +274,7 @@ export class DialogStream {
 
   /** End of input: every open flow and dialog ends; all remaining records are emitted. */
   flush(): void {
-    this.placeHeld();
+    if (this.held.present) this.place(Infinity);
     this.flows.flush();
     this.segmenter.flush();
     this.context.flush();
