@@ -61,6 +61,24 @@ describe('a capture that cannot be read at all', () => {
   });
 });
 
+describe('--sidecar temporaries', () => {
+  it('are removed when left by a writer that was killed, and kept while their writer runs', () => {
+    const capture = join(dir, 'swept.pcapng');
+    copyFileSync(SAMPLE, capture);
+    const gone = spawnSync('true').pid!;
+    const stale = `${capture}.cumma.tsv.${gone}.0123456789abcdef.tmp`;
+    const live = `${capture}.cumma.tsv.${process.pid}.fedcba9876543210.tmp`;
+    writeFileSync(stale, 'half a sidecar');
+    writeFileSync(live, 'being written');
+    const result = cumma(['classify', capture, '--sidecar', '--format', 'jsonl']);
+    expect(result.status, result.stderr).toBe(0);
+    expect(existsSync(stale)).toBe(false);
+    expect(existsSync(live)).toBe(true);
+    expect(readdirSync(dir).filter((name) => name.startsWith('swept.pcapng.cumma.tsv.'))).toEqual([live.slice(dir.length + 1)]);
+    rmSync(live);
+  });
+});
+
 describe('--sidecar needs a regular file', () => {
   it('refuses /dev/stdin, even when standard input is a regular file', () => {
     const result = cumma(['classify', '/dev/stdin', '--sidecar'], { input: readFileSync(SAMPLE) });

@@ -58,7 +58,7 @@ export class ClassifyOutput {
     this.sink.flush();
     if (!what.sidecar || this.kept === undefined || this.options.sidecarPath === undefined) return;
     try {
-      writeSidecar(this.options.sidecarPath, this.kept, this.options.captureMode === undefined ? {} : { captureMode: this.options.captureMode });
+      writeSidecar(this.options.sidecarPath, this.kept, this.options.captureMode === undefined ? { sweepStale: true } : { captureMode: this.options.captureMode, sweepStale: true });
     } catch (error) {
       // writeSidecar's message is "PATH: reason", PATH the sidecar's (never its temporary).
       throw new Error(`cannot write the sidecar ${error instanceof Error ? error.message : String(error)}`);

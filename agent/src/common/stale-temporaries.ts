@@ -1,5 +1,6 @@
 /**
- * Files are written as `PATH.PID.tmp` and renamed into place, so PATH never holds half a file.
+ * Files are written as `PATH.PID.tmp` (or `PATH.PID.RANDOM.tmp`, where others may write in the
+ * folder: see sidecar-file.ts) and renamed into place, so PATH never holds half a file.
  * A process killed while writing (Ctrl-C during a long `cumma simulate`, SIGKILL) cannot remove
  * its temporary, since no JavaScript runs on the way out of a synchronous loop; the next writer
  * of the same PATH removes those whose process is gone, so they do not pile up.
@@ -17,7 +18,7 @@ function running(pid: number): boolean {
   }
 }
 
-/** Removes `PATH.PID.tmp` files beside `path` left by processes no longer running; returns their names. */
+/** Removes `PATH.PID[.RANDOM].tmp` files beside `path` left by processes no longer running; returns their names. */
 export function removeStaleTemporaries(path: string): string[] {
   const directory = dirname(path);
   const prefix = `${basename(path)}.`;
@@ -30,7 +31,8 @@ export function removeStaleTemporaries(path: string): string[] {
   const removed: string[] = [];
   for (const name of names) {
     if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
-    const pid = Number(name.slice(prefix.length, -'.tmp'.length));
+    const middle = /^(\d+)(\.[0-9a-f]{16})?$/.exec(name.slice(prefix.length, -'.tmp'.length));
+    const pid = middle === null ? NaN : Number(middle[1]);
     if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid || running(pid)) continue;
     try {
       rmSync(join(directory, name), { force: true });

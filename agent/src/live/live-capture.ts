@@ -415,7 +415,7 @@ export class LiveCapture {
     // is emptied, so that labels of a replaced capture do not linger.
     if (this.store.size === 0 && !existsSync(path)) return;
     try {
-      writeSidecar(path, this.store.values(), { captureMode: this.captureMode });
+      writeSidecar(path, this.store.values(), { captureMode: this.captureMode, sweepStale: this.sidecarBytesWritten === undefined });
       this.sidecarBytesWritten = statSync(path).size;
     } catch (error) {
       // A read-only capture folder: labels are still served; say so once.

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { removeStaleTemporaries } from '../common/stale-temporaries';
 import { systemErrorReason } from '../common/system-error';
 import { DialogRecord } from '../pipeline/dialog-record';
 
@@ -60,6 +61,11 @@ export interface WriteSidecarOptions {
    * most the capture's read/write bits (and the umask still applies). Without it, 0666 & ~umask.
    */
   readonly captureMode?: number;
+  /**
+   * First remove temporaries of this sidecar left by writers that were killed mid-write (a
+   * listing of the folder: once per capture, not on every rewrite).
+   */
+  readonly sweepStale?: boolean;
 }
 
 /** Replaces `path` atomically with the sidecar of `dialogs`. */
@@ -68,7 +74,10 @@ export function writeSidecar(path: string, dialogs: Iterable<DialogRecord>, opti
   // would let them plant a symbolic link there and have the agent overwrite its target. The name
   // is unguessable and the file is created exclusively ('wx': O_CREAT | O_EXCL, which also
   // refuses to follow a symbolic link), so the agent only ever writes a file it has just created.
-  const temporary = `${path}.${randomBytes(8).toString('hex')}.tmp`;
+  // The process id in it lets a later writer remove it if this process is killed mid-write
+  // (removeStaleTemporaries).
+  if (options.sweepStale) removeStaleTemporaries(path);
+  const temporary = `${path}.${process.pid}.${randomBytes(8).toString('hex')}.tmp`;
   const mode = options.captureMode === undefined ? 0o666 : 0o600 | (options.captureMode & 0o066);
   let created = false;
   try {
