@@ -99,8 +99,9 @@ export class DialogSegmenter<Notes> {
    * returns that dialog, for the caller to update its notes.
    */
   add(flowId: number, packet: Packet, up: boolean): OpenDialog<Notes> {
-    const time = packet.timestampUs;
-    return this.addAt(flowId, time, packet.originalLength, up, this.mayOpen(flowId, time) ? endpointsOf(packet, up) : undefined);
+    const current = this.open.get(flowId);
+    // Endpoints only for a flow with no open dialog: a dialog cut by its gap keeps its flow's.
+    return this.addTo(flowId, current, packet.timestampUs, packet.originalLength, up, current === undefined ? endpointsOf(packet, up) : undefined);
   }
 
   /**
@@ -118,7 +119,12 @@ export class DialogSegmenter<Notes> {
    * packet) must be given whenever mayOpen(flowId, timeUs) was true.
    */
   addAt(flowId: number, time: number, lengthBytes: number, up: boolean, endpoints: FlowEndpoints | undefined): OpenDialog<Notes> {
-    let current = this.open.get(flowId);
+    return this.addTo(flowId, this.open.get(flowId), time, lengthBytes, up, endpoints);
+  }
+
+  /** add() with the flow's open dialog, if any, already looked up (one map lookup a packet). */
+  private addTo(flowId: number, open: OpenDialog<Notes> | undefined, time: number, lengthBytes: number, up: boolean, endpoints: FlowEndpoints | undefined): OpenDialog<Notes> {
+    let current = open;
     if (current === undefined) {
       if (endpoints === undefined) throw new Error(`dialog segmenter: flow ${flowId} opens a dialog at ${time} µs, but its endpoints were not given`);
       const quiet = this.quiet.get(flowId);
