@@ -6,6 +6,7 @@
  */
 import { closeSync, fstatSync, openSync, read, readSync } from 'node:fs';
 import { isatty } from 'node:tty';
+import { sleepSync } from '../common/sleep-sync';
 import { CaptureReader, CaptureReaderOptions } from './capture-reader';
 import { CaptureError } from './errors';
 import { Packet } from './packet';
@@ -91,7 +92,7 @@ function readChunkSync(capture: OpenCapture, buffer: Uint8Array, index: number, 
       return readSync(capture.fd, buffer, index, length, capture.sequential ? null : position);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+      sleepSync(5);
     }
   }
 }

@@ -9,6 +9,7 @@
  * streams (tests) are written through their write().
  */
 import { writeSync } from 'node:fs';
+import { sleepSync } from '../common/sleep-sync';
 import { isClosedPipe, stdoutFailure } from './system-error';
 
 const FLUSH_AT = 1 << 16;
@@ -34,7 +35,7 @@ function writeAllSync(fd: number, text: string): void {
     } catch (error) {
       // Node makes a pipe on stdout non-blocking: a full pipe is a slow reader, not a failure.
       if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+      sleepSync(1);
     }
   }
 }

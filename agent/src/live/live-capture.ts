@@ -255,8 +255,7 @@ export class LiveCapture {
   /** The agent stops: the sidecar gets its last state; the file is closed. */
   close(): void {
     this.writeSidecarIfDue(Infinity);
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
+    this.closeFile();
   }
 
   /**
@@ -266,8 +265,7 @@ export class LiveCapture {
    * is left alone.
    */
   removed(): void {
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
+    this.closeFile();
     this.journal.remove();
     this.state = 'removed';
     if (this.sidecarBytesWritten === undefined) return;
@@ -282,9 +280,13 @@ export class LiveCapture {
     }
   }
 
-  private restart(): void {
+  private closeFile(): void {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
+  }
+
+  private restart(): void {
+    this.closeFile();
     this.ino = -1;
     this.bytesRead = 0;
     this.sizeBytes = 0;

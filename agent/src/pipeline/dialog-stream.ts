@@ -109,11 +109,14 @@ export class DialogStream {
   private endedSessions: number[] = [];
   private newestUs = -Infinity;
   private readonly held = new HeldPacket();
+  /** How far ahead of both neighbours a packet must be stamped to count as a lone jump: the session gap. */
+  private readonly jumpGapUs: number;
   /** Stamped time of the packet before the held one. */
   private previousStampUs = -Infinity;
   private jumps: TimestampJumps = { count: 0, firstBlockOffset: -1, firstStampedUs: 0, firstCountedUs: 0 };
 
   constructor(private readonly options: DialogStreamOptions) {
+    this.jumpGapUs = options.model.gaps.sessionGapUs;
     if (options.handOff === undefined) {
       if (!(options.model instanceof UsageModel)) throw new Error('dialog stream: labelling here needs the whole model, not its gaps');
       this.labeler = new DialogLabeler(options.model, { temporal: options.temporal });
@@ -200,7 +203,7 @@ export class DialogStream {
    * the session gap after the packet before it (or it is the first).
    */
   private cannotBeJump(timeUs: number): boolean {
-    return timeUs - this.previousStampUs <= this.options.model.gaps.sessionGapUs || this.previousStampUs === -Infinity;
+    return timeUs - this.previousStampUs <= this.jumpGapUs || this.previousStampUs === -Infinity;
   }
 
   /** Places the held packet; `nextUs` is the stamped time of the packet after it (+∞: none known). */
@@ -211,7 +214,7 @@ export class DialogStream {
     const neighbours = Math.max(this.previousStampUs, nextUs);
     this.previousStampUs = stamped;
     let time = stamped;
-    if (stamped - neighbours > this.options.model.gaps.sessionGapUs) {
+    if (stamped - neighbours > this.jumpGapUs) {
       time = neighbours;
       if (this.jumps.count === 0) this.jumps = { count: 1, firstBlockOffset: held.blockOffset, firstStampedUs: stamped, firstCountedUs: time };
       else this.jumps = { ...this.jumps, count: this.jumps.count + 1 };
@@ -250,7 +253,7 @@ export class DialogStream {
    * places it the same way. One stamped further ahead waits for the next packet, or the end.
    */
   advanceTo(nowUs: number): void {
-    if (this.held.present && this.held.timeUs - nowUs <= this.options.model.gaps.sessionGapUs) this.place(Infinity);
+    if (this.held.present && this.held.timeUs - nowUs <= this.jumpGapUs) this.place(Infinity);
     this.context.advance(nowUs);
     this.segmenter.closeIdle(nowUs);
     this.drain();
