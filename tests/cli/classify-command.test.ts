@@ -3,6 +3,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IpAnonymizer } from '../../agent/src/anonymize/anonymizer';
+import { parseAnonymizeKey } from '../../agent/src/anonymize/key';
 import { USAGE_CLASSES } from '../../agent/src/labels';
 import { writeSyntheticCaptureFile } from '../../scripts/lib/synthetic-capture';
 
@@ -70,6 +72,20 @@ describe('cumma train, evaluate, classify', () => {
     }
     // Same key, same mapping.
     expect(cumma('classify', SAMPLE, '--model', model, '--format', 'csv', '--anonymize', 'correct horse battery staple').stdout).toBe(anonymised);
+  });
+
+  it('anonymises an address in the capture name too, the same way as the endpoints', () => {
+    const named = join(dir, '192.168.6.23.pcapng');
+    writeFileSync(named, readFileSync(SAMPLE));
+    const key = 'correct horse battery staple';
+    const image = new IpAnonymizer(parseAnonymizeKey(key).bytes).anonymize('192.168.6.23');
+    expect(image).not.toBe('192.168.6.23');
+    const records = cumma('classify', named, '--model', model, '--format', 'jsonl', '--anonymize', key).stdout.trim().split('\n').map((line) => JSON.parse(line) as { capture: string });
+    expect(records.length).toBeGreaterThan(10);
+    for (const record of records) expect(record.capture).toBe(`${image}.pcapng`);
+    const csv = cumma('classify', named, '--model', model, '--format', 'csv', '--anonymize', key).stdout;
+    expect(csv).not.toContain('192.168.6.23');
+    expect(csv).toContain(`${image}.pcapng`);
   });
 
   it('anonymises flow records too, keeping prefixes shared', () => {

@@ -31,13 +31,19 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('gaps printed with every result', () => {
-  it('classify --format table ends with the count, the model and its gaps; jsonl stays records only', () => {
+  it('classify --format table ends with the count, the model and its gaps; jsonl and csv say them on stderr', () => {
     const table = cumma('classify', SAMPLE, '--format', 'table', '--model', shortGaps);
     expect(table.status, table.stderr).toBe(0);
     const jsonl = cumma('classify', SAMPLE, '--format', 'jsonl', '--model', shortGaps);
     const records = jsonl.stdout.trim().split('\n');
     expect(records.every((line) => line.startsWith('{'))).toBe(true);
-    expect(table.stdout.trimEnd().split('\n').at(-1)).toBe(`${records.length} dialogs; model ${shortGaps}; dialogs cut with gaps of 60 s (session) and 1 s (dialog)`);
+    const summary = `${records.length} dialogs; model ${shortGaps}; dialogs cut with gaps of 60 s (session) and 1 s (dialog)`;
+    expect(table.stdout.trimEnd().split('\n').at(-1)).toBe(summary);
+    expect(table.stderr).toBe('');
+    expect(jsonl.stderr).toBe(`cumma: ${SAMPLE}: ${summary}\n`);
+    const csv = cumma('classify', SAMPLE, '--format', 'csv', '--model', shortGaps);
+    expect(csv.stdout.trim().split('\n')).toHaveLength(records.length + 1);
+    expect(csv.stderr).toBe(`cumma: ${SAMPLE}: ${summary}\n`);
   });
 
   it("evaluate cuts dialogs with the given model's gaps and says which", () => {

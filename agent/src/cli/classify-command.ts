@@ -97,6 +97,7 @@ export async function runClassify(args: readonly string[], io: CommandIo): Promi
       anonymizeKey,
       sidecarPath: values.sidecar ? sidecarPathOf(file) : undefined,
       captureMode: values.sidecar ? stats?.mode : undefined,
+      note: (text) => io.stderr.write(`cumma: ${captureDisplayName(file)}: ${text}\n`),
     };
     const sink = new OutputSink(io.stdout);
     const output = new ClassifyOutput(outputOptions, sink);

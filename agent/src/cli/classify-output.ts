@@ -2,6 +2,7 @@
  * What `cumma classify` does with each dialog record, whichever thread ran the model: anonymise
  * it when asked, print it in the chosen format, and keep it for the sidecar when one is asked for.
  */
+import { anonymizeAddressesInText } from '../anonymize/address-text';
 import { IpAnonymizer } from '../anonymize/anonymizer';
 import { writeSidecar } from '../live/sidecar-file';
 import { DialogRecord } from '../pipeline/dialog-record';
@@ -18,6 +19,11 @@ export interface ClassifyOutputOptions {
   readonly anonymizeKey?: Uint8Array;
   /** Where to write the Wireshark sidecar at the end, if anywhere. */
   readonly sidecarPath?: string;
+  /**
+   * Where jsonl and csv output say what the records came from (model and gaps): not among the
+   * records, whose readers expect one kind of line (stderr, in the CLI).
+   */
+  readonly note?: (text: string) => void;
 }
 
 export class ClassifyOutput {
@@ -40,20 +46,35 @@ export class ClassifyOutput {
   record(record: DialogRecord): void {
     this.printed++;
     this.kept?.push(record);
-    this.sink.line(this.formatter.format(this.anonymizer ? this.anonymizer.anonymizeEndpoints(record) : record));
+    this.sink.line(this.formatter.format(this.anonymizer ? this.anonymized(record) : record));
+  }
+
+  /**
+   * Endpoints, and the capture's name too: dumpcap and users name files after hosts
+   * (`10.0.0.5.pcapng`), and an original printed beside its image gives the keyed map away
+   * for every address sharing its prefix.
+   */
+  private anonymized(record: DialogRecord): DialogRecord {
+    const anonymizer = this.anonymizer!;
+    return { ...anonymizer.anonymizeEndpoints(record), capture: anonymizeAddressesInText(anonymizer, record.capture) };
   }
 
   /**
    * Prints what is buffered and writes the sidecar, unless `what.sidecar` is false (the capture
-   * could not be read at all: an earlier sidecar is worth more than an empty one). A table (for people) ends with what the
-   * records came from, gaps included (DESIGN.md: printed with every result); jsonl and csv stay
-   * records only, for programs.
+   * could not be read at all: an earlier sidecar is worth more than an empty one). What the
+   * records came from, gaps included (DESIGN.md: printed with every result), ends a table (for
+   * people) and goes to `note` for jsonl and csv (for programs, whose lines stay records only).
    */
   finish(source?: { readonly model: string; readonly gaps: SegmentationGaps }, what: { readonly sidecar: boolean } = { sidecar: true }): void {
-    if (source !== undefined && this.options.format === 'table') {
+    if (source !== undefined) {
       const { sessionGapUs, dialogGapUs } = source.gaps;
-      this.sink.line('');
-      this.sink.line(`${this.printed} dialog${this.printed === 1 ? '' : 's'}; model ${source.model}; dialogs cut with gaps of ${sessionGapUs / 1e6} s (session) and ${dialogGapUs / 1e6} s (dialog)`);
+      const summary = `${this.printed} dialog${this.printed === 1 ? '' : 's'}; model ${source.model}; dialogs cut with gaps of ${sessionGapUs / 1e6} s (session) and ${dialogGapUs / 1e6} s (dialog)`;
+      if (this.options.format === 'table') {
+        this.sink.line('');
+        this.sink.line(summary);
+      } else {
+        this.options.note?.(summary);
+      }
     }
     this.sink.flush();
     if (!what.sidecar || this.kept === undefined || this.options.sidecarPath === undefined) return;

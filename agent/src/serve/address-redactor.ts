@@ -17,8 +17,8 @@
  * clients subscribe with the served names (MessageEncoder translates them back).
  */
 import { createHmac } from 'node:crypto';
-import { isIP } from 'node:net';
 import { basename } from 'node:path';
+import { anonymizeAddressesInText } from '../anonymize/address-text';
 import { IpAnonymizer } from '../anonymize/anonymizer';
 import { CaptureInfo, LiveDialog } from '../live/label-feed';
 
@@ -53,51 +53,8 @@ export function servedDialogId(key: Uint8Array, id: string): string {
   return createHmac('sha256', key).update('cumma/dialog-id/v1\u0000').update(id).digest('hex').slice(0, DIALOG_ID_HEX_DIGITS);
 }
 
-/**
- * IPv6-looking runs (hex, colons, a dotted tail) or dotted quads. Such a run may hold more than
- * the address (a port or a colon after it, "fe80::1: timeout"; a word before it, "host:2001:db8::1";
- * a full stop), so inside it the longest IPv6 address at each position is looked for, and what
- * is left is searched again for dotted quads, so "x:10.0.0.1" still loses its address.
- */
-const ADDRESS_LIKE = /[0-9A-Fa-f]*:[0-9A-Fa-f:.]+|\d{1,3}(?:\.\d{1,3}){3}/g;
-const DOTTED_QUAD = /\d{1,3}(?:\.\d{1,3}){3}/g;
-/** Longest IPv6 text: eight groups of four and seven colons, or 45 with a dotted IPv4 tail. */
-const MAX_IPV6_TEXT = 45;
-
 export function createAddressRedactor(anonymizer: IpAnonymizer, key: Uint8Array, onWithheld: (dialog: LiveDialog, reason: string) => void): AddressRedactor {
-  const tryAnonymize = (candidate: string): string | undefined => {
-    try {
-      return anonymizer.anonymize(candidate);
-    } catch {
-      return undefined;
-    }
-  };
-  const quads = (part: string): string => part.replace(DOTTED_QUAD, (quad) => tryAnonymize(quad) ?? quad);
-  /** The run with every IPv6 address in it (longest first, left to right) replaced, then dotted quads. */
-  const run = (input: string): string => {
-    if (!input.includes(':')) return tryAnonymize(input) ?? input;
-    let out = '';
-    let plain = 0; // start of the text not yet copied to out
-    let at = 0;
-    while (at < input.length) {
-      let end = 0;
-      for (let stop = Math.min(input.length, at + MAX_IPV6_TEXT); stop > at + 1; stop--) {
-        if (isIP(input.slice(at, stop)) === 6) {
-          end = stop;
-          break;
-        }
-      }
-      const image = end > 0 ? tryAnonymize(input.slice(at, end)) : undefined;
-      if (image === undefined) {
-        at += 1;
-        continue;
-      }
-      out += quads(input.slice(plain, at)) + image;
-      plain = at = end;
-    }
-    return out + quads(input.slice(plain));
-  };
-  const text = (input: string): string => input.replace(ADDRESS_LIKE, run);
+  const text = (input: string): string => anonymizeAddressesInText(anonymizer, input);
   return {
     active: true,
     dialog(dialog) {
