@@ -11,7 +11,9 @@ import { DialogStream } from '../../agent/src/pipeline/dialog-stream';
 import { UsageModel } from '../../agent/src/pipeline/usage-model';
 import { drawNetworkConditions, renderCapture } from '../../agent/src/simulate/render';
 import { buildTrafficScript } from '../../agent/src/simulate/usage-script';
+import { createFileSink, PcapngWriter } from '../../agent/src/capture/pcapng-writer';
 import { readFlowLogs, segmentFlowLogs } from '../../scripts/lib/flow-log-corpus';
+import { ethernet, ipv4, payload, udp } from '../support/packets';
 
 const ROOT = join(__dirname, '..', '..');
 const model = UsageModel.load(join(ROOT, 'models', 'default.json'));
@@ -76,6 +78,49 @@ describe('DialogStream', () => {
       for (const record of live) expect(record).toEqual(byKey.get(key(record)));
     });
   }
+
+  // Dialogs are labelled in batches, and the ends of sessions seen meanwhile are applied after
+  // the batch: one holding a flow's earlier sessions' ends and its next session's first dialog
+  // used to drop that session's belief, so its second dialog, labelled in the next batch, was
+  // filtered from scratch (7 of 871 dialogs of an hour's simulated mix differed from classify's
+  // batch path, and so from the VS Code extension's labels).
+  it.each(['forward', 'viterbi'] as const)('keeps a session going when its flow\'s earlier sessions end in the same batch (temporal %s)', (temporal) => {
+    const path = join(dir, 'sessions-across-batches.pcapng');
+    const file = createFileSink(path);
+    const writer = new PcapngWriter(file.sink);
+    writer.addInterface({ linkType: 1 });
+    const t0 = 1_700_000_000_000_000;
+    const frame = (src: string, dst: string, sport: number, dport: number, length: number): Uint8Array =>
+      Uint8Array.from(ethernet(0x0800, ipv4({ src, dst, proto: 17 }, udp(sport, dport, payload(length)))));
+    /** A short exchange of the watched flow at `atS` seconds: what a chat message looks like. */
+    const exchange = (atS: number): void => {
+      for (let i = 0; i < 4; i++) {
+        const up = i % 2 === 0;
+        writer.writePacket(0, t0 + atS * 1e6 + i * 40_000, up ? frame('10.0.0.1', '10.0.0.2', 40000, 443, 120 + 30 * i) : frame('10.0.0.2', '10.0.0.1', 443, 40000, 90 + 20 * i));
+      }
+    };
+    // Sessions 1–3 (70 s apart: more than the 60-s session gap), two dialogs each; session 4's
+    // first dialog; then 300 one-packet flows of another host, enough to fill a batch; then
+    // session 4 goes on.
+    for (const session of [0, 100, 200]) {
+      exchange(session);
+      exchange(session + 10);
+    }
+    exchange(300);
+    for (let k = 0; k < 300; k++) writer.writePacket(0, t0 + 306e6 + k * 60_000, frame('10.0.0.9', '10.0.0.53', 20000 + k, 53, 40));
+    exchange(330);
+    exchange(340);
+    writer.flush();
+    file.close();
+
+    const batch = model.classify(captureDialogs(path, { gaps: model.gaps, truth: false }).map((d) => ({ ...d, capture: 'x' })), { temporal });
+    const watched = (r: DialogRecord): boolean => r.client.port === 40000;
+    expect(batch.filter(watched).map((r) => `${r.session}.${r.dialog}`)).toEqual(['1.1', '1.2', '2.3', '2.4', '3.5', '3.6', '4.7', '4.8', '4.9']);
+    const live = streamed(path, temporal);
+    expect(live.length).toBe(batch.length);
+    const byKey = new Map(batch.map((r) => [key(r), r]));
+    for (const record of live) expect(record).toEqual(byKey.get(key(record)));
+  });
 
   it('emits a dialog once a later packet shows it idle, before the end of input', () => {
     const path = join(ROOT, 'samples', 'whatsapp-chat.pcapng');

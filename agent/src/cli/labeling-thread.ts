@@ -89,7 +89,7 @@ try { require(workerData.script); } catch (error) { (${reportLoadFailure.toStrin
     return new LabelingThread(worker, port1, counters, deliver, options.silenceMs ?? SILENCE_MS);
   }
 
-  /** Hands a batch of closed dialogs (and the flows ended after them) to the labeller, in order. */
+  /** Hands a batch of closed dialogs (and the sessions ended after them, session-end.ts) to the labeller, in order. */
   post(dialogs: DialogToLabel[], endedSessions: number[]): void {
     if (this.failure !== undefined) throw this.failure;
     const batch = packDialogBatch(dialogs, endedSessions, this.spares.pop());

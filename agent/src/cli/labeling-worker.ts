@@ -37,7 +37,8 @@ export function runLabelingWorker(input: MessagePort, data: LabelingWorkerData):
       let spare: SpareBuffers | undefined;
       if (message.kind === 'batch') {
         labeler.label(unpackDialogBatch(message.batch));
-        for (const flowId of message.batch.endedSessions) labeler.endSession(flowId);
+        const ended = message.batch.endedSessions;
+        for (let i = 0; i < ended.length; i += 2) labeler.endSession(ended[i]!, ended[i + 1]!);
         const { features, keys } = message.batch;
         spare = { features: features.buffer as ArrayBuffer, keys: keys.buffer as ArrayBuffer };
       } else {

@@ -13,7 +13,7 @@ export interface DialogBatchMessage {
   readonly features: Float64Array;
   /** flow id and session, per dialog. */
   readonly keys: Float64Array;
-  /** Flows whose current session ended after this batch's dialogs closed (DialogLabeler.endSession). */
+  /** Sessions that ended after this batch's dialogs closed: (flow id, session) pairs, see session-end.ts. */
   readonly endedSessions: readonly number[];
 }
 

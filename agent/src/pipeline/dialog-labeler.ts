@@ -17,6 +17,7 @@ import { UsageClass, UsageVerdict } from '../labels';
 import { argMax } from '../model/classifier';
 import { Dialog } from '../segment/dialog';
 import { DialogRecord } from './dialog-record';
+import { FLOW_ENDED } from './session-end';
 import { SessionSmoother } from './session-smoother';
 import { ModelHeader, UsageModel } from './usage-model';
 
@@ -119,12 +120,15 @@ export class DialogLabeler {
   }
 
   /**
-   * The flow's current session is complete: it went idle for longer than the session gap, or
-   * the flow ended. No later dialog continues it (`viterbi`: it is decoded now).
+   * Session `session` of the flow is complete: it went idle for longer than the session gap
+   * (FLOW_ENDED: the flow ended, whatever its session). No later dialog continues it
+   * (`viterbi`: it is decoded now). An end that arrives after the flow's next session began
+   * leaves that session alone.
    */
-  endSession(flowId: number): void {
-    this.beliefs.delete(flowId);
-    this.smoother?.endSession(flowId);
+  endSession(flowId: number, session: number = FLOW_ENDED): void {
+    const state = this.beliefs.get(flowId);
+    if (state !== undefined && (session === FLOW_ENDED || state.session === session)) this.beliefs.delete(flowId);
+    this.smoother?.endSession(flowId, session);
   }
 
   /** End of input: every session still open is complete. */

@@ -18,6 +18,7 @@ import { Dialog, FlowEndpoints } from '../segment/dialog';
 import { DialogSegmenter, OpenDialog, endpointsOf } from '../segment/dialog-segmenter';
 import { AwaitingVerdicts, DialogLabeler, DialogToLabel, TemporalMode } from './dialog-labeler';
 import { DialogRecord } from './dialog-record';
+import { FLOW_ENDED } from './session-end';
 import { ModelHeader, UsageModel } from './usage-model';
 
 export interface DialogStreamOptions {
@@ -37,8 +38,8 @@ export interface DialogStreamOptions {
   readonly onFeatures?: (dialog: DialogToLabel) => void;
   /**
    * Set to label completed dialogs elsewhere (another thread: `cumma classify`): each batch of
-   * dialogs, with the flows that ended after them, goes here in order instead of to the labeller,
-   * and onFinal is not called.
+   * dialogs, with the sessions that ended after them ((flow id, session) pairs, session-end.ts),
+   * goes here in order instead of to the labeller, and onFinal is not called.
    */
   readonly handOff?: (dialogs: DialogToLabel[], endedSessions: number[]) => void;
 }
@@ -106,6 +107,7 @@ export class DialogStream {
   /** Ended flows whose last dialog waits for its context window. */
   private readonly flowEndsWaiting = new Set<number>();
   private pending: DialogToLabel[] = [];
+  /** (flow id, session) pairs, session-end.ts: applied after the pending dialogs are labelled. */
   private endedSessions: number[] = [];
   private newestUs = -Infinity;
   private readonly held = new HeldPacket();
@@ -124,14 +126,14 @@ export class DialogStream {
     this.context = new ContextWindows<DialogToLabel>(options.model.gaps.dialogGapUs, (dialog) => {
       this.ready(dialog);
       // It waited because its flow ended: the flow's end follows its last dialog into the labeler.
-      if (this.flowEndsWaiting.delete(dialog.flowId)) this.endedSessions.push(dialog.flowId);
+      if (this.flowEndsWaiting.delete(dialog.flowId)) this.endedSessions.push(dialog.flowId, FLOW_ENDED);
     });
     this.segmenter = new DialogSegmenter(
       options.model.gaps,
       () => new DialogPacketLog(),
       (dialog) => this.closed(dialog),
       // After the session's last dialog (ready since its context window closed, a gap earlier).
-      (flowId) => this.endedSessions.push(flowId),
+      (flowId, session) => this.endedSessions.push(flowId, session),
     );
     this.flows = new FlowTable((_, flowId) => {
       this.endingFlow = flowId;
@@ -139,7 +141,7 @@ export class DialogStream {
       this.segmenter.endFlow(flowId);
       this.endingFlow = -1;
       // A dialog waiting for its context window ends its flow in the labeler when it is labelled.
-      if (!this.endingFlowDeferred) this.endedSessions.push(flowId);
+      if (!this.endingFlowDeferred) this.endedSessions.push(flowId, FLOW_ENDED);
     }, options.flows);
   }
 
@@ -279,8 +281,10 @@ export class DialogStream {
       this.awaiting.add(batch);
       labeler.label(batch);
     }
-    // After the batch: a flow's dialogs are labelled before its sessions end.
-    for (const flowId of this.endedSessions) labeler.endSession(flowId);
+    // After the batch: a flow's dialogs are labelled before its sessions end (the batch may hold
+    // dialogs of a flow's next session too, which is why an end names its session).
+    const ended = this.endedSessions;
+    for (let i = 0; i < ended.length; i += 2) labeler.endSession(ended[i]!, ended[i + 1]!);
     this.endedSessions = [];
     this.emitFinal(labeler);
   }

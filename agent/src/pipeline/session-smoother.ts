@@ -13,6 +13,7 @@
  * part after the first starting from the transition row of the previous part's last label.
  */
 import { TemporalModel } from '../model/temporal';
+import { FLOW_ENDED } from './session-end';
 
 /** Dialogs of one session held before that part of it is decoded. */
 export const MAX_HELD_DIALOGS = 4096;
@@ -61,10 +62,14 @@ export class SessionSmoother {
     }
   }
 
-  /** The flow's open session is complete (idle past the session gap, or the flow ended). */
-  endSession(flowId: number): void {
+  /**
+   * Session `session` of the flow is complete (idle past the session gap; FLOW_ENDED: the flow
+   * ended). Nothing is held for it when the flow's next session began meanwhile: add() decoded it
+   * then, and the session now held is another one.
+   */
+  endSession(flowId: number, session: number = FLOW_ENDED): void {
     const held = this.held.get(flowId);
-    if (held === undefined) return;
+    if (held === undefined || (session !== FLOW_ENDED && held.session !== session)) return;
     this.held.delete(flowId);
     this.decode(held);
   }

@@ -87,7 +87,7 @@ export class DialogSegmenter<Notes> {
      * session gap, so its next packet, if any, opens a new session. (A flow's end, which the
      * caller reports with endFlow(), ends its session too and is not reported here.)
      */
-    private readonly onSessionEnd?: (flowId: number) => void,
+    private readonly onSessionEnd?: (flowId: number, session: number) => void,
   ) {
     if (!(gaps.dialogGapUs > 0) || !(gaps.sessionGapUs >= gaps.dialogGapUs)) {
       throw new RangeError(`gaps must satisfy 0 < dialog gap ≤ session gap, got dialog ${gaps.dialogGapUs} µs, session ${gaps.sessionGapUs} µs`);
@@ -186,7 +186,8 @@ export class DialogSegmenter<Notes> {
       const endUs = this.sessionDeadlines.peekKey();
       const flowId = this.sessionDeadlines.pop()!;
       // The flow may have spoken (and gone quiet) again since, or ended.
-      if (this.quiet.get(flowId)?.endUs === endUs) this.onSessionEnd(flowId);
+      const quiet = this.quiet.get(flowId);
+      if (quiet?.endUs === endUs) this.onSessionEnd(flowId, quiet.session);
     }
   }
 
