@@ -6,7 +6,7 @@
 //   --max-diffs N  differences printed per capture (default 5)
 // Exit code 0 only when every capture agrees on every compared 5-tuple.
 
-import { closeSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { assertCliBuilt, cummaAggregate } from './lib/cumma-cli';
 import {
@@ -69,6 +69,11 @@ function isCaptureFile(file: string): boolean {
 }
 
 function listCaptures(targets: string[]): string[] {
+  const missing = targets.find((t) => !existsSync(t));
+  if (missing !== undefined) {
+    const shared = resolve(missing) === resolve(DEFAULT_DIR) ? ' (the real captures live beside the repository, in ../shared; give other captures or folders as arguments)' : '';
+    throw new Error(`${missing} not found${shared}`);
+  }
   const files = targets.flatMap((t) =>
     statSync(t).isDirectory()
       ? readdirSync(t)
@@ -155,7 +160,7 @@ main().then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    console.error(err instanceof Error ? err.message : err);
+    console.error(`check:real: ${err instanceof Error ? err.message : String(err)}`);
     process.exitCode = 2;
   },
 );

@@ -43,3 +43,15 @@ it('--help after -- is an argument, not a request for help', () => {
   expect(result.stdout).toBe('');
   expect(result.stderr).toMatch(/^cumma flows: error: --help: .*\[CAPTURE_IO\]/);
 });
+
+it("says what to do about option mistakes, in the command's words rather than parseArgs'", () => {
+  const sample = join(ROOT, 'samples', 'telegram-calls.pcapng');
+  const negative = cumma('flows', sample, '--max-flows', '-5');
+  expect(negative.status).toBe(2);
+  expect(negative.stderr.split('\n')[0]).toBe("cumma flows: --max-flows needs a value, and the word after it starts with '-': write --max-flows=VALUE (e.g. --max-flows=-1) if that is the value");
+  // Written as the message says, the value reaches the command's own check.
+  expect(cumma('flows', sample, '--max-flows=-5').stderr.split('\n')[0]).toMatch(/^cumma flows: --max-flows expects /);
+  expect(cumma('flows', sample, '--bogus').stderr.split('\n')[0]).toBe("cumma flows: unknown option '--bogus' (a file whose name starts with '-' goes after '--': cumma flows -- --bogus)");
+  expect(cumma('watch', '-V').stderr.split('\n')[0]).toBe("cumma watch: unknown option '-V' (the version is 'cumma --version')");
+  expect(cumma('flows', sample, '--format').stderr.split('\n')[0]).toBe('cumma flows: --format needs a value');
+});

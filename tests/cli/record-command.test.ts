@@ -43,4 +43,17 @@ describe.skipIf(tools.skip)('cumma record: a bulk transfer as Wireshark reads it
     expect(comments.every((comment) => /^cumma:usage=(photo|other) session=1 dialog=\d+$/.test(comment))).toBe(true);
     expect(comments.filter((comment) => comment.startsWith('cumma:usage=photo')).length).toBeGreaterThan(5);
   });
+
+  it('warns when replaying faster merged two labelled activities into one dialog', () => {
+    const path = join(dir, 'fast-text.pcapng');
+    // The chat connection's set-up (other) and the texts 11 s later (text): 1.1 s apart at speed 10.
+    const result = run(process.execPath, [CLI, 'record', '--usage', 'text', '--duration', '5', '--speed', '10', '-o', path]);
+    expect(result.status, result.stderr).toBe(0);
+    const evaluate = run(process.execPath, [CLI, 'evaluate', path]);
+    expect(evaluate.stderr).toContain('[TRUTH_LABEL_CONFLICT]');
+    const warning = result.stderr.split('\n').find((line) => line.startsWith('cumma record: warning:') && line.includes('carries conflicting labels'));
+    expect(warning, result.stderr).toBeDefined();
+    expect(warning).toContain('at --speed 10 the script');
+    expect(warning).toContain('record at --speed 1 for training data');
+  });
 });

@@ -34,7 +34,7 @@ import { UsageError, parseChoice } from './usage-error';
 /** The shipped model, relative to the bundle in dist/commands/. */
 export const DEFAULT_MODEL = join(__dirname, '..', '..', 'models', 'default.json');
 
-export const CLASSIFY_USAGE = `usage: cumma classify FILE [--model MODEL.json] [--format table|jsonl|csv] [--anonymize KEY] [--temporal forward|viterbi|off] [--sidecar]
+export const CLASSIFY_USAGE = `usage: cumma classify FILE [--model MODEL.json] [--format table|jsonl|csv] [--anonymize KEY] [--temporal forward|viterbi|off | --no-temporal] [--sidecar]
 
 Cuts a pcap/pcapng capture into sessions and dialogs and labels each dialog with the service
 usage it carries (text, photo, voice_note, video_clip, file, location, voice_call, video_call,

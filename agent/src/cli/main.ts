@@ -40,6 +40,26 @@ function isUsageError(error: unknown): error is Error {
   return error.name === 'UsageError' || ('code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'));
 }
 
+/**
+ * A usage error in the command's words. Node's parseArgs texts are rewritten: they talk about
+ * "positional arguments", quote unevenly, and call `--max-flows -5` "ambiguous" without saying
+ * that a value starting with '-' has to be attached with '='.
+ */
+function usageErrorText(error: Error, command: CommandName): string {
+  const code = 'code' in error ? String(error.code) : '';
+  const option = /Option '(-[^' ]+)/.exec(error.message)?.[1] ?? /option '(-[^']+)'/i.exec(error.message)?.[1];
+  if (option === undefined) return error.message;
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    if (option === '-V' || option === '--version') return `unknown option '${option}' (the version is 'cumma --version')`;
+    return `unknown option '${option}' (a file whose name starts with '-' goes after '--': cumma ${command} -- ${option})`;
+  }
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    if (/ambiguous/.test(error.message)) return `${option} needs a value, and the word after it starts with '-': write ${option}=VALUE (e.g. ${option}=-1) if that is the value`;
+    if (/argument missing/.test(error.message)) return `${option} needs a value`;
+  }
+  return error.message;
+}
+
 /** The options before `--`: after it, even `--help` is an argument (a file of that name). */
 function optionsPart(args: readonly string[]): readonly string[] {
   const end = args.indexOf('--');
@@ -104,7 +124,7 @@ async function main(argv: readonly string[]): Promise<number> {
   } catch (error) {
     // Errors come from another bundle (the command's), so they are told apart by name, not class.
     if (isUsageError(error)) {
-      process.stderr.write(`cumma ${name}: ${error.message}\n\n${command.usage}\n`);
+      process.stderr.write(`cumma ${name}: ${usageErrorText(error, name)}\n\n${command.usage}\n`);
       return 2;
     }
     if (error instanceof Error && error.name === 'CaptureError') {

@@ -7,7 +7,10 @@
 import { parseArgs } from 'node:util';
 import { CaptureError } from '../capture/errors';
 import { USAGE_CLASSES, UsageClass } from '../labels';
+import { DEFAULT_GAPS } from '../segment/dialog';
 import { TrafficScript } from '../simulate/traffic-script';
+import { labelCaptureDialogs } from '../truth/label-capture';
+import { DialogLabelConflictError } from '../truth/dialog-labels';
 import { RecordError } from './errors';
 import { RecordOptions, RecordSummary, recordUsage } from './record';
 import { UsageError, parseChoice, parsePositiveNumber } from '../cli/usage-error';
@@ -30,7 +33,9 @@ Needs dumpcap with capture rights on lo (root, or CAP_NET_RAW) and openssl.
   --duration  seconds of activity to plan (default ${DEFAULT_RECORD_DURATION_S}), as for cumma simulate: no
               new usage starts after it, but one that has started ends as it would, so the
               script (and, at --speed 1, the recording) can run longer than asked
-  --speed     replay this many times faster than real time (default 1, at most ${MAX_RECORD_SPEED})
+  --speed     replay this many times faster than real time (default 1, at most ${MAX_RECORD_SPEED}); pauses
+              shrink too, and one below the 5-s dialog gap merges two dialogs (a warning
+              says so): record training data at speed 1
   --seed      seed of the traffic script (default ${DEFAULT_RECORD_SEED})
   --dumpcap   path of dumpcap (default: dumpcap on PATH)
   --stats     print the recording summary to stderr as JSON`;
@@ -108,7 +113,7 @@ export async function runRecord(args: readonly string[], io: RecordCommandIo, de
   }
 
   io.stdout.write(`${describeSummary(summary, usage, app)}\n`);
-  for (const warning of summaryWarnings(summary)) io.stderr.write(`cumma record: warning: ${warning}\n`);
+  for (const warning of [...summaryWarnings(summary), ...mergedDialogWarnings(summary.output, speed)]) io.stderr.write(`cumma record: warning: ${warning}\n`);
   if (values.stats) io.stderr.write(`${JSON.stringify(summary)}\n`);
   return 0;
 }
@@ -127,6 +132,25 @@ export function describeSummary(summary: RecordSummary, usage: UsageClass, app: 
     `${summary.connections} connections in ${seconds} s at speed ${summary.speed}; ` +
     `truth: ${summary.truthOutput} (${summary.truthRecords} records)`
   );
+}
+
+/**
+ * Dialogs of the recording whose packets carry two labels. Faster than real time, the script's
+ * pauses shrink too, and one shorter than the dialog gap no longer separates two activities: the
+ * capture is then no training or evaluation data (train and evaluate refuse such dialogs).
+ */
+export function mergedDialogWarnings(path: string, speed: number): string[] {
+  try {
+    labelCaptureDialogs(path);
+    return [];
+  } catch (error) {
+    if (!(error instanceof DialogLabelConflictError)) return [];
+    const why =
+      speed > 1
+        ? `at --speed ${speed} the script's pauses are ${speed} times shorter, and those under ${(speed * DEFAULT_GAPS.dialogGapUs) / 1e6} s fall below the ${DEFAULT_GAPS.dialogGapUs / 1e6}-s dialog gap, merging dialogs`
+        : 'its activities were not separated by a dialog gap';
+    return [`${error.message}: ${why}; train and evaluate will refuse it${speed > 1 ? ' (record at --speed 1 for training data)' : ''}`];
+  }
 }
 
 /** Things that make a recording less faithful than it should be, for the user to know. */
