@@ -119,7 +119,7 @@ describe('classify labelling thread failures', () => {
       expect(() => {
         disagreeing.post(dialogs(3), []);
         disagreeing.finish();
-      }).toThrow(/gaps read ahead from the model file .* differ from the loaded model's/);
+      }).toThrow(/gaps read ahead from the model file .* differ from the loaded model's .*: the file names 'gaps' more than once/);
     } finally {
       await disagreeing.close();
     }

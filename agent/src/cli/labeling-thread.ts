@@ -177,7 +177,10 @@ try { require(workerData.script); } catch (error) { (${reportLoadFailure.toStrin
     if (expected === undefined) return;
     if (expected.dialogGapUs !== header.gaps.dialogGapUs || expected.sessionGapUs !== header.gaps.sessionGapUs) {
       throw (this.failure = new Error(
-        `labelling: the gaps read ahead from the model file (${JSON.stringify(expected)}) differ from the loaded model's (${JSON.stringify(header.gaps)})`,
+        // Both come from the same file: it names `gaps` twice (JSON.parse keeps the last, the
+        // read-ahead the first it finds).
+        `labelling: the gaps read ahead from the model file (${JSON.stringify(expected)}) differ from the loaded model's (${JSON.stringify(header.gaps)}): ` +
+          "the file names 'gaps' more than once (the read-ahead takes the first, a full parse the last); keep one",
       ));
     }
   }
