@@ -103,6 +103,8 @@ function evaluate(model: UsageModel, dialogs: readonly CaptureDialog[], temporal
 }
 
 const round = (value: number): number => Number(value.toFixed(4));
+/** An undefined figure (metrics.ts) stays null: 0 would pass an absent class for a missed one. */
+const roundOrNull = (value: number | null): number | null => (value === null ? null : round(value));
 
 function summary(report: MetricsReport) {
   return {
@@ -110,7 +112,7 @@ function summary(report: MetricsReport) {
     accuracy: round(report.accuracy),
     dialogs: report.total,
     unknown: report.unknown,
-    perClass: Object.fromEntries(report.perClass.map((c) => [c.class, { precision: round(c.precision), recall: round(c.recall), f1: round(c.f1), support: c.support }])),
+    perClass: Object.fromEntries(report.perClass.map((c) => [c.class, { precision: roundOrNull(c.precision), recall: roundOrNull(c.recall), f1: roundOrNull(c.f1), support: c.support }])),
   };
 }
 
@@ -122,7 +124,7 @@ function coarseSummary(confusion: CoarseConfusion) {
 }
 
 function perClassLine(report: MetricsReport): string {
-  return report.perClass.map((c) => `${c.class} ${c.f1.toFixed(2)}`).join(', ');
+  return report.perClass.map((c) => `${c.class} ${c.f1 === null ? '-' : c.f1.toFixed(2)}`).join(', ');
 }
 
 function main(): number {

@@ -104,7 +104,7 @@ describe('cumma train, evaluate, classify', () => {
   it('evaluates a model: per-class table and JSON with macro-F1 and the confusion matrix', () => {
     const table = cumma('evaluate', ...SAMPLES, '--model', model);
     expect(table.status, table.stderr).toBe(0);
-    expect(table.stdout).toMatch(/^class +precision +recall +f1 +support$/m);
+    expect(table.stdout).toMatch(/^class +precision +recall +f1 +support +predicted$/m);
     expect(table.stdout).toMatch(/macro-F1 \d\.\d{3}/);
     const report = JSON.parse(cumma('evaluate', ...SAMPLES, '--model', model, '--format', 'json').stdout) as { macroF1: number; confusion: number[][]; total: number };
     expect(report.macroF1).toBeGreaterThan(0);

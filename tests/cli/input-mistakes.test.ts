@@ -56,13 +56,16 @@ describe.skipIf(tools.skip)('packets of a link type Cumma does not decode', () =
     const result = cumma('train', SAMPLE, wifi, '-o', model, '--trees', '5');
     expect(result.status, result.stderr).toBe(0);
     expect(result.stderr).toMatch(warning());
-    expect(result.stdout).toContain('of 2 captures');
+    // Counted as what the model learnt from: the undecoded capture gave it nothing, and says so.
+    expect(result.stdout).toContain('of 1 capture (0 unlabelled left out; 1 capture given had no labelled dialog)');
+    expect(result.stderr).toContain(`cumma train: warning: ${wifi}: no dialogs in it: it adds nothing to the model`);
   });
 
   it('evaluate says so, then that nothing is labelled: an error about the data, not the command line', () => {
     const result = cumma('evaluate', wifi);
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(warning());
+    expect(result.stderr).toContain(`cumma evaluate: warning: ${wifi}: no dialogs in it: it is not scored`);
     expect(result.stderr).toContain('cumma evaluate: error: no labelled dialogs in these captures');
     expect(result.stderr).not.toContain('usage: cumma evaluate');
   });

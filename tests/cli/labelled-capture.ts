@@ -1,6 +1,7 @@
 // Tiny labelled captures written by the project's own pcapng writer: one UDP flow per usage, each
-// flow one dialog whose packets carry a cumma:usage comment. For tests that need an exact number
-// of labelled dialogs (one, say), which `cumma simulate` does not promise.
+// flow one dialog whose packets carry a cumma:usage comment (or none, for an unlabelled dialog).
+// For tests that need an exact number of labelled dialogs (one, say), which `cumma simulate`
+// does not promise.
 import { createFileSink, PcapngWriter } from '../../agent/src/capture/pcapng-writer';
 import type { UsageClass } from '../../agent/src/labels';
 import { ethernet, ipv4, payload, PROTO_UDP, udp } from '../support/packets';
@@ -9,8 +10,13 @@ const START_US = 1_700_000_000_000_000;
 /** Flows this far apart: separate dialogs, and each outside the others' context windows. */
 const FLOW_SPACING_US = 120_000_000;
 
-/** Writes `path` with one labelled dialog per entry of `usages`, in order. */
-export function writeLabelledCapture(path: string, usages: readonly UsageClass[]): void {
+/**
+ * Writes `path` with one dialog per entry of `usages`, in order, from `startUs`, labelled with
+ * the entry (null: no comment). Two
+ * captures written from the same start share their first flows' dialogs (same 5-tuple and
+ * time): train and evaluate take them for copies of the same traffic.
+ */
+export function writeLabelledCapture(path: string, usages: readonly (UsageClass | null)[], startUs = START_US): void {
   const file = createFileSink(path);
   const writer = new PcapngWriter(file.sink);
   const eth = writer.addInterface({ linkType: 1 });
@@ -22,7 +28,7 @@ export function writeLabelledCapture(path: string, usages: readonly UsageClass[]
       const [src, dst] = up ? [client, server] : [server, client];
       const body = udp(src.port, dst.port, payload(up ? 120 + 40 * flow : 900 + 25 * packet, packet));
       const frame = Uint8Array.from(ethernet(0x0800, ipv4({ src: src.ip, dst: dst.ip, proto: PROTO_UDP }, body)));
-      writer.writePacket(eth, START_US + flow * FLOW_SPACING_US + packet * 200_000, frame, undefined, `cumma:usage=${usage}`);
+      writer.writePacket(eth, startUs + flow * FLOW_SPACING_US + packet * 200_000, frame, undefined, usage === null ? undefined : `cumma:usage=${usage}`);
     }
   });
   writer.flush();

@@ -1,12 +1,14 @@
 // What `cumma train` and `cumma evaluate` make of their inputs and outputs: captures that share a
-// file name, the same capture given twice, an -o that would destroy an input or cannot be
-// written, training sets too small to train on, and what cross-validation trains. Every capture
+// file name, the same capture given twice, captures that hold the same traffic (kept in one fold),
+// captures that contribute nothing, an -o that would destroy an input or cannot be written,
+// training sets too small to train on, what cross-validation trains, and what --seed reaches. Every capture
 // is made here (cumma simulate, or the project's pcapng writer for exact dialog counts).
 import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findOnPath } from '../support/tools';
 import { writeLabelledCapture } from './labelled-capture';
 
 const ROOT = join(__dirname, '..', '..');
@@ -307,7 +309,8 @@ describe('training sets too small to train on', () => {
   beforeAll(() => {
     tiny = join(dir, 'tiny');
     mkdirSync(tiny);
-    writeLabelledCapture(join(tiny, 'one.pcapng'), ['text']);
+    // Not from the start the others share: a capture of traffic of its own.
+    writeLabelledCapture(join(tiny, 'one.pcapng'), ['text'], 1_700_000_500_000_000);
     writeLabelledCapture(join(tiny, 'texts.pcapng'), ['text', 'text', 'text']);
     writeLabelledCapture(join(tiny, 'mixed.pcapng'), ['text', 'photo', 'voice_call', 'photo', 'text', 'voice_call']);
   });
@@ -358,5 +361,145 @@ describe('option values', () => {
     expect(result.status).toBe(2);
     expect(result.stderr).toContain('--trees sets the size of a random forest; --kind knn has no trees');
     expect(basename(ok(cummaIn(dir, ['train', 'a/cap.pcapng', '-o', 'knn.json', '--kind', 'knn'])).stdout.split(':')[0]!)).toBe('knn.json');
+  });
+});
+
+describe('captures that hold the same traffic', () => {
+  let dup: string;
+  beforeAll(() => {
+    // A byte-identical copy of a/cap.pcapng under another name and inode, with its truth.
+    dup = join(dir, 'dup');
+    mkdirSync(dup);
+    copyFileSync(join(dir, 'a/cap.pcapng'), join(dup, 'copy.pcapng'));
+    copyFileSync(join(dir, 'a/cap.pcapng.truth.jsonl'), join(dup, 'copy.pcapng.truth.jsonl'));
+  });
+
+  it('--folds keeps them in one fold, and says so', () => {
+    // By index, a/cap was fold 1 and its copy fold 2: each was scored by a model trained on the other.
+    const captures = ['a/cap.pcapng', 'dup/copy.pcapng', 'c/other.pcapng'];
+    const run = cummaIn(dir, ['evaluate', ...captures, '--folds', '2', '--trees', '5', '--format', 'json']);
+    const folds = json(run);
+    expect(run.stderr).toMatch(/^cumma evaluate: note: a\/cap\.pcapng and dup\/copy\.pcapng hold the same traffic \(\d+ dialogs with the same flow and start time in more than one of them: copies, conversions or cuts of one capture\?\): they are kept in one fold$/m);
+    // Fold 1: a/cap and its copy, trained on c/other; fold 2: c/other, trained on both.
+    ok(cummaIn(dir, ['train', 'c/other.pcapng', '-o', 'dup-1.json', '--trees', '5']));
+    ok(cummaIn(dir, ['train', 'a/cap.pcapng', 'dup/copy.pcapng', '-o', 'dup-2.json', '--trees', '5']));
+    const byHand = sumCounts(
+      confusionCounts(json(cummaIn(dir, ['evaluate', 'a/cap.pcapng', 'dup/copy.pcapng', '--model', 'dup-1.json', '--format', 'json']))),
+      confusionCounts(json(cummaIn(dir, ['evaluate', 'c/other.pcapng', '--model', 'dup-2.json', '--format', 'json']))),
+    );
+    expect(confusionCounts(folds)).toEqual(byHand);
+  });
+
+  it('--folds larger than the groups they leave is refused, saying why', () => {
+    const result = cummaIn(dir, ['evaluate', 'a/cap.pcapng', 'dup/copy.pcapng', 'c/other.pcapng', '--folds', '3']);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('--folds must be between 2 and the number of groups of captures with labelled dialogs (2)');
+    expect(result.stderr).toContain('captures that hold the same traffic stay in one fold (the note above), so the 3 captures make 2 groups');
+  });
+
+  it('a pcap conversion is the same traffic', (context) => {
+    if (findOnPath('editcap') === undefined) context.skip();
+    const converted = spawnSync('editcap', ['-F', 'pcap', join(dir, 'c/other.pcapng'), join(dup, 'other.pcap')], { encoding: 'utf8' });
+    expect(converted.status, converted.stderr).toBe(0);
+    copyFileSync(join(dir, 'c/other.pcapng.truth.jsonl'), join(dup, 'other.pcap.truth.jsonl'));
+    const result = cummaIn(dir, ['evaluate', 'c/other.pcapng', 'b/cap.pcapng', 'dup/other.pcap', '--folds', '2', '--trees', '5', '--format', 'json']);
+    expect(result.stderr).toMatch(/note: c\/other\.pcapng and dup\/other\.pcap hold the same traffic \(\d+ dialogs/);
+    expect(json(result).total).toBeGreaterThan(0);
+  });
+
+  it('train says they count once per capture', () => {
+    const result = ok(cummaIn(dir, ['train', 'a/cap.pcapng', 'dup/copy.pcapng', '-o', 'dup-train.json', '--trees', '5']));
+    expect(result.stderr).toMatch(/^cumma train: note: a\/cap\.pcapng and dup\/copy\.pcapng hold the same traffic \(\d+ dialogs .*\): their shared dialogs count once per capture in training$/m);
+  });
+
+  it('captures of different traffic are not grouped', () => {
+    const result = ok(cummaIn(dir, ['evaluate', 'a/cap.pcapng', 'b/cap.pcapng', 'c/other.pcapng', '--folds', '3', '--trees', '5']));
+    expect(result.stderr).not.toContain('same traffic');
+  });
+});
+
+describe('--seed and the options a model records', () => {
+  let background: string;
+  beforeAll(() => {
+    // Over 24 dialogs of one class (other): the outlier check then samples and clusters them.
+    background = 'background.pcapng';
+    ok(cummaIn(dir, ['simulate', '--scenario', 'mix', '--background', '--app', 'telegram', '--seed', '205', '--duration', '300', '-o', background]));
+  });
+  interface ModelFile {
+    readonly outliers: unknown;
+    readonly training: { readonly options: string };
+  }
+  const trainModel = (name: string, extra: readonly string[]): ModelFile => {
+    ok(cummaIn(dir, ['train', background, 'c/other.pcapng', '-o', name, ...extra]));
+    return JSON.parse(readFileSync(join(dir, name), 'utf8')) as ModelFile;
+  };
+
+  it('reaches the outlier check of a knn model', () => {
+    const one = trainModel('knn-seed1.json', ['--kind', 'knn', '--seed', '1']);
+    const two = trainModel('knn-seed2.json', ['--kind', 'knn', '--seed', '2']);
+    expect(two.outliers).not.toEqual(one.outliers);
+    expect(trainModel('knn-seed2-again.json', ['--kind', 'knn', '--seed', '2']).outliers).toEqual(two.outliers);
+  });
+
+  it('reaches the outlier check of a forest: its references move with it', () => {
+    const references = (model: ModelFile): unknown => (model.outliers as { references: unknown }).references;
+    expect(references(trainModel('rf-seed2.json', ['--trees', '3', '--seed', '2']))).not.toEqual(references(trainModel('rf-seed1.json', ['--trees', '3', '--seed', '1'])));
+  });
+
+  it('training.options holds only the options of the kind trained', () => {
+    expect(JSON.parse(trainModel('knn-options.json', ['--kind', 'knn', '--seed', '3']).training.options)).toEqual({ kind: 'knn', seed: 3, classWeights: false });
+    expect(JSON.parse(trainModel('rf-options.json', ['--trees', '4', '--balance', 'under']).training.options)).toEqual({
+      kind: 'random-forest',
+      seed: 1,
+      classWeights: false,
+      balance: { mode: 'under' },
+      randomForest: { trees: 4 },
+    });
+    const folds = json(cummaIn(dir, ['evaluate', background, 'c/other.pcapng', '--folds', '2', '--kind', 'knn', '--format', 'json']));
+    expect(folds.recipe).toEqual({ kind: 'knn', balance: 'none', seed: 1 });
+  });
+});
+
+describe('captures that contribute nothing', () => {
+  let folder: string;
+  beforeAll(() => {
+    folder = join(dir, 'contribute');
+    mkdirSync(folder);
+    // Each from its own start: captures of different traffic.
+    writeLabelledCapture(join(folder, 'nolabel.pcapng'), [null, null, null], 1_700_001_000_000_000);
+    writeLabelledCapture(join(folder, 'labelled.pcapng'), ['text', 'photo', 'text', 'photo', null], 1_700_002_000_000_000);
+    writeLabelledCapture(join(folder, 'texts.pcapng'), ['text', 'text', 'text'], 1_700_003_000_000_000);
+    writeLabelledCapture(join(folder, 'calls.pcapng'), ['voice_call', 'text', 'voice_call'], 1_700_004_000_000_000);
+  });
+
+  it('evaluate warns of a capture with no labelled dialog, saying where labels are looked for', () => {
+    const both = cummaIn(folder, ['evaluate', 'nolabel.pcapng', 'labelled.pcapng', '--format', 'json']);
+    expect(both.stderr).toContain(
+      'cumma evaluate: warning: nolabel.pcapng: none of its 3 dialogs are labelled (no packet carries a cumma:usage=<label> comment, and there is no truth sidecar nolabel.pcapng.truth.jsonl): it is not scored',
+    );
+    expect(json(both).total).toBe(json(cummaIn(folder, ['evaluate', 'labelled.pcapng', '--format', 'json'])).total);
+    writeFileSync(join(folder, 'nolabel.pcapng.truth.jsonl'), '');
+    expect(cummaIn(folder, ['evaluate', 'nolabel.pcapng', 'labelled.pcapng']).stderr).toContain('and its truth sidecar nolabel.pcapng.truth.jsonl labels none of them): it is not scored');
+    rmSync(join(folder, 'nolabel.pcapng.truth.jsonl'));
+  });
+
+  it('train counts the captures it learnt from, as the model records them', () => {
+    const result = ok(cummaIn(folder, ['train', 'nolabel.pcapng', 'labelled.pcapng', '-o', 'm.json', '--trees', '5']));
+    expect(result.stdout).toContain('m.json: random-forest trained on 4 labelled dialogs of 1 capture (4 unlabelled left out; 1 capture given had no labelled dialog); classes text, photo');
+    expect(result.stderr).toContain('cumma train: warning: nolabel.pcapng: none of its 3 dialogs are labelled');
+    expect(result.stderr).toContain('it adds nothing to the model');
+    expect((JSON.parse(readFileSync(join(folder, 'm.json'), 'utf8')) as { training: { captures: number } }).training.captures).toBe(1);
+  });
+
+  it('evaluate warns when the truth holds classes the model does not know', () => {
+    ok(cummaIn(folder, ['train', 'texts.pcapng', 'labelled.pcapng', '-o', 'text-photo.json', '--trees', '5']));
+    const result = json(cummaIn(folder, ['evaluate', 'calls.pcapng', '--model', 'text-photo.json', '--format', 'json']));
+    expect(result.total).toBe(3);
+    const stderr = cummaIn(folder, ['evaluate', 'calls.pcapng', '--model', 'text-photo.json']).stderr;
+    expect(stderr).toContain(`cumma evaluate: warning: the truth holds classes model text-photo@1 (text-photo.json) does not know: voice_call (2 dialogs); they can only count as misses`);
+    // Cross-validation: the fold that tests calls.pcapng was trained without any call.
+    const folds = cummaIn(folder, ['evaluate', 'texts.pcapng', 'calls.pcapng', '--folds', '2', '--trees', '5']);
+    expect(folds.status, folds.stderr).toBe(0);
+    expect(folds.stderr).toContain("cumma evaluate: warning: fold 2 of 2: its captures' truth holds classes its model, trained without them, does not know: voice_call (2 dialogs)");
   });
 });

@@ -39,19 +39,39 @@ describe('metrics', () => {
     expect(report.accuracy).toBe(0.6);
   });
 
-  it('leaves absent classes out of macro-F1 and uses 0 for empty ratios', () => {
+  it('leaves absent classes out of macro-F1, their figures undefined (null), not 0', () => {
     const r = evaluatePredictions(['text', 'text'], ['text', 'unknown'], ['text', 'photo']);
-    expect(r.perClass[1]).toMatchObject({ precision: 0, recall: 0, f1: 0, support: 0 });
+    expect(r.perClass[1]).toEqual({ class: 'photo', precision: null, recall: null, f1: null, support: 0, predicted: 0, inMacroF1: false });
+    expect(r.perClass[0]).toMatchObject({ precision: 1, recall: 0.5, inMacroF1: true });
     expect(r.macroF1).toBeCloseTo(2 / 3, 15); // text only: P 1, R 0.5
     expect(() => evaluatePredictions(['text'], [], ['text'])).toThrow(RangeError);
     expect(() => evaluatePredictions(['file'], ['file'], ['text'])).toThrow(RangeError);
   });
 
+  it('tells a class present and entirely missed, and one predicted but absent, from one absent', () => {
+    // photo: 2 true, never predicted; file: never true, predicted once; voice_call: neither.
+    const r = evaluatePredictions(['text', 'text', 'photo', 'photo'], ['text', 'file', 'text', 'text'], ['text', 'photo', 'file', 'voice_call']);
+    const [, photo, file, call] = r.perClass;
+    expect(photo).toEqual({ class: 'photo', precision: null, recall: 0, f1: 0, support: 2, predicted: 0, inMacroF1: true });
+    expect(file).toEqual({ class: 'file', precision: 0, recall: null, f1: 0, support: 0, predicted: 1, inMacroF1: true });
+    expect(call).toEqual({ class: 'voice_call', precision: null, recall: null, f1: null, support: 0, predicted: 0, inMacroF1: false });
+    // text: P 1/3, R 1/2, F1 0.4; photo and file count as 0; voice_call does not count.
+    expect(r.macroF1).toBeCloseTo(0.4 / 3, 15);
+    const table = renderMetricsTable(r);
+    expect(table).toMatch(/\nphoto\s+-\s+0\.000\s+0\.000\s+2\s+0\n/);
+    expect(table).toMatch(/\nfile\s+0\.000\s+-\s+0\.000\s+0\s+1\n/);
+    expect(table).toMatch(/\nvoice_call\s+-\s+-\s+-\s+0\s+0\n/);
+    expect(table).toContain('macro-F1 0.133 (mean over the 3 classes with support or predictions)');
+    expect(table).toContain('\n-: undefined. precision: nothing predicted as the class; recall: no true sample; f1: neither, so the class is left out of macro-F1\n');
+  });
+
   it('renders a plain-text table', () => {
     const text = renderMetricsTable(report);
-    expect(text).toMatch(/^class\s+precision\s+recall\s+f1\s+support\n/);
-    expect(text).toMatch(/\nphoto\s+0\.500\s+0\.667\s+0\.571\s+3\n/);
-    expect(text).toContain('macro-F1 0.607  accuracy 0.600  samples 10  unknown 1');
+    expect(text).toMatch(/^class\s+precision\s+recall\s+f1\s+support\s+predicted\n/);
+    expect(text).toMatch(/\nphoto\s+0\.500\s+0\.667\s+0\.571\s+3\s+4\n/);
+    expect(text).toContain('macro-F1 0.607 (mean over the 3 classes with support or predictions)  accuracy 0.600  samples 10  unknown 1');
+    // Every figure defined: no legend for '-'.
+    expect(text).not.toContain('-: undefined');
     expect(text).toMatch(/voice_call\s+0\s+1\s+1\s+1\n$/);
   });
 });

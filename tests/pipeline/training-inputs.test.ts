@@ -165,3 +165,79 @@ describe('UsageModel.save', () => {
     expect(readdirSync(dir)).toEqual(['a-directory']);
   });
 });
+
+describe('the temporal model learns from neighbours only', () => {
+  /**
+   * One flow per entry of `flows`: its dialogs in order, each a label, `null` for a dialog with
+   * no truth, and `|` between sessions.
+   */
+  function flowsOf(name: string, flows: readonly (readonly (UsageClass | null | '|')[])[]): CaptureDialog[] {
+    const out: CaptureDialog[] = [];
+    flows.forEach((entries, flowId) => {
+      let session = 1;
+      let dialog = 0;
+      for (const entry of entries) {
+        if (entry === '|') {
+          session++;
+          continue;
+        }
+        dialog++;
+        const sample = blobs.sample(1, flowId * 10 + dialog)[classes.indexOf(entry ?? 'voice_call')]!;
+        out.push({
+          flowId,
+          flow: { l4: 'udp', client: { ip: '10.0.0.1', port: 40_000 + flowId }, server: { ip: '192.0.2.1', port: 443 } },
+          session,
+          dialog,
+          startUs: dialog * 10_000_000,
+          endUs: dialog * 10_000_000 + 1,
+          packets: { up: 1, down: 1 },
+          bytes: { up: 100, down: 100 },
+          capture: name,
+          features: sample.features,
+          truth: entry ?? undefined,
+          mixed: false,
+        });
+      }
+    });
+    return out;
+  }
+
+  const flows: (UsageClass | null | '|')[][] = [
+    // text, then an unlabelled dialog, then photo: text and photo were never neighbours.
+    ['text', null, 'photo'],
+    ['text', null, 'photo'],
+    ['text', null, 'photo'],
+    ['text', null, 'photo'],
+    ['text', 'text'],
+    ['photo', 'photo'],
+    // What opened the session is not known: photo is no start.
+    [null, 'photo'],
+    // A session that opens right after another's last dialog starts with photo.
+    ['text', '|', 'photo'],
+  ];
+
+  it('counts no transition across an unlabelled dialog, and no start after one', () => {
+    const model = UsageModel.train(flowsOf('partly.pcapng', flows), options);
+    expect(model.classes).toEqual(['text', 'photo']);
+    const { start, transitions } = model.json.temporal;
+    // Laplace α = 1 over 2 classes. Starts: text 6 (four, text text, text | photo), photo 2.
+    expect(start[0]).toBeCloseTo(7 / 10, 12);
+    expect(start[1]).toBeCloseTo(3 / 10, 12);
+    // Transitions: text→text 1 and photo→photo 1, nothing else.
+    expect(transitions[0]).toBeCloseTo(2 / 3, 12);
+    expect(transitions[1]).toBeCloseTo(1 / 3, 12);
+    expect(transitions[2]).toBeCloseTo(1 / 3, 12);
+    expect(transitions[3]).toBeCloseTo(2 / 3, 12);
+  });
+
+  it('learns the same when the unlabelled dialogs are left out of the input (a gap in the dialog numbers)', () => {
+    const all = flowsOf('partly.pcapng', flows);
+    const withHoles = UsageModel.train(all, options);
+    const labelledOnly = UsageModel.train(
+      all.filter((dialog) => dialog.truth !== undefined),
+      options,
+    );
+    expect(labelledOnly.json.temporal.start).toEqual(withHoles.json.temporal.start);
+    expect(labelledOnly.json.temporal.transitions).toEqual(withHoles.json.temporal.transitions);
+  });
+});

@@ -1,7 +1,9 @@
 // Ground truth as train and evaluate read it: a dialog whose packets carry different labels is
 // reported with its frames (it used to be settled by majority without a word), and a truth
 // sidecar is checked line by line (a bad line used to surface as a bare JSON or TypeError, a
-// misspelt usage was dropped silently, and a sidecar matching nothing looked like no sidecar).
+// misspelt usage was dropped silently, and a sidecar matching nothing looked like no sidecar);
+// its lines that match no dialog, and lines giving one dialog different usages, are reported
+// (both used to pass silently, the first conflicting line winning).
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -178,6 +180,74 @@ describe.skipIf(tools.skip)('a truth sidecar', () => {
     writeFileSync(path, `${JSON.stringify(line)}\n`);
     expect(() => readTruthSidecar(path)).toThrow(TruthSidecarError);
     expect(() => readTruthSidecar(path)).toThrow(/line 1: endUs: expected .*not before startUs/);
+  });
+
+  it('with lines that match no dialog names them, and scores what the others label', () => {
+    const lines = good.trim().split('\n');
+    // Two lines of flows the capture does not hold (a port no dialog has), among the good ones.
+    const stray = (line: string): string => line.replace(/"port":\d+/, '"port":1');
+    write([lines[0]!, stray(lines[1]!), ...lines.slice(1, 4), stray(lines[4]!), ...lines.slice(4)]);
+    const result = cumma('evaluate', plain, '--format', 'json');
+    expect(scores(result).perClass).toEqual(fromComments.perClass);
+    expect(result.stderr).toContain(`${sidecar}: 2 of its ${lines.length + 2} lines match no dialog of ${plain} and label nothing: lines 2, 6 (a line labels the dialogs of its flow`);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('with many unmatched lines names the first five and counts the rest', () => {
+    const lines = good.trim().split('\n');
+    const stray = lines.slice(0, 8).map((line) => line.replace(/"startUs":\d+,"endUs":\d+/, '"startUs":1000000000000000,"endUs":1000000000000001'));
+    write([...lines, ...stray]);
+    const result = cumma('evaluate', plain, '--format', 'json');
+    expect(scores(result).total).toBe(fromComments.total);
+    const n = lines.length;
+    expect(result.stderr).toContain(`8 of its ${n + 8} lines match no dialog of ${plain} and label nothing: lines ${[1, 2, 3, 4, 5].map((k) => n + k).join(', ')} and 3 more (`);
+  });
+
+  it('with two lines giving one dialog different usages reports the conflict, as comments do, and counts the first', () => {
+    const lines = good.trim().split('\n');
+    const photo = lines.findIndex((line) => line.includes('"usage":"photo"'));
+    expect(photo).toBeGreaterThanOrEqual(0);
+    // The same dialog again, as a file: a slip, or two people labelling one capture.
+    write([...lines, lines[photo]!.replace('"usage":"photo"', '"usage":"file"')]);
+    const result = cumma('evaluate', plain, '--format', 'json');
+    const conflicts = result.stderr.split('\n').filter((line) => line.includes('[TRUTH_LABEL_CONFLICT]'));
+    // One line may label several dialogs (the simulator's dialog, cut where it pauses): each is reported.
+    expect(conflicts.length, result.stderr).toBeGreaterThanOrEqual(1);
+    for (const conflict of conflicts) {
+      expect(conflict.startsWith(`cumma: ${sidecar}: dialog `)).toBe(true);
+      expect(conflict).toContain(`carries conflicting labels: photo (line ${photo + 1}); file (line ${lines.length + 1}); counted as photo, the usage whose lines overlap it longest`);
+    }
+    // Equal overlaps: the earlier line's usage, so the figures do not move.
+    expect(scores(result).perClass).toEqual(fromComments.perClass);
+  });
+
+  it('with many conflicting dialogs reports five in full, then a count', () => {
+    const lines = good.trim().split('\n');
+    const relabelled = lines.map((line) => (line.includes('"usage":"text"') ? line.replace('"usage":"text"', '"usage":"file"') : line.replace(/"usage":"\w+"/, '"usage":"text"')));
+    write([...lines, ...relabelled]);
+    const result = cumma('evaluate', plain, '--format', 'json');
+    const conflicts = result.stderr.split('\n').filter((line) => line.includes('[TRUTH_LABEL_CONFLICT]'));
+    expect(conflicts).toHaveLength(6);
+    expect(conflicts[5]).toMatch(new RegExp(`: (\\d+) more dialogs carry conflicting labels \\(${fromComments.total} in all\\) \\[TRUTH_LABEL_CONFLICT\\]$`));
+    expect(scores(result).perClass).toEqual(fromComments.perClass);
+  });
+
+  it('labels a dialog inside a longer line of another usage by its own line, as the comments do', () => {
+    // On this seed a keep-alive on the chat connection falls between a call's offer and its
+    // hang-up: the call's line spans the keep-alive's dialog, whose own line says other. The
+    // longest overlap tied, and the call's earlier line won.
+    const simulated = join(dir, 'keep-alive.pcapng');
+    expect(cumma('simulate', '--scenario', 'mix', '--app', 'signal', '--seed', '100001', '--duration', '300', '--background', '-o', simulated).status).toBe(0);
+    const converted = join(dir, 'keep-alive.pcap');
+    run('editcap', ['-F', 'pcap', simulated, converted]);
+    copyFileSync(`${simulated}.truth.jsonl`, `${converted}.truth.jsonl`);
+    const confusion = (result: Run): unknown => {
+      const report = scores(result) as Scores & { confusion: number[][] };
+      return { confusion: report.confusion, perClass: report.perClass };
+    };
+    const fromSidecar = cumma('evaluate', converted, '--format', 'json');
+    expect(fromSidecar.stderr).toBe('');
+    expect(confusion(fromSidecar)).toEqual(confusion(cumma('evaluate', simulated, '--format', 'json')));
   });
 
   it('copied beside another capture of the same traffic works there too', () => {

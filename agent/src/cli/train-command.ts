@@ -7,11 +7,9 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ClassifierKind } from '../model/classifier';
 import { ResampleMode } from '../model/imbalance';
-import { CaptureDialog, captureDialogs } from '../pipeline/capture-dialogs';
-import { withSidecarTruth } from '../pipeline/sidecar-truth';
 import { CalibrationSplit, MODEL_FORMAT, ModelTrainOptions, UsageModel } from '../pipeline/usage-model';
-import { DEFAULT_GAPS, SegmentationGaps } from '../segment/dialog';
 import { CommandIo } from './flows-command';
+import { groupSharedTraffic, namesText, noLabelsWarning, readLabelledCaptures } from './labelled-captures';
 import { UsageError, parseChoice, parsePositiveInteger } from './usage-error';
 
 const KINDS: readonly ClassifierKind[] = ['random-forest', 'knn'];
@@ -34,7 +32,7 @@ const MODEL_OPTION_HELP: readonly (readonly [string, string])[] = [
   ['--kind', 'classifier (default random-forest)'],
   ['--balance', 'class imbalance: none (default; the temporal filter divides the class mix\nout), inverse-frequency class weights, or resampling (under, over, both)'],
   ['--trees', 'trees of the random forest (default 100; not with --kind knn)'],
-  ['--seed', 'seed of the random choices of training, 0…4294967295: the same captures\nand seed give the same model (default 1)'],
+  ['--seed', "seed of the random choices of training (the outlier check's included),\n0…4294967295: the same captures and seed give the same model (default 1)"],
 ];
 
 /** The model options' help, descriptions starting at `column` (each command aligns its own). */
@@ -58,8 +56,9 @@ About a fifth of the captures, picked by a hash of their file names (the same na
 the same split, wherever the files are), are held out to calibrate the outlier check ('unknown');
 the classifier is then trained again on every capture. train prints which were held out. When
 the names split no capture off (too few captures), every 5th labelled dialog is held out instead.
-On stderr it warns of a model that knows one class only, or an outlier check calibrated on fewer
-than 100 held-out dialogs.`;
+On stderr it warns of a capture with no labelled dialog, a model that knows one class only, or
+an outlier check calibrated on fewer than 100 held-out dialogs, and notes captures that hold the
+same traffic.`;
 
 /** Largest seed: every random choice of training runs on a 32-bit PRNG (common/prng.ts). */
 const MAX_SEED = 0xffffffff;
@@ -92,18 +91,25 @@ export function describeRecipe(recipe: ModelRecipe): string {
   return `${recipe.kind}${recipe.kind === 'random-forest' ? `, ${recipe.trees} trees` : ''}, balance ${recipe.balance}, seed ${recipe.seed}`;
 }
 
+/** A recipe as evaluate --format json records it: the options that apply to its kind only. */
+export function recipeRecord(recipe: ModelRecipe): { kind: ClassifierKind; balance: Balance; trees?: number; seed: number } {
+  const { kind, balance, trees, seed } = recipe;
+  return kind === 'random-forest' ? { kind, balance, trees, seed } : { kind, balance, seed };
+}
+
 /** UsageModel.train's options for a recipe: built here only, for train and cross-validation alike. */
 export function modelTrainOptions(recipe: ModelRecipe, name: string, onWarning?: (message: string) => void): ModelTrainOptions {
   const { kind, balance, trees, seed } = recipe;
   return {
     name,
     kind,
-    // Member order as before: training.options records this object as JSON.
+    // Member order as before: training.options records this object as JSON, so it holds only
+    // what applies to the kind trained (a knn model recording 100 trees would misinform).
     train: {
       seed,
       classWeights: balance === 'weights',
       ...(balance === 'under' || balance === 'over' || balance === 'both' ? { balance: { mode: balance as ResampleMode } } : {}),
-      randomForest: { trees },
+      ...(kind === 'random-forest' ? { randomForest: { trees } } : {}),
     },
     ...(onWarning === undefined ? {} : { onWarning }),
   };
@@ -260,18 +266,6 @@ export function describeCalibration(split: CalibrationSplit, captures: number, g
   return `outlier check calibrated on ${dialogs} of ${held} held-out capture${held === 1 ? '' : 's'} of ${captures} (${shortList(split.captures.map(given))}), picked by file name`;
 }
 
-/**
- * Labelled dialogs of every capture, cut with `gaps`, with sidecar truth where comments give
- * none; `onWarning` hears of packets that could not be decoded. Each dialog carries its
- * capture's resolved path as captureKey: captures may share a file name (a/x, b/x).
- */
-export function labelledDialogs(captures: readonly string[], onWarning?: (message: string) => void, gaps: SegmentationGaps = DEFAULT_GAPS): CaptureDialog[] {
-  return captures.flatMap((path) => {
-    const captureKey = resolve(path);
-    return withSidecarTruth(path, captureDialogs(path, { gaps, ...(onWarning === undefined ? {} : { onWarning }) }), onWarning).map((dialog) => ({ ...dialog, captureKey }));
-  });
-}
-
 export async function runTrain(args: readonly string[], io: CommandIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args: [...args],
@@ -290,12 +284,35 @@ export async function runTrain(args: readonly string[], io: CommandIo): Promise<
   checkModelOutput(values.output, inputs);
   const name = modelName(values.name, values.output);
   const warn = (message: string): void => void io.stderr.write(`cumma: ${message}\n`);
-  const dialogs = labelledDialogs(positionals, warn);
-  const labelled = dialogs.filter((dialog) => dialog.truth !== undefined).length;
-  const model = UsageModel.train(dialogs, modelTrainOptions(recipe, name, (message) => io.stderr.write(`cumma train: warning: ${message}\n`)));
+  const warnTrain = (message: string): void => void io.stderr.write(`cumma train: warning: ${message}\n`);
+  const captures = readLabelledCaptures(positionals, warn);
+  for (const capture of captures) if (capture.labelled === 0) warnTrain(noLabelsWarning(capture, 'it adds nothing to the model'));
+  const learnt = captures.filter((capture) => capture.labelled > 0);
+  const groups = groupSharedTraffic(learnt, 'their shared dialogs count once per capture in training', (message) => void io.stderr.write(`cumma train: note: ${message}\n`));
+  const dialogs = captures.flatMap((capture) => capture.dialogs);
+  const labelled = captures.reduce((sum, capture) => sum + capture.labelled, 0);
+  const model = UsageModel.train(dialogs, modelTrainOptions(recipe, name, warnTrain));
   model.save(values.output);
-  io.stdout.write(`${values.output}: ${recipe.kind} trained on ${labelled} labelled dialogs of ${positionals.length} capture${positionals.length === 1 ? '' : 's'} (${dialogs.length - labelled} unlabelled left out); classes ${model.json.classes.join(', ')}\n`);
+  // The captures counted are those the model learnt from, as training.captures records them.
+  const used = model.json.training.captures;
+  const idle = captures.length - used;
+  io.stdout.write(
+    `${values.output}: ${recipe.kind} trained on ${labelled} labelled dialogs of ${used} capture${used === 1 ? '' : 's'} ` +
+      `(${dialogs.length - labelled} unlabelled left out${idle === 0 ? '' : `; ${idle} capture${idle === 1 ? '' : 's'} given had no labelled dialog`}); classes ${model.json.classes.join(', ')}\n`,
+  );
   const given = new Map(inputs.map((capture) => [resolve(capture.given), capture.given] as const));
-  if (model.calibration !== undefined) io.stdout.write(`${describeCalibration(model.calibration, model.json.training.captures, (key) => given.get(key) ?? key)}\n`);
+  if (model.calibration !== undefined) {
+    io.stdout.write(`${describeCalibration(model.calibration, model.json.training.captures, (key) => given.get(key) ?? key)}\n`);
+    const heldOut = new Set(model.calibration.captures);
+    for (const group of groups) {
+      const members = group.members.map((index) => learnt[index]!);
+      const held = members.filter((capture) => heldOut.has(capture.key));
+      if (held.length === 0 || held.length === members.length) continue;
+      warnTrain(
+        `${namesText(held.map((capture) => capture.given))} held out to calibrate the outlier check, but ${namesText(members.filter((capture) => !heldOut.has(capture.key)).map((capture) => capture.given))}, ` +
+          'which holds the same traffic, trained on: the check is calibrated on dialogs its classifier has seen, and its thresholds are too tight; give each capture once',
+      );
+    }
+  }
   return 0;
 }

@@ -3,23 +3,31 @@
  * and the confusion matrix (rows: true class; columns: predicted class, then `unknown` for
  * outlier verdicts), with a plain-text table renderer.
  *
- * Conventions (scikit-learn's, zero_division = 0): a ratio with a zero denominator is 0.
- * Macro-F1 averages the F1 of the classes that occur in the truth or in the predictions (a class
- * neither present nor predicted says nothing). `unknown` is never a true class; an `unknown`
- * verdict counts as a miss (lowers recall and accuracy, no class's precision).
+ * Conventions: precision is undefined (null) for a class nothing was predicted as, recall for a
+ * class with no true sample; a null is never printed or averaged as 0, since a class that is
+ * absent looks exactly like one that is entirely missed. Macro-F1 averages the F1 of the classes
+ * that occur in the truth or in the predictions (`inMacroF1`; a class neither present nor
+ * predicted says nothing, and its F1 is null); for those an undefined precision or recall makes
+ * F1 0 (scikit-learn's zero_division = 0). `unknown` is never a true class; an `unknown` verdict
+ * counts as a miss (lowers recall and accuracy, no class's precision).
  */
 
 import type { UsageClass, UsageVerdict } from '../labels';
 
 export interface ClassMetrics {
   readonly class: UsageClass;
-  readonly precision: number;
-  readonly recall: number;
-  readonly f1: number;
+  /** null when nothing was predicted as the class. */
+  readonly precision: number | null;
+  /** null when the class has no true sample. */
+  readonly recall: number | null;
+  /** null exactly when the class is left out of macro-F1 (no true sample, none predicted). */
+  readonly f1: number | null;
   /** Number of true samples of the class. */
   readonly support: number;
   /** Number of samples predicted as the class. */
   readonly predicted: number;
+  /** Whether macro-F1 averages this class's F1 (it has true samples or predictions). */
+  readonly inMacroF1: boolean;
 }
 
 export interface MetricsReport {
@@ -64,14 +72,15 @@ export function evaluatePredictions(
     const support = confusion[k]!.reduce((a, b) => a + b, 0);
     let predictedCount = 0;
     for (let r = 0; r < c; r++) predictedCount += confusion[r]![k]!;
-    const precision = ratio(tp, predictedCount);
-    const recall = ratio(tp, support);
-    const f1 = ratio(2 * precision * recall, precision + recall);
-    return { class: cl, precision, recall, f1, support, predicted: predictedCount };
+    const precision = predictedCount === 0 ? null : tp / predictedCount;
+    const recall = support === 0 ? null : tp / support;
+    const inMacroF1 = support > 0 || predictedCount > 0;
+    const f1 = !inMacroF1 ? null : precision === null || recall === null ? 0 : ratio(2 * precision * recall, precision + recall);
+    return { class: cl, precision, recall, f1, support, predicted: predictedCount, inMacroF1 };
   });
-  const counted = perClass.filter((m) => m.support > 0 || m.predicted > 0);
+  const counted = perClass.filter((m) => m.inMacroF1);
   const macroF1 = ratio(
-    counted.reduce((a, m) => a + m.f1, 0),
+    counted.reduce((a, m) => a + m.f1!, 0),
     counted.length,
   );
   return {
@@ -90,22 +99,32 @@ function ratio(a: number, b: number): number {
   return b === 0 ? 0 : a / b;
 }
 
-/** The report as plain text: the per-class table, the summary line, then the confusion matrix. */
+/**
+ * The report as plain text: the per-class table (`-` where a figure is undefined, so that a class
+ * absent from the data is told from one entirely missed), the summary line saying which classes
+ * macro-F1 averages, then the confusion matrix.
+ */
 export function renderMetricsTable(report: MetricsReport): string {
   const fmt = (x: number): string => x.toFixed(3);
+  const figure = (x: number | null): string => (x === null ? '-' : fmt(x));
   const nameWidth = Math.max(9, ...report.classes.map((c) => c.length));
   const lines: string[] = [];
   const row = (cells: string[], widths: number[]): string =>
     cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
-  const widths = [nameWidth, 9, 9, 9, 9];
-  lines.push(row(['class', 'precision', 'recall', 'f1', 'support'], widths));
+  const widths = [nameWidth, 9, 9, 9, 9, 9];
+  lines.push(row(['class', 'precision', 'recall', 'f1', 'support', 'predicted'], widths));
   for (const m of report.perClass) {
-    lines.push(row([m.class, fmt(m.precision), fmt(m.recall), fmt(m.f1), String(m.support)], widths));
+    lines.push(row([m.class, figure(m.precision), figure(m.recall), figure(m.f1), String(m.support), String(m.predicted)], widths));
   }
+  const counted = report.perClass.filter((m) => m.inMacroF1).length;
   lines.push('');
   lines.push(
-    `macro-F1 ${fmt(report.macroF1)}  accuracy ${fmt(report.accuracy)}  samples ${report.total}  unknown ${report.unknown}`,
+    `macro-F1 ${fmt(report.macroF1)} (mean over the ${counted} class${counted === 1 ? '' : 'es'} with support or predictions)  ` +
+      `accuracy ${fmt(report.accuracy)}  samples ${report.total}  unknown ${report.unknown}`,
   );
+  if (report.perClass.some((m) => m.precision === null || m.recall === null)) {
+    lines.push('-: undefined. precision: nothing predicted as the class; recall: no true sample; f1: neither, so the class is left out of macro-F1');
+  }
   lines.push('');
   lines.push('confusion (rows: true, columns: predicted)');
   const cellWidth = Math.max(

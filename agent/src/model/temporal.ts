@@ -5,7 +5,9 @@
  *
  * - Start and transition probabilities are counted from label sequences (one per session, the
  *   usages of its consecutive dialogs) with Laplace smoothing `alpha` (default 1): P(j | i) =
- *   (count(i→j) + α) / (count(i→·) + α·C).
+ *   (count(i→j) + α) / (count(i→·) + α·C). A dialog whose usage is not known is a hole in its
+ *   sequence (undefined): no start or transition is counted into or out of it, since the labels
+ *   on either side of it were never neighbours.
  * - Viterbi works in the log domain. Emissions are the classifier's class scores (posteriors
  *   used as emission weights, the usual hybrid shortcut), floored at `floor` (default 1e-6) so
  *   a zero vote never forbids a class.
@@ -75,9 +77,13 @@ export class TemporalModel {
     return this.emissionScale === undefined ? value : value * this.emissionScale[j]!;
   }
 
-  /** Learn from sessions: each a sequence of the labels of its consecutive dialogs. */
+  /**
+   * Learn from sessions: each a sequence of the labels of its consecutive dialogs, undefined for
+   * a dialog whose label is not known (a start counts only for a known first dialog, a transition
+   * only between two known neighbours).
+   */
   static fit(
-    sessions: readonly (readonly UsageClass[])[],
+    sessions: readonly (readonly (UsageClass | undefined)[])[],
     classes: readonly UsageClass[],
     options: { readonly alpha?: number; readonly emissionPrior?: readonly number[] } = {},
   ): TemporalModel {
@@ -92,12 +98,17 @@ export class TemporalModel {
     const startCounts = new Float64Array(c);
     const counts = new Float64Array(c * c);
     for (const session of sessions) {
+      // -1: the session has not begun; -2: the dialog before was not known.
       let previous = -1;
       for (const label of session) {
+        if (label === undefined) {
+          previous = -2;
+          continue;
+        }
         const i = index.get(label);
         if (i === undefined) throw new RangeError(`TemporalModel.fit: label ${label} not among the classes`);
-        if (previous < 0) startCounts[i]!++;
-        else counts[previous * c + i]!++;
+        if (previous === -1) startCounts[i]!++;
+        else if (previous >= 0) counts[previous * c + i]!++;
         previous = i;
       }
     }

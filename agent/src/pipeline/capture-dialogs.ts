@@ -11,6 +11,7 @@ import { UsageClass } from '../labels';
 import { DEFAULT_GAPS, Dialog, SegmentationGaps } from '../segment/dialog';
 import { segmentCapture } from '../segment/segment-capture';
 import { DialogLabels, conflictListing } from '../truth/dialog-labels';
+import { LabelConflictReport } from '../truth/label-conflict-report';
 import { TruthCommentError } from '../truth/truth-comment';
 
 export interface CaptureDialog extends Omit<Dialog<unknown>, 'notes'> {
@@ -50,43 +51,6 @@ export interface CaptureDialogOptions {
   readonly onWarning?: (message: string) => void;
 }
 
-/** Conflicting labels reported per dialog, the first few of a capture in full, then a count. */
-const CONFLICTS_SHOWN = 5;
-
-function endpointText(endpoint: { readonly ip: string; readonly port: number }): string {
-  return endpoint.ip.includes(':') ? `[${endpoint.ip}]:${endpoint.port}` : `${endpoint.ip}:${endpoint.port}`;
-}
-
-/**
- * Mixed dialogs (DESIGN.md) are legitimate input: training and scoring use the label most of
- * the dialog's packets carry. An analyst's typo looks the same, though, so each is reported.
- */
-class ConflictReport {
-  private count = 0;
-
-  constructor(
-    private readonly path: string,
-    private readonly onWarning: ((message: string) => void) | undefined,
-  ) {}
-
-  report(dialog: Omit<Dialog<unknown>, 'notes'>, labels: DialogLabels, chosen: UsageClass | undefined): void {
-    this.count++;
-    if (this.onWarning === undefined || this.count > CONFLICTS_SHOWN) return;
-    const { l4, client, server } = dialog.flow;
-    this.onWarning(
-      `${this.path}: dialog ${dialog.session}/${dialog.dialog} of ${l4} ${endpointText(client)} → ${endpointText(server)} carries conflicting labels: ` +
-        `${conflictListing(labels.conflict)}; counted as ${chosen ?? '?'}, the label most of its packets carry [TRUTH_LABEL_CONFLICT]`,
-    );
-  }
-
-  finish(): void {
-    if (this.onWarning !== undefined && this.count > CONFLICTS_SHOWN) {
-      this.onWarning(`${this.path}: ${this.count - CONFLICTS_SHOWN} more dialogs carry conflicting labels (${this.count} in all) [TRUTH_LABEL_CONFLICT]`);
-    }
-    this.count = 0;
-  }
-}
-
 /**
  * Reads `path` and returns its dialogs in the order their context windows ended (flush order at
  * the end; see host-activity.ts). On corrupt input the dialogs read before the fault are passed
@@ -99,7 +63,7 @@ export function captureDialogs(path: string, options: CaptureDialogOptions = {})
   const gaps = options.gaps ?? DEFAULT_GAPS;
   const context = new ContextWindows<CaptureDialog>(gaps.dialogGapUs, (dialog) => dialogs.push(dialog));
   const undecoded = new UndecodedLinks();
-  const conflicts = new ConflictReport(path, wantTruth ? options.onWarning : undefined);
+  const conflicts = new LabelConflictReport(path, wantTruth ? options.onWarning : undefined);
   const warn = (): void => {
     if (options.onWarning !== undefined) for (const message of undecoded.messages(path)) options.onWarning(message);
     conflicts.finish();
@@ -126,7 +90,9 @@ export function captureDialogs(path: string, options: CaptureDialogOptions = {})
         const { notes, ...rest } = dialog;
         const mixed = notes.labels.distinct > 1;
         const truth = notes.labels.majority();
-        if (mixed) conflicts.report(rest, notes.labels, truth);
+        // Mixed dialogs (DESIGN.md) are legitimate input, counted under the majority label; an
+        // analyst's typo looks the same, so each is reported.
+        if (mixed) conflicts.report(rest, conflictListing(notes.labels.conflict), truth, 'the label most of its packets carry');
         const entry: CaptureDialog = { ...rest, capture, features: extractFeatures(notes.log), truth, mixed };
         if (context.closed(notes.log.context!, rest, entry.features, entry)) dialogs.push(entry);
       },

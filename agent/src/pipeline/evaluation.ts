@@ -1,6 +1,7 @@
 /**
  * Scoring a model on labelled dialogs: each capture's dialogs are classified together (the
- * temporal model smooths along their sessions), then truth and verdicts are lined up.
+ * temporal model smooths along their sessions), then truth and verdicts of the labelled ones are
+ * lined up.
  */
 import { UsageClass, UsageVerdict } from '../labels';
 import { CaptureDialog, captureKeyOf } from './capture-dialogs';
@@ -22,7 +23,9 @@ export function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<s
 /**
  * Truth and verdict of every labelled dialog, classified capture by capture: by captureKeyOf,
  * since two captures may share a file name, and their flow ids would collide and their sessions
- * merge if they were classified as one.
+ * merge if they were classified as one. Give every dialog of a capture, labelled or not: each is
+ * classified with all of them, as `cumma classify` does, so that the temporal model carries
+ * through the unlabelled ones; only the labelled ones are scored.
  */
 export function predictPerCapture(
   model: UsageModel,
@@ -34,7 +37,8 @@ export function predictPerCapture(
   for (const group of groupBy(dialogs, captureKeyOf).values()) {
     const records = model.classify(group, { temporal });
     group.forEach((dialog, index) => {
-      truth.push(dialog.truth!);
+      if (dialog.truth === undefined) return;
+      truth.push(dialog.truth);
       predicted.push(records[index]!.usage);
     });
   }

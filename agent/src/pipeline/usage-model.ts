@@ -139,18 +139,42 @@ export function isHeldOut(capture: string, fraction: number): boolean {
   return ((h >>> 0) % 1000) / 1000 < fraction;
 }
 
-/** Sessions (dialogs of one flow session, in order) as label sequences, for the temporal model. */
-function sessionsOf(dialogs: readonly CaptureDialog[]): { readonly order: CaptureDialog[][] } {
-  const groups = new Map<string, CaptureDialog[]>();
+/**
+ * Each session's labels in dialog order, for the temporal model, with a hole (undefined) for
+ * every dialog it cannot learn from: unlabelled, of a class the classifier does not know, or not
+ * among `dialogs` at all (dialog numbers run on through a flow's sessions, so a gap in them is a
+ * dialog the caller left out). A session whose first given dialog may not be its first (the one
+ * numbered before it is not given) opens with a hole: what began the session is not known.
+ * Without the holes, labels on either side of an unlabelled dialog would be learnt as neighbours,
+ * which the classifier never sees them as.
+ */
+function sessionLabels(dialogs: readonly CaptureDialog[], known: ReadonlySet<UsageClass>): (UsageClass | undefined)[][] {
+  const flows = new Map<string, CaptureDialog[]>();
   for (const dialog of dialogs) {
     // By captureKeyOf: flow ids restart in every capture, same-named ones included.
-    const key = `${captureKeyOf(dialog)}\u0000${dialog.flowId}\u0000${dialog.session}`;
-    const group = groups.get(key);
-    if (group) group.push(dialog);
-    else groups.set(key, [dialog]);
+    const key = `${captureKeyOf(dialog)}\u0000${dialog.flowId}`;
+    const flow = flows.get(key);
+    if (flow) flow.push(dialog);
+    else flows.set(key, [dialog]);
   }
-  const order = [...groups.values()].map((group) => group.sort((a, b) => a.dialog - b.dialog));
-  return { order };
+  const sessions: (UsageClass | undefined)[][] = [];
+  for (const flow of flows.values()) {
+    flow.sort((a, b) => a.dialog - b.dialog);
+    let labels: (UsageClass | undefined)[] = [];
+    flow.forEach((dialog, k) => {
+      const previous = k > 0 ? flow[k - 1] : undefined;
+      const adjacent = previous !== undefined && previous.dialog === dialog.dialog - 1;
+      if (previous === undefined || previous.session !== dialog.session) {
+        labels = [];
+        sessions.push(labels);
+        if (dialog.dialog !== 1 && !adjacent) labels.push(undefined);
+      } else if (!adjacent) {
+        labels.push(undefined);
+      }
+      labels.push(dialog.truth !== undefined && known.has(dialog.truth) ? dialog.truth : undefined);
+    });
+  }
+  return sessions;
 }
 
 /** "3 (2 classes: text, photo) in 1 capture": what training found, for its errors. */
@@ -222,6 +246,11 @@ export class UsageModel {
     return this.json.gaps;
   }
 
+  /**
+   * A model trained on the labelled ones of `dialogs`. Give every dialog of the captures,
+   * labelled or not: the temporal model learns only from labelled dialogs that are neighbours
+   * in their session, which the unlabelled ones (or gaps in the dialog numbers) tell.
+   */
   static train(dialogs: readonly CaptureDialog[], options: ModelTrainOptions): UsageModel {
     const labelled = dialogs.filter((dialog): dialog is CaptureDialog & { truth: UsageClass } => dialog.truth !== undefined);
     if (labelled.length === 0) {
@@ -268,6 +297,8 @@ export class UsageModel {
         centresPerClass: options.outlierCentresPerClass ?? 24,
         logScale: true,
         relativeToRadius: true,
+        // The subsample and k-means centres are random choices of training like the classifier's.
+        seed: trainOptions.seed ?? 1,
         ...(options.dialogSource === undefined ? {} : { heldOutGroups: heldOut.map(options.dialogSource) }),
       },
       heldOutScores,
@@ -283,7 +314,7 @@ export class UsageModel {
     const balanced = trainOptions.classWeights === true || trainOptions.balance !== undefined;
     const emissionPrior = balanced ? undefined : classFrequencies(labelled.map((dialog) => dialog.truth), classifier.classes);
     const temporal = TemporalModel.fit(
-      sessionsOf(labelled).order.map((session) => session.map((dialog) => dialog.truth!).filter((label) => known.has(label))),
+      sessionLabels(dialogs, known),
       classifier.classes,
       emissionPrior === undefined ? {} : { emissionPrior },
     );
