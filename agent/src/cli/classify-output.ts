@@ -59,6 +59,11 @@ export class ClassifyOutput {
     return { ...anonymizer.anonymizeEndpoints(record), capture: anonymizeAddressesInText(anonymizer, record.capture) };
   }
 
+  private summary(source: { readonly model: string; readonly gaps: SegmentationGaps }): string {
+    const { sessionGapUs, dialogGapUs } = source.gaps;
+    return `${this.printed} dialog${this.printed === 1 ? '' : 's'}; model ${source.model}; dialogs cut with gaps of ${sessionGapUs / 1e6} s (session) and ${dialogGapUs / 1e6} s (dialog)`;
+  }
+
   /**
    * Prints what is buffered and writes the sidecar, unless `what.sidecar` is false (the capture
    * could not be read at all: an earlier sidecar is worth more than an empty one). What the
@@ -66,17 +71,15 @@ export class ClassifyOutput {
    * people) and goes to `note` for jsonl and csv (for programs, whose lines stay records only).
    */
   finish(source?: { readonly model: string; readonly gaps: SegmentationGaps }, what: { readonly sidecar: boolean } = { sidecar: true }): void {
-    if (source !== undefined) {
-      const { sessionGapUs, dialogGapUs } = source.gaps;
-      const summary = `${this.printed} dialog${this.printed === 1 ? '' : 's'}; model ${source.model}; dialogs cut with gaps of ${sessionGapUs / 1e6} s (session) and ${dialogGapUs / 1e6} s (dialog)`;
-      if (this.options.format === 'table') {
-        this.sink.line('');
-        this.sink.line(summary);
-      } else {
-        this.options.note?.(summary);
-      }
+    const summary = source === undefined ? undefined : this.summary(source);
+    if (summary !== undefined && this.options.format === 'table') {
+      this.sink.line('');
+      this.sink.line(summary);
     }
     this.sink.flush();
+    // Not when the output went away (a closed pipe, a failed write): then the count is not what
+    // its reader got.
+    if (summary !== undefined && this.options.format !== 'table' && this.sink.open) this.options.note?.(summary);
     if (!what.sidecar || this.kept === undefined || this.options.sidecarPath === undefined) return;
     try {
       writeSidecar(this.options.sidecarPath, this.kept, this.options.captureMode === undefined ? { sweepStale: true } : { captureMode: this.options.captureMode, sweepStale: true });
