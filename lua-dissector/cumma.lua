@@ -1086,19 +1086,28 @@ for option in ("-a -b -B -c -C -d -D -e -E -f -F -g -H -i -j -J -k -l -m -N -o -
   VALUE_OPTIONS[option] = true
 end
 
-local function capture_from_cmdline()
+-- This process's command line (Linux), or nil.
+local function cmdline_args()
   local data = read_file("/proc/self/cmdline")
   if not data or data == "" then return nil end
   local args = {}
   for arg in data:gmatch("([^\0]*)\0") do args[#args + 1] = arg end
+  return args
+end
+
+-- Walks tshark's / Wireshark's arguments as getopt reads them, calling visit(option, value) for
+-- each option that takes a value (`-r FILE`, `--read-file FILE`, `-o NAME:VALUE`) until visit
+-- returns true. Returns the last positional argument.
+local function walk_options(args, visit)
   local last_positional
   local i = 2
   while i <= #args do
     local arg = args[i]
     if arg == "--read-file" then
-      return args[i + 1]
+      i = i + 1
+      if args[i] and visit("-r", args[i]) then return last_positional end
     elseif arg:find("^%-%-read%-file=") then
-      return arg:match("^%-%-read%-file=(.*)$")
+      if visit("-r", arg:match("^%-%-read%-file=(.*)$")) then return last_positional end
     elseif arg:find("^%-[^-]") then
       -- Short options, possibly clustered as getopt allows (`-nr FILE`, `-nVrFILE`): the first
       -- one that takes a value ends the cluster, with the rest of it or the next argument.
@@ -1110,7 +1119,7 @@ local function capture_from_cmdline()
             i = i + 1
             value = args[i]
           end
-          if option == "-r" then return value end
+          if value and visit(option, value) then return last_positional end
           break
         end
       end
@@ -1119,8 +1128,115 @@ local function capture_from_cmdline()
     end
     i = i + 1
   end
+  return last_positional
+end
+
+local function capture_from_cmdline()
+  local args = cmdline_args()
+  if not args then return nil end
+  local file
+  local last_positional = walk_options(args, function(option, value)
+    if option == "-r" then file = value; return true end
+    return false
+  end)
+  if file then return file end
   -- `wireshark FILE`
   if last_positional and file_exists(last_positional) then return last_positional end
+  return nil
+end
+
+-- The values given to a preference on the command line (`-o NAME:VALUE`), in order. Wireshark
+-- skips blanks after the colon, as here.
+local function cmdline_pref_values(name)
+  local values = {}
+  local args = cmdline_args()
+  if not args then return values end
+  walk_options(args, function(option, value)
+    if option == "-o" and value:sub(1, #name + 1) == name .. ":" then
+      values[#values + 1] = (value:sub(#name + 2):gsub("^%s+", ""))
+    end
+    return false
+  end)
+  return values
+end
+
+-- Paths of the open capture and of the agent's captures, compared as files: the agent names
+-- each capture by the absolute path it watches (path.resolve: no `.` or `..`, symbolic links
+-- kept), the plugin knows the open file by what the command line said (maybe relative) or by
+-- the real path /proc shows for the GUI's open files.
+local POSIX = package.config:sub(1, 1) == "/"
+
+local function shell_quote(text)
+  return "'" .. (text:gsub("'", "'\\''")) .. "'"
+end
+
+-- The file's real path (absolute; symbolic links, `.` and `..` resolved, relative to this
+-- process's working folder), or nil where the shell or realpath is missing or the path does not
+-- lead anywhere. Runs a process, so only while loading labels, never per packet.
+local function real_path(path)
+  if not POSIX or not io.popen or path == "" then return nil end
+  local ok, pipe = pcall(io.popen, "realpath -- " .. shell_quote(path) .. " 2>/dev/null")
+  if not ok or not pipe then return nil end
+  local out = pipe:read("*a") or ""
+  pipe:close()
+  out = out:gsub("\n$", "")
+  if out:sub(1, 1) == "/" then return out end
+  return nil
+end
+
+-- `.`, `..` and repeated slashes resolved by text alone, relative paths against `cwd`; nil when
+-- the path is relative and there is no absolute cwd. For where realpath cannot be asked.
+local function lexical_path(path, cwd)
+  if path:sub(1, 1) ~= "/" then
+    if not cwd or cwd:sub(1, 1) ~= "/" then return nil end
+    path = cwd .. "/" .. path
+  end
+  local parts = {}
+  for part in path:gmatch("[^/]+") do
+    if part == ".." then
+      parts[#parts] = nil
+    elseif part ~= "." then
+      parts[#parts + 1] = part
+    end
+  end
+  return "/" .. table.concat(parts, "/")
+end
+
+-- Which of the agent's captures (hello.captures) is the file at `path`, or nil when none is. Only
+-- the same file counts, never a file of the same name in another folder: two watched folders may
+-- each hold a cap.pcapng (the agent names the second cap.pcapng#2), and a copy elsewhere may bear
+-- a watched file's name. `resolve` gives a real path (real_path; the tests' stand-in elsewhere).
+-- A capture whose path is not absolute (an anonymising agent cuts it to the file name) or that
+-- is removed cannot be told by its path: it is never taken here.
+local function watched_capture(path, captures, resolve)
+  if not path or type(captures) ~= "table" then return nil end
+  local candidates = {}
+  for _, info in ipairs(captures) do
+    if type(info) == "table" and type(info.name) == "string" and type(info.path) == "string"
+      and info.path:sub(1, 1) == "/" and info.state ~= "removed" then
+      if info.path == path then return info end -- the same text: the same file, nothing to ask
+      candidates[#candidates + 1] = info
+    end
+  end
+  if #candidates == 0 then return nil end
+  local real = resolve(path)
+  if not real then
+    -- No realpath (no POSIX shell, or the file is gone): the paths as text, made absolute.
+    local absolute = lexical_path(path, os.getenv("PWD"))
+    for _, info in ipairs(candidates) do
+      if lexical_path(info.path) == absolute then return info end
+    end
+    return nil
+  end
+  for _, info in ipairs(candidates) do
+    if info.path == real then return info end
+  end
+  -- A watched folder reached through a symbolic link: only a file of the same name (as opened,
+  -- or as resolved) can be the same file, so only those paths are resolved (one process each).
+  local names = { [basename(path)] = true, [basename(real)] = true }
+  for _, info in ipairs(candidates) do
+    if names[basename(info.path)] and resolve(info.path) == real then return info end
+  end
   return nil
 end
 
@@ -1187,9 +1303,12 @@ experts = {
 cumma.experts = { experts.unknown, experts.provisional }
 
 local SOURCE_AUTO, SOURCE_AGENT, SOURCE_SIDECAR, SOURCE_OFF = 1, 2, 3, 4
+-- Wireshark's enum entries: { name, text shown, value }; `-o cumma.source:X` takes either.
+local SOURCE_CHOICES = { { 1, "auto", SOURCE_AUTO }, { 2, "agent", SOURCE_AGENT }, { 3, "sidecar", SOURCE_SIDECAR }, { 4, "off", SOURCE_OFF } }
 cumma.prefs.source = Pref.enum("Label source", SOURCE_AUTO,
-  "auto: the agent in the GUI, else the sidecar; in tshark the sidecar if present, else the agent",
-  { { 1, "auto", SOURCE_AUTO }, { 2, "agent", SOURCE_AGENT }, { 3, "sidecar", SOURCE_SIDECAR }, { 4, "off", SOURCE_OFF } }, false)
+  "auto: in the GUI the agent's labels of the open file if it watches it, else the sidecar, else the agent's match "
+    .. "against all its captures; in tshark the sidecar if present, else the agent",
+  SOURCE_CHOICES, false)
 cumma.prefs.host = Pref.string("Agent host", DEFAULT_HOST, "Host of the Cumma agent (cumma watch)")
 cumma.prefs.port = Pref.uint("Agent port", DEFAULT_PORT, "TCP port of the Cumma agent")
 cumma.prefs.token = Pref.string("Token", "", "The agent's token (printed by cumma watch); empty: read it from the agent's config dir")
@@ -1199,6 +1318,33 @@ cumma.prefs.notes_always = Pref.bool("Expert notes without a protocol tree", in_
   "Also label packets in passes that build no protocol tree (Analyze ▸ Expert Information, tshark -z expert), "
     .. "so that their notes for unknown and provisional labels are listed; costs time in such passes. "
     .. "On by default in Wireshark, off in tshark")
+
+-- Wireshark takes an enum preference's value by its name or its text in any case, and for
+-- anything else keeps the current value without a word (Wireshark 4.0's prefs.c: "XXX - give an
+-- error if it doesn't match?"): `-o cumma.source:bogus` would quietly mean auto. So the command
+-- line is checked here, once, as Wireshark matches (prefs.c find_val_for_string).
+local function source_choice(value)
+  for _, choice in ipairs(SOURCE_CHOICES) do
+    if value:lower() == tostring(choice[1]):lower() or value:lower() == choice[2]:lower() then return choice end
+  end
+  return nil
+end
+
+local source_option_checked = false
+local function check_source_option()
+  if source_option_checked then return end
+  source_option_checked = true
+  local current = "auto"
+  for _, choice in ipairs(SOURCE_CHOICES) do
+    if choice[3] == cumma.prefs.source then current = choice[2] end
+  end
+  for _, value in ipairs(cmdline_pref_values("cumma.source")) do
+    if not source_choice(value) then
+      say("-o cumma.source:" .. value .. ": '" .. value .. "' is not a label source; use auto, agent, sidecar or off "
+        .. "(Wireshark ignores the value: the source stays " .. current .. ")")
+    end
+  end
+end
 
 -- The token the agent keeps in its config folder (docs/protocol.md): $CUMMA_CONFIG_DIR/token, else
 -- $XDG_CONFIG_HOME/cumma/token, else ~/.config/cumma/token; used when the preference is empty.
@@ -1283,9 +1429,10 @@ local function agent_timeout()
   return ms / 1000
 end
 
--- Asks the agent for the labels of `capture_name` (or of every capture). Returns an agent table
--- (ws, by_id, order, note) or nil, why.
-local function fetch_from_agent(capture_name)
+-- Asks the agent for the labels of the capture at `capture` (a path), or of every capture when
+-- the agent does not watch that file or no file is known. Returns an agent table (ws, by_id,
+-- order, note; watched: the agent's capture info when it watches the file) or nil, why.
+local function fetch_from_agent(capture)
   local host = cumma.prefs.host ~= "" and cumma.prefs.host or DEFAULT_HOST
   local port = tonumber(cumma.prefs.port) or DEFAULT_PORT
   local token = cumma.prefs.token
@@ -1319,27 +1466,37 @@ local function fetch_from_agent(capture_name)
     ws:close()
     return nil, "agent " .. where .. " serves anonymised addresses (it listens beyond loopback): they cannot be matched to packets"
   end
-  local agent = { ws = ws, where = where, by_id = {}, order = {}, note = nil }
-  -- Ask for the open capture by name when the agent watches it, else for every capture (the
-  -- 5-tuples and times still find the packets, e.g. in a copy of a watched capture).
-  local watched
-  if capture_name and type(hello.captures) == "table" then
-    for _, info in ipairs(hello.captures) do
-      if type(info) == "table" and info.name == capture_name then watched = info end
-    end
-  end
+  local agent = { ws = ws, where = where, by_id = {}, order = {}, note = nil, watched = nil }
+  -- Ask for the open file's own capture when the agent watches that very file (by path: names
+  -- are file names, which another file can share), else for every capture: the 5-tuples and times
+  -- still find the packets of a copy or an export of a watched capture.
+  local watched = watched_capture(capture, hello.captures, real_path)
   local request
   if watched then
-    request = '{"v":1,"type":"subscribe","captures":[' .. json_string(capture_name) .. ']}'
+    agent.watched = watched
+    request = '{"v":1,"type":"subscribe","captures":[' .. json_string(watched.name) .. ']}'
     if watched.state == "reading" then
-      agent.note = "the agent is still reading " .. capture_name .. ": labels may be incomplete"
+      agent.note = "the agent is still reading " .. watched.name .. ": labels may be incomplete"
     elseif watched.state == "error" then
-      agent.note = "the agent had an error reading " .. capture_name .. ": " .. tostring(watched.error)
+      agent.note = "the agent had an error reading " .. watched.name .. ": " .. tostring(watched.error)
     end
   else
     request = '{"v":1,"type":"subscribe","captures":"*"}'
-    if capture_name then
-      agent.note = capture_name .. " is not watched by the agent: matched against all its captures"
+    if capture then
+      agent.note = capture .. " is not watched by the agent: matched against all its captures"
+      -- Name the watched files that bear its name, so that nobody takes their labels for its own.
+      local name, same = basename(capture), {}
+      if type(hello.captures) == "table" then
+        for _, info in ipairs(hello.captures) do
+          if type(info) == "table" and type(info.name) == "string" and type(info.path) == "string"
+            and basename(info.path) == name then
+            same[#same + 1] = "its " .. info.name .. " is " .. info.path
+          end
+        end
+      end
+      if #same > 0 then
+        agent.note = agent.note .. "; " .. table.concat(same, ", ") .. (#same == 1 and ", another file" or ", other files")
+      end
     end
   end
   local ok, send_err = ws:send_text(request)
@@ -1398,8 +1555,11 @@ local function tune_gc(active)
   return ok
 end
 
-local function set_labels(index, kind, text)
+-- `about` names the source and what to do in the message that says its labels do not fit the
+-- capture (see note_miss): { source = "sidecar /caps/x.pcapng.cumma.tsv", advice = "…" }.
+local function set_labels(index, kind, text, about)
   state.index, state.failure, state.source_kind, state.source_text = index, nil, kind, text
+  state.about = about
   state.hits, state.time_misses, state.pair_misses, state.misfit_said = 0, 0, 0, false
   state.active = true
   state.notes = false
@@ -1426,7 +1586,7 @@ local function poll_agent()
     local message = json_decode(text)
     if type(message) == "table" and apply_agent_message(agent, message) then changed = true end
   end
-  if changed then set_labels(index_from_dialogs(agent.by_id, agent.order), "agent", state.source_text) end
+  if changed then set_labels(index_from_dialogs(agent.by_id, agent.order), "agent", state.source_text, state.about) end
   return changed
 end
 
@@ -1525,17 +1685,27 @@ local function load_labels(force)
     index.content = nil
     local text = "from sidecar " .. sidecar
     if index.skipped and index.skipped > 0 then text = text .. " (" .. index.skipped .. " malformed line(s) skipped)" end
-    set_labels(index, "sidecar", text)
+    set_labels(index, "sidecar", text, { source = "sidecar " .. sidecar,
+      advice = "it may belong to another capture; run cumma classify CAPTURE --sidecar again" })
     return true
   end
 
-  local empty_agent -- connected, but without dialogs for this capture (yet)
-
   local function use_agent(agent)
     local text = "from agent " .. agent.where
+    if agent.watched then text = text .. ", capture " .. agent.watched.name end
     if agent.note then text = text .. " (" .. agent.note .. ")" end
     if #agent.order == 0 then text = text .. " (no dialogs yet)" end
-    set_labels(index_from_dialogs(agent.by_id, agent.order), "agent", text)
+    local about
+    if agent.watched then
+      about = { source = "agent " .. agent.where .. ", capture " .. agent.watched.name .. " (" .. agent.watched.path .. ")",
+        advice = "the file may have changed since the agent read it" }
+    else
+      about = { source = "agent " .. agent.where .. " (all its captures: "
+          .. (capture and (capture .. " is not watched") or "the open file is unknown") .. ")",
+        advice = "none of the agent's captures holds this traffic; watch its folder (cumma watch DIR) or write its sidecar "
+          .. "(cumma classify CAPTURE --sidecar)" }
+    end
+    set_labels(index_from_dialogs(agent.by_id, agent.order), "agent", text, about)
     if in_gui() and not agent.ws.closed then
       state.agent = agent          -- stays open: later dialogs update the labels
     else
@@ -1544,32 +1714,39 @@ local function load_labels(force)
     return true
   end
 
-  local function try_agent(require_dialogs)
-    local agent, why = fetch_from_agent(capture and basename(capture) or nil)
-    if not agent then reasons[#reasons + 1] = why; return false end
-    if require_dialogs and #agent.order == 0 then
-      reasons[#reasons + 1] = "agent " .. agent.where .. " has no dialogs for this capture"
-      empty_agent = agent
-      return false
-    end
-    return use_agent(agent)
+  local function connect_agent()
+    local agent, why = fetch_from_agent(capture)
+    if not agent then reasons[#reasons + 1] = why end
+    return agent
   end
 
   local ok
   if source == SOURCE_SIDECAR then
     ok = try_sidecar()
   elseif source == SOURCE_AGENT then
-    ok = try_agent(false)
+    local agent = connect_agent()
+    ok = agent ~= nil and use_agent(agent)
   elseif in_gui() then
-    -- The agent's labels follow the file as it grows; the sidecar is the fallback. An agent that
-    -- has nothing yet (a capture just started) is kept when there is no sidecar either.
-    ok = try_agent(true) or try_sidecar()
-    if empty_agent then
-      if ok then empty_agent.ws:close() else ok = use_agent(empty_agent) end
+    -- The agent's labels of this very file follow it as it grows: they come first. Otherwise the
+    -- sidecar beside the file, written for it, beats the agent's match against all its captures,
+    -- which fits only a copy of one of them. An agent with nothing yet (a capture just started)
+    -- or only that match is kept when there is no sidecar either.
+    local agent = connect_agent()
+    if agent and agent.watched and #agent.order > 0 then
+      ok = use_agent(agent)
+    else
+      ok = try_sidecar()
+      if agent then
+        if ok then agent.ws:close() else ok = use_agent(agent) end
+      end
     end
   else
     -- tshark: a sidecar needs no network round trip and is what `cumma classify --sidecar` wrote.
-    ok = (sidecar and size and try_sidecar()) or try_agent(false)
+    ok = sidecar and size and try_sidecar()
+    if not ok then
+      local agent = connect_agent()
+      ok = agent ~= nil and use_agent(agent)
+    end
     if not ok and sidecar and not size then table.insert(reasons, 1, "no sidecar " .. sidecar) end
     if not ok and not sidecar then
       table.insert(reasons, 1, from_stdin
@@ -1598,6 +1775,7 @@ end
 -- the first packet with a protocol tree comes: a run that builds no tree (plain `tshark -r FILE`)
 -- would show nothing of them and need not pay for reading them.
 function cumma.init()
+  check_source_option()
   pair_offset = {}
   cached_refs = nil
   notes_always = cumma.prefs.notes_always and true or false
@@ -1649,12 +1827,14 @@ local function add_fields(sub, rec, refs)
   if refs.source then tree_add(sub, f.source, state.source_text) end
 end
 
--- A sidecar that does not fit the capture (written before the capture grew or was edited, or
--- for another capture of the same name) labels some packets wrongly and leaves others bare,
--- silently. In a sidecar that fits, every TCP/UDP packet is in a dialog (the exceptions: later
--- IP fragments, tunnelled packets, an out-of-order timestamp), so packets of no dialog are
--- counted and a clear excess reported once: packets of flows the sidecar has but at no dialog's
--- time, or, with nothing matched at all, packets of flows it does not have.
+-- Labels that do not fit the capture label some packets wrongly and leave others bare, silently:
+-- a sidecar written before the capture grew or was edited, or for another capture of the same
+-- name; the agent's labels of another file (a file it does not watch matched against all its
+-- captures, or one it read before it changed). In labels that fit, every TCP/UDP packet is in a
+-- dialog (the exceptions: later IP fragments, tunnelled packets, an out-of-order timestamp), so
+-- packets of no dialog are counted and a clear excess reported once: packets of flows the labels
+-- have but at no dialog's time (sidecar only: the agent's labels of a growing file lag behind
+-- it), or, with nothing matched at all, packets of flows they do not have.
 local STALE_MIN_MISSES, STALE_MISS_SHARE, FOREIGN_MIN_PACKETS = 20, 0.01, 200
 
 -- Whether `list` (the dialogs of one port pair) has a dialog of the packet's own addresses.
@@ -1668,21 +1848,24 @@ local function has_flow(list, pinfo)
 end
 
 local function note_miss(time_miss, tree)
-  if state.source_kind ~= "sidecar" then return end -- the agent's labels follow the file as it grows
+  -- The agent's labels are only checked for the foreign case, which a single hit rules out; and
+  -- with no dialogs at all (it has read nothing of the capture yet) there is nothing to misfit.
+  if state.source_kind ~= "sidecar" and (state.misfit_said or state.hits > 0 or state.index.count == 0) then return end
   if time_miss then state.time_misses = state.time_misses + 1 else state.pair_misses = state.pair_misses + 1 end
+  local about = state.about
   if not state.misfit_said then
-    if state.time_misses >= STALE_MIN_MISSES and state.time_misses >= STALE_MISS_SHARE * state.hits then
+    if state.source_kind == "sidecar" and state.time_misses >= STALE_MIN_MISSES and state.time_misses >= STALE_MISS_SHARE * state.hits then
       state.misfit_said = true
-      say("sidecar " .. state.sidecar_path .. ": " .. state.time_misses .. " packets of its flows fall outside all of its dialogs (" ..
+      say(about.source .. ": " .. state.time_misses .. " packets of its flows fall outside all of its dialogs (" ..
         state.hits .. " labelled so far): it may be older than the capture, or belong to another one; " ..
         "run cumma classify CAPTURE --sidecar again")
     elseif state.hits == 0 and state.time_misses + state.pair_misses >= FOREIGN_MIN_PACKETS then
       state.misfit_said = true
-      say("sidecar " .. state.sidecar_path .. ": none of the first " .. FOREIGN_MIN_PACKETS .. " TCP/UDP packets is in one of its dialogs: " ..
-        "it may belong to another capture; run cumma classify CAPTURE --sidecar again")
+      say(about.source .. ": none of the first " .. FOREIGN_MIN_PACKETS .. " TCP/UDP packets is in one of its dialogs: " ..
+        about.advice)
     end
   end
-  if time_miss and get_visible(tree) then
+  if time_miss and state.source_kind == "sidecar" and get_visible(tree) then
     tree_add(tree_add(tree, cumma, "Cumma: no label (its flow has dialogs in the sidecar, none at this time)"), f.source,
       "sidecar " .. state.sidecar_path .. ": a sidecar older than the capture, or an out-of-order timestamp, leaves packets like this one bare")
   end
@@ -1867,5 +2050,6 @@ if type(exports) == "table" then
   exports.index_lookup, exports.load_sidecar, exports.record_from_live = index_lookup, load_sidecar, record_from_live
   exports.finish_record, exports.group_of, exports.capture_from_cmdline = finish_record, group_of, capture_from_cmdline
   exports.sidecar_record = sidecar_record
+  exports.watched_capture, exports.real_path, exports.lexical_path = watched_capture, real_path, lexical_path
   exports.reset_pair_offset = function() pair_offset = {} end
 end

@@ -3,7 +3,7 @@
 // and pings, and with a wrong token or no agent at all (a clear message, never a Lua error).
 // Needs LuaSocket inside Wireshark's Lua (Debian: apt-get install lua-socket).
 
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,10 +11,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { writeSyntheticCaptureFile } from '../../scripts/lib/synthetic-capture';
-import { requireTools, toolsRequiredByEnv } from '../support/tools';
-import { CLI, cumma, DialogLike, expectedUsages, expectLabels, expectNoLuaError, parseJsonl, readPackets, tshark, tsharkAsync } from './support';
+import { findOnPath, requireTools, toolsRequiredByEnv } from '../support/tools';
+import { CLI, cumma, DialogLike, expectedUsages, expectLabels, expectNoLuaError, parseJsonl, PLUGIN, readPackets, tshark, tsharkAsync } from './support';
 
 const tools = requireTools('tshark');
+const SAMPLES = join(__dirname, '..', '..', 'samples');
 
 /** Whether Wireshark's Lua can load LuaSocket: the plugin says so when it cannot. */
 function luaSocketMissing(): boolean {
@@ -27,6 +28,9 @@ if (noLuaSocket) {
   if (toolsRequiredByEnv()) throw new Error('LuaSocket is not installed for Wireshark\'s Lua (CUMMA_REQUIRE_TOOLS=1): apt-get install lua-socket');
   console.warn('SKIPPED: LuaSocket is not installed for Wireshark\'s Lua (apt-get install lua-socket)');
 }
+
+/** A stand-alone Lua with LuaSocket, for the GUI stand-in (fixtures/gui-auto.lua), if any. */
+const guiLua = ['lua5.2', 'lua5.3', 'lua5.4'].find((lua) => findOnPath(lua) !== undefined && spawnSync(lua, ['-e', 'require("socket")']).status === 0);
 
 interface AgentDialog extends DialogLike {
   id: string;
@@ -50,10 +54,17 @@ describe.skipIf(tools.skip || noLuaSocket)('Wireshark plugin: labels from the ag
   let agentErr = '';
   let port: number;
   let token: string;
+  /** The agent's capture names by path (cap.pcapng, cap.pcapng#2, …). */
+  let nameOf = new Map<string, string>();
   const env = (): NodeJS.ProcessEnv => ({ ...process.env, CUMMA_CONFIG_DIR: config });
 
   async function labelsOf(name: string): Promise<AgentDialog[]> {
-    const response = await fetch(`http://127.0.0.1:${port}/labels?capture=${encodeURIComponent(name)}&format=jsonl`, { headers: { Authorization: `Bearer ${token}` } });
+    const url = `http://127.0.0.1:${port}/labels?capture=${encodeURIComponent(name)}&format=jsonl`;
+    const get = (): Promise<Response> => fetch(url, { headers: { Authorization: `Bearer ${token}` } });
+    // fetch keeps connections alive; one the agent closed as idle while a synchronous tshark run
+    // blocked this process is found closed only when reused ("other side closed"). A GET is safe
+    // to send again, on a new connection.
+    const response = await get().catch(get);
     if (!response.ok) throw new Error(`/labels ${name}: HTTP ${response.status}`);
     return parseJsonl<AgentDialog>(await response.text());
   }
@@ -69,30 +80,38 @@ describe.skipIf(tools.skip || noLuaSocket)('Wireshark plugin: labels from the ag
     if (sim.status !== 0) throw new Error(`simulate failed: ${sim.stderr}`);
     rmSync(join(watched, 'scenario.pcapng.truth.jsonl'), { force: true });
     writeSyntheticCaptureFile(join(watched, 'mixed.pcapng'), { seed: 5, packets: 6000, flows: 150 });
+    // Two watched folders each holding a cap.pcapng, different captures: the agent names the
+    // one it finds second cap.pcapng#2.
+    for (const [folder, sample] of [['dupA', 'whatsapp-chat.pcapng'], ['dupB', 'telegram-calls.pcapng']] as const) {
+      mkdirSync(join(dir, folder));
+      copyFileSync(join(SAMPLES, sample), join(dir, folder, 'cap.pcapng'));
+    }
 
-    agent = spawn(process.execPath, [CLI, 'watch', watched, '--no-sidecar', '--port', '0', '--format', 'none'], { env: env() });
+    agent = spawn(process.execPath, [CLI, 'watch', watched, join(dir, 'dupA'), join(dir, 'dupB'), '--no-sidecar', '--port', '0', '--format', 'none'], { env: env() });
     agent.stderr!.setEncoding('utf8').on('data', (chunk: string) => (agentErr += chunk));
     port = await waitFor('the agent to print its address', async () => {
       const match = /ws:\/\/127\.0\.0\.1:(\d+)\//.exec(agentErr);
       return match ? Number(match[1]) : undefined;
     });
     token = readFileSync(join(config, 'token'), 'utf8').trim();
-    await waitFor('the agent to finish both captures', async () => {
+    await waitFor('the agent to finish its four captures', async () => {
       const response = await fetch(`http://127.0.0.1:${port}/captures`, { headers: { Authorization: `Bearer ${token}` } });
-      const captures = (await response.json()) as { name: string; state: string; dialogs: number }[];
-      return captures.length === 2 && captures.every((c) => c.state === 'idle' && c.dialogs > 0) ? true : undefined;
+      const captures = (await response.json()) as { name: string; path: string; state: string; dialogs: number }[];
+      if (captures.length !== 4 || !captures.every((c) => c.state === 'idle' && c.dialogs > 0)) return undefined;
+      nameOf = new Map(captures.map((c) => [c.path, c.name]));
+      return true;
     });
     // Once a file stops growing, the agent closes its last dialogs by the wall clock (after the
     // dialog gap): wait until every label is final and stays the same.
     let previous = '';
     await waitFor('the agent\'s labels to settle', async () => {
-      const now = JSON.stringify([await labelsOf('scenario.pcapng'), await labelsOf('mixed.pcapng')]);
+      const now = JSON.stringify(await Promise.all([...nameOf.values()].map((name) => labelsOf(name))));
       const settled = now === previous && !now.includes('"provisional"');
       previous = now;
       if (!settled) await new Promise((resolve) => setTimeout(resolve, 1000));
       return settled ? true : undefined;
     });
-  }, 90_000);
+  }, 150_000);
 
   afterAll(async () => {
     if (agent && agent.exitCode === null) {
@@ -140,6 +159,91 @@ describe.skipIf(tools.skip || noLuaSocket)('Wireshark plugin: labels from the ag
     expectLabels(rows, expectedUsages(rows, records));
     const tree = tshark(['-r', copy, '-Y', 'frame.number == 1', '-V', '-O', 'cumma', '-o', `cumma.port:${port}`], env());
     expect(tree.stdout).toContain('copy-of-scenario.pcapng is not watched by the agent: matched against all its captures');
+  });
+
+  it('takes the watched capture at the file\'s own path, never another of the same name (cap.pcapng, cap.pcapng#2), however the path is spelled', async () => {
+    const pathA = join(dir, 'dupA', 'cap.pcapng');
+    const pathB = join(dir, 'dupB', 'cap.pcapng');
+    expect([nameOf.get(pathA), nameOf.get(pathB)].sort()).toEqual(['cap.pcapng', 'cap.pcapng#2']);
+    for (const path of [pathA, pathB]) {
+      const name = nameOf.get(path)!;
+      const records = await labelsOf(name);
+      const { rows, run } = readPackets(path, ['-o', `cumma.port:${port}`, '-o', 'cumma.source:agent'], env());
+      expectNoLuaError(run);
+      const expected = expectedUsages(rows, records);
+      expect([...expected.values()].filter((u) => u !== '').length, name).toBeGreaterThan(100);
+      expectLabels(rows, expected);
+      const tree = tshark(['-r', path, '-c', '1', '-V', '-O', 'cumma', '-o', `cumma.port:${port}`, '-o', 'cumma.source:agent'], env());
+      expect(tree.stdout).toContain(`    Source: from agent 127.0.0.1:${port}, capture ${name}\n`);
+    }
+    // Relative, through `..`, from the folder of the other cap.pcapng.
+    const relative = tshark(['-r', join('..', 'dupB', 'cap.pcapng'), '-T', 'fields', '-e', 'cumma.usage', '-o', `cumma.port:${port}`, '-o', 'cumma.source:agent'], env(), join(dir, 'dupA'));
+    expectNoLuaError(relative);
+    const absolute = tshark(['-r', pathB, '-T', 'fields', '-e', 'cumma.usage', '-o', `cumma.port:${port}`, '-o', 'cumma.source:agent'], env());
+    expect(relative.stdout.split('\n').filter((u) => u !== '').length).toBeGreaterThan(100);
+    expect(relative.stdout).toBe(absolute.stdout);
+  });
+
+  it('matches a file it does not watch against all its captures even when a watched file bears its name, and names that file', async () => {
+    // Another capture (a copy of mixed.pcapng) under the name of a watched one, in no watched folder.
+    const elsewhere = join(dir, 'elsewhere');
+    mkdirSync(elsewhere, { recursive: true });
+    const namesake = join(elsewhere, 'scenario.pcapng');
+    copyFileSync(join(watched, 'mixed.pcapng'), namesake);
+    const records = await labelsOf('mixed.pcapng');
+    const { rows, run } = readPackets(namesake, ['-o', `cumma.port:${port}`], env());
+    expectNoLuaError(run);
+    const expected = expectedUsages(rows, records);
+    expect([...expected.values()].filter((u) => u !== '').length).toBeGreaterThan(1000);
+    expectLabels(rows, expected);
+    // The whole field (the tree shows 240 characters of it).
+    const source = tshark(['-r', namesake, '-c', '1', '-T', 'fields', '-e', 'cumma.source', '-o', `cumma.port:${port}`], env());
+    expect(source.stdout).toContain(`${namesake} is not watched by the agent: matched against all its captures; its scenario.pcapng is ${join(watched, 'scenario.pcapng')}, another file`);
+  });
+
+  it('says on stderr when none of the agent\'s dialogs holds a packet of the file', () => {
+    const foreign = join(dir, 'foreign.pcapng');
+    copyFileSync(join(SAMPLES, 'signal-media.pcapng'), foreign);
+    const run = tshark(['-r', foreign, '-T', 'fields', '-e', 'cumma.usage', '-o', `cumma.port:${port}`, '-o', 'cumma.source:agent'], env());
+    expect(run.status, run.stderr).toBe(0);
+    expectNoLuaError(run);
+    expect(run.stdout.split('\n').filter((u) => u !== '')).toEqual([]);
+    expect(run.stderr).toContain(
+      `cumma: agent 127.0.0.1:${port} (all its captures: ${foreign} is not watched): none of the first 200 TCP/UDP packets is in one of its dialogs: ` +
+        "none of the agent's captures holds this traffic; watch its folder (cumma watch DIR) or write its sidecar (cumma classify CAPTURE --sidecar)",
+    );
+    // A file that fits gets no such message.
+    const fits = tshark(['-r', join(watched, 'scenario.pcapng'), '-T', 'fields', '-e', 'cumma.usage', '-o', `cumma.port:${port}`], env());
+    expect(fits.stderr).not.toContain('none of the first 200');
+  });
+
+  it.skipIf(guiLua === undefined)('in the GUI\'s auto mode: the watched file\'s own capture, else the sidecar beside the file, else the match against all captures', () => {
+    const fixtures = join(__dirname, 'fixtures');
+    const sourceLine = (capture: string): string => {
+      const result = spawnSync(guiLua!, [join(fixtures, 'gui-auto.lua'), join(fixtures, 'wireshark-stubs.lua'), PLUGIN, String(port), capture], { encoding: 'utf8', env: env() });
+      expect(result.status, result.stdout + result.stderr).toBe(0);
+      return result.stdout.split('\n')[0]!;
+    };
+    const folder = join(dir, 'gui');
+    mkdirSync(folder, { recursive: true });
+    // Not watched, with a watched file's name and a sidecar of its own: the sidecar, written for
+    // this file, not the agent's match against all its captures.
+    const namesake = join(folder, 'scenario.pcapng');
+    copyFileSync(join(watched, 'mixed.pcapng'), namesake);
+    expect(cumma(['classify', namesake, '--sidecar', '--format', 'jsonl']).status).toBe(0);
+    expect(sourceLine(namesake)).toBe(`Cumma labels from sidecar ${namesake}.cumma.tsv`);
+    // Not watched, no sidecar: the match against all the agent's captures.
+    const copy = join(folder, 'copy.pcapng');
+    copyFileSync(join(watched, 'mixed.pcapng'), copy);
+    expect(sourceLine(copy)).toBe(`Cumma labels from agent 127.0.0.1:${port} (${copy} is not watched by the agent: matched against all its captures)`);
+    // Watched (the one named cap.pcapng#2), with a sidecar beside it too: the agent's labels of it.
+    const pathB = join(dir, 'dupB', 'cap.pcapng');
+    try {
+      expect(cumma(['classify', pathB, '--sidecar', '--format', 'jsonl']).status).toBe(0);
+      expect(sourceLine(pathB)).toBe(`Cumma labels from agent 127.0.0.1:${port}, capture ${nameOf.get(pathB)}`);
+    } finally {
+      rmSync(`${pathB}.cumma.tsv`, { force: true });
+    }
   });
 
   it('with a wrong token: "no labels: … refused the token" in the tree and on stderr, no Lua error', () => {

@@ -392,4 +392,20 @@ describe.skipIf(tools.skip)('Wireshark plugin: labels from the sidecar', () => {
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout).toBe('');
   });
+
+  it('says on stderr that a source value Wireshark ignores is none of auto, agent, sidecar, off (even without a tree)', () => {
+    // Wireshark keeps an enum preference's current value for a value it does not know, silently.
+    const run = tshark(['-r', simulated, '-c', '1', '-o', 'cumma.source:bogus']);
+    expect(run.status, run.stderr).toBe(0);
+    expectNoLuaError(run);
+    expect(run.stderr).toContain("cumma: -o cumma.source:bogus: 'bogus' is not a label source; use auto, agent, sidecar or off (Wireshark ignores the value: the source stays auto)");
+    // The last valid value given wins in Wireshark; the bad one is still named.
+    const later = tshark(['-r', simulated, '-c', '1', '-o', 'cumma.source: sidecr', '-o', 'cumma.source:off']);
+    expect(later.stderr).toContain("cumma: -o cumma.source:sidecr: 'sidecr' is not a label source; use auto, agent, sidecar or off (Wireshark ignores the value: the source stays off)");
+    // What Wireshark accepts (its names and texts, in any case) passes without a word.
+    for (const good of ['Sidecar', 'OFF', '2', 'auto']) {
+      const quiet = tshark(['-r', simulated, '-c', '1', '-o', `cumma.source:${good}`]);
+      expect(quiet.stderr, good).not.toContain('is not a label source');
+    }
+  });
 });
