@@ -42,7 +42,7 @@ describe('cumma simulate: command line', () => {
   it.each([
     [['--duration', '0'], '--duration expects a positive number'],
     [['--duration', '7200'], '--duration must be at most 3600 seconds'],
-    [['--seed', '-1'], 'Option'],
+    [['--seed', '-1'], "--seed needs a value, and the word after it starts with '-'"],
     [['--seed', '1.5'], '--seed expects an integer 0…4294967295'],
   ])('refuses bad values %j with the reason', (extra, message) => {
     const result = cumma('simulate', '--usage', 'text', ...extra, '-o', join(dir, 'x.pcapng'));

@@ -94,8 +94,15 @@ describe.each([
     const setup = formatTruthComment(TAGS.mediaSetup);
     const photo = formatTruthComment(TAGS.photo);
     expect(upload[0]!.flags & TCP_SYN).toBeTruthy();
+    // A close more than the 5-s dialog gap after the connection's previous packet is a dialog
+    // of its own, and `other` (see the next test); one sooner shares the data's dialog.
+    const firstFin = upload.findIndex((p) => (p.flags & TCP_FIN) !== 0);
+    expect(firstFin).toBeGreaterThan(0);
+    const alone = upload[firstFin]!.timeUs - upload[firstFin - 1]!.timeUs > 5 * SECOND;
+    const close = alone ? formatTruthComment({ ...TAGS.mediaSetup, usage: 'other' }) : setup;
     for (const p of upload) {
-      if (p.flags & (TCP_SYN | TCP_FIN)) expect(p.comments[0]).toBe(setup);
+      if (p.flags & TCP_SYN) expect(p.comments[0]).toBe(setup);
+      if (p.flags & TCP_FIN) expect(p.comments[0]).toBe(close);
     }
     // The server's bare ACKs during the upload acknowledge photo bytes.
     const serverAcks = upload.filter((p) => !isUp(p) && p.payloadLength === 0 && p.flags === TCP_ACK);
@@ -176,9 +183,34 @@ describe('determinism', () => {
       ...base,
       connections: [...base.connections, { ...base.connections[1]!, id: 99, client: { ip: '192.168.1.23', port: 40_099 }, openUs: 11 * SECOND, closeUs: undefined }],
     };
-    const key = (r: TruthRecord): string => `${r.client.port}/${r.dialog}`;
+    const key = (r: TruthRecord): string => `${r.client.port}/${r.dialog}/${r.usage}`;
     const before = new Map(calm(base).map((r) => [key(r), r]));
     for (const r of calm(extra)) if (before.has(key(r))) expect(r).toEqual(before.get(key(r)));
+  });
+});
+
+describe("a connection's close", () => {
+  // The packets of port 41 000 from its first FIN on: the FINs, and the ACK of the last.
+  function closeOf(closeUs: number): { close: ReadPacket[]; before: ReadPacket } {
+    const path = join(dir, `close-${closeUs}.pcapng`);
+    renderCapture(downloadScript(50_000, closeUs), { tcpLoss: false, conditions: CALM, seed: 2, outputPath: path });
+    const flow = readBack(path).filter((p) => p.tcp && phonePort(p) === 41_000);
+    const first = flow.findIndex((p) => (p.flags & TCP_FIN) !== 0);
+    return { close: flow.slice(first), before: flow[first - 1]! };
+  }
+
+  it('alone in its dialog (more than the 5-s gap after the data) is `other`: its 66-byte packets say nothing of the usage', () => {
+    const { close, before } = closeOf(20 * SECOND);
+    expect(close[0]!.timeUs - before.timeUs).toBeGreaterThan(5 * SECOND);
+    expect(close.length).toBeGreaterThanOrEqual(3);
+    for (const p of close) expect(p.comments[0]).toBe(formatTruthComment({ ...TAGS.clipSetup, usage: 'other' }));
+    expect(before.comments[0]).not.toMatch(/usage=other/);
+  });
+
+  it("within the gap keeps the connection's own label, so its dialog has one label", () => {
+    const { close, before } = closeOf(2 * SECOND);
+    expect(close[0]!.timeUs - before.timeUs).toBeLessThanOrEqual(5 * SECOND);
+    for (const p of close) expect(p.comments[0]).toBe(formatTruthComment(TAGS.clipSetup));
   });
 });
 

@@ -37,6 +37,7 @@
 import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_SYN } from '../../capture/packet';
 import { ScriptConnection, ScriptMessage, TruthTag } from '../traffic-script';
 import { Prng } from '../../common/prng';
+import { DEFAULT_GAPS } from '../../segment/dialog';
 import { ConnectionAddresses, SimulationContext } from './simulation-context';
 import { TcpFrameBuilder, TcpSegment, tcpFrameLength } from './tcp-frames';
 import {
@@ -183,6 +184,10 @@ export class TcpConnection {
   private serverFlightQueued = false;
   private clientFinishedQueued = false;
   private closeRequested = false;
+  /** When the phone last captured a packet of this connection (µs). */
+  private lastCapturedUs = Number.NEGATIVE_INFINITY;
+  /** The truth of the FINs and the ACKs they draw: set when the client decides to close. */
+  private closeTruth: TruthTag | undefined;
 
   constructor(
     private readonly index: number,
@@ -358,6 +363,14 @@ export class TcpConnection {
     const quiet = (side: Endpoint): boolean => side.tlsReady && side.pendingApp.length === 0 && side.sndNxt === side.queueEnd && side.flightCount === 0;
     if (quiet(this.client) && quiet(this.server)) {
       this.client.finRequested = true;
+      // A close the capture sees more than a dialog gap after the connection's previous packet is
+      // a dialog of its own, and it carries no usage: a few 66-byte packets look the same whatever
+      // the connection was for, so its truth is `other` (as the chat connection's handshake is).
+      // Sooner, it shares the data's dialog and its label. Nothing of the connection is in
+      // flight when the client closes (both sides are quiet), so no packet of the data's truth
+      // reaches the capture after this FIN.
+      const alone = nowUs - this.lastCapturedUs > DEFAULT_GAPS.dialogGapUs;
+      this.closeTruth = alone ? { ...this.setupTruth, usage: 'other' } : this.setupTruth;
       this.trySend(this.client, nowUs);
     }
   }
@@ -422,7 +435,10 @@ export class TcpConnection {
 
   private capture(timeUs: number, segment: TcpSegment): void {
     const { queue, sink } = this.ctx;
-    queue.at(timeUs, () => sink.capture(this.index, timeUs, segment.up, segment.truth, this.frames.build(sink.frame, segment)));
+    queue.at(timeUs, () => {
+      this.lastCapturedUs = timeUs;
+      sink.capture(this.index, timeUs, segment.up, segment.truth, this.frames.build(sink.frame, segment));
+    });
   }
 
   /** Up to three SACK blocks, the one that changed last first (RFC 2018). */
@@ -530,7 +546,7 @@ export class TcpConnection {
     side.rcvNxt += 1;
     side.finReceived = true;
     side.ackNow = true;
-    side.lastRxTruth = this.setupTruth;
+    side.lastRxTruth = this.closeTruth ?? this.setupTruth;
     // The server closes as soon as the client has: its FIN goes with the ACK of the client's.
     if (!side.isClient) side.finRequested = true;
   }
@@ -717,7 +733,7 @@ export class TcpConnection {
     if (side.finRequested && !side.finSent && side.sndNxt === side.queueEnd && side.flightCount === 0) {
       side.finSent = true;
       side.finSeq = side.sndNxt;
-      this.send(side, TCP_FIN | TCP_ACK, side.finSeq, 0, this.setupTruth, nowUs, false);
+      this.send(side, TCP_FIN | TCP_ACK, side.finSeq, 0, this.closeTruth ?? this.setupTruth, nowUs, false);
     } else if (side.ackNow) {
       const seq = side.finSent ? side.finSeq + 1 : side.sndNxt;
       this.send(side, TCP_ACK, seq, 0, side.lastRxTruth, nowUs, false);
