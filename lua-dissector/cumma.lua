@@ -1335,6 +1335,10 @@ local function fetch_from_agent(capture_name)
       agent.note = "the agent is still reading " .. capture_name .. ": labels may be incomplete"
     elseif watched.state == "error" then
       agent.note = "the agent had an error reading " .. capture_name .. ": " .. tostring(watched.error)
+    elseif type(watched.warning) == "string" then
+      -- Not an error: the file ends inside a block and has stopped growing; packets past there
+      -- have no labels until the rest is written.
+      agent.note = "the agent is waiting for the rest of " .. capture_name .. ": " .. watched.warning
     end
   else
     request = '{"v":1,"type":"subscribe","captures":"*"}'
@@ -1367,7 +1371,7 @@ local function fetch_from_agent(capture_name)
       ws:close()
       return nil, "agent " .. where .. " answered " .. tostring(message.code) .. ": " .. tostring(message.message)
     end
-    -- capture, stats, pong, informational errors: nothing to do here
+    -- capture, folder, stats, pong, informational errors: nothing to do here
   end
   return agent
 end
