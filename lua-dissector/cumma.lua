@@ -1479,6 +1479,10 @@ local function fetch_from_agent(capture)
       agent.note = "the agent is still reading " .. watched.name .. ": labels may be incomplete"
     elseif watched.state == "error" then
       agent.note = "the agent had an error reading " .. watched.name .. ": " .. tostring(watched.error)
+    elseif type(watched.warning) == "string" then
+      -- Not an error: the file ends inside a block and has stopped growing; packets past there
+      -- have no labels until the rest is written.
+      agent.note = "the agent is waiting for the rest of " .. watched.name .. ": " .. watched.warning
     end
   else
     request = '{"v":1,"type":"subscribe","captures":"*"}'
@@ -1524,7 +1528,7 @@ local function fetch_from_agent(capture)
       ws:close()
       return nil, "agent " .. where .. " answered " .. tostring(message.code) .. ": " .. tostring(message.message)
     end
-    -- capture, stats, pong, informational errors: nothing to do here
+    -- capture, folder, stats, pong, informational errors: nothing to do here
   end
   return agent
 end

@@ -293,6 +293,33 @@ describe('pcapng reader errors', () => {
     expect(error.message).toContain(`10 of ${good.length} bytes`);
   });
 
+  it('says what finish() would report about an incomplete last block without ending the input', () => {
+    const whole = bytes(head, good, good);
+    const reader = new CaptureReader();
+    expect(reader.incompleteTail()).toBeUndefined(); // nothing yet: no block begun
+    reader.append(whole.subarray(0, head.length + good.length + 10));
+    expect(reader.next()).toBeDefined();
+    expect(reader.next()).toBeUndefined();
+    const tail = reader.incompleteTail();
+    expect(tail).toBeInstanceOf(CaptureError);
+    expect(tail!.code).toBe('CAPTURE_TRUNCATED');
+    expect(tail!.offset).toBe(head.length + good.length);
+    expect(tail!.message).toBe(`byte offset ${head.length + good.length}: input ends inside a block: 10 of ${good.length} bytes present [CAPTURE_TRUNCATED]`);
+    // Asking changes nothing: the rest of the block comes, and reading goes on.
+    reader.append(whole.subarray(head.length + good.length + 10));
+    expect(reader.next()).toBeDefined();
+    expect(reader.incompleteTail()).toBeUndefined();
+    expect(() => reader.finish()).not.toThrow();
+  });
+
+  it('says an input cut inside the file header is incomplete, and an empty one is not (yet)', () => {
+    const reader = new CaptureReader();
+    reader.append(head.subarray(0, 10));
+    expect(reader.next()).toBeUndefined();
+    expect(reader.incompleteTail()?.message).toMatch(/^byte offset 0: input ends inside a block: 10 of \d+ bytes present \[CAPTURE_TRUNCATED\]$/);
+    expect(new CaptureReader().incompleteTail()).toBeUndefined();
+  });
+
   it('reports CAPTURE_TRUNCATED for an empty input', () => {
     const error = expectCaptureError(() => readWhole(new Uint8Array(0)), 'CAPTURE_TRUNCATED', 0);
     expect(error.message).toContain('empty');

@@ -326,4 +326,31 @@ describe.skipIf(tools.skip || noLuaSocket)('Wireshark plugin: WebSocket client a
       await new Promise((resolve) => server.close(resolve));
     }
   });
+
+  it('says when the agent waits for the rest of the capture, and passes over folder messages', async () => {
+    const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise((resolve) => server.once('listening', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const warning = `${capture}: byte offset 4000: input ends inside a block: 20 of 248 bytes present [CAPTURE_TRUNCATED]; the file has not grown for 5 s: waiting for the rest`;
+    server.on('connection', (socket) => {
+      socket.send(JSON.stringify({ v: 1, type: 'hello', agent: 'scripted', protocol: 1, anonymized: false, model: { name: 'm@1', classes: [], gaps: {} },
+        captures: [{ name: 'scenario.pcapng', path: capture, state: 'idle', sizeBytes: 1, bytesRead: 1, packets: 1, dialogs: records.length, warning }],
+        folders: [{ path: dir, state: 'watching' }] }));
+      socket.on('message', () => {
+        socket.send(JSON.stringify({ v: 1, type: 'folder', event: 'missing', folder: { path: dir, state: 'missing' }, message: `${dir}: the watched folder is gone` }));
+        socket.send(JSON.stringify({ v: 1, type: 'snapshot', captures: ['scenario.pcapng'], dialogs: records }));
+      });
+    });
+    try {
+      const args = ['-r', capture, '-o', 'cumma.source:agent', '-o', `cumma.port:${port}`, '-o', 'cumma.token:s3cret', '-T', 'fields', '-E', 'occurrence=f', '-e', 'frame.number', '-e', 'cumma.usage', '-e', 'cumma.source'];
+      const run = await tsharkAsync(args);
+      expect(run.status, run.stderr).toBe(0);
+      expectNoLuaError(run);
+      const first = run.stdout.split('\n')[0]!.split('\t');
+      expect(first[1]).not.toBe(''); // labelled all the same
+      expect(first[2]).toContain(`(the agent is waiting for the rest of scenario.pcapng: ${warning})`);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
 });

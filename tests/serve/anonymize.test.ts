@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { IpAnonymizer } from '../../agent/src/anonymize/anonymizer';
-import { servedDialogId } from '../../agent/src/serve/address-redactor';
+import { servedDialogId, servedFolderName } from '../../agent/src/serve/address-redactor';
 import { connectClient, httpGet, TestClient } from './support/clients';
 import { makeDialog } from './support/memory-feed';
 import { startTestServer, TEST_TOKEN, TestServer } from './support/server-fixture';
@@ -101,6 +101,33 @@ describe('anonymisation of everything served', () => {
     const served = [hello, ...client.messages.slice(before)].map((message) => JSON.stringify(message)).concat(labels.body, (await httpGet(base, `/captures?token=${TEST_TOKEN}`)).body).join('\n');
     expect(served).not.toContain('10.1.2.3');
     expect(served).not.toContain('dumps');
+  });
+
+  it('serves watched folders under a keyed name, and cuts folders and addresses from folder events and capture warnings', async () => {
+    fixture = await startTestServer({ anonymizeKey: KEY });
+    const { feed, base } = fixture;
+    feed.setFolder('/home/alice/caps-10.1.2.3', 'watching');
+    feed.addCapture('a.pcapng', {
+      path: '/home/alice/caps-10.1.2.3/a.pcapng',
+      state: 'idle',
+      warning: '/home/alice/caps-10.1.2.3/a.pcapng: byte offset 99980: input ends inside a block: 20 of 248 bytes present [CAPTURE_TRUNCATED]; the file has not grown for 5 s: waiting for the rest',
+    });
+    client = await connectClient(base, { token: TEST_TOKEN });
+    feed.setFolder('/home/alice/caps-10.1.2.3', 'missing', '/home/alice/caps-10.1.2.3: the watched folder is gone (deleted, moved or unmounted); watching for it to come back');
+    const event = await client.next('folder');
+    await client.sync();
+
+    const image = servedFolderName(KEY, '/home/alice/caps-10.1.2.3');
+    expect(image).toMatch(/^folder-[0-9a-f]{12}$/);
+    const hello = client.messages[0]!;
+    if (hello.type !== 'hello') throw new Error('first message is not hello');
+    expect(hello.folders).toEqual([{ path: image, state: 'watching' }]);
+    expect(hello.captures[0]!.warning).toBe('a.pcapng: byte offset 99980: input ends inside a block: 20 of 248 bytes present [CAPTURE_TRUNCATED]; the file has not grown for 5 s: waiting for the rest');
+    expect(event).toEqual({ v: 1, type: 'folder', event: 'missing', folder: { path: image, state: 'missing' }, message: `${image}: the watched folder is gone (deleted, moved or unmounted); watching for it to come back` });
+    const served = [...client.messages.map((message) => JSON.stringify(message)), (await httpGet(base, `/captures?token=${TEST_TOKEN}`)).body, (await httpGet(base, '/health')).body].join('\n');
+    expect(served).not.toContain('10.1.2.3');
+    expect(served).not.toContain('alice');
+    expect(served).not.toContain('caps-');
   });
 
   it('without a key addresses are served as they are', async () => {

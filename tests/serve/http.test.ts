@@ -24,13 +24,27 @@ describe('HTTP endpoints', () => {
     return fixture;
   }
 
-  it('GET /health needs no token: status, agent, protocol, captures, uptime', async () => {
-    const { base } = await withDialogs();
+  it('GET /health needs no token: status, agent, protocol, captures, folders, uptime', async () => {
+    const { base, feed } = await withDialogs();
+    feed.setFolder('/captures', 'watching');
     const response = await httpGet(base, '/health');
     expect(response.status).toBe(200);
     expect(response.headers['content-type']).toBe('application/json; charset=utf-8');
     const body = JSON.parse(response.body) as Record<string, unknown>;
-    expect(body).toEqual({ status: 'ok', agent: 'cumma-test 0.0.0', protocol: 1, captures: 2, uptimeS: expect.any(Number) });
+    expect(body).toEqual({ status: 'ok', agent: 'cumma-test 0.0.0', protocol: 1, captures: 2, folders: 1, foldersMissing: 0, uptimeS: expect.any(Number) });
+  });
+
+  it('GET /health says degraded (still 200, no path) while a watched folder is missing, ok once it is back', async () => {
+    const { base, feed } = await withDialogs();
+    feed.setFolder('/captures', 'watching');
+    feed.setFolder('/mnt/share', 'missing');
+    const degraded = await httpGet(base, '/health');
+    expect(degraded.status).toBe(200);
+    expect(JSON.parse(degraded.body)).toMatchObject({ status: 'degraded', folders: 2, foldersMissing: 1 });
+    // No token: counts only, never which folder.
+    expect(degraded.body).not.toContain('/mnt/share');
+    feed.setFolder('/mnt/share', 'watching');
+    expect(JSON.parse((await httpGet(base, '/health')).body)).toMatchObject({ status: 'ok', folders: 2, foldersMissing: 0 });
   });
 
   it('GET /labels format=tsv is the sidecar of the capture, format=jsonl one dialog per line', async () => {

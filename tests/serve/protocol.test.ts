@@ -114,6 +114,24 @@ describe('WebSocket protocol v1', () => {
     }
   });
 
+  it('hello lists the watched folders; folder events go to every client, subscribed or not', async () => {
+    fixture = await startTestServer();
+    fixture.feed.setFolder('/data/captures', 'watching');
+    const subscribed = await open();
+    subscribed.send({ v: 1, type: 'subscribe', captures: '*' });
+    const idle = await open();
+    expect(idle.of('hello')[0]!.folders).toEqual([{ path: '/data/captures', state: 'watching' }]);
+    fixture.feed.setFolder('/data/captures', 'missing', '/data/captures: the watched folder is gone');
+    fixture.feed.setFolder('/data/captures', 'watching', '/data/captures: the watched folder is back');
+    for (const client of [subscribed, idle]) {
+      await client.until('two folder events', () => client.of('folder').length === 2);
+      expect(client.of('folder')).toEqual([
+        { v: 1, type: 'folder', event: 'missing', folder: { path: '/data/captures', state: 'missing' }, message: '/data/captures: the watched folder is gone' },
+        { v: 1, type: 'folder', event: 'back', folder: { path: '/data/captures', state: 'watching' }, message: '/data/captures: the watched folder is back' },
+      ]);
+    }
+  });
+
   it('watch calls feed.watchFolder; a failure is answered with WATCH_FAILED and the connection stays', async () => {
     fixture = await startTestServer();
     const client = await open();

@@ -1,5 +1,5 @@
 // Protocol messages for the extension's tests, shaped as agent/src/serve/protocol.ts says.
-import type { CaptureInfo, LiveDialog } from '../../agent/src/live/label-feed';
+import type { CaptureInfo, FolderInfo, LiveDialog } from '../../agent/src/live/label-feed';
 import type { UsageVerdict } from '../../agent/src/labels';
 import type { ServerMessage } from '../../agent/src/serve/protocol';
 
@@ -31,7 +31,7 @@ export function capture(name: string, overrides: Partial<CaptureInfo> = {}): Cap
   return { name, path: `/captures/${name}`, state: 'idle', sizeBytes: 1000, bytesRead: 1000, packets: 10, dialogs: 2, ...overrides };
 }
 
-export function hello(captures: CaptureInfo[]): ServerMessage {
+export function hello(captures: CaptureInfo[], folders: FolderInfo[] = []): ServerMessage {
   return {
     v: 1,
     type: 'hello',
@@ -39,6 +39,7 @@ export function hello(captures: CaptureInfo[]): ServerMessage {
     protocol: 1,
     model: { name: 'default', classes: ['text', 'photo'], gaps: { sessionGapUs: 60_000_000, dialogGapUs: 5_000_000 } },
     captures,
+    folders,
     anonymized: false,
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PanelModel } from '../../vscode-extension/src/panel/panel-model';
+import { missingFolders, PanelModel } from '../../vscode-extension/src/panel/panel-model';
 import { parseServerMessage } from '../../vscode-extension/src/shared/protocol-guard';
 import type { ServerMessage } from '../../agent/src/serve/protocol';
 import { capture, dialog, dialogMessage, hello, snapshot } from './fixtures';
@@ -109,6 +109,17 @@ describe('PanelModel', () => {
     expect(model.lastError).toBe('RATE_LIMITED: slow down');
     server(model, { v: 1, type: 'capture', event: 'error', capture: capture('a.pcapng', { state: 'error' }), message: 'byte offset 40: bad block' });
     expect(model.lastError).toBe('a.pcapng: byte offset 40: bad block');
+  });
+
+  it('knows which watched folders are missing, from hello and from folder events', () => {
+    const model = connected();
+    server(model, hello([capture('a.pcapng')], [{ path: '/caps', state: 'watching' }, { path: '/mnt/share', state: 'missing' }]));
+    expect(missingFolders(model.mirror.folders)).toBe('Watched folder missing: /mnt/share (watched again when back)');
+    server(model, { v: 1, type: 'folder', event: 'missing', folder: { path: '/caps', state: 'missing' }, message: '/caps: the watched folder is gone' });
+    expect(missingFolders(model.mirror.folders)).toBe('Watched folders missing: /caps, /mnt/share (watched again when back)');
+    server(model, { v: 1, type: 'folder', event: 'back', folder: { path: '/caps', state: 'watching' }, message: '/caps: the watched folder is back' });
+    server(model, { v: 1, type: 'folder', event: 'back', folder: { path: '/mnt/share', state: 'watching' }, message: '/mnt/share: the watched folder is back' });
+    expect(missingFolders(model.mirror.folders)).toBeUndefined();
   });
 
   it('ignores dialogs of captures it did not ask for in its rows', () => {

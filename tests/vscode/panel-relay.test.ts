@@ -34,13 +34,16 @@ describe('PanelRelay', () => {
 
   it('greets a (re)loaded panel with the connection state and a hello from the mirror', () => {
     const { posted, relay, fromAgent } = setup();
-    fromAgent(hello([capture('a.pcapng')]));
+    fromAgent(hello([capture('a.pcapng')], [{ path: '/caps', state: 'watching' }]));
     fromAgent({ v: 1, type: 'capture', event: 'added', capture: capture('c.pcapng') });
+    fromAgent({ v: 1, type: 'folder', event: 'missing', folder: { path: '/caps', state: 'missing' }, message: '/caps: the watched folder is gone' });
     posted.length = 0;
     relay.ready({ state: 'connected', url: 'ws://x' });
     expect(posted[0]).toEqual({ kind: 'connection', status: { state: 'connected', url: 'ws://x' } });
     const helloPosted = posted[1];
     expect(helloPosted?.kind === 'server' && helloPosted.message.type === 'hello' && helloPosted.message.captures.map((c) => c.name)).toEqual(['a.pcapng', 'c.pcapng']);
+    // The folders as they are now: a panel loaded while one is missing shows it.
+    expect(helloPosted?.kind === 'server' && helloPosted.message.type === 'hello' && helloPosted.message.folders).toEqual([{ path: '/caps', state: 'missing' }]);
   });
 
   it('forwards watch requests to the agent, answers pings itself, and says when the agent is away', () => {

@@ -8,15 +8,27 @@ const roundTrip = (value: unknown): unknown => JSON.parse(JSON.stringify(value))
 describe('server messages', () => {
   it('accepts every message type of protocol v1 and returns an equal copy', () => {
     const messages = [
-      hello([capture('a.pcapng', { error: 'byte offset 12: truncated' })]),
+      hello([capture('a.pcapng', { error: 'byte offset 12: truncated' }), capture('c.pcapng', { warning: 'byte offset 40: input ends inside a block' })], [{ path: '/caps', state: 'missing' }]),
       snapshot(['a.pcapng'], [dialog({ id: 'd1' })]),
       { v: 1, type: 'dialog', dialog: dialog({ id: 'd2', usage: 'unknown', outlier: true, status: 'provisional' }) },
       { v: 1, type: 'capture', event: 'error', capture: capture('b.pcap', { state: 'error' }), message: 'cannot read' },
+      { v: 1, type: 'folder', event: 'missing', folder: { path: '/caps', state: 'missing' }, message: '/caps: the watched folder is gone' },
+      { v: 1, type: 'folder', event: 'back', folder: { path: '/caps', state: 'watching' }, message: '/caps: the watched folder is back' },
       { v: 1, type: 'stats', packetsPerSecond: 1234.5, packets: 10, dialogs: 2, captures: [{ name: 'a.pcapng', lagBytes: 0, lagMs: 0 }] },
       { v: 1, type: 'error', code: 'UNKNOWN_CAPTURE', message: 'no capture x' },
       { v: 1, type: 'pong', id: 7 },
     ];
     for (const message of messages) expect(parseServerMessage(roundTrip(message))).toEqual(message);
+  });
+
+  it('reads a hello without folders (an agent from before folder states) as watching none', () => {
+    const { folders: _folders, ...older } = roundTrip(hello([capture('a.pcapng')])) as Record<string, unknown>;
+    expect(parseServerMessage(older)).toMatchObject({ type: 'hello', folders: [] });
+  });
+
+  it('refuses a folder state or event it does not know', () => {
+    expect(() => parseServerMessage({ v: 1, type: 'folder', event: 'missing', folder: { path: '/caps', state: 'gone' }, message: '' })).toThrow('folder.folder.state');
+    expect(() => parseServerMessage({ v: 1, type: 'folder', event: 'moved', folder: { path: '/caps', state: 'missing' }, message: '' })).toThrow('folder.event');
   });
 
   it('accepts error codes it does not know yet (agents add codes)', () => {

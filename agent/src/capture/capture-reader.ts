@@ -140,26 +140,31 @@ export class CaptureReader {
   /** Declares the end of input: leftover bytes mean the capture was cut inside a block. */
   finish(): void {
     if (this.failure) throw this.failure;
+    const cut = this.parser === undefined && this.window.available === 0 ? new CaptureError('CAPTURE_TRUNCATED', this.window.offset, 'no data: the file is empty') : this.incompleteTail();
+    if (cut !== undefined) {
+      this.failure = cut;
+      throw cut;
+    }
+  }
+
+  /**
+   * What finish() would report if the input ended here (CAPTURE_TRUNCATED at the incomplete
+   * block), or undefined when the bytes so far end on a block boundary. Changes nothing: a
+   * tailer asks it about a file that has stopped growing and goes on reading if it grows.
+   * Nothing at all (an empty file) is not an incomplete block here: finish() reports it.
+   */
+  incompleteTail(): CaptureError | undefined {
     const window = this.window;
-    if (this.parser === undefined) {
-      this.failure = new CaptureError(
-        'CAPTURE_TRUNCATED',
-        window.offset,
-        window.available === 0 ? 'no data: the file is empty' : `input ends after ${window.available} bytes, inside the file header`,
-      );
-      throw this.failure;
-    }
-    if (window.available > 0) {
-      const expected = this.expectedBlockLength();
-      this.failure = new CaptureError(
-        'CAPTURE_TRUNCATED',
-        window.offset,
-        this.parser instanceof PcapParser
-          ? `input ends inside a packet record: ${window.available} of ${expected ?? `at least ${this.parser.state.recordHeaderLength}`} bytes present`
-          : `input ends inside a block: ${window.available} of ${expected ?? 'at least 12'} bytes present`,
-      );
-      throw this.failure;
-    }
+    if (window.available === 0) return undefined;
+    if (this.parser === undefined) return new CaptureError('CAPTURE_TRUNCATED', window.offset, `input ends after ${window.available} bytes, inside the file header`);
+    const expected = this.expectedBlockLength();
+    return new CaptureError(
+      'CAPTURE_TRUNCATED',
+      window.offset,
+      this.parser instanceof PcapParser
+        ? `input ends inside a packet record: ${window.available} of ${expected ?? `at least ${this.parser.state.recordHeaderLength}`} bytes present`
+        : `input ends inside a block: ${window.available} of ${expected ?? 'at least 12'} bytes present`,
+    );
   }
 
   private expectedBlockLength(): number | undefined {

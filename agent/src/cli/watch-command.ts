@@ -146,6 +146,7 @@ export async function runWatch(args: readonly string[], io: CommandIo): Promise<
     : {
         model: agent.model,
         captures: () => agent.captures(),
+        folders: () => agent.folders(),
         dialogs: (capture) => agent.dialogs(capture),
         stats: () => agent.stats(),
         subscribe: (listener) => agent.subscribe(listener),
@@ -173,8 +174,17 @@ export async function runWatch(args: readonly string[], io: CommandIo): Promise<
     output.err(`cumma watch: cannot serve on ${host}:${port}: ${why}`);
     return 1;
   }
+  // The same folder given twice (`w2 w2/`, `./w2`, a symbolic link to it) is watched once, under
+  // its first spelling: said, so that nobody looks for a second watch.
+  const watched = new Map<string, string>();
+  const repeats: string[] = [];
   try {
-    for (const folder of positionals) await agent.watchFolder(folder);
+    for (const folder of positionals) {
+      const path = await agent.watchFolder(folder);
+      const first = watched.get(path);
+      if (first === undefined) watched.set(path, folder);
+      else repeats.push(`${folder} is ${first} again: watched once`);
+    }
   } catch (error) {
     await server.close();
     await agent.close();
@@ -183,7 +193,8 @@ export async function runWatch(args: readonly string[], io: CommandIo): Promise<
   }
   output.err(
     [
-      `cumma watch: model ${agent.model.name}; watching ${positionals.join(', ')}`,
+      `cumma watch: model ${agent.model.name}; watching ${[...watched.values()].join(', ')}`,
+      ...repeats.map((repeat) => `cumma watch: note: ${repeat}`),
       `  labels:    ${server.url}?token=${token.token}   (HTTP: ${server.httpUrl}labels?capture=NAME&format=tsv)`,
       `  web panel: ${server.httpUrl}#token=${token.token}`,
       `  token:     ${token.path}${token.created ? ' (created now)' : ''}`,
@@ -226,6 +237,10 @@ function printer(format: (typeof FORMATS)[number], output: WatchOutput, terminal
     output.out(LIVE_TABLE_HEADER);
   };
   const print = (event: FeedEvent): void => {
+    if (event.kind === 'folder') {
+      output.err(`cumma watch: ${event.event === 'missing' ? 'warning: ' : ''}${terminal.text(event.message)}`);
+      return;
+    }
     if (event.kind === 'capture') {
       // Progress updates (once a second while a file grows) are for clients, not the terminal.
       if (event.event === 'updated' && event.message === undefined) return;

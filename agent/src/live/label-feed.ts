@@ -31,6 +31,23 @@ export interface CaptureInfo {
   readonly dialogs: number;
   /** Set when state is 'error' (or after a recovered problem): what went wrong and where. */
   readonly error?: string;
+  /**
+   * Set while the capture is not in error but needs attention: the file ends inside a block and
+   * has not grown for a while (what is missing and where). Gone when the file grows again.
+   */
+  readonly warning?: string;
+}
+
+/**
+ * `watching`: the folder is there and watched. `missing`: it has gone (deleted, moved,
+ * unmounted, no longer a folder); the agent looks for it again and watches it when it is back.
+ */
+export type FolderState = 'watching' | 'missing';
+
+export interface FolderInfo {
+  /** Absolute path of the folder, as first asked for. */
+  readonly path: string;
+  readonly state: FolderState;
 }
 
 export interface ModelInfo {
@@ -66,16 +83,23 @@ export type FeedEvent =
        */
       readonly restored?: true;
     }
-  | { readonly kind: 'capture'; readonly event: 'added' | 'removed' | 'error' | 'updated' | 'restarted'; readonly capture: CaptureInfo; readonly message?: string };
+  | { readonly kind: 'capture'; readonly event: 'added' | 'removed' | 'error' | 'updated' | 'restarted'; readonly capture: CaptureInfo; readonly message?: string }
+  /** A watched folder went missing, or is there again (and watched again); `message` says what happened. */
+  | { readonly kind: 'folder'; readonly event: 'missing' | 'back'; readonly folder: FolderInfo; readonly message: string };
 
 export interface LabelFeed {
   readonly model: ModelInfo;
   captures(): readonly CaptureInfo[];
+  /** The folders watched (command line and `watch` requests), missing ones included. */
+  folders(): readonly FolderInfo[];
   /** Latest state of every dialog of a capture, in order of first publication; [] if unknown. */
   dialogs(capture: string): readonly LiveDialog[];
   stats(): AgentStats;
-  /** Adds a folder to watch (the VS Code "Watch folder in agent" command). */
-  watchFolder(path: string): Promise<void>;
+  /**
+   * Adds a folder to watch (the VS Code "Watch folder in agent" command). Resolves to the path
+   * it is watched under: an earlier spelling when the folder was already watched.
+   */
+  watchFolder(path: string): Promise<string>;
   /** Subscribes to events; returns the unsubscribe function. */
   subscribe(listener: (event: FeedEvent) => void): () => void;
 }

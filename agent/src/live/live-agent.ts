@@ -5,10 +5,10 @@
  * clients never waits behind a large file.
  */
 import { FSWatcher, watch } from 'chokidar';
-import { statSync } from 'node:fs';
+import { existsSync, realpathSync, Stats, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { UsageModel } from '../pipeline/usage-model';
-import { AgentStats, CaptureInfo, FeedEvent, LabelFeed, LiveDialog, ModelInfo } from './label-feed';
+import { AgentStats, CaptureInfo, FeedEvent, FolderInfo, FolderState, LabelFeed, LiveDialog, ModelInfo } from './label-feed';
 import { LiveCapture } from './live-capture';
 import { removeOrphanJournals } from './state-journal';
 
@@ -34,13 +34,37 @@ export interface LiveAgentOptions {
  */
 export const MAX_WATCHED_FOLDERS = 256;
 
+/**
+ * How often every watched folder is stat'ed to notice it gone, replaced or back. chokidar says
+ * nothing useful when the folder itself goes (at most an unlinkDir, none for an unmount) and
+ * never watches a folder created again under the same name, so the agent looks for itself.
+ */
+const FOLDER_CHECK_INTERVAL_MS = 1000;
+
+/** One folder on the watch list. */
+interface WatchedFolder {
+  /** As first asked for (resolved): the path its captures are known under. */
+  readonly path: string;
+  /** With symbolic links resolved: the same folder under another spelling is watched once. */
+  readonly realPath: string;
+  state: FolderState;
+  /** The chokidar watcher while the folder is there; none while it is missing. */
+  watcher: FSWatcher | undefined;
+  /** Which folder the watcher watches: another one (dev or inode changed) is a folder replaced. */
+  dev: number;
+  ino: number;
+}
+
 export class LiveAgent implements LabelFeed {
   readonly model: ModelInfo;
   private readonly byName = new Map<string, LiveCapture>();
   private readonly byPath = new Map<string, LiveCapture>();
   private readonly listeners = new Set<(event: FeedEvent) => void>();
-  private readonly watchers: FSWatcher[] = [];
-  private readonly folders = new Set<string>();
+  /** Watched folders by path; the watchers of missing ones are closed, to be made again when they are back. */
+  private readonly folderMap = new Map<string, WatchedFolder>();
+  /** Watchers being closed (of folders gone): close() waits for them too. */
+  private readonly closing = new Set<Promise<void>>();
+  private lastFolderCheckMs: number;
   private readonly scheduled = new Set<LiveCapture>();
   private readonly timer: NodeJS.Timeout;
   private readonly clock: () => number;
@@ -55,41 +79,42 @@ export class LiveAgent implements LabelFeed {
   constructor(private readonly options: LiveAgentOptions) {
     this.clock = options.clock ?? Date.now;
     this.lastStatsMs = this.clock();
+    this.lastFolderCheckMs = this.lastStatsMs;
     this.model = { name: `${options.model.json.name}@${options.model.json.version}`, classes: options.model.classes, gaps: options.model.gaps };
     this.timer = setInterval(() => this.periodic(), options.pollIntervalMs ?? 250);
   }
 
-  /** Starts watching a folder: its existing captures are read, new ones picked up. */
-  watchFolder(folder: string): Promise<void> {
+  /**
+   * Starts watching a folder: its existing captures are read, new ones picked up. Resolves to
+   * the path it is watched under: the one given, or the earlier spelling of the same folder
+   * (`w2/`, `./w2`, a symbolic link to it), which is watched once.
+   */
+  watchFolder(folder: string): Promise<string> {
     const path = resolve(folder);
-    let isFolder = false;
+    // Already on the list, there or missing: a missing one is watched again when it is back.
+    if (this.folderMap.has(path)) return Promise.resolve(path);
+    let stats: Stats;
+    let realPath: string;
     try {
-      isFolder = statSync(path).isDirectory();
+      stats = statSync(path);
+      realPath = realpathSync(path);
     } catch (error) {
       return Promise.reject(new Error(`cannot watch ${path}: ${error instanceof Error ? error.message : String(error)}`));
     }
-    if (!isFolder) return Promise.reject(new Error(`cannot watch ${path}: not a folder`));
-    if (this.folders.has(path)) return Promise.resolve();
+    if (!stats.isDirectory()) return Promise.reject(new Error(`cannot watch ${path}: not a folder`));
+    for (const known of this.folderMap.values()) if (known.realPath === realPath) return Promise.resolve(known.path);
     const most = this.options.maxFolders ?? MAX_WATCHED_FOLDERS;
-    if (this.folders.size >= most) return Promise.reject(new Error(`cannot watch ${path}: the agent already watches ${most} folders, the most it watches at once`));
-    this.folders.add(path);
+    if (this.folderMap.size >= most) return Promise.reject(new Error(`cannot watch ${path}: the agent already watches ${most} folders, the most it watches at once`));
+    const entry: WatchedFolder = { path, realPath, state: 'watching', watcher: undefined, dev: stats.dev, ino: stats.ino };
+    this.folderMap.set(path, entry);
     // Captures of this folder deleted while no agent ran (a ring buffer rotates on regardless)
     // left journals that no unlink event will ever remove.
     removeOrphanJournals(this.options.stateDirectory, path);
-    const watcher = watch(path, {
-      depth: 0,
-      ignoreInitial: false,
-      ignored: (file, stats) => stats !== undefined && stats.isFile() && !CAPTURE_NAME.test(file),
-    });
-    this.watchers.push(watcher);
-    watcher.on('add', (file) => this.added(resolve(file)));
-    watcher.on('change', (file) => {
-      const capture = this.byPath.get(resolve(file));
-      if (capture) this.schedule(capture);
-    });
-    watcher.on('unlink', (file) => this.removedFile(resolve(file)));
-    watcher.on('error', (error) => this.emit({ kind: 'capture', event: 'error', capture: this.folderInfo(path), message: `watching ${path}: ${error instanceof Error ? error.message : String(error)}` }));
-    return new Promise((ready) => watcher.once('ready', () => ready()));
+    return this.startWatcher(entry).then(() => path);
+  }
+
+  folders(): readonly FolderInfo[] {
+    return [...this.folderMap.values()].map((folder) => ({ path: folder.path, state: folder.state }));
   }
 
   captures(): readonly CaptureInfo[] {
@@ -120,8 +145,89 @@ export class LiveAgent implements LabelFeed {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
-    await Promise.all(this.watchers.map((watcher) => watcher.close()));
+    const watchers = [...this.folderMap.values()].flatMap((folder) => (folder.watcher ? [folder.watcher.close()] : []));
+    await Promise.all([...watchers, ...this.closing]);
     for (const capture of this.byName.values()) capture.close();
+  }
+
+  /** A chokidar watcher on the folder as it is now; resolves once its existing files are listed. */
+  private startWatcher(folder: WatchedFolder): Promise<void> {
+    const path = folder.path;
+    const watcher = watch(path, {
+      depth: 0,
+      ignoreInitial: false,
+      ignored: (file, stats) => stats !== undefined && stats.isFile() && !CAPTURE_NAME.test(file),
+    });
+    folder.watcher = watcher;
+    // A watcher replaced (its folder gone) may still deliver events while it closes: they are
+    // about the old folder, so only a removal of a file that really is gone is taken from it (a
+    // late one must not drop the capture of a new file of that name the new watcher added).
+    const current = (): boolean => folder.watcher === watcher;
+    watcher.on('add', (file) => {
+      if (current()) this.added(resolve(file));
+    });
+    watcher.on('change', (file) => {
+      const capture = current() ? this.byPath.get(resolve(file)) : undefined;
+      if (capture) this.schedule(capture);
+    });
+    watcher.on('unlink', (file) => {
+      if (current() || !existsSync(file)) this.removedFile(resolve(file));
+    });
+    watcher.on('error', (error) => {
+      if (current()) this.emit({ kind: 'capture', event: 'error', capture: this.folderInfo(path), message: `watching ${path}: ${error instanceof Error ? error.message : String(error)}` });
+    });
+    return new Promise((ready) => watcher.once('ready', () => ready()));
+  }
+
+  private stopWatcher(folder: WatchedFolder): void {
+    const watcher = folder.watcher;
+    folder.watcher = undefined;
+    if (watcher === undefined) return;
+    const closed = watcher.close().catch(() => undefined);
+    this.closing.add(closed);
+    void closed.then(() => this.closing.delete(closed));
+  }
+
+  /**
+   * Notices a watched folder gone (deleted, moved, unmounted, no longer a folder), replaced by
+   * another of the same name (dev or inode changed: deleted and made again, a share mounted or
+   * unmounted there) or back, says so, and watches what is there now. The captures already read
+   * stay as they are: files deleted with the folder are reported by its watcher, which sees them
+   * go before the folder does, and a share unmounted for a while keeps its labels.
+   */
+  private checkFolder(folder: WatchedFolder): void {
+    let stats: Stats | undefined;
+    let failure: NodeJS.ErrnoException | undefined;
+    try {
+      stats = statSync(folder.path);
+    } catch (error) {
+      failure = error as NodeJS.ErrnoException;
+    }
+    const there = stats !== undefined && stats.isDirectory();
+    let replaced = false;
+    if (folder.state === 'watching') {
+      if (there && stats!.dev === folder.dev && stats!.ino === folder.ino) return;
+      this.stopWatcher(folder);
+      folder.state = 'missing';
+      replaced = there;
+      const what = replaced
+        ? 'was replaced by another of that name (deleted and made again, or a file system mounted or unmounted there)'
+        : `${
+            stats !== undefined
+              ? 'is no longer a folder'
+              : failure?.code === 'ENOENT' || failure?.code === 'ENOTDIR'
+                ? 'is gone (deleted, moved or unmounted)'
+                : `cannot be read (${failure?.message ?? 'unknown error'})`
+          }; watching for it to come back`;
+      this.emit({ kind: 'folder', event: 'missing', folder: { path: folder.path, state: folder.state }, message: `${folder.path}: the watched folder ${what}` });
+    }
+    if (!there) return;
+    folder.dev = stats!.dev;
+    folder.ino = stats!.ino;
+    folder.state = 'watching';
+    const what = replaced ? 'watching the folder now there' : 'the watched folder is back; watching it';
+    this.emit({ kind: 'folder', event: 'back', folder: { path: folder.path, state: folder.state }, message: `${folder.path}: ${what} and reading its captures` });
+    void this.startWatcher(folder);
   }
 
   private added(path: string): void {
@@ -174,6 +280,10 @@ export class LiveAgent implements LabelFeed {
     // Ticks at half the poll rate: provisional labels, wall-clock closing, sidecars.
     if (++this.ticks % 2 === 0) for (const capture of this.byName.values()) capture.tick();
     const now = this.clock();
+    if (now - this.lastFolderCheckMs >= FOLDER_CHECK_INTERVAL_MS) {
+      this.lastFolderCheckMs = now;
+      for (const folder of this.folderMap.values()) this.checkFolder(folder);
+    }
     if (now - this.lastStatsMs >= 1000) {
       const packets = this.stats().packets;
       this.rate = ((packets - this.packetsAtLastStats) * 1000) / (now - this.lastStatsMs);

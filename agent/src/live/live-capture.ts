@@ -38,6 +38,11 @@ export interface LiveCaptureOptions {
   readonly sidecarIntervalMs?: number;
   /** After this long without growth, wall-clock time closes idle dialogs (default 1000 ms). */
   readonly quietAfterMs?: number;
+  /**
+   * After this long without growth, a file that ends inside a block is reported as waiting for
+   * the rest (default: the model's dialog gap, at least quietAfterMs; see reportIncompleteTail).
+   */
+  readonly incompleteTailAfterMs?: number;
   /** Bytes read per poll before yielding to other work (default 8 MiB). */
   readonly pollBudgetBytes?: number;
   /** Wall clock in ms (tests pass their own). */
@@ -91,6 +96,10 @@ export class LiveCapture {
   private sizeBytes = 0;
   private state: CaptureState = 'reading';
   private problem: string | undefined;
+  /** Set while the file ends inside a block and has not grown for a while (not an error: reading goes on if it grows). */
+  private warning: string | undefined;
+  /** Where that incomplete block starts. */
+  private incompleteTailOffset = 0;
   private journalOpen = false;
   private lastGrowthMs: number;
   private newestPacketReadMs: number;
@@ -127,6 +136,7 @@ export class LiveCapture {
       packets: this.stream.stats.packets,
       dialogs: this.store.size,
       ...(this.problem !== undefined ? { error: this.problem } : {}),
+      ...(this.warning !== undefined ? { warning: this.warning } : {}),
     };
   }
 
@@ -187,7 +197,13 @@ export class LiveCapture {
       this.sizeBytes = stats.size;
       return false;
     }
-    if (stats.size > this.sizeBytes) this.lastGrowthMs = this.clock();
+    if (stats.size > this.sizeBytes) {
+      this.lastGrowthMs = this.clock();
+      if (this.warning !== undefined) {
+        this.warning = undefined;
+        this.options.onCaptureEvent('updated', `${this.options.path}: grew again after waiting at byte offset ${this.incompleteTailOffset}; reading on`);
+      }
+    }
     this.sizeBytes = stats.size;
     if (stats.size === this.bytesRead) {
       // Caught up: an empty file dumpcap has just created is waiting, not being read.
@@ -246,6 +262,7 @@ export class LiveCapture {
       this.publishCompleted();
     }
     if (caughtUp) this.publishProvisional(now);
+    if (caughtUp && this.warning === undefined && now - this.lastGrowthMs >= this.incompleteTailAfterMs()) this.reportIncompleteTail(now);
     // A capture that stopped growing (a finished file, a rotated-out ring file) keeps only a small
     // buffer: 500 small files dropped at once held ≈ 190 MB of read buffers, 1 MiB apiece at most.
     if (caughtUp && now - this.lastGrowthMs >= BUFFER_RELEASE_AFTER_MS) this.reader?.releaseBuffer();
@@ -292,6 +309,7 @@ export class LiveCapture {
     this.sizeBytes = 0;
     this.state = 'reading';
     this.problem = undefined;
+    this.warning = undefined;
     if (this.journalOpen) this.journal.remove();
     this.journalOpen = false;
     this.store.clear();
@@ -317,16 +335,42 @@ export class LiveCapture {
   }
 
   /**
-   * Packets of a link type Cumma does not decode give no flows: without a word the capture would
-   * just stay empty, so clients and the terminal are told once per link type (as `cumma flows`
-   * says at the end of a file).
+   * How long the file must stay unchanged before an incomplete last block is reported. A writer
+   * mid-block is normal (dumpcap flushes at its update interval, 100 ms by default; tcpdump -w
+   * without -U only when its output buffer fills), so not at once. The dialog gap is when it
+   * starts to matter: by then the wall clock (after quietAfterMs) has closed every dialog the
+   * held packet could have extended, and their final labels were made without it.
    */
+  private incompleteTailAfterMs(): number {
+    const quiet = this.options.quietAfterMs ?? 1000;
+    return this.options.incompleteTailAfterMs ?? Math.max(quiet, this.options.model.gaps.dialogGapUs / 1000);
+  }
+
+  /**
+   * The file has stopped growing inside a block: said once (until it grows again) to clients and
+   * the terminal, with the offset and what `cumma flows` would report there. A warning, not an
+   * error: the capture stays idle, its labels stay, and the rest is read if it comes.
+   */
+  private reportIncompleteTail(now: number): void {
+    const cut = this.reader.incompleteTail();
+    if (cut === undefined) return;
+    const seconds = Math.floor((now - this.lastGrowthMs) / 1000);
+    this.incompleteTailOffset = cut.offset;
+    this.warning = `${cut.inFile(this.options.path).message}; the file has not grown for ${seconds} s: waiting for the rest (a writer still busy, or a file cut short there)`;
+    this.options.onCaptureEvent('updated', this.warning);
+  }
+
   /** Once per capture: a packet stamped far ahead of its neighbours (DialogStream.push). */
   private reportJump(): void {
     this.reportedJump = true;
     this.options.onCaptureEvent('updated', `${this.options.path}: ${describeTimestampJumps(this.stream.timestampJumps, this.options.model.gaps.sessionGapUs)}`);
   }
 
+  /**
+   * Packets of a link type Cumma does not decode give no flows: without a word the capture would
+   * just stay empty, so clients and the terminal are told once per link type (as `cumma flows`
+   * says at the end of a file).
+   */
   private reportLink(linkType: number): void {
     this.reportedLinks.add(linkType);
     this.options.onCaptureEvent(

@@ -12,7 +12,9 @@
  * image of any address it likes, an oracle that inverts the prefix-preserving map bit by bit.
  * A dialog whose endpoint is not an address cannot be anonymised and is withheld, never served
  * as it is. Capture paths lose their folders (which name users and projects): clients see the
- * file name only, in the path field and in error texts. A file name can itself be an address
+ * file name only, in the path field and in error texts. Watched folders are served under a keyed
+ * digest of their path (servedFolderName): their own names are the very ones that name users and
+ * customers, and nothing but a stable name to tell them apart is needed. A file name can itself be an address
  * (dumpcap writing `10.0.0.5.pcapng`), so capture names are served through the same scrubbing;
  * clients subscribe with the served names (MessageEncoder translates them back).
  */
@@ -20,13 +22,17 @@ import { createHmac } from 'node:crypto';
 import { basename } from 'node:path';
 import { anonymizeAddressesInText } from '../anonymize/address-text';
 import { IpAnonymizer } from '../anonymize/anonymizer';
-import { CaptureInfo, LiveDialog } from '../live/label-feed';
+import { CaptureInfo, FolderInfo, LiveDialog } from '../live/label-feed';
 
 export interface AddressRedactor {
   readonly active: boolean;
   /** The dialog as served, or undefined when it cannot be served safely. */
   dialog(dialog: LiveDialog): LiveDialog | undefined;
   capture(capture: CaptureInfo): CaptureInfo;
+  /** A watched folder as served: its path replaced by a keyed digest when anonymising. */
+  folder(folder: FolderInfo): FolderInfo;
+  /** Agent-produced text about a watched folder (a `folder` event's message): the folder named as served, other folders cut. */
+  folderText(folder: FolderInfo, text: string): string;
   /** Agent-produced text (never a client's): addresses replaced. */
   text(text: string): string;
   /** Agent-produced text about a capture file (a `capture` event's message): folders cut, addresses replaced. */
@@ -37,6 +43,8 @@ export const passThrough: AddressRedactor = {
   active: false,
   dialog: (dialog) => dialog,
   capture: (capture) => capture,
+  folder: (folder) => folder,
+  folderText: (_folder, text) => text,
   text: (text) => text,
   captureText: (text) => text,
 };
@@ -51,6 +59,15 @@ const DIALOG_ID_HEX_DIGITS = 20;
  */
 export function servedDialogId(key: Uint8Array, id: string): string {
   return createHmac('sha256', key).update('cumma/dialog-id/v1\u0000').update(id).digest('hex').slice(0, DIALOG_ID_HEX_DIGITS);
+}
+
+/**
+ * The name an anonymised agent serves for the watched folder at `path`: `folder-` and 12 hex
+ * digits of HMAC-SHA256 under the anonymisation key. Stable (the same in hello and every event,
+ * across restarts with the same key), distinct per folder, and saying nothing of the path.
+ */
+export function servedFolderName(key: Uint8Array, path: string): string {
+  return `folder-${createHmac('sha256', key).update('cumma/folder/v1\u0000').update(path).digest('hex').slice(0, 12)}`;
 }
 
 export function createAddressRedactor(anonymizer: IpAnonymizer, key: Uint8Array, onWithheld: (dialog: LiveDialog, reason: string) => void): AddressRedactor {
@@ -69,8 +86,11 @@ export function createAddressRedactor(anonymizer: IpAnonymizer, key: Uint8Array,
     capture(capture) {
       const served = { ...capture, name: text(capture.name), path: text(basename(capture.path)) };
       if (capture.error !== undefined) served.error = text(withoutFolder(capture.error));
+      if (capture.warning !== undefined) served.warning = text(withoutFolder(capture.warning));
       return served;
     },
+    folder: (folder) => ({ ...folder, path: servedFolderName(key, folder.path) }),
+    folderText: (folder, input) => text(withoutFolder(input.split(folder.path).join(servedFolderName(key, folder.path)))),
     text,
     captureText: (input) => text(withoutFolder(input)),
   };

@@ -107,7 +107,7 @@ export class FeedHub {
         const capture = this.encoder.servedName(event.dialog.capture);
         for (const connection of this.connections) connection.offerDialog(capture, event.dialog.id, text);
       } else {
-        const text = this.encoder.capture(event);
+        const text = event.kind === 'folder' ? this.encoder.folder(event) : this.encoder.capture(event);
         for (const connection of this.connections) connection.offerMessage(text);
       }
     } catch (error) {

@@ -1,7 +1,7 @@
 /**
  * The plain-HTTP endpoints on the agent's port:
  * - GET /health: liveness for scripts and the VS Code extension; no token (it reveals nothing
- *   but a count).
+ *   but counts); `status` is `degraded` while a watched folder is missing.
  * - GET /captures: the watched captures, JSON; token.
  * - GET /labels?capture=NAME&format=tsv|jsonl: a capture's dialogs as the Wireshark sidecar
  *   (tsv) or one dialog record per line (jsonl); token.
@@ -55,11 +55,17 @@ export function handleApiRequest(request: IncomingMessage, response: ServerRespo
 }
 
 function health(request: IncomingMessage, response: ServerResponse, context: HttpApiContext): void {
+  const folders = context.encoder.folders();
+  const missing = folders.filter((folder) => folder.state === 'missing').length;
+  // Still 200: the agent is alive and serves what it has. A check that only looks at `status`
+  // sees that something it was asked to watch is not being watched.
   sendJson(request, response, 200, {
-    status: 'ok',
+    status: missing > 0 ? 'degraded' : 'ok',
     agent: context.agentVersion,
     protocol: PROTOCOL_VERSION,
     captures: context.encoder.captures().length,
+    folders: folders.length,
+    foldersMissing: missing,
     uptimeS: Math.round((performance.now() - context.startedAt) / 1000),
   });
 }

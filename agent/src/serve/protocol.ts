@@ -3,11 +3,12 @@
  * Every message is one JSON object in one text frame, with `v` (protocol version) and `type`.
  *
  * Server → client: hello (on connect), snapshot (reply to subscribe), dialog (new or updated),
- * capture (added, removed, error, updated, restarted), stats (about once a second), error (reply to a bad
+ * capture (added, removed, error, updated, restarted), folder (a watched folder missing or back),
+ * stats (about once a second), error (reply to a bad
  * message; the connection stays open unless the error says otherwise).
  * Client → server: subscribe, unsubscribe, watch, ping.
  */
-import { AgentStats, CaptureInfo, LiveDialog, ModelInfo } from '../live/label-feed';
+import { AgentStats, CaptureInfo, FolderInfo, LiveDialog, ModelInfo } from '../live/label-feed';
 
 export const PROTOCOL_VERSION = 1;
 export const DEFAULT_PORT = 7345;
@@ -20,6 +21,8 @@ export interface HelloMessage {
   readonly protocol: 1;
   readonly model: ModelInfo;
   readonly captures: readonly CaptureInfo[];
+  /** The watched folders and whether each is there (`missing`: gone, watched again when back). */
+  readonly folders: readonly FolderInfo[];
   /** True when addresses in everything served are anonymised (agent bound beyond loopback). */
   readonly anonymized: boolean;
 }
@@ -45,6 +48,15 @@ export interface CaptureMessage {
   readonly event: 'added' | 'removed' | 'error' | 'updated' | 'restarted';
   readonly capture: CaptureInfo;
   readonly message?: string;
+}
+
+/** A watched folder went missing (`missing`) or is there again and watched again (`back`). */
+export interface FolderMessage {
+  readonly v: 1;
+  readonly type: 'folder';
+  readonly event: 'missing' | 'back';
+  readonly folder: FolderInfo;
+  readonly message: string;
 }
 
 export interface StatsMessage extends AgentStats {
@@ -77,7 +89,7 @@ export interface PongMessage {
   readonly id?: string | number;
 }
 
-export type ServerMessage = HelloMessage | SnapshotMessage | DialogMessage | CaptureMessage | StatsMessage | ErrorMessage | PongMessage;
+export type ServerMessage = HelloMessage | SnapshotMessage | DialogMessage | CaptureMessage | FolderMessage | StatsMessage | ErrorMessage | PongMessage;
 
 /** Subscribe to captures by name ("*" = every capture, present and future). Answered by a snapshot. */
 export interface SubscribeMessage {

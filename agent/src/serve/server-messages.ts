@@ -3,13 +3,14 @@
  * redactor is active. A message for many clients is serialised once and the same string is
  * sent to (and queued for) each of them.
  */
-import { AgentStats, CaptureInfo, FeedEvent, LabelFeed, LiveDialog } from '../live/label-feed';
+import { AgentStats, CaptureInfo, FeedEvent, FolderInfo, LabelFeed, LiveDialog } from '../live/label-feed';
 import { AddressRedactor } from './address-redactor';
 import {
   CaptureMessage,
   DialogMessage,
   ErrorCode,
   ErrorMessage,
+  FolderMessage,
   HelloMessage,
   PongMessage,
   PROTOCOL_VERSION,
@@ -42,6 +43,7 @@ export class MessageEncoder {
       protocol: PROTOCOL_VERSION,
       model: this.feed.model,
       captures: this.captures(),
+      folders: this.folders(),
       anonymized: this.redactor.active,
     };
     return JSON.stringify(message);
@@ -50,6 +52,11 @@ export class MessageEncoder {
   /** The served view of every capture. */
   captures(): CaptureInfo[] {
     return this.feed.captures().map((capture) => this.redactor.capture(capture));
+  }
+
+  /** The served view of every watched folder. */
+  folders(): FolderInfo[] {
+    return this.feed.folders().map((folder) => this.redactor.folder(folder));
   }
 
   /** The name clients see for the capture named `name` on the agent's machine. */
@@ -112,6 +119,18 @@ export class MessageEncoder {
       capture: this.redactor.capture(event.capture),
       // The same treatment as the capture's own error text: folders name users and customers.
       ...(event.message === undefined ? {} : { message: this.redactor.captureText(event.message) }),
+    };
+    return JSON.stringify(message);
+  }
+
+  folder(event: Extract<FeedEvent, { kind: 'folder' }>): string {
+    const message: FolderMessage = {
+      v: PROTOCOL_VERSION,
+      type: 'folder',
+      event: event.event,
+      folder: this.redactor.folder(event.folder),
+      // The folder named as in `folder`, any other path cut to its last part as in capture messages.
+      message: this.redactor.folderText(event.folder, event.message),
     };
     return JSON.stringify(message);
   }

@@ -8,6 +8,7 @@ import {
   AgentStats,
   CaptureInfo,
   FeedEvent,
+  FolderInfo,
   LabelFeed,
   LiveDialog,
   ModelInfo,
@@ -17,6 +18,8 @@ import { DEFAULT_GAPS } from '../../../agent/src/segment/dialog';
 export class MemoryFeed implements LabelFeed {
   readonly model: ModelInfo = { name: 'test@1', classes: [...USAGE_CLASSES], gaps: DEFAULT_GAPS };
   readonly watched: string[] = [];
+  /** What folders() reports; tests set states with setFolder. */
+  private readonly folderInfos = new Map<string, FolderInfo>();
   /** When set, watchFolder rejects with this message. */
   watchError: string | undefined;
   currentStats: AgentStats = { packetsPerSecond: 0, packets: 0, dialogs: 0, captures: [] };
@@ -40,10 +43,22 @@ export class MemoryFeed implements LabelFeed {
     return this.currentStats;
   }
 
-  async watchFolder(path: string): Promise<void> {
+  folders(): readonly FolderInfo[] {
+    return [...this.folderInfos.values()];
+  }
+
+  async watchFolder(path: string): Promise<string> {
     await Promise.resolve();
     if (this.watchError !== undefined) throw new Error(this.watchError);
     this.watched.push(path);
+    return path;
+  }
+
+  /** Sets a folder's state and, with a message, announces it as the live agent does. */
+  setFolder(path: string, state: FolderInfo['state'], message?: string): void {
+    const folder: FolderInfo = { path, state };
+    this.folderInfos.set(path, folder);
+    if (message !== undefined) this.emit({ kind: 'folder', event: state === 'missing' ? 'missing' : 'back', folder, message });
   }
 
   subscribe(listener: (event: FeedEvent) => void): () => void {

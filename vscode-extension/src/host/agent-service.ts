@@ -201,6 +201,12 @@ export class AgentService implements vscode.Disposable {
       if (message.code === 'WATCH_FAILED') void this.watchFailed(message.message);
     }
     if (message.type === 'capture' && message.event === 'error') this.log.warn(`capture ${message.capture.name}: ${message.message ?? message.capture.error ?? 'error'}`);
+    // A capture that needs attention without being in error (its file ends inside a block).
+    if (message.type === 'capture' && message.event === 'updated' && message.capture.warning !== undefined) this.log.warn(`capture ${message.capture.name}: ${message.capture.warning}`);
+    if (message.type === 'folder') {
+      if (message.event === 'missing') this.log.warn(`agent: ${message.message}`);
+      else this.log.info(`agent: ${message.message}`);
+    }
     this.messageEmitter.fire({ message, change });
   }
 

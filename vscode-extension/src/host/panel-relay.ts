@@ -91,6 +91,6 @@ export class PanelRelay {
   private hello(): HelloMessage | undefined {
     const identity = this.mirror.identity;
     if (!identity) return undefined;
-    return { v: 1, type: 'hello', agent: identity.agent, protocol: 1, model: identity.model, captures: this.mirror.captures, anonymized: identity.anonymized };
+    return { v: 1, type: 'hello', agent: identity.agent, protocol: 1, model: identity.model, captures: this.mirror.captures, folders: this.mirror.folders, anonymized: identity.anonymized };
   }
 }

@@ -5,6 +5,7 @@
  * or the network, so the same logic runs in the VS Code webview and the agent-served page.
  */
 import type { UsageVerdict } from '../../../agent/src/labels';
+import type { FolderInfo } from '../../../agent/src/live/label-feed';
 import type { ClientMessage, ServerMessage } from '../../../agent/src/serve/protocol';
 import { AgentMirror } from '../shared/agent-mirror';
 import type { ConnectionStatus } from '../shared/connection';
@@ -20,6 +21,16 @@ export type PanelAction =
   | { readonly type: 'search'; readonly text: string }
   | { readonly type: 'sort'; readonly key: SortKey }
   | { readonly type: 'selectDialog'; readonly id: string | undefined };
+
+/**
+ * What the banner says while watched folders are missing (deleted, unmounted), or undefined: the
+ * agent watches them again when they are back, and until then no new capture there is read.
+ */
+export function missingFolders(folders: readonly FolderInfo[]): string | undefined {
+  const missing = folders.filter((folder) => folder.state === 'missing').map((folder) => folder.path);
+  if (missing.length === 0) return undefined;
+  return `${missing.length === 1 ? 'Watched folder' : 'Watched folders'} missing: ${missing.join(', ')} (watched again when back)`;
+}
 
 export class PanelModel {
   readonly mirror = new AgentMirror();

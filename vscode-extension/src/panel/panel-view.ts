@@ -14,7 +14,7 @@ import { RetryCountdown } from '../shared/retry-countdown';
 import { USAGE_COLOURS } from '../shared/usage-style';
 import { rowWindow } from '../shared/virtual-window';
 import { SORT_KEYS, SortKey } from './dialog-view';
-import { PanelAction, PanelModel } from './panel-model';
+import { PanelAction, PanelModel, missingFolders } from './panel-model';
 import { TimelineLayout, barAt, fitFlowLabel, layoutTimeline, rowAt } from './timeline-layout';
 import type { PanelTransport } from './transport';
 
@@ -218,7 +218,7 @@ export class PanelView {
     this.agentText.textContent = identity ? `${identity.agent} · model ${identity.model.name}${identity.anonymized ? ' · anonymised' : ''}` : '';
     const live = connection.state === 'connected' || connection.state === 'connecting';
     this.connectButton.textContent = live ? 'Disconnect' : 'Connect';
-    const problem = lastError ?? (connection.state !== 'connected' ? connection.detail : undefined);
+    const problem = lastError ?? missingFolders(mirror.folders) ?? (connection.state !== 'connected' ? connection.detail : undefined);
     this.banner.hidden = problem === undefined;
     this.banner.textContent = problem ?? '';
     const stats = mirror.stats;
@@ -259,6 +259,7 @@ export class PanelView {
         h('span', { class: 'capture-meta' }, meta.join(' · ')),
       );
       if (capture.error) button.append(h('span', { class: 'capture-error' }, capture.error));
+      if (capture.warning) button.append(h('span', { class: 'capture-warning' }, capture.warning));
       button.addEventListener('click', () => this.dispatch({ type: 'selectCapture', name: capture.name }));
       const item = h('li', {}, button);
       if (this.transport.openCapture) {

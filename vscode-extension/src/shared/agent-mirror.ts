@@ -4,7 +4,7 @@
  * dialog in order of first publication. Used by the extension host (one connection shared by
  * the panel and the capture editors) and by the panel itself.
  */
-import type { AgentStats, CaptureInfo, ModelInfo } from '../../../agent/src/live/label-feed';
+import type { AgentStats, CaptureInfo, FolderInfo, ModelInfo } from '../../../agent/src/live/label-feed';
 import type { ErrorMessage, ServerMessage } from '../../../agent/src/serve/protocol';
 import type { PanelDialog } from './protocol-guard';
 
@@ -23,6 +23,8 @@ export interface MirrorChange {
   readonly error?: ErrorMessage;
   /** The capture event's message (error events carry one). */
   readonly captureMessage?: string;
+  /** A watched folder went missing or came back (the folder event's message). */
+  readonly folderMessage?: string;
 }
 
 const NO_CHANGE: MirrorChange = { captures: false, dialogs: [], stats: false };
@@ -31,12 +33,18 @@ export class AgentMirror {
   identity: AgentIdentity | undefined;
   stats: AgentStats | undefined;
   private readonly captureMap = new Map<string, CaptureInfo>();
+  private readonly folderMap = new Map<string, FolderInfo>();
   private readonly dialogMap = new Map<string, Map<string, PanelDialog>>();
   /** Increases with every change: cheap memoisation key for derived views. */
   revision = 0;
 
   get captures(): readonly CaptureInfo[] {
     return [...this.captureMap.values()];
+  }
+
+  /** The agent's watched folders, each with whether it is there (`missing`: gone for now). */
+  get folders(): readonly FolderInfo[] {
+    return [...this.folderMap.values()];
   }
 
   capture(name: string): CaptureInfo | undefined {
@@ -62,6 +70,7 @@ export class AgentMirror {
     this.identity = undefined;
     this.stats = undefined;
     this.captureMap.clear();
+    this.folderMap.clear();
     this.dialogMap.clear();
     this.revision++;
   }
@@ -75,6 +84,8 @@ export class AgentMirror {
         for (const name of dropped) this.dialogMap.delete(name);
         this.captureMap.clear();
         for (const capture of message.captures) this.captureMap.set(capture.name, capture);
+        this.folderMap.clear();
+        for (const folder of message.folders) this.folderMap.set(folder.path, folder);
         this.revision++;
         return { captures: true, dialogs: dropped, stats: false };
       }
@@ -107,6 +118,10 @@ export class AgentMirror {
         if (message.event === 'restarted' && this.dialogMap.delete(name)) return { captures: true, dialogs: [name], stats: false, ...extra };
         return { captures: true, dialogs: [], stats: false, ...extra };
       }
+      case 'folder':
+        this.folderMap.set(message.folder.path, message.folder);
+        this.revision++;
+        return { ...NO_CHANGE, folderMessage: message.message };
       case 'stats': {
         const { v: _v, type: _type, ...stats } = message;
         this.stats = stats;

@@ -3,7 +3,7 @@
  * arrives from the agent or from a webview goes through here before anything else reads it:
  * the result is a fresh object with only the known fields, or a GuardError.
  */
-import type { AgentStats, CaptureInfo, CaptureLag, CaptureState, LiveDialog, ModelInfo } from '../../../agent/src/live/label-feed';
+import type { AgentStats, CaptureInfo, CaptureLag, CaptureState, FolderInfo, FolderState, LiveDialog, ModelInfo } from '../../../agent/src/live/label-feed';
 import type { ClientMessage, ErrorCode, ServerMessage } from '../../../agent/src/serve/protocol';
 import { USAGE_CLASSES, type UsageClass, type UsageVerdict } from '../../../agent/src/labels';
 import { GuardError, array, boolean, fail, field, integer, number, oneOf, optionalId, optionalString, record, string, type Json } from './guard';
@@ -16,6 +16,8 @@ export interface PanelDialog extends LiveDialog {
 export const USAGE_VERDICTS: readonly UsageVerdict[] = [...USAGE_CLASSES, 'unknown'];
 const CAPTURE_STATES: readonly CaptureState[] = ['reading', 'idle', 'error', 'removed'];
 const CAPTURE_EVENTS = ['added', 'removed', 'error', 'updated', 'restarted'] as const;
+const FOLDER_STATES: readonly FolderState[] = ['watching', 'missing'];
+const FOLDER_EVENTS = ['missing', 'back'] as const;
 
 /** Error codes are an open set (agents add codes): any short upper-case identifier passes. */
 function errorCode(value: Json, path: string): ErrorCode {
@@ -27,6 +29,7 @@ function errorCode(value: Json, path: string): ErrorCode {
 /** Upper bounds that keep a hostile or broken peer from making us allocate without limit. */
 export const LIMITS = {
   captures: 100_000,
+  folders: 10_000,
   snapshotDialogs: 5_000_000,
   features: 512,
   name: 1024,
@@ -108,6 +111,7 @@ export function parseCaptureInfo(value: Json, path = 'capture'): CaptureInfo {
   const object = record(value, path);
   const at = (key: string): Json => field(object, key);
   const error = optionalString(at('error'), `${path}.error`, LIMITS.message);
+  const warning = optionalString(at('warning'), `${path}.warning`, LIMITS.message);
   return {
     name: string(at('name'), `${path}.name`, LIMITS.name),
     path: string(at('path'), `${path}.path`, LIMITS.path),
@@ -117,6 +121,15 @@ export function parseCaptureInfo(value: Json, path = 'capture'): CaptureInfo {
     packets: count(at('packets'), `${path}.packets`),
     dialogs: count(at('dialogs'), `${path}.dialogs`),
     ...(error !== undefined ? { error } : {}),
+    ...(warning !== undefined ? { warning } : {}),
+  };
+}
+
+export function parseFolderInfo(value: Json, path = 'folder'): FolderInfo {
+  const object = record(value, path);
+  return {
+    path: string(field(object, 'path'), `${path}.path`, LIMITS.path),
+    state: oneOf(field(object, 'state'), `${path}.state`, FOLDER_STATES),
   };
 }
 
@@ -170,6 +183,8 @@ export function parseServerMessage(value: Json): ServerMessage {
         protocol: 1,
         model: parseModelInfo(field(object, 'model'), 'hello.model'),
         captures: array(field(object, 'captures'), 'hello.captures', LIMITS.captures, parseCaptureInfo),
+        // Agents before folder states sent none.
+        folders: field(object, 'folders') === undefined ? [] : array(field(object, 'folders'), 'hello.folders', LIMITS.folders, parseFolderInfo),
         anonymized: boolean(field(object, 'anonymized'), 'hello.anonymized'),
       };
     case 'snapshot':
@@ -191,6 +206,14 @@ export function parseServerMessage(value: Json): ServerMessage {
         ...(message !== undefined ? { message } : {}),
       };
     }
+    case 'folder':
+      return {
+        v,
+        type,
+        event: oneOf(field(object, 'event'), 'folder.event', FOLDER_EVENTS),
+        folder: parseFolderInfo(field(object, 'folder'), 'folder.folder'),
+        message: string(field(object, 'message'), 'folder.message', LIMITS.message),
+      };
     case 'stats':
       return { v, type, ...parseStats(object) };
     case 'error':
