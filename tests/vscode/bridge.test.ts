@@ -24,6 +24,14 @@ describe('host ↔ webview messages', () => {
     expect(() => parseEditorToHost({ kind: 'select', packet: -1 })).toThrow(GuardError);
   });
 
+  it("passes a label source with what the agent has for the capture, and refuses one without", () => {
+    const source = { kind: 'local', detail: 'default (asked for)', dialogs: 3, labelledPackets: 40, agentLabels: 'fit' };
+    expect(parseHostToEditor({ kind: 'labels', source, revision: 2 })).toEqual({ kind: 'labels', source, revision: 2 });
+    expect(() => parseHostToEditor({ kind: 'labels', source: { ...source, agentLabels: 'maybe' }, revision: 2 })).toThrow(GuardError);
+    const { agentLabels: _agentLabels, ...without } = source;
+    expect(() => parseHostToEditor({ kind: 'labels', source: without, revision: 2 })).toThrow(GuardError);
+  });
+
   it('checks every field of a packet row', () => {
     const row = [1, 1.7e15, '10.0.0.2:5000', '1.1.1.1:443', 'TCP', 74, 0, 0, 3];
     expect(parseHostToEditor({ kind: 'rows', requestId: 2, first: 0, rows: [row] })).toEqual({ kind: 'rows', requestId: 2, first: 0, rows: [row] });

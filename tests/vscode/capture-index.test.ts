@@ -5,7 +5,7 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CaptureIndexData, CaptureIndexer, applyDelta, indexCapture } from '../../vscode-extension/src/host/capture-index';
+import { CaptureIndexData, CaptureIndexer, HEAD_BYTES, applyDelta, fileStartsWith, indexCapture } from '../../vscode-extension/src/host/capture-index';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -27,8 +27,28 @@ describe('indexCapture on files that are not captures', () => {
     expect(() => indexCapture(file('archive.pcap', Uint8Array.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0])))).toThrow(/^not a pcap or pcapng capture \(.*gzip/);
   });
 
-  it('calls a file too short to hold a capture header not a capture', () => {
+  it('calls a file shorter than a magic number not a capture when its bytes start none', () => {
     expect(() => indexCapture(file('tiny.pcap', 'ab'))).toThrow(/^not a pcap or pcapng capture \(only 2 bytes\)$/);
+  });
+
+  it('calls the first bytes of a magic number a capture cut inside its file header, as the CLI does', () => {
+    const sample = readFileSync(join(ROOT, 'samples', 'whatsapp-chat.pcapng'));
+    // `head -c N` of a pcapng; a microsecond pcap in either byte order; a nanosecond one.
+    const starts: [string, Uint8Array][] = [
+      ['wa-1.pcapng', sample.subarray(0, 1)],
+      ['wa-2.pcapng', sample.subarray(0, 2)],
+      ['wa-3.pcapng', sample.subarray(0, 3)],
+      ['le.pcap', Uint8Array.from([0xd4, 0xc3])],
+      ['be.pcap', Uint8Array.from([0xa1, 0xb2, 0xc3])],
+      ['ns.pcap', Uint8Array.from([0x4d, 0x3c, 0xb2])],
+    ];
+    for (const [name, bytes] of starts) {
+      const path = file(name, bytes);
+      const data = indexCapture(path);
+      expect(data.packets).toBe(0);
+      expect(data.unfinished).toBe(true);
+      expect(data.error).toBe(`${path}: byte offset 0: input ends after ${bytes.length} bytes, inside the file header [CAPTURE_TRUNCATED]`);
+    }
   });
 
   it('still reads a capture cut inside its first packet: no packets, a fault, no error thrown', () => {
@@ -85,6 +105,28 @@ describe('a capture that grows while it is indexed', () => {
       expect(content(applyDelta(index, idle))).toEqual(content(whole));
     });
   }
+
+  it('keeps the first 4 KiB read, also when they came in pieces, to tell a rewritten file from a grown one', () => {
+    const bytes = readFileSync(join(ROOT, 'samples', 'whatsapp-chat.pcapng'));
+    const path = join(dir, 'head.pcapng');
+    writeFileSync(path, bytes.subarray(0, 1000));
+    const indexer = new CaptureIndexer(path);
+    expect(Buffer.from(indexer.read().head)).toEqual(bytes.subarray(0, 1000));
+    appendFileSync(path, bytes.subarray(1000, 3000));
+    expect(Buffer.from(indexer.read().head)).toEqual(bytes.subarray(0, 3000));
+    appendFileSync(path, bytes.subarray(3000));
+    const head = indexer.read().head;
+    expect(Buffer.from(head)).toEqual(bytes.subarray(0, HEAD_BYTES));
+    expect(fileStartsWith(path, head)).toBe(true);
+    // The same file grown further still starts so; one written over does not.
+    appendFileSync(path, bytes.subarray(0, 100));
+    expect(fileStartsWith(path, head)).toBe(true);
+    writeFileSync(path, readFileSync(join(ROOT, 'samples', 'signal-media.pcapng')));
+    expect(fileStartsWith(path, head)).toBe(false);
+    // Cut shorter than the head: not the file it was.
+    writeFileSync(path, bytes.subarray(0, 100));
+    expect(fileStartsWith(path, head)).toBe(false);
+  });
 
   it('refuses a delta that does not follow the index it is applied to', () => {
     const path = join(ROOT, 'samples', 'whatsapp-chat.pcapng');

@@ -46,6 +46,27 @@ describe('PanelRelay', () => {
     expect(helloPosted?.kind === 'server' && helloPosted.message.type === 'hello' && helloPosted.message.folders).toEqual([{ path: '/caps', state: 'missing' }]);
   });
 
+  it("tells the panel the dialogs the host holds of a capture it does not show, and that it was read, once", () => {
+    const { posted, relay, fromAgent } = setup();
+    fromAgent(hello([capture('a.pcapng')]));
+    relay.fromPanel({ v: 1, type: 'subscribe', captures: ['a.pcapng'] });
+    // Added while connected, and read whole before the agent's first progress update: the
+    // agent says nothing more of it than this.
+    const added = capture('b.pcapng', { state: 'reading', sizeBytes: 0, bytesRead: 0, packets: 0, dialogs: 0 });
+    fromAgent({ v: 1, type: 'capture', event: 'added', capture: added });
+    const stats = (lagBytes: number): ServerMessage => ({ v: 1, type: 'stats', packetsPerSecond: 0, packets: 0, dialogs: 0, captures: [{ name: 'b.pcapng', lagBytes, lagMs: 0 }] });
+    // Not looked at yet: nothing left to read only because its size is not known.
+    fromAgent(stats(0));
+    fromAgent(dialogMessage(dialog({ id: 'b1', capture: 'b.pcapng' })));
+    fromAgent(dialogMessage(dialog({ id: 'b2', capture: 'b.pcapng' })));
+    posted.length = 0;
+    fromAgent(stats(0));
+    fromAgent(stats(0));
+    const updates = posted.flatMap((p) => (p.kind === 'server' && p.message.type === 'capture' ? [p.message] : []));
+    expect(updates).toEqual([{ v: 1, type: 'capture', event: 'updated', capture: { ...added, state: 'idle', dialogs: 2 } }]);
+    expect(posted.map((p) => (p.kind === 'server' ? p.message.type : p.kind))).toEqual(['capture', 'stats', 'stats']);
+  });
+
   it('forwards watch requests to the agent, answers pings itself, and says when the agent is away', () => {
     const { posted, sent, relay, disconnect } = setup();
     relay.fromPanel({ v: 1, type: 'watch', path: '/srv/captures' });

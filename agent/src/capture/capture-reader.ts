@@ -9,7 +9,7 @@ import { ByteWindow } from './byte-window';
 import { CaptureInterface, DEFAULT_MAX_BLOCK_LENGTH, Step } from './capture-interface';
 import { CaptureError } from './errors';
 import { Packet } from './packet';
-import { PCAP_FILE_HEADER_LENGTH, PcapParser, PcapState, pcapByteOrder, readPcapHeader } from './pcap-parser';
+import { PCAP_FILE_HEADER_LENGTH, PCAP_MAGICS, PcapParser, PcapState, pcapByteOrder, readPcapHeader } from './pcap-parser';
 import { PCAPNG_MAGIC, PcapngParser, PcapngState } from './pcapng-parser';
 
 export type CaptureFormat = 'pcapng' | 'pcap';
@@ -196,6 +196,21 @@ export class CaptureReader {
     this.parser = new PcapParser(readPcapHeader(window), this.maxBlockLength);
     return true;
   }
+}
+
+/**
+ * Whether `bytes` agree with the start of a capture's magic number (pcapng's, or a pcap one in
+ * either byte order) as far as they go (at most its 4 bytes). A file of fewer than 4 such bytes
+ * is a capture cut inside its file header, which finish() reports as CAPTURE_TRUNCATED; a file
+ * whose first bytes agree with no magic is something else.
+ */
+export function mayStartCapture(bytes: Uint8Array): boolean {
+  const length = Math.min(4, bytes.length);
+  const magics = [PCAPNG_MAGIC, ...PCAP_MAGICS].flatMap((magic) => {
+    const big = [magic >>> 24, (magic >>> 16) & 0xff, (magic >>> 8) & 0xff, magic & 0xff];
+    return [big, [...big].reverse()];
+  });
+  return magics.some((magic) => magic.slice(0, length).every((byte, i) => bytes[i] === byte));
 }
 
 /** Known non-capture starts, so that the error says what the file is instead. */

@@ -14,6 +14,8 @@ export const PCAP_FILE_HEADER_LENGTH = 24;
 const MAGIC_MICROSECONDS = 0xa1b2c3d4;
 const MAGIC_NANOSECONDS = 0xa1b23c4d;
 const MAGIC_MODIFIED = 0xa1b2cd34;
+/** Every magic number a pcap file header may start with (written in either byte order). */
+export const PCAP_MAGICS: readonly number[] = [MAGIC_MICROSECONDS, MAGIC_NANOSECONDS, MAGIC_MODIFIED];
 
 export interface PcapState {
   readonly littleEndian: boolean;

@@ -13,7 +13,7 @@ import { LiveCapture } from './live-capture';
 import { removeOrphanJournals } from './state-journal';
 
 /** Files the agent reads; the format is still checked by magic bytes when reading. */
-const CAPTURE_NAME = /\.(pcapng|pcap|cap|ntar)$/i;
+export const CAPTURE_NAME = /\.(pcapng|pcap|cap|ntar)$/i;
 
 export interface LiveAgentOptions {
   readonly model: UsageModel;

@@ -12,6 +12,8 @@ import { GuardError } from '../shared/guard';
 import { RetryCountdown } from '../shared/retry-countdown';
 import { USAGE_COLOURS, usageOfCode } from '../shared/usage-style';
 import { rowWindow, scrollTopForRow } from '../shared/virtual-window';
+import { editorButtons } from './editor-buttons';
+import { gotoTarget } from './packet-goto';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
@@ -46,7 +48,9 @@ class PacketListPage {
   private readonly classifyButton = h('button', { type: 'button', class: 'secondary', title: 'Label this capture with the bundled classifier' }, 'Classify locally');
   private readonly agentButton = h('button', { type: 'button', class: 'secondary', title: 'Use the labels of the running agent' }, 'Use agent labels');
   private readonly watchButton = h('button', { type: 'button', class: 'secondary', title: "Ask the agent to watch this capture's folder" }, 'Watch folder in agent');
-  private readonly goto = h('input', { type: 'text', inputmode: 'numeric', placeholder: 'Go to packet…', 'aria-label': 'Go to packet number', class: 'goto' });
+  private readonly goto = h('input', { type: 'text', inputmode: 'numeric', placeholder: 'Go to packet…', 'aria-label': 'Go to packet number', 'aria-describedby': 'goto-hint', class: 'goto', 'data-testid': 'goto' });
+  /** Why a typed number leads nowhere (not a number, out of range), next to the input. */
+  private readonly gotoHint = h('span', { id: 'goto-hint', class: 'goto-hint', role: 'status', 'data-testid': 'goto-hint' });
   private readonly viewport = h('div', { class: 'viewport', 'data-testid': 'packets', tabindex: '0' });
   private readonly spacer = h('div', { class: 'spacer' });
   private readonly rowsBox = h('div', { class: 'rows' });
@@ -58,7 +62,7 @@ class PacketListPage {
     this.spacer.append(this.rowsBox);
     this.viewport.append(this.spacer);
     this.root.append(
-      h('header', { class: 'bar' }, this.title, this.meta, h('span', { class: 'flex' }), this.goto, this.classifyButton, this.agentButton, this.watchButton),
+      h('header', { class: 'bar' }, this.title, this.meta, h('span', { class: 'flex' }), this.goto, this.gotoHint, this.classifyButton, this.agentButton, this.watchButton),
       h('div', { class: 'bar sub' }, this.sourceText, h('span', { class: 'flex' }), this.connectionText),
       this.message,
       h('div', { class: 'table', role: 'grid', 'aria-label': 'Packets' }, head, this.viewport),
@@ -75,10 +79,22 @@ class PacketListPage {
     this.classifyButton.addEventListener('click', () => this.post({ kind: 'action', action: 'classify' }));
     this.agentButton.addEventListener('click', () => this.post({ kind: 'action', action: 'connect' }));
     this.watchButton.addEventListener('click', () => this.post({ kind: 'action', action: 'watchFolder' }));
+    this.showGotoHint('');
+    // Nothing to offer before the host says where the labels come from.
+    this.renderButtons();
+    this.goto.addEventListener('input', () => this.showGotoHint(''));
     this.goto.addEventListener('keydown', (event) => {
-      if (event.key !== 'Enter') return;
-      const number = Number.parseInt(this.goto.value, 10);
-      if (Number.isFinite(number) && this.capture) this.reveal(Math.min(this.capture.packets, Math.max(1, number)) - 1, true);
+      if (event.key !== 'Enter' || !this.capture) return;
+      const target = gotoTarget(this.goto.value, this.capture.packets);
+      if ('problem' in target) {
+        // The input keeps the focus: the number can be corrected at once.
+        this.showGotoHint(target.problem);
+        return;
+      }
+      this.showGotoHint('');
+      this.reveal(target.index, true);
+      // The list takes the focus, so that the arrow keys move on from the packet just reached.
+      this.viewport.focus({ preventScroll: true });
     });
     window.addEventListener('message', (event: MessageEvent) => {
       let message: HostToEditor;
@@ -114,7 +130,7 @@ class PacketListPage {
           message.capture.error === undefined
             ? ''
             : message.capture.unfinished
-              ? `The file ends inside a block: ${message.capture.error}. If it is still being written, its packets appear as they come; if not, it was cut short there.`
+              ? `The file ends part-way: ${message.capture.error}. If it is still being written, its packets appear as they come; if not, it was cut short there.`
               : `Read up to a fault: ${message.capture.error}`,
         );
         break;
@@ -156,6 +172,11 @@ class PacketListPage {
     this.schedule();
   }
 
+  private showGotoHint(text: string): void {
+    this.gotoHint.textContent = text;
+    this.gotoHint.hidden = text === '';
+  }
+
   private showMessage(text: string, error = false): void {
     this.message.textContent = text;
     this.message.hidden = text === '';
@@ -168,16 +189,16 @@ class PacketListPage {
     this.sourceText.dataset['kind'] = source.kind;
     const lead = { agent: 'Labels from the agent', local: 'Labels from the bundled classifier', pending: 'Labelling…', none: 'No labels' }[source.kind];
     this.sourceText.textContent = `${lead}: ${source.detail}${source.kind === 'agent' || source.kind === 'local' ? ` · ${source.dialogs.toLocaleString('en')} dialogs, ${source.labelledPackets.toLocaleString('en')} packets labelled` : ''}`;
-    this.classifyButton.hidden = source.kind === 'local' || source.kind === 'pending';
     this.renderButtons();
   }
 
-  /** "Use agent labels" and "Watch folder in agent" only when they would change something. */
+  /** Only the buttons that would change something (editor-buttons.ts). */
   private renderButtons(): void {
-    const connected = this.connection?.state === 'connected';
-    const fromAgent = this.source?.kind === 'agent';
-    this.agentButton.hidden = fromAgent;
-    this.watchButton.hidden = !connected || fromAgent;
+    const shown = editorButtons(this.source, this.connection?.state);
+    this.classifyButton.hidden = !shown.classify;
+    this.agentButton.hidden = !shown.useAgent;
+    this.watchButton.hidden = !shown.watchFolder;
+    this.agentButton.title = this.source?.agentLabels === 'fit' ? 'Show the labels of the agent, which watches this capture' : 'Connect to the agent; its labels are shown if it watches this capture';
   }
 
   private renderConnection(status: ConnectionStatus): void {

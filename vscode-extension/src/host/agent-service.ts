@@ -194,8 +194,10 @@ export class AgentService implements vscode.Disposable {
         `connected to ${message.agent} (model ${message.model.name}, ${message.captures.length} captures${message.anonymized ? ', anonymised' : ''})` +
           (again.length > 0 ? `; asking it again to watch ${again.join(', ')}` : ''),
       );
-      this.renderStatus();
     }
+    // The status bar counts the watched captures: a hello lists them, capture events add and
+    // remove them (docs/protocol.md).
+    if (change.captures) this.renderStatus();
     if (message.type === 'error') {
       this.log.warn(`agent error ${message.code}: ${message.message}`);
       if (message.code === 'WATCH_FAILED') void this.watchFailed(message.message);

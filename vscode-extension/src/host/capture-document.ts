@@ -2,19 +2,22 @@
  * One capture open in the capture editor: its packet index (read by an index worker), the
  * labels chosen for it, and the file followed while it grows. A capture being written (dumpcap
  * into the file, or the file still being copied) is re-read incrementally: only the appended
- * bytes, by the worker that kept the reader's state. A file truncated or replaced is read again
- * from the start; a deleted one keeps what was read.
+ * bytes, by the worker that kept the reader's state. A file truncated, replaced or rewritten in
+ * place (its first bytes changed) is read again from the start; a deleted one keeps what was read.
  */
 import { Stats, unwatchFile, watchFile } from 'node:fs';
 import type * as vscode from 'vscode';
 import type { LabelSource } from '../shared/bridge';
 import type { PanelDialog } from '../shared/protocol-guard';
-import { CaptureIndexData, applyDelta } from './capture-index';
+import { CaptureIndexData, applyDelta, fileStartsWith } from './capture-index';
 import { IndexWorker } from './index-worker';
 import type { LabelAssignment } from './label-match';
 import type { LocalClassification } from './local-classify';
 
-/** How often the file's size is checked: a stat a second is nothing, and works on any file system. */
+/**
+ * How often the file is checked: a stat a second is nothing, and works on any file system.
+ * When the stat changed, the first 4 KiB are compared too (run()).
+ */
 const FOLLOW_INTERVAL_MS = 1000;
 
 export type IndexChange = 'indexed' | 'grew' | 'failed';
@@ -25,7 +28,9 @@ export class CaptureDocument implements vscode.CustomDocument {
   /** The dialogs labels came from (agent's or local), with what they assign per packet. */
   dialogs: readonly PanelDialog[] = [];
   assignment: LabelAssignment | undefined;
-  source: LabelSource = { kind: 'pending', detail: 'reading the capture…', dialogs: 0, labelledPackets: 0 };
+  source: LabelSource = { kind: 'pending', detail: 'reading the capture…', dialogs: 0, labelledPackets: 0, agentLabels: 'none' };
+  /** The agent's state of the capture, as the label line names it (agent labels only). */
+  agentState: string | undefined;
   revision = 0;
   local: LocalClassification | undefined;
   localRunning = false;
@@ -80,13 +85,15 @@ export class CaptureDocument implements vscode.CustomDocument {
     this.local = undefined;
   }
 
+  /** Called by watchFile when the file's stat changed (size, times, inode). */
   private fileChanged(current: Stats, previous: Stats): void {
     // Deleted (a ring buffer rotating it away): keep what was read.
     if (current.nlink === 0 && current.size === 0 && current.ino === 0) return;
     const known = this.index?.sizeBytes ?? 0;
     const replaced = previous.ino !== 0 && current.ino !== previous.ino;
-    if (replaced || current.size < known) this.request('again');
-    else if (current.size > known || (this.indexError !== undefined && current.size !== previous.size)) this.request('more');
+    // Anything else — grown, or as long as before with new times (a capture of the same size
+    // copied over it) — is read on, once run() has found the first bytes unchanged.
+    this.request(replaced || current.size < known ? 'again' : 'more');
   }
 
   private request(kind: 'more' | 'again'): void {
@@ -102,7 +109,11 @@ export class CaptureDocument implements vscode.CustomDocument {
   private async run(kind: 'more' | 'again'): Promise<void> {
     this.reading = true;
     try {
-      const grown = kind === 'more' && this.indexer !== undefined && this.index !== undefined;
+      // Same inode and not shorter, yet other first bytes: written over in place. Reading on from
+      // where the last read stopped would land inside the new file's blocks (and the fault there
+      // would stay for good): read it from the start. Checked here, when the read starts, so a
+      // rewrite during the previous read is caught too.
+      const grown = kind === 'more' && this.indexer !== undefined && this.index !== undefined && fileStartsWith(this.path, this.index.head);
       const worker = grown ? this.indexer! : this.restart();
       try {
         const delta = await worker.read();

@@ -1,15 +1,15 @@
 /**
- * The read-only custom editor for .pcap and .pcapng files. The packet list is indexed in a
- * worker thread; labels come from the agent when it watches the same capture (capture-match.ts:
- * the same file for a local agent; for a remote one a unique file name, if its labels fit) or
- * else from the bundled classifier, run in a worker too. The webview asks for the rows it
- * shows; only those are formatted and sent.
+ * The read-only custom editor for .pcapng, .pcap and .cap (and .ntar) files. The packet list is
+ * indexed in a worker thread; labels come from the agent when it watches the same capture
+ * (capture-match.ts: the same file for a local agent; for a remote one a unique file name, if
+ * its labels fit) or else from the bundled classifier, run in a worker too. The webview asks
+ * for the rows it shows; only those are formatted and sent.
  */
 import { basename, dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as vscode from 'vscode';
 import type { CaptureInfo } from '../../../agent/src/live/label-feed';
-import { EditorToHost, HostToEditor, LabelSource, MAX_ROWS_PER_REQUEST, PacketRow, PacketSelection, parseEditorToHost } from '../shared/bridge';
+import { AgentLabels, EditorToHost, HostToEditor, LabelSource, MAX_ROWS_PER_REQUEST, PacketRow, PacketSelection, parseEditorToHost } from '../shared/bridge';
 import { GuardError } from '../shared/guard';
 import type { PanelDialog } from '../shared/protocol-guard';
 import { formatEndpoint } from '../shared/format';
@@ -56,10 +56,13 @@ export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvide
     private readonly log: vscode.LogOutputChannel,
   ) {
     agent.onDidReceive(({ change }) => {
-      if (change.dialogs.length === 0 && !change.captures) return;
+      if (change.dialogs.length === 0 && !change.captures && !change.stats) return;
       for (const document of this.documents) {
         const capture = this.agentCapture(document)?.capture;
-        if (change.captures || (capture && change.dialogs.includes(capture.name)) || document.source.kind === 'agent') this.scheduleRelabel(document);
+        const labelsMayChange = change.captures || (capture !== undefined && change.dialogs.includes(capture.name)) || (change.dialogs.length > 0 && document.source.kind === 'agent');
+        // Stats can change the state the label line names (AgentMirror.asHeld: caught up, idle).
+        const stateChanged = change.stats && capture !== undefined && document.source.kind === 'agent' && this.agent.mirror.asHeld(capture).state !== document.agentState;
+        if (labelsMayChange || stateChanged) this.scheduleRelabel(document);
       }
     });
     // Labels depend on whether an agent is connected, not on how a retry is going: relabelling
@@ -251,24 +254,33 @@ export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvide
     const index = document.index;
     if (!index) return;
     const started = Date.now();
-    const match = document.preferLocal ? undefined : this.agentCapture(document);
+    // Looked up also when local labels were asked for: the editor offers "Use agent labels" only
+    // when the agent has labels for this capture (agentLabels).
+    const match = this.agentCapture(document);
     let misfit: string | undefined;
+    let agentLabels: AgentLabels = 'none';
     if (match) {
-      const capture = match.capture;
+      // As the mirror holds it: the agent may have sent no update since the capture was added.
+      const capture = this.agent.mirror.asHeld(match.capture);
       const dialogs = this.agent.mirror.dialogs(capture.name);
-      const assignment = assignLabels(index, dialogs);
-      misfit = nameMatchMisfit(match, dialogs.length, assignment.labelledPackets, index.packets);
-      if (misfit === undefined) {
+      // Whether labels of a capture matched by name fit needs them assigned; the same file's always do.
+      const assignment = !document.preferLocal || match.by === 'name' ? assignLabels(index, dialogs) : undefined;
+      misfit = assignment && nameMatchMisfit(match, dialogs.length, assignment.labelledPackets, index.packets);
+      agentLabels = misfit === undefined ? 'fit' : 'misfit';
+      if (misfit === undefined && assignment && !document.preferLocal) {
         const identity = this.agent.mirror.identity;
+        document.agentState = capture.state;
         this.apply(document, dialogs, assignment, {
           kind: 'agent',
           detail: `${identity?.agent ?? 'agent'} · ${capture.name} (${capture.state}${match.by === 'name' ? ', matched by file name' : ''}) · model ${identity?.model.name ?? '?'}`,
           dialogs: dialogs.length,
           labelledPackets: assignment.labelledPackets,
+          agentLabels,
         }, started);
         return;
       }
     }
+    document.agentState = undefined;
     if (document.local) {
       const local = document.local;
       const why = document.preferLocal ? 'asked for' : (misfit ?? (this.agent.connected ? 'the agent does not watch this capture' : 'no agent connected'));
@@ -278,11 +290,12 @@ export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvide
         detail: `${local.model} (${why})${local.error ? ` · read up to a fault` : ''}${local.warnings ? ` · ${local.warnings.join('; ')}` : ''}`,
         dialogs: local.records.length,
         labelledPackets: assignment.labelledPackets,
+        agentLabels,
       }, started);
       if (document.localStale) this.refreshLocal(document);
       return;
     }
-    this.classifyLocally(document);
+    this.classifyLocally(document, agentLabels);
   }
 
   /**
@@ -293,7 +306,7 @@ export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvide
   private refreshLocal(document: CaptureDocument): void {
     if (document.localRunning || document.relabelTimer !== undefined) return;
     const wait = document.lastClassifyEnd + document.lastClassifyMs - Date.now();
-    if (wait <= 0) return this.classifyLocally(document);
+    if (wait <= 0) return this.classifyLocally(document, document.source.agentLabels);
     document.relabelTimer = setTimeout(() => {
       document.relabelTimer = undefined;
       this.relabel(document);
@@ -311,13 +324,13 @@ export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvide
     this.post(document, { kind: 'labels', source: document.source, revision: document.revision });
   }
 
-  private classifyLocally(document: CaptureDocument): void {
+  private classifyLocally(document: CaptureDocument, agentLabels: AgentLabels): void {
     if (document.localRunning) return;
     document.localRunning = true;
     document.localStale = false;
     // A first classification says so; a refresh of labels already shown is silent.
     if (document.local === undefined) {
-      document.source = { kind: 'pending', detail: 'classifying with the bundled model…', dialogs: 0, labelledPackets: 0 };
+      document.source = { kind: 'pending', detail: 'classifying with the bundled model…', dialogs: 0, labelledPackets: 0, agentLabels };
       this.post(document, { kind: 'labels', source: document.source, revision: document.revision });
     }
     const started = Date.now();
@@ -339,7 +352,7 @@ export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvide
         document.localRunning = false;
         if (generation !== document.generation) return this.relabel(document);
         this.log.error(`local classification of ${document.path} failed: ${error.message}`);
-        document.source = { kind: 'none', detail: `the bundled classifier failed: ${error.message}`, dialogs: 0, labelledPackets: 0 };
+        document.source = { kind: 'none', detail: `the bundled classifier failed: ${error.message}`, dialogs: 0, labelledPackets: 0, agentLabels: document.source.agentLabels };
         this.post(document, { kind: 'labels', source: document.source, revision: ++document.revision });
       },
     );

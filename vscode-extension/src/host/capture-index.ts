@@ -1,12 +1,13 @@
 /**
  * The packet list of a capture, read with the project's own reader and flow table
- * (agent/src/capture, agent/src/flows) into columns of typed arrays: about 40 bytes a packet,
- * so a 1 M-packet file takes ~40 MB and any row is formatted on demand. Addresses are interned.
- * Runs in a worker thread (capture-worker.ts) so the extension host stays responsive.
+ * (agent/src/capture, agent/src/flows) into columns of typed arrays: 30 bytes a packet (the
+ * Columns below), so a 1 M-packet file takes 29 MiB and any row is formatted on demand.
+ * Addresses are interned. Runs in a worker thread (capture-worker.ts) so the extension host
+ * stays responsive.
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { CaptureReader } from '../../../agent/src/capture/capture-reader';
+import { CaptureReader, mayStartCapture } from '../../../agent/src/capture/capture-reader';
 import { CaptureError } from '../../../agent/src/capture/errors';
 import { DecodeStatus, Packet } from '../../../agent/src/capture/packet';
 import { FlowTable } from '../../../agent/src/flows/flow-table';
@@ -51,6 +52,12 @@ export interface CaptureIndexData {
   readonly flowKeys: readonly string[];
   /** Per flow id: its packet count. */
   readonly flowPackets: Uint32Array;
+  /**
+   * The file's first bytes as read (up to HEAD_BYTES, fewer while the file is shorter): a file
+   * that no longer starts with them was rewritten in place, and reading on from where the last
+   * read stopped would land inside another file's blocks (fileStartsWith).
+   */
+  readonly head: Uint8Array;
 }
 
 class Columns {
@@ -162,6 +169,11 @@ export class NotACaptureError extends Error {
 /** The smallest start that can identify a format (the magic number). */
 const MAGIC_LENGTH = 4;
 const CHUNK_LENGTH = 512 * 1024;
+/**
+ * How much of the file's start identifies it, as the live agent's state journal does: 4 KiB
+ * hold the file header and the first packets, which differ between any two captures.
+ */
+export const HEAD_BYTES = 4096;
 
 /**
  * What one read of a capture added: the rows of packets firstPacket…packets-1, the addresses
@@ -189,8 +201,13 @@ export class CaptureIndexer {
   private packets = 0;
   /** Bytes of the file given to the reader. */
   private offset = 0;
-  /** A corrupt block stops the reader for good (as in the agent); later reads add nothing. */
+  /**
+   * A corrupt block stops the reader for good (as in the agent); later reads add nothing. The
+   * host reads such a file again from the start, in a new indexer, once its first bytes change.
+   */
   private fault: string | undefined;
+  /** The first bytes read (see CaptureIndexData.head). */
+  private head = new Uint8Array(0);
   private sentAddresses = 0;
   private sentFlows = 0;
 
@@ -207,7 +224,9 @@ export class CaptureIndexer {
     if (this.fault === undefined) this.readNew(columns, onProgress);
     columns.trim();
     if (this.packets === 0 && this.offset === 0) throw new NotACaptureError('the file is empty');
-    if (this.packets === 0 && this.offset < MAGIC_LENGTH) throw new NotACaptureError(`not a pcap or pcapng capture (only ${this.offset} bytes)`);
+    // Fewer bytes than a magic number: the start of one is a capture cut inside its file header
+    // (said below in the reader's words, as the CLI says it), anything else is no capture.
+    if (this.packets === 0 && this.offset < MAGIC_LENGTH && !mayStartCapture(this.head)) throw new NotACaptureError(`not a pcap or pcapng capture (only ${this.offset} bytes)`);
     const unfinished = this.fault === undefined ? this.unfinished() : undefined;
     const error = this.fault ?? unfinished;
     const delta: CaptureIndexDelta = {
@@ -233,6 +252,7 @@ export class CaptureIndexer {
       addresses: this.addresses.list.slice(this.sentAddresses),
       flowKeys: this.flowKeys.slice(this.sentFlows),
       flowPackets: Uint32Array.from(this.flowCounts),
+      head: this.head.slice(),
     };
     this.sentAddresses = this.addresses.list.length;
     this.sentFlows = this.flowKeys.length;
@@ -246,6 +266,7 @@ export class CaptureIndexer {
         const { buffer, index } = this.reader.reserve(CHUNK_LENGTH);
         const count = readSync(fd, buffer, index, CHUNK_LENGTH, this.offset);
         if (count === 0) break;
+        if (this.offset < HEAD_BYTES) this.keepHead(buffer.subarray(index, index + Math.min(count, HEAD_BYTES - this.offset)));
         this.reader.commit(count);
         this.offset += count;
         for (let packet = this.reader.next(); packet !== undefined; packet = this.reader.next()) {
@@ -261,6 +282,14 @@ export class CaptureIndexer {
     } finally {
       closeSync(fd);
     }
+  }
+
+  /** Appends bytes read at the end of the head (taken from what the reader got, not read twice). */
+  private keepHead(bytes: Uint8Array): void {
+    const head = new Uint8Array(this.head.length + bytes.length);
+    head.set(this.head);
+    head.set(bytes, this.head.length);
+    this.head = head;
   }
 
   private add(columns: Columns, packet: Packet): void {
@@ -318,6 +347,28 @@ export class CaptureIndexer {
       throw caught;
     }
     return undefined;
+  }
+}
+
+/**
+ * Whether the file still starts with `head`, the first bytes an earlier read saw: not when it
+ * was rewritten in place (`cat other > it`, `cp` over it, editcap onto the same name keep the
+ * inode, and may keep or grow the size) or cut shorter. Kept as bytes, not as a digest like the
+ * agent's journal (which persists it): 4 KiB compared in memory. A file that cannot be opened
+ * (deleted meanwhile) counts as unchanged: what was read is kept.
+ */
+export function fileStartsWith(path: string, head: Uint8Array): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return true;
+  }
+  try {
+    const bytes = new Uint8Array(head.length);
+    return readSync(fd, bytes, 0, bytes.length, 0) === head.length && Buffer.compare(bytes, head) === 0;
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -2,7 +2,8 @@
  * Worker thread of the capture editor. Two kinds, chosen by workerData:
  * - 'index': indexes a capture's packets and stays: each { type: 'read' } message from the host
  *   reads what was appended to the file since (CaptureIndexer), so a growing capture costs only
- *   its new bytes; the host terminates it when the editor closes or the file is replaced;
+ *   its new bytes; the host terminates it when the editor closes or the file is read again from
+ *   the start (replaced, truncated, or rewritten in place);
  * - 'classify': classifies the capture with the bundled model, once; the host terminates it.
  */
 import { parentPort, workerData } from 'node:worker_threads';

@@ -1,6 +1,6 @@
 /**
  * Cumma for VS Code: the live labels panel (activity bar), the read-only capture editor for
- * .pcap/.pcapng, the commands, the settings and the status-bar item.
+ * .pcap/.pcapng/.cap, the commands, the settings and the status-bar item.
  */
 import * as vscode from 'vscode';
 import { AgentService } from './agent-service';
@@ -31,7 +31,7 @@ export function activate(context: vscode.ExtensionContext): void {
       }
       const document = editors.activeDocument;
       if (!document) {
-        void vscode.window.showInformationMessage('Open a .pcap or .pcapng file in the Cumma capture editor first.');
+        void vscode.window.showInformationMessage('Open a capture (.pcapng, .pcap, .cap) in the Cumma capture editor first.');
         return;
       }
       editors.classify(document);

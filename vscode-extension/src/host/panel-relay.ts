@@ -4,7 +4,13 @@
  * subscribes to the capture it shows, and gets its snapshot from the host's mirror and then
  * only that capture's dialogs. Everything passed on has been validated by the AgentClient;
  * everything a panel asks for is validated again before it reaches the agent.
+ *
+ * The panel holds the dialogs of its own capture only, so the counts of the others are the
+ * host's to tell: capture infos go out as the host's mirror holds them (AgentMirror.asHeld),
+ * and when that differs from what the panel was last told, the next stats (once a second)
+ * bring an `updated` capture event with it.
  */
+import type { CaptureInfo } from '../../../agent/src/live/label-feed';
 import type { ClientMessage, HelloMessage, ServerMessage } from '../../../agent/src/serve/protocol';
 import type { AgentMirror } from '../shared/agent-mirror';
 import type { HostToPanel } from '../shared/bridge';
@@ -12,6 +18,8 @@ import type { ConnectionStatus } from '../shared/connection';
 
 export class PanelRelay {
   private subscription: ReadonlySet<string> | '*' | undefined;
+  /** Per capture, the state and dialog count the panel was last told. */
+  private readonly told = new Map<string, string>();
 
   constructor(
     private readonly mirror: AgentMirror,
@@ -24,7 +32,7 @@ export class PanelRelay {
     this.subscription = undefined;
     this.post({ kind: 'connection', status });
     const hello = this.hello();
-    if (status.state === 'connected' && hello) this.post({ kind: 'server', message: hello });
+    if (status.state === 'connected' && hello) this.postHello(hello);
   }
 
   status(status: ConnectionStatus): void {
@@ -37,7 +45,11 @@ export class PanelRelay {
     switch (message.type) {
       case 'hello':
         this.subscription = undefined;
+        // Passed on as the agent sent it: until the snapshot that follows, the dialogs held are
+        // the last connection's, no truer than its counts.
+        this.told.clear();
         this.post({ kind: 'server', message });
+        for (const capture of message.captures) this.told.set(capture.name, summary(capture));
         return;
       case 'snapshot': {
         // The host's own subscription answered: pass on what this panel subscribed to.
@@ -52,6 +64,22 @@ export class PanelRelay {
         if (this.subscribed(message.dialog.capture)) this.post({ kind: 'server', message });
         return;
       case 'pong':
+        return;
+      case 'capture': {
+        const capture = message.event === 'removed' ? message.capture : this.mirror.asHeld(message.capture);
+        if (message.event === 'removed') this.told.delete(capture.name);
+        else this.told.set(capture.name, summary(capture));
+        this.post({ kind: 'server', message: { ...message, capture } });
+        return;
+      }
+      case 'stats':
+        for (const capture of this.mirror.captures) {
+          const held = this.mirror.asHeld(capture);
+          if (this.told.get(held.name) === summary(held)) continue;
+          this.told.set(held.name, summary(held));
+          this.post({ kind: 'server', message: { v: 1, type: 'capture', event: 'updated', capture: held } });
+        }
+        this.post({ kind: 'server', message });
         return;
       default:
         this.post({ kind: 'server', message });
@@ -88,9 +116,22 @@ export class PanelRelay {
     return { v: 1, type: 'snapshot', captures: [...captures], dialogs: captures.flatMap((name) => this.mirror.dialogs(name)) };
   }
 
+  /** A hello made from the mirror, for a panel that (re)loads: the captures as held. */
   private hello(): HelloMessage | undefined {
     const identity = this.mirror.identity;
     if (!identity) return undefined;
-    return { v: 1, type: 'hello', agent: identity.agent, protocol: 1, model: identity.model, captures: this.mirror.captures, folders: this.mirror.folders, anonymized: identity.anonymized };
+    const captures = this.mirror.captures.map((capture) => this.mirror.asHeld(capture));
+    return { v: 1, type: 'hello', agent: identity.agent, protocol: 1, model: identity.model, captures, folders: this.mirror.folders, anonymized: identity.anonymized };
   }
+
+  private postHello(hello: HelloMessage): void {
+    this.told.clear();
+    for (const capture of hello.captures) this.told.set(capture.name, summary(capture));
+    this.post({ kind: 'server', message: hello });
+  }
+}
+
+/** What the relay may amend of a capture info (AgentMirror.asHeld). */
+function summary(capture: CaptureInfo): string {
+  return `${capture.state}/${capture.dialogs}`;
 }

@@ -239,10 +239,11 @@ export class PanelView {
       return;
     }
     const lags = new Map((this.model.mirror.stats?.captures ?? []).map((lag) => [lag.name, lag.lagBytes]));
-    for (const capture of captures) {
-      const selected = capture.name === this.model.selectedCapture;
+    for (const received of captures) {
       // Capture events carry the counts of their moment; the dialogs the panel holds may be newer.
-      const dialogs = Math.max(capture.dialogs, this.model.mirror.dialogCount(capture.name));
+      const capture = this.model.mirror.asHeld(received);
+      const selected = capture.name === this.model.selectedCapture;
+      const dialogs = capture.dialogs;
       const lag = lags.get(capture.name) ?? 0;
       const state = capture.state === 'reading' && capture.sizeBytes > 0 ? `reading ${formatPercent(Math.min(1, capture.bytesRead / capture.sizeBytes))}` : capture.state;
       const meta = [

@@ -35,6 +35,11 @@ export class AgentMirror {
   private readonly captureMap = new Map<string, CaptureInfo>();
   private readonly folderMap = new Map<string, FolderInfo>();
   private readonly dialogMap = new Map<string, Map<string, PanelDialog>>();
+  /**
+   * Captures of which dialogs were held when a stats message, the latest news of them after
+   * their latest capture event, said nothing was left to read (lagBytes 0).
+   */
+  private readonly caughtUp = new Set<string>();
   /** Increases with every change: cheap memoisation key for derived views. */
   revision = 0;
 
@@ -65,6 +70,20 @@ export class AgentMirror {
     return this.dialogMap.get(capture)?.get(id);
   }
 
+  /**
+   * A capture as what this mirror holds shows it. A capture event carries the counts of its
+   * moment, and the agent may send none after it (a file read whole within a second of being
+   * added got no update): more dialogs held than it says is the true count, and a capture still
+   * 'reading' whose dialogs are held and which the stats since found caught up is idle, the
+   * agent's own rule (live-capture.ts: nothing left to read → idle).
+   */
+  asHeld(capture: CaptureInfo): CaptureInfo {
+    const dialogs = Math.max(capture.dialogs, this.dialogCount(capture.name));
+    const idle = capture.state === 'reading' && this.caughtUp.has(capture.name);
+    if (dialogs === capture.dialogs && !idle) return capture;
+    return { ...capture, dialogs, ...(idle ? { state: 'idle' as const } : {}) };
+  }
+
   /** Forgets everything (a new connection starts from its own hello and snapshot). */
   clear(): void {
     this.identity = undefined;
@@ -72,6 +91,7 @@ export class AgentMirror {
     this.captureMap.clear();
     this.folderMap.clear();
     this.dialogMap.clear();
+    this.caughtUp.clear();
     this.revision++;
   }
 
@@ -83,6 +103,7 @@ export class AgentMirror {
         const dropped = [...this.dialogMap.keys()].filter((name) => !names.has(name));
         for (const name of dropped) this.dialogMap.delete(name);
         this.captureMap.clear();
+        this.caughtUp.clear();
         for (const capture of message.captures) this.captureMap.set(capture.name, capture);
         this.folderMap.clear();
         for (const folder of message.folders) this.folderMap.set(folder.path, folder);
@@ -106,6 +127,7 @@ export class AgentMirror {
       }
       case 'capture': {
         const name = message.capture.name;
+        this.caughtUp.delete(name);
         this.revision++;
         const extra = message.message !== undefined ? { captureMessage: message.message } : {};
         if (message.event === 'removed') {
@@ -125,6 +147,13 @@ export class AgentMirror {
       case 'stats': {
         const { v: _v, type: _type, ...stats } = message;
         this.stats = stats;
+        for (const { name, lagBytes } of stats.captures) {
+          // Only once dialogs are held: a capture just added has a size of 0 until the agent first
+          // looks at it, so "nothing left" then means "not read yet".
+          const capture = this.captureMap.get(name);
+          if (lagBytes === 0 && capture !== undefined && this.asHeld(capture).dialogs > 0) this.caughtUp.add(name);
+          else this.caughtUp.delete(name);
+        }
         this.revision++;
         return { captures: false, dialogs: [], stats: true };
       }

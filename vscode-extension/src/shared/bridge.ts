@@ -59,6 +59,15 @@ export type PacketRow = readonly [number, number, string, string, string, number
 export const LABEL_SOURCES = ['agent', 'local', 'pending', 'none'] as const;
 export type LabelSourceKind = (typeof LABEL_SOURCES)[number];
 
+/**
+ * What the connected agent has for a capture, whichever labels are shown: 'fit', labels (it
+ * watches the file, and its dialogs fit the packets); 'misfit', a capture of the same name whose
+ * dialogs fit no packet (a remote agent, capture-match.ts); 'none', nothing (it does not watch
+ * the file, or no agent is connected).
+ */
+export const AGENT_LABELS = ['fit', 'misfit', 'none'] as const;
+export type AgentLabels = (typeof AGENT_LABELS)[number];
+
 export interface LabelSource {
   readonly kind: LabelSourceKind;
   /** Human-readable: which agent or model, or why there are no labels. */
@@ -66,6 +75,8 @@ export interface LabelSource {
   /** Dialogs the labels came from, and packets that got a label. */
   readonly dialogs: number;
   readonly labelledPackets: number;
+  /** What the agent has for this capture: whether "Use agent labels" would change anything. */
+  readonly agentLabels: AgentLabels;
 }
 
 export interface EditorCaptureInfo {
@@ -139,6 +150,7 @@ function parseLabelSource(value: Json, path: string): LabelSource {
     detail: string(field(object, 'detail'), `${path}.detail`, 2048),
     dialogs: integer(field(object, 'dialogs'), `${path}.dialogs`, 0),
     labelledPackets: integer(field(object, 'labelledPackets'), `${path}.labelledPackets`, 0),
+    agentLabels: oneOf(field(object, 'agentLabels'), `${path}.agentLabels`, AGENT_LABELS),
   };
 }
 
