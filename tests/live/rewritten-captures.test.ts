@@ -211,6 +211,33 @@ describe('the agent, when a capture is read again from the start', () => {
   });
 });
 
+describe('the agent, when a capture is read whole at once', () => {
+  it('tells clients it is idle with its dialogs, however quickly the reading ended', async () => {
+    const folder = join(dir, 'watched-fast');
+    rmSync(folder, { recursive: true, force: true });
+    mkdirSync(folder);
+    const agent = new LiveAgent({ model, stateDirectory: join(dir, 'state-fast'), sidecars: false, pollIntervalMs: 50 });
+    const events: FeedEvent[] = [];
+    agent.subscribe((event) => events.push(event));
+    try {
+      await agent.watchFolder(folder);
+      const path = join(folder, 'fast.pcapng');
+      writeFileSync(path, simulated(11));
+      const dialogs = expectedDialogs(path, 'fast.pcapng').size;
+      expect(dialogs).toBeGreaterThan(0);
+      // The last word clients get about the capture must be what the agent holds: idle, every dialog.
+      const lastInfo = () => events.filter((event) => event.kind === 'capture').at(-1);
+      await waitFor(() => {
+        const last = lastInfo();
+        return last?.kind === 'capture' && last.capture.state === 'idle' && last.capture.dialogs === dialogs;
+      }, 10_000, 'an event saying the capture is idle with its dialogs');
+      expect(events.some((event) => event.kind === 'capture' && event.event === 'added')).toBe(true);
+    } finally {
+      await agent.close();
+    }
+  });
+});
+
 describe('an empty capture file', () => {
   it('is idle (waiting for bytes), not reading, until it grows', () => {
     const path = join(dir, 'empty.pcap');

@@ -240,11 +240,11 @@ export class LiveAgent implements LabelFeed {
       sidecar: this.options.sidecars ?? true,
       clock: this.clock,
       onDialog: (dialog, restored) => this.emit(restored ? { kind: 'dialog', dialog, restored } : { kind: 'dialog', dialog }),
-      onCaptureEvent: (event, message) => this.emit({ kind: 'capture', event, capture: capture.info(), message }),
+      onCaptureEvent: (event, message) => this.emit({ kind: 'capture', event, capture: this.told(capture), message }),
     });
     this.byName.set(capture.name, capture);
     this.byPath.set(path, capture);
-    this.emit({ kind: 'capture', event: 'added', capture: capture.info() });
+    this.emit({ kind: 'capture', event: 'added', capture: this.told(capture) });
     this.schedule(capture);
   }
 
@@ -293,16 +293,24 @@ export class LiveAgent implements LabelFeed {
     }
   }
 
-  /** Once a second: an `updated` event for each capture whose size, progress or state changed. */
+  /**
+   * Once a second: an `updated` event for each capture whose size, progress or state changed
+   * since clients were last told. Compared with what the last event about it said (its `added`
+   * event included): a file read whole within its first second was otherwise never announced
+   * idle, and clients showed it "reading · 0 dialogs" for good.
+   */
   private announceProgress(): void {
     for (const capture of this.byName.values()) {
       const info = capture.info();
-      const summary = `${info.state}/${info.sizeBytes}/${info.bytesRead}/${info.packets}/${info.dialogs}`;
-      if (this.announced.get(capture) === summary) continue;
-      const first = !this.announced.has(capture);
-      this.announced.set(capture, summary);
-      if (!first) this.emit({ kind: 'capture', event: 'updated', capture: info });
+      if (this.announced.get(capture) === progressSummary(info)) continue;
+      this.emit({ kind: 'capture', event: 'updated', capture: this.told(capture, info) });
     }
+  }
+
+  /** The capture's info, remembered as what clients were told of it. */
+  private told(capture: LiveCapture, info: CaptureInfo = capture.info()): CaptureInfo {
+    this.announced.set(capture, progressSummary(info));
+    return info;
   }
 
   private folderInfo(path: string): CaptureInfo {
@@ -318,4 +326,8 @@ export class LiveAgent implements LabelFeed {
       }
     }
   }
+}
+
+function progressSummary(info: CaptureInfo): string {
+  return `${info.state}/${info.sizeBytes}/${info.bytesRead}/${info.packets}/${info.dialogs}`;
 }
