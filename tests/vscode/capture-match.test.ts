@@ -88,4 +88,12 @@ describe('matching an open file to the agent’s captures', () => {
     const twice = [...captures, ...captures].map((capture, i) => ({ ...capture, path: `/srv/${i}/${capture.name}` }));
     expect(matchAgentCapture(join(watched, NAME), twice, false)).toBeUndefined();
   });
+
+  it("for a remote agent, finds a file the agent calls NAME#2 once its namesake is gone", () => {
+    const named = [
+      { name: NAME, path: `/srv/a/${NAME}`, state: 'removed' },
+      { name: `${NAME}#2`, path: `/srv/b/${NAME}`, state: 'idle' },
+    ];
+    expect(matchAgentCapture(join(watched, NAME), named, false)).toMatchObject({ by: 'name', capture: { name: `${NAME}#2` } });
+  });
 });

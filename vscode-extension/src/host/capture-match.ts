@@ -43,7 +43,9 @@ export function matchAgentCapture<T extends AgentCaptureRef>(filePath: string, c
   // A remote agent may share the path (the same mount on both machines): that is still the best clue.
   const samePath = live.find((capture) => capture.path === filePath);
   if (samePath) return { capture: samePath, by: 'path' };
-  const sameName = live.filter((capture) => capture.name === basename(filePath));
+  // By the file name its path ends with, not by the capture's name: of two watched files of one
+  // name the agent calls the second NAME#2, which is still that file's name once the first is gone.
+  const sameName = live.filter((capture) => basename(capture.path) === basename(filePath));
   return sameName.length === 1 ? { capture: sameName[0]!, by: 'name' } : undefined;
 }
 
