@@ -69,7 +69,7 @@ export function groupSharedTraffic(captures: readonly LabelledCapture[], consequ
     if (group.members.length < 2) continue;
     const names = namesText(group.members.map((index) => captures[index]!.given));
     onNote(
-      `${names} hold the same traffic (${group.sharedDialogs} dialog${group.sharedDialogs === 1 ? '' : 's'} with the same flow and start time in more than one of them: ` +
+      `${names} hold the same traffic (${group.sharedDialogs} dialog${group.sharedDialogs === 1 ? '' : 's'} alike in flow, start time, packets and bytes in more than one of them: ` +
         `copies, conversions or cuts of one capture?): ${consequence}`,
     );
   }

@@ -1,8 +1,11 @@
 /**
  * Captures that hold the same traffic: a byte-identical copy, a pcap conversion of a pcapng, a
- * capture cut or filtered from another. Two captures share traffic when a dialog of one and a
- * dialog of the other have the same flow (transport and both endpoints, either way round) and
- * start at the same microsecond, which two recordings of different traffic never do. Sharing is
+ * capture cut or filtered from another. A dialog is told by its flow (transport and both
+ * endpoints, either way round), its start microsecond and its packets and bytes each way. Two
+ * captures share traffic when at least half the dialogs of the smaller one are also in the
+ * other: a copy, a conversion or a cut shares (nearly) all of them, while captures of different
+ * traffic share at most a few — simulated captures of one seed share the chat connection's
+ * set-up and some background, which is no reason to keep them in one fold. Sharing is
  * transitive: the groups are the connected captures.
  *
  * Cross-validation keeps each group in one fold: with a copy of a test capture in the training
@@ -15,14 +18,18 @@ import { CaptureDialog } from './capture-dialogs';
 export interface SharedTrafficGroup {
   /** In the order the captures were given; the first is the group's first appearance. */
   readonly members: readonly number[];
-  /** Dialogs (flow and start time) found in more than one of its captures. */
+  /** Dialogs found in more than one of its captures. */
   readonly sharedDialogs: number;
 }
+
+/** The share of the smaller capture's dialogs that two captures must have in common. */
+const SAME_TRAFFIC_SHARE = 0.5;
 
 function dialogKey(dialog: CaptureDialog): string {
   const { l4, client, server } = dialog.flow;
   const [a, b] = [`${client.ip} ${client.port}`, `${server.ip} ${server.port}`].sort();
-  return `${l4} ${a} ${b} ${dialog.startUs}`;
+  const { packets, bytes } = dialog;
+  return `${l4} ${a} ${b} ${dialog.startUs} ${packets.up}/${packets.down} ${bytes.up}/${bytes.down}`;
 }
 
 /**
@@ -37,26 +44,32 @@ export function sharedTrafficGroups(captures: readonly (readonly CaptureDialog[]
     parent[index] = root;
     return root;
   };
-  // The first capture each dialog was seen in, and which dialogs were seen in more than one.
-  const firstSeen = new Map<string, number>();
-  const shared = new Set<string>();
-  captures.forEach((dialogs, index) => {
-    const own = new Set<string>();
-    for (const dialog of dialogs) {
-      const key = dialogKey(dialog);
-      if (own.has(key)) continue;
-      own.add(key);
-      const first = firstSeen.get(key);
-      if (first === undefined) {
-        firstSeen.set(key, index);
-        continue;
-      }
-      shared.add(key);
-      // The lower root stays the root, so that a group is named by its first capture.
-      const [x, y] = [find(first), find(index)];
-      if (x !== y) parent[Math.max(x, y)] = Math.min(x, y);
+  const keys = captures.map((dialogs) => new Set(dialogs.map(dialogKey)));
+  // Which captures hold each dialog, and how many dialogs each pair of captures has in common.
+  const holders = new Map<string, number[]>();
+  keys.forEach((own, index) => {
+    for (const key of own) {
+      const list = holders.get(key);
+      if (list === undefined) holders.set(key, [index]);
+      else list.push(index);
     }
   });
+  const common = new Map<string, number>();
+  for (const list of holders.values()) {
+    for (let i = 0; i < list.length; i++) {
+      for (let j = i + 1; j < list.length; j++) {
+        const pair = `${list[i]} ${list[j]}`;
+        common.set(pair, (common.get(pair) ?? 0) + 1);
+      }
+    }
+  }
+  for (const [pair, count] of common) {
+    const [i, j] = pair.split(' ').map(Number) as [number, number];
+    if (count < SAME_TRAFFIC_SHARE * Math.min(keys[i]!.size, keys[j]!.size)) continue;
+    // The lower root stays the root, so that a group is named by its first capture.
+    const [x, y] = [find(i), find(j)];
+    if (x !== y) parent[Math.max(x, y)] = Math.min(x, y);
+  }
   const groups = new Map<number, number[]>();
   captures.forEach((_, index) => {
     const root = find(index);
@@ -64,10 +77,16 @@ export function sharedTrafficGroups(captures: readonly (readonly CaptureDialog[]
     if (members === undefined) groups.set(root, [index]);
     else members.push(index);
   });
+  // Dialogs held by more than one capture of the same group.
   const sharedPerGroup = new Map<number, number>();
-  for (const key of shared) {
-    const root = find(firstSeen.get(key)!);
-    sharedPerGroup.set(root, (sharedPerGroup.get(root) ?? 0) + 1);
+  for (const list of holders.values()) {
+    const roots = list.map(find);
+    const counted = new Set<number>();
+    for (const root of roots) {
+      if (counted.has(root) || roots.indexOf(root) === roots.lastIndexOf(root)) continue;
+      counted.add(root);
+      sharedPerGroup.set(root, (sharedPerGroup.get(root) ?? 0) + 1);
+    }
   }
   return [...groups].map(([root, members]) => ({ members, sharedDialogs: sharedPerGroup.get(root) ?? 0 }));
 }
