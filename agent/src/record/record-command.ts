@@ -7,10 +7,9 @@
 import { parseArgs } from 'node:util';
 import { CaptureError } from '../capture/errors';
 import { USAGE_CLASSES, UsageClass } from '../labels';
+import { captureDialogs } from '../pipeline/capture-dialogs';
 import { DEFAULT_GAPS } from '../segment/dialog';
 import { TrafficScript } from '../simulate/traffic-script';
-import { labelCaptureDialogs } from '../truth/label-capture';
-import { DialogLabelConflictError } from '../truth/dialog-labels';
 import { RecordError } from './errors';
 import { RecordOptions, RecordSummary, recordUsage } from './record';
 import { UsageError, parseChoice, parsePositiveNumber } from '../cli/usage-error';
@@ -135,22 +134,27 @@ export function describeSummary(summary: RecordSummary, usage: UsageClass, app: 
 }
 
 /**
- * Dialogs of the recording whose packets carry two labels. Faster than real time, the script's
- * pauses shrink too, and one shorter than the dialog gap no longer separates two activities: the
- * capture is then no training or evaluation data (train and evaluate refuse such dialogs).
+ * Dialogs of the recording whose packets carry two labels, each as train and evaluate will report
+ * it (TRUTH_LABEL_CONFLICT: they warn and count such a dialog under the label most of its packets
+ * carry). Faster than real time, the script's pauses shrink too, and one shorter than the dialog
+ * gap no longer separates two activities: the capture then makes poor training data.
  */
 export function mergedDialogWarnings(path: string, speed: number): string[] {
+  const conflicts: string[] = [];
   try {
-    labelCaptureDialogs(path);
+    captureDialogs(path, { gaps: DEFAULT_GAPS, truth: true, onWarning: (message) => {
+      if (message.includes('TRUTH_LABEL_CONFLICT')) conflicts.push(message);
+    } });
+  } catch {
+    // The recording itself was checked as it was written; a read failure here is no merge.
     return [];
-  } catch (error) {
-    if (!(error instanceof DialogLabelConflictError)) return [];
-    const why =
-      speed > 1
-        ? `at --speed ${speed} the script's pauses are ${speed} times shorter, and those under ${(speed * DEFAULT_GAPS.dialogGapUs) / 1e6} s fall below the ${DEFAULT_GAPS.dialogGapUs / 1e6}-s dialog gap, merging dialogs`
-        : 'its activities were not separated by a dialog gap';
-    return [`${error.message}: ${why}; train and evaluate will refuse it${speed > 1 ? ' (record at --speed 1 for training data)' : ''}`];
   }
+  if (conflicts.length === 0) return [];
+  const why =
+    speed > 1
+      ? `at --speed ${speed} the script's pauses are ${speed} times shorter, and those under ${(speed * DEFAULT_GAPS.dialogGapUs) / 1e6} s fall below the ${DEFAULT_GAPS.dialogGapUs / 1e6}-s dialog gap, merging two activities into one dialog; train and evaluate count each under its majority label (record training data at --speed 1)`
+      : 'its activities were not separated by a dialog gap; train and evaluate count each such dialog under its majority label';
+  return [...conflicts, why];
 }
 
 /** Things that make a recording less faithful than it should be, for the user to know. */
