@@ -2,7 +2,7 @@
 // on the same file name while no agent ran (the same header bytes, other packets), a file written
 // over in place with longer content (cp, editcap, mergecap -w onto the same name), a capture
 // deleted by a ring buffer, and journals left by captures deleted while no agent ran.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -118,6 +118,25 @@ describe('a live capture rewritten', () => {
     expect(run.events).toContain(`restarted: ${path}: rewritten in place (its first bytes changed); reading it again from the start`);
     const expected = expectedDialogs(path, 'cap.pcapng');
     expect([...run.published.keys()].sort()).toEqual([...expected.keys()].sort());
+  });
+
+  it('in place with content of the same size: read again from the start', () => {
+    const first = simulated(3);
+    // Another capture cut to the same length: a same-size `cp` over the watched file.
+    const second = simulated(5).subarray(0, first.length);
+    expect(second.equals(first)).toBe(false);
+    const path = join(dir, 'same-size.pcapng');
+    writeFileSync(path, first);
+    const run = watchFile(path, join(dir, 'state-same-size'));
+    readAll(run);
+    // A later modification time, as any write gives (the test runs faster than its resolution).
+    writeFileSync(path, second);
+    const later = new Date(statSync(path).mtimeMs + 2000);
+    utimesSync(path, later, later);
+    expect(statSync(path).size).toBe(first.length);
+    readAll(run);
+    run.capture.close();
+    expect(run.events).toContain(`restarted: ${path}: rewritten in place (its first bytes changed); reading it again from the start`);
   });
 
   it('in place after it failed (text, then a capture): read again, no longer in error', () => {

@@ -94,6 +94,8 @@ export class LiveCapture {
   private completed: DialogRecord[] = [];
   private bytesRead = 0;
   private sizeBytes = 0;
+  /** The file's modification time at the last poll: a change with no change of size may be a rewrite. */
+  private modifiedMs = -1;
   private state: CaptureState = 'reading';
   private problem: string | undefined;
   /** Set while the file ends inside a block and has not grown for a while (not an error: reading goes on if it grows). */
@@ -185,9 +187,11 @@ export class LiveCapture {
       if (stats.ino !== this.ino) why = 'replaced by a new file';
       else if (stats.size < this.bytesRead) why = `truncated to ${stats.size} bytes (had read ${this.bytesRead})`;
       // Same inode, not shorter, yet other bytes at the start: written over in place, possibly
-      // longer than before (reading on from the old offset would land mid-block). Checked only
-      // when the size changed, and on at most the first 4 KiB.
-      else if (stats.size !== this.sizeBytes && this.journalOpen && !this.journal.startsAsBefore(this.fd, stats.size)) why = 'rewritten in place (its first bytes changed)';
+      // longer than before (reading on from the old offset would land mid-block), or as long
+      // (`cp` of a capture of the same size). Checked only when the size or the modification
+      // time changed, and on at most the first 4 KiB.
+      else if ((stats.size !== this.sizeBytes || stats.mtimeMs !== this.modifiedMs) && this.journalOpen && !this.journal.startsAsBefore(this.fd, stats.size)) why = 'rewritten in place (its first bytes changed)';
+      this.modifiedMs = stats.mtimeMs;
       if (why !== undefined) {
         this.restart();
         this.options.onCaptureEvent('restarted', `${this.options.path}: ${why}; reading it again from the start`);
