@@ -3,7 +3,7 @@
  * with a header, and an aligned table for people. Each renders one record to one line so that
  * output streams while the capture is read.
  */
-import { Endpoint, FlowRecord } from '../flows/flow-record';
+import { FlowRecord, endpointText } from '../flows/flow-record';
 
 export type OutputFormat = 'table' | 'jsonl' | 'csv';
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ['table', 'jsonl', 'csv'];
@@ -27,10 +27,6 @@ const CSV_COLUMNS = [
   'bytes_up',
   'bytes_down',
 ] as const;
-
-function endpointText(endpoint: Endpoint): string {
-  return endpoint.ip.includes(':') ? `[${endpoint.ip}]:${endpoint.port}` : `${endpoint.ip}:${endpoint.port}`;
-}
 
 /**
  * µs since the Unix epoch as ISO 8601 UTC, `YYYY-MM-DDTHH:MM:SS.ffffffZ` with `fractionDigits`

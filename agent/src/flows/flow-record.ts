@@ -7,6 +7,17 @@ export interface Endpoint {
   readonly port: number;
 }
 
+/** `ip:port`, `[ipv6]:port`: as the tables and messages write an endpoint. */
+export function endpointText(endpoint: Endpoint): string {
+  return endpoint.ip.includes(':') ? `[${endpoint.ip}]:${endpoint.port}` : `${endpoint.ip}:${endpoint.port}`;
+}
+
+/** A flow's key whichever way round its endpoints are given (a sidecar may not know the client). */
+export function unorderedFlowKey(l4: string, a: Endpoint, b: Endpoint): string {
+  const [first, second] = [`${a.ip} ${a.port}`, `${b.ip} ${b.port}`].sort();
+  return `${l4} ${first} ${second}`;
+}
+
 export interface DirectionCounts {
   /** client → server */
   readonly up: number;

@@ -12,6 +12,7 @@
  * folds, the model is scored on dialogs it learnt (scripts/lib/real-cross-validation.ts groups
  * the real captures for `npm run eval:real` for the same reason, by shared flows).
  */
+import { unorderedFlowKey } from '../flows/flow-record';
 import { CaptureDialog } from './capture-dialogs';
 
 /** A group of captures holding the same traffic in part, as indices into the captures given. */
@@ -27,9 +28,8 @@ const SAME_TRAFFIC_SHARE = 0.5;
 
 function dialogKey(dialog: CaptureDialog): string {
   const { l4, client, server } = dialog.flow;
-  const [a, b] = [`${client.ip} ${client.port}`, `${server.ip} ${server.port}`].sort();
   const { packets, bytes } = dialog;
-  return `${l4} ${a} ${b} ${dialog.startUs} ${packets.up}/${packets.down} ${bytes.up}/${bytes.down}`;
+  return `${unorderedFlowKey(l4, client, server)} ${dialog.startUs} ${packets.up}/${packets.down} ${bytes.up}/${bytes.down}`;
 }
 
 /**

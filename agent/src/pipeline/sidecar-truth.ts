@@ -19,6 +19,7 @@
  * line for a whole flow). Only the preferred lines can conflict.
  */
 import { existsSync } from 'node:fs';
+import { unorderedFlowKey } from '../flows/flow-record';
 import { UsageClass } from '../labels';
 import { LabelConflictReport } from '../truth/label-conflict-report';
 import { SidecarTruth, readTruthSidecar } from '../truth/truth-sidecar-reader';
@@ -27,12 +28,6 @@ import { CaptureDialog } from './capture-dialogs';
 
 /** Unmatched lines named in full; the rest are counted. */
 const LINES_SHOWN = 5;
-
-/** Either orientation: a UDP flow's client is whoever sent first, which a sidecar may not know. */
-function flowKey(l4: string, a: { readonly ip: string; readonly port: number }, b: { readonly ip: string; readonly port: number }): string {
-  const [first, second] = [`${a.ip} ${a.port}`, `${b.ip} ${b.port}`].sort();
-  return `${l4} ${first} ${second}`;
-}
 
 function overlapOf(dialog: CaptureDialog, record: SidecarTruth): number {
   return Math.min(dialog.endUs, record.endUs) - Math.max(dialog.startUs, record.startUs);
@@ -81,7 +76,7 @@ export function withSidecarTruth(capturePath: string, dialogs: readonly CaptureD
   const records = readTruthSidecar(path);
   const byFlow = new Map<string, SidecarTruth[]>();
   for (const record of records) {
-    const key = flowKey(record.l4, record.client, record.server);
+    const key = unorderedFlowKey(record.l4, record.client, record.server);
     const same = byFlow.get(key);
     if (same === undefined) byFlow.set(key, [record]);
     else same.push(record);
@@ -89,7 +84,7 @@ export function withSidecarTruth(capturePath: string, dialogs: readonly CaptureD
   const matched = new Set<number>();
   const conflicts = new LabelConflictReport(path, onWarning);
   const result = dialogs.map((dialog) => {
-    const overlapping = (byFlow.get(flowKey(dialog.flow.l4, dialog.flow.client, dialog.flow.server)) ?? []).filter((record) => overlapOf(dialog, record) >= 0);
+    const overlapping = (byFlow.get(unorderedFlowKey(dialog.flow.l4, dialog.flow.client, dialog.flow.server)) ?? []).filter((record) => overlapOf(dialog, record) >= 0);
     // Lines of dialogs the comments label match too: they are not "lines that label nothing".
     for (const record of overlapping) matched.add(record.line);
     if (dialog.truth !== undefined || overlapping.length === 0) return dialog;

@@ -5,6 +5,7 @@
  * training and scoring go on under one label and every such dialog is told: the first few of a
  * capture in full, then a count, so that a file full of them does not bury everything else.
  */
+import { endpointText } from '../flows/flow-record';
 import { UsageClass } from '../labels';
 import { FlowEndpoints } from '../segment/dialog';
 
@@ -16,10 +17,6 @@ export interface ConflictingDialog {
   readonly flow: FlowEndpoints;
   readonly session: number;
   readonly dialog: number;
-}
-
-function endpointText(endpoint: { readonly ip: string; readonly port: number }): string {
-  return endpoint.ip.includes(':') ? `[${endpoint.ip}]:${endpoint.port}` : `${endpoint.ip}:${endpoint.port}`;
 }
 
 export class LabelConflictReport {
