@@ -1528,7 +1528,8 @@ local function fetch_from_agent(capture)
       ws:close()
       return nil, "agent " .. where .. " answered " .. tostring(message.code) .. ": " .. tostring(message.message)
     end
-    -- capture, folder, stats, pong, informational errors: nothing to do here
+    -- capture, folder (any event or state: added, missing, back, error, and later ones), stats,
+    -- pong, informational errors: nothing to do here
   end
   return agent
 end

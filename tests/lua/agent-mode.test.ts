@@ -331,13 +331,17 @@ describe.skipIf(tools.skip || noLuaSocket)('Wireshark plugin: WebSocket client a
     const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
     await new Promise((resolve) => server.once('listening', resolve));
     const port = (server.address() as AddressInfo).port;
-    const warning = `${capture}: byte offset 4000: input ends inside a block: 20 of 248 bytes present [CAPTURE_TRUNCATED]; the file has not grown for 5 s: waiting for the rest`;
+    const warning = `${capture}: byte offset 4000: input ends inside a block: 20 of 248 bytes present [CAPTURE_TRUNCATED]; the file has not grown since 2024-05-01T12:00:00.250Z: waiting for the rest`;
     server.on('connection', (socket) => {
       socket.send(JSON.stringify({ v: 1, type: 'hello', agent: 'scripted', protocol: 1, anonymized: false, model: { name: 'm@1', classes: [], gaps: {} },
         captures: [{ name: 'scenario.pcapng', path: capture, state: 'idle', sizeBytes: 1, bytesRead: 1, packets: 1, dialogs: records.length, warning }],
         folders: [{ path: dir, state: 'watching' }] }));
       socket.on('message', () => {
         socket.send(JSON.stringify({ v: 1, type: 'folder', event: 'missing', folder: { path: dir, state: 'missing' }, message: `${dir}: the watched folder is gone` }));
+        socket.send(JSON.stringify({ v: 1, type: 'folder', event: 'added', folder: { path: '/more', state: 'watching' }, message: '/more: added to the watched folders; reading its captures' }));
+        socket.send(JSON.stringify({ v: 1, type: 'folder', event: 'error', folder: { path: dir, state: 'watching' }, message: `${dir}: watching the folder failed: ENOSPC` }));
+        // A later agent's event and state: passed over like the others.
+        socket.send(JSON.stringify({ v: 1, type: 'folder', event: 'paused', folder: { path: dir, state: 'paused' }, message: `${dir}: paused` }));
         socket.send(JSON.stringify({ v: 1, type: 'snapshot', captures: ['scenario.pcapng'], dialogs: records }));
       });
     });

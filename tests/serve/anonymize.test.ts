@@ -110,7 +110,7 @@ describe('anonymisation of everything served', () => {
     feed.addCapture('a.pcapng', {
       path: '/home/alice/caps-10.1.2.3/a.pcapng',
       state: 'idle',
-      warning: '/home/alice/caps-10.1.2.3/a.pcapng: byte offset 99980: input ends inside a block: 20 of 248 bytes present [CAPTURE_TRUNCATED]; the file has not grown for 5 s: waiting for the rest',
+      warning: '/home/alice/caps-10.1.2.3/a.pcapng: byte offset 99980: input ends inside a block: 20 of 248 bytes present [CAPTURE_TRUNCATED]; the file has not grown since 2024-05-01T12:00:00.250Z: waiting for the rest',
     });
     client = await connectClient(base, { token: TEST_TOKEN });
     feed.setFolder('/home/alice/caps-10.1.2.3', 'missing', '/home/alice/caps-10.1.2.3: the watched folder is gone (deleted, moved or unmounted); watching for it to come back');
@@ -122,7 +122,7 @@ describe('anonymisation of everything served', () => {
     const hello = client.messages[0]!;
     if (hello.type !== 'hello') throw new Error('first message is not hello');
     expect(hello.folders).toEqual([{ path: image, state: 'watching' }]);
-    expect(hello.captures[0]!.warning).toBe('a.pcapng: byte offset 99980: input ends inside a block: 20 of 248 bytes present [CAPTURE_TRUNCATED]; the file has not grown for 5 s: waiting for the rest');
+    expect(hello.captures[0]!.warning).toBe('a.pcapng: byte offset 99980: input ends inside a block: 20 of 248 bytes present [CAPTURE_TRUNCATED]; the file has not grown since 2024-05-01T12:00:00.250Z: waiting for the rest');
     expect(event).toEqual({ v: 1, type: 'folder', event: 'missing', folder: { path: image, state: 'missing' }, message: `${image}: the watched folder is gone (deleted, moved or unmounted); watching for it to come back` });
     const served = [...client.messages.map((message) => JSON.stringify(message)), (await httpGet(base, `/captures?token=${TEST_TOKEN}`)).body, (await httpGet(base, '/health')).body].join('\n');
     expect(served).not.toContain('10.1.2.3');

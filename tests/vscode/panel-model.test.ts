@@ -122,6 +122,21 @@ describe('PanelModel', () => {
     expect(missingFolders(model.mirror.folders)).toBeUndefined();
   });
 
+  it('keeps its folder list current from added events, shows a folder watcher error, and takes unknown folder values as not missing', () => {
+    const model = connected();
+    server(model, hello([capture('a.pcapng')], [{ path: '/caps', state: 'watching' }]));
+    server(model, { v: 1, type: 'folder', event: 'added', folder: { path: '/more', state: 'watching' }, message: '/more: added to the watched folders; reading its captures' });
+    expect(model.mirror.folders.map((folder) => folder.path)).toEqual(['/caps', '/more']);
+    server(model, { v: 1, type: 'folder', event: 'missing', folder: { path: '/more', state: 'missing' }, message: '/more: the watched folder is gone' });
+    expect(missingFolders(model.mirror.folders)).toBe('Watched folder missing: /more (watched again when back)');
+    server(model, { v: 1, type: 'folder', event: 'error', folder: { path: '/caps', state: 'watching' }, message: '/caps: watching the folder failed: ENOSPC' });
+    expect(model.lastError).toBe('/caps: watching the folder failed: ENOSPC');
+    // From a newer agent: an event and a state this client does not know.
+    server(model, { v: 1, type: 'folder', event: 'paused' as never, folder: { path: '/more', state: 'paused' as never }, message: '/more: paused' });
+    expect(missingFolders(model.mirror.folders)).toBeUndefined();
+    expect(model.mirror.folders).toContainEqual({ path: '/more', state: 'paused' });
+  });
+
   it('ignores dialogs of captures it did not ask for in its rows', () => {
     const model = connected();
     server(model, hello([capture('a.pcapng'), capture('b.pcapng')]));

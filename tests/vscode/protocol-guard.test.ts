@@ -14,6 +14,8 @@ describe('server messages', () => {
       { v: 1, type: 'capture', event: 'error', capture: capture('b.pcap', { state: 'error' }), message: 'cannot read' },
       { v: 1, type: 'folder', event: 'missing', folder: { path: '/caps', state: 'missing' }, message: '/caps: the watched folder is gone' },
       { v: 1, type: 'folder', event: 'back', folder: { path: '/caps', state: 'watching' }, message: '/caps: the watched folder is back' },
+      { v: 1, type: 'folder', event: 'added', folder: { path: '/more', state: 'watching' }, message: '/more: added to the watched folders; reading its captures' },
+      { v: 1, type: 'folder', event: 'error', folder: { path: '/caps', state: 'watching' }, message: '/caps: watching the folder failed: ENOSPC' },
       { v: 1, type: 'stats', packetsPerSecond: 1234.5, packets: 10, dialogs: 2, captures: [{ name: 'a.pcapng', lagBytes: 0, lagMs: 0 }] },
       { v: 1, type: 'error', code: 'UNKNOWN_CAPTURE', message: 'no capture x' },
       { v: 1, type: 'pong', id: 7 },
@@ -26,9 +28,13 @@ describe('server messages', () => {
     expect(parseServerMessage(older)).toMatchObject({ type: 'hello', folders: [] });
   });
 
-  it('refuses a folder state or event it does not know', () => {
-    expect(() => parseServerMessage({ v: 1, type: 'folder', event: 'missing', folder: { path: '/caps', state: 'gone' }, message: '' })).toThrow('folder.folder.state');
-    expect(() => parseServerMessage({ v: 1, type: 'folder', event: 'moved', folder: { path: '/caps', state: 'missing' }, message: '' })).toThrow('folder.event');
+  it('passes folder states and events it does not know (later additions) as they are, and refuses what is no such word', () => {
+    const later = { v: 1, type: 'folder', event: 'moved', folder: { path: '/caps', state: 'paused' }, message: '/caps: moved' };
+    expect(parseServerMessage(later)).toEqual(later);
+    expect(parseServerMessage(roundTrip(hello([], [{ path: '/caps', state: 'paused' as never }])))).toMatchObject({ folders: [{ path: '/caps', state: 'paused' }] });
+    expect(() => parseServerMessage({ ...later, folder: { path: '/caps', state: 'Gone<b>' } })).toThrow('folder.folder.state');
+    expect(() => parseServerMessage({ ...later, event: 'x'.repeat(40) })).toThrow('folder.event');
+    expect(() => parseServerMessage({ ...later, event: 3 })).toThrow('folder.event');
   });
 
   it('accepts error codes it does not know yet (agents add codes)', () => {

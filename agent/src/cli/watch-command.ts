@@ -238,7 +238,11 @@ function printer(format: (typeof FORMATS)[number], output: WatchOutput, terminal
   };
   const print = (event: FeedEvent): void => {
     if (event.kind === 'folder') {
-      output.err(`cumma watch: ${event.event === 'missing' ? 'warning: ' : ''}${terminal.text(event.message)}`);
+      // The start-up line names the folders of the command line, and the server logs a client's
+      // `watch`: an `added` event is for clients whose folder lists it keeps current.
+      if (event.event === 'added') return;
+      const level = event.event === 'missing' ? 'warning: ' : event.event === 'error' ? 'error: ' : '';
+      output.err(`cumma watch: ${level}${terminal.text(event.message)}`);
       return;
     }
     if (event.kind === 'capture') {

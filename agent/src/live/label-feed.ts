@@ -44,6 +44,13 @@ export interface CaptureInfo {
  */
 export type FolderState = 'watching' | 'missing';
 
+/**
+ * What happened to a watched folder. `added`: put on the watch list (command line or a client's
+ * `watch`), so that every client's folder list stays current without a new hello. `missing`,
+ * `back`: see FolderState. `error`: its watcher reported an error (the folder stays listed).
+ */
+export type FolderEvent = 'added' | 'missing' | 'back' | 'error';
+
 export interface FolderInfo {
   /** Absolute path of the folder, as first asked for. */
   readonly path: string;
@@ -84,8 +91,8 @@ export type FeedEvent =
       readonly restored?: true;
     }
   | { readonly kind: 'capture'; readonly event: 'added' | 'removed' | 'error' | 'updated' | 'restarted'; readonly capture: CaptureInfo; readonly message?: string }
-  /** A watched folder went missing, or is there again (and watched again); `message` says what happened. */
-  | { readonly kind: 'folder'; readonly event: 'missing' | 'back'; readonly folder: FolderInfo; readonly message: string };
+  /** Something happened to a watched folder (FolderEvent); `message` says what. */
+  | { readonly kind: 'folder'; readonly event: FolderEvent; readonly folder: FolderInfo; readonly message: string };
 
 export interface LabelFeed {
   readonly model: ModelInfo;

@@ -6,9 +6,10 @@
  */
 import { FSWatcher, watch } from 'chokidar';
 import { existsSync, realpathSync, Stats, statSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { UsageModel } from '../pipeline/usage-model';
 import { AgentStats, CaptureInfo, FeedEvent, FolderInfo, FolderState, LabelFeed, LiveDialog, ModelInfo } from './label-feed';
+import { folderCondition, FolderLook, isMountPoint } from './folder-identity';
 import { LiveCapture } from './live-capture';
 import { removeOrphanJournals } from './state-journal';
 
@@ -50,9 +51,25 @@ interface WatchedFolder {
   state: FolderState;
   /** The chokidar watcher while the folder is there; none while it is missing. */
   watcher: FSWatcher | undefined;
-  /** Which folder the watcher watches: another one (dev or inode changed) is a folder replaced. */
-  dev: number;
-  ino: number;
+  /** Which folder the watcher watches: another one (folderCondition) is a folder replaced. */
+  look: FolderLook;
+  /** Whether it was a mount point when first watched: one that stops being one is unmounted. */
+  readonly mountPoint: boolean;
+}
+
+/** The folder at `path` (stat'ed already) as one look: its identity and its parent's device. */
+function lookAt(stats: Stats, realPath: string): FolderLook {
+  let parentDev: number | undefined;
+  try {
+    parentDev = statSync(dirname(realPath)).dev;
+  } catch {
+    parentDev = undefined;
+  }
+  // Where there is no creation time, Node gives 0 or (libuv without statx) the ctime, which
+  // changes with every file added: a birthtime equal to the ctime is taken as none, or each new
+  // capture would make the folder look replaced.
+  const birthtimeMs = stats.birthtimeMs === stats.ctimeMs ? 0 : stats.birthtimeMs;
+  return { dev: stats.dev, ino: stats.ino, birthtimeMs, parentDev };
 }
 
 export class LiveAgent implements LabelFeed {
@@ -105,8 +122,13 @@ export class LiveAgent implements LabelFeed {
     for (const known of this.folderMap.values()) if (known.realPath === realPath) return Promise.resolve(known.path);
     const most = this.options.maxFolders ?? MAX_WATCHED_FOLDERS;
     if (this.folderMap.size >= most) return Promise.reject(new Error(`cannot watch ${path}: the agent already watches ${most} folders, the most it watches at once`));
-    const entry: WatchedFolder = { path, realPath, state: 'watching', watcher: undefined, dev: stats.dev, ino: stats.ino };
+    const look = lookAt(stats, realPath);
+    const entry: WatchedFolder = { path, realPath, state: 'watching', watcher: undefined, look, mountPoint: isMountPoint(look) === true };
     this.folderMap.set(path, entry);
+    // Told to every client now, as hello.folders would tell one connecting from here on: a folder
+    // one client asked for is otherwise missing from the others' lists (and their banners when it
+    // goes missing) until they reconnect.
+    this.emit({ kind: 'folder', event: 'added', folder: { path, state: entry.state }, message: `${path}: added to the watched folders; reading its captures` });
     // Captures of this folder deleted while no agent ran (a ring buffer rotates on regardless)
     // left journals that no unlink event will ever remove.
     removeOrphanJournals(this.options.stateDirectory, path);
@@ -174,7 +196,12 @@ export class LiveAgent implements LabelFeed {
       if (current() || !existsSync(file)) this.removedFile(resolve(file));
     });
     watcher.on('error', (error) => {
-      if (current()) this.emit({ kind: 'capture', event: 'error', capture: this.folderInfo(path), message: `watching ${path}: ${error instanceof Error ? error.message : String(error)}` });
+      if (!current()) return;
+      // A folder event, not a capture one: it is about the folder, and an anonymising agent serves
+      // folder names only as their digests (a capture's name is served as it is). The real path
+      // an error may quote is written as the watched path, which is the one the digest replaces.
+      const reason = (error instanceof Error ? error.message : String(error)).split(folder.realPath).join(path);
+      this.emit({ kind: 'folder', event: 'error', folder: { path, state: folder.state }, message: `${path}: watching the folder failed: ${reason}` });
     });
     return new Promise((ready) => watcher.once('ready', () => ready()));
   }
@@ -190,10 +217,12 @@ export class LiveAgent implements LabelFeed {
 
   /**
    * Notices a watched folder gone (deleted, moved, unmounted, no longer a folder), replaced by
-   * another of the same name (dev or inode changed: deleted and made again, a share mounted or
-   * unmounted there) or back, says so, and watches what is there now. The captures already read
-   * stay as they are: files deleted with the folder are reported by its watcher, which sees them
-   * go before the folder does, and a share unmounted for a while keeps its labels.
+   * another of the same name (deleted and made again, another file system mounted there) or back,
+   * says so, and watches what is there now. A folder that was a mount point when first watched is
+   * missing while it is not one (an unmount leaves the bare mount-point directory, which is not
+   * the share). The captures already read stay as they are: files deleted with the folder are
+   * reported by its watcher, which sees them go before the folder does, and a share unmounted for
+   * a while keeps its labels.
    */
   private checkFolder(folder: WatchedFolder): void {
     let stats: Stats | undefined;
@@ -203,27 +232,31 @@ export class LiveAgent implements LabelFeed {
     } catch (error) {
       failure = error as NodeJS.ErrnoException;
     }
-    const there = stats !== undefined && stats.isDirectory();
+    const look = stats !== undefined && stats.isDirectory() ? lookAt(stats, folder.realPath) : undefined;
+    const condition = look === undefined ? undefined : folderCondition(folder.look, folder.mountPoint, look);
+    // There to be watched: a folder, and not the empty directory an unmount leaves.
+    const there = condition !== undefined && condition !== 'unmounted';
     let replaced = false;
     if (folder.state === 'watching') {
-      if (there && stats!.dev === folder.dev && stats!.ino === folder.ino) return;
+      if (condition === 'same') return;
       this.stopWatcher(folder);
       folder.state = 'missing';
-      replaced = there;
+      replaced = condition === 'replaced';
       const what = replaced
-        ? 'was replaced by another of that name (deleted and made again, or a file system mounted or unmounted there)'
+        ? 'was replaced by another of that name (deleted and made again, or another file system mounted there)'
         : `${
-            stats !== undefined
-              ? 'is no longer a folder'
-              : failure?.code === 'ENOENT' || failure?.code === 'ENOTDIR'
-                ? 'is gone (deleted, moved or unmounted)'
-                : `cannot be read (${failure?.message ?? 'unknown error'})`
+            condition === 'unmounted'
+              ? 'is unmounted (the folder was a mount point; only the directory it was mounted on is left)'
+              : stats !== undefined
+                ? 'is no longer a folder'
+                : failure?.code === 'ENOENT' || failure?.code === 'ENOTDIR'
+                  ? 'is gone (deleted, moved or unmounted)'
+                  : `cannot be read (${failure?.message ?? 'unknown error'})`
           }; watching for it to come back`;
       this.emit({ kind: 'folder', event: 'missing', folder: { path: folder.path, state: folder.state }, message: `${folder.path}: the watched folder ${what}` });
     }
     if (!there) return;
-    folder.dev = stats!.dev;
-    folder.ino = stats!.ino;
+    folder.look = look!;
     folder.state = 'watching';
     const what = replaced ? 'watching the folder now there' : 'the watched folder is back; watching it';
     this.emit({ kind: 'folder', event: 'back', folder: { path: folder.path, state: folder.state }, message: `${folder.path}: ${what} and reading its captures` });
@@ -311,10 +344,6 @@ export class LiveAgent implements LabelFeed {
   private told(capture: LiveCapture, info: CaptureInfo = capture.info()): CaptureInfo {
     this.announced.set(capture, progressSummary(info));
     return info;
-  }
-
-  private folderInfo(path: string): CaptureInfo {
-    return { name: basename(path), path, state: 'error', sizeBytes: 0, bytesRead: 0, packets: 0, dialogs: 0 };
   }
 
   private emit(event: FeedEvent): void {

@@ -266,7 +266,7 @@ export class LiveCapture {
       this.publishCompleted();
     }
     if (caughtUp) this.publishProvisional(now);
-    if (caughtUp && this.warning === undefined && now - this.lastGrowthMs >= this.incompleteTailAfterMs()) this.reportIncompleteTail(now);
+    if (caughtUp && this.warning === undefined && now - this.lastGrowthMs >= this.incompleteTailAfterMs()) this.reportIncompleteTail();
     // A capture that stopped growing (a finished file, a rotated-out ring file) keeps only a small
     // buffer: 500 small files dropped at once held ≈ 190 MB of read buffers, 1 MiB apiece at most.
     if (caughtUp && now - this.lastGrowthMs >= BUFFER_RELEASE_AFTER_MS) this.reader?.releaseBuffer();
@@ -355,12 +355,15 @@ export class LiveCapture {
    * the terminal, with the offset and what `cumma flows` would report there. A warning, not an
    * error: the capture stays idle, its labels stay, and the rest is read if it comes.
    */
-  private reportIncompleteTail(now: number): void {
+  private reportIncompleteTail(): void {
     const cut = this.reader.incompleteTail();
     if (cut === undefined) return;
-    const seconds = Math.floor((now - this.lastGrowthMs) / 1000);
+    // A time, not a duration: the warning stays in capture.warning (and is served) for as long as
+    // the file stays as it is, hours perhaps, and "for 5 s" would be stale a second later. The time
+    // is when this agent last saw the file grow (or first looked at it): it may have stopped earlier.
+    const since = new Date(this.lastGrowthMs).toISOString();
     this.incompleteTailOffset = cut.offset;
-    this.warning = `${cut.inFile(this.options.path).message}; the file has not grown for ${seconds} s: waiting for the rest (a writer still busy, or a file cut short there)`;
+    this.warning = `${cut.inFile(this.options.path).message}; the file has not grown since ${since}: waiting for the rest (a writer still busy, or a file cut short there)`;
     this.options.onCaptureEvent('updated', this.warning);
   }
 

@@ -3,12 +3,13 @@
  * Every message is one JSON object in one text frame, with `v` (protocol version) and `type`.
  *
  * Server → client: hello (on connect), snapshot (reply to subscribe), dialog (new or updated),
- * capture (added, removed, error, updated, restarted), folder (a watched folder missing or back),
+ * capture (added, removed, error, updated, restarted), folder (a watched folder added, missing,
+ * back, or its watcher in error),
  * stats (about once a second), error (reply to a bad
  * message; the connection stays open unless the error says otherwise).
  * Client → server: subscribe, unsubscribe, watch, ping.
  */
-import { AgentStats, CaptureInfo, FolderInfo, LiveDialog, ModelInfo } from '../live/label-feed';
+import { AgentStats, CaptureInfo, FolderEvent, FolderInfo, LiveDialog, ModelInfo } from '../live/label-feed';
 
 export const PROTOCOL_VERSION = 1;
 export const DEFAULT_PORT = 7345;
@@ -50,11 +51,16 @@ export interface CaptureMessage {
   readonly message?: string;
 }
 
-/** A watched folder went missing (`missing`) or is there again and watched again (`back`). */
+/**
+ * A watched folder was added to the watch list (`added`), went missing (`missing`), is there
+ * again and watched again (`back`), or its watcher failed (`error`). Later versions may add
+ * events and states: clients take `folder` as the folder's entry as it is now and ignore values
+ * they do not know (docs/protocol.md, Versioning).
+ */
 export interface FolderMessage {
   readonly v: 1;
   readonly type: 'folder';
-  readonly event: 'missing' | 'back';
+  readonly event: FolderEvent;
   readonly folder: FolderInfo;
   readonly message: string;
 }

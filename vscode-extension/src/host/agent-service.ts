@@ -206,7 +206,8 @@ export class AgentService implements vscode.Disposable {
     // A capture that needs attention without being in error (its file ends inside a block).
     if (message.type === 'capture' && message.event === 'updated' && message.capture.warning !== undefined) this.log.warn(`capture ${message.capture.name}: ${message.capture.warning}`);
     if (message.type === 'folder') {
-      if (message.event === 'missing') this.log.warn(`agent: ${message.message}`);
+      // Events this extension does not know yet (a newer agent) are logged like `back`.
+      if (message.event === 'missing' || message.event === 'error') this.log.warn(`agent: ${message.message}`);
       else this.log.info(`agent: ${message.message}`);
     }
     this.messageEmitter.fire({ message, change });

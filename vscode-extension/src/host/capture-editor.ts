@@ -17,7 +17,7 @@ import { NO_USAGE } from '../shared/usage-style';
 import type { AgentService } from './agent-service';
 import { CaptureDocument, IndexChange } from './capture-document';
 import { PacketKind, transportName } from './capture-index';
-import { CaptureMatch, matchAgentCapture, nameMatchMisfit } from './capture-match';
+import { CaptureMatch, CaptureMatcher, nameMatchMisfit } from './capture-match';
 import type { WorkerReply, WorkerRequest } from './capture-worker';
 import { LabelAssignment, assignLabels } from './label-match';
 import { webviewHtml } from './webview-html';
@@ -49,6 +49,8 @@ function runWorker(script: string, request: WorkerRequest, onProgress?: (offset:
 export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvider<CaptureDocument> {
   private readonly documents = new Set<CaptureDocument>();
   private active: CaptureDocument | undefined;
+  /** Each open file's agent capture, found again only when the agent's capture list changed. */
+  private readonly matchers = new WeakMap<CaptureDocument, CaptureMatcher<CaptureInfo>>();
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -58,9 +60,15 @@ export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvide
     agent.onDidReceive(({ change }) => {
       if (change.dialogs.length === 0 && !change.captures && !change.stats) return;
       for (const document of this.documents) {
+        if (change.captures || (change.dialogs.length > 0 && document.source.kind === 'agent')) {
+          this.scheduleRelabel(document);
+          continue;
+        }
+        // Stats (once a second) matter only to a document labelled by the agent: the state its
+        // label line names may change (AgentMirror.asHeld: caught up, idle).
+        if (change.dialogs.length === 0 && document.source.kind !== 'agent') continue;
         const capture = this.agentCapture(document)?.capture;
-        const labelsMayChange = change.captures || (capture !== undefined && change.dialogs.includes(capture.name)) || (change.dialogs.length > 0 && document.source.kind === 'agent');
-        // Stats can change the state the label line names (AgentMirror.asHeld: caught up, idle).
+        const labelsMayChange = capture !== undefined && change.dialogs.includes(capture.name);
         const stateChanged = change.stats && capture !== undefined && document.source.kind === 'agent' && this.agent.mirror.asHeld(capture).state !== document.agentState;
         if (labelsMayChange || stateChanged) this.scheduleRelabel(document);
       }
@@ -238,7 +246,9 @@ export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvide
   /** The agent's capture for a document (capture-match.ts), when connected. */
   private agentCapture(document: CaptureDocument): CaptureMatch<CaptureInfo> | undefined {
     if (!this.agent.connected) return undefined;
-    return matchAgentCapture(document.path, this.agent.mirror.captures, this.agent.isLocal);
+    let matcher = this.matchers.get(document);
+    if (matcher === undefined) this.matchers.set(document, (matcher = new CaptureMatcher(document.path)));
+    return matcher.match(this.agent.mirror.captures, this.agent.isLocal, this.agent.mirror.capturesRevision);
   }
 
   private scheduleRelabel(document: CaptureDocument): void {

@@ -33,11 +33,12 @@ function canonical(path: string): string {
   }
 }
 
-export function matchAgentCapture<T extends AgentCaptureRef>(filePath: string, captures: readonly T[], agentIsLocal: boolean): CaptureMatch<T> | undefined {
+/** `canonicalPath`: how a path is resolved (realpath; tests count the calls). */
+export function matchAgentCapture<T extends AgentCaptureRef>(filePath: string, captures: readonly T[], agentIsLocal: boolean, canonicalPath: (path: string) => string = canonical): CaptureMatch<T> | undefined {
   const live = captures.filter((capture) => capture.state !== 'removed');
-  const file = canonical(filePath);
   if (agentIsLocal) {
-    const same = live.find((capture) => capture.path === filePath || canonical(capture.path) === file);
+    const file = canonicalPath(filePath);
+    const same = live.find((capture) => capture.path === filePath || canonicalPath(capture.path) === file);
     return same ? { capture: same, by: 'path' } : undefined;
   }
   // A remote agent may share the path (the same mount on both machines): that is still the best clue.
@@ -61,4 +62,31 @@ export function nameMatchMisfit(match: CaptureMatch<AgentCaptureRef>, dialogs: n
   return dialogs === 0
     ? `the agent's ${name} has the same name, but no dialogs yet`
     : `the agent's ${name} has the same name, but none of its ${dialogs.toLocaleString('en')} dialogs fits a packet of this file`;
+}
+
+/**
+ * One open file's match, found again only when the agent's capture list has changed. A local
+ * agent's match resolves the real path of every capture until one is the file: with hundreds of
+ * ring-buffer captures, done for each of the once-a-second stats messages and each open editor,
+ * that was hundreds of realpath calls a second for an answer that only a capture event or a new
+ * connection can change.
+ */
+export class CaptureMatcher<T extends AgentCaptureRef> {
+  private key: string | undefined;
+  private last: CaptureMatch<T> | undefined;
+
+  constructor(
+    private readonly filePath: string,
+    private readonly canonicalPath: (path: string) => string = canonical,
+  ) {}
+
+  /** `revision` changes whenever `captures` may have (AgentMirror.capturesRevision). */
+  match(captures: readonly T[], agentIsLocal: boolean, revision: number): CaptureMatch<T> | undefined {
+    const key = `${revision}/${agentIsLocal}`;
+    if (key !== this.key) {
+      this.last = matchAgentCapture(this.filePath, captures, agentIsLocal, this.canonicalPath);
+      this.key = key;
+    }
+    return this.last;
+  }
 }

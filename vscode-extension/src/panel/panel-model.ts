@@ -40,7 +40,7 @@ export class PanelModel {
   search = '';
   sort: SortOrder = DEFAULT_SORT;
   selectedDialogId: string | undefined;
-  /** The latest problem the agent reported (error message or capture error), for a banner. */
+  /** The latest problem the agent reported (error message, capture error, folder watcher error), for a banner. */
   lastError: string | undefined;
   /** Increases with every change of the user's choices. */
   uiRevision = 0;
@@ -110,6 +110,9 @@ export class PanelModel {
     const change = this.mirror.apply(message);
     if (change.error) this.lastError = `${change.error.code}: ${change.error.message}`;
     if (message.type === 'capture' && message.event === 'error') this.lastError = `${message.capture.name}: ${message.message ?? message.capture.error ?? 'error'}`;
+    // A folder's watcher failed: new captures there may go unnoticed, which the banner says. (The
+    // message names the folder, as served: its digest when the agent anonymises.)
+    if (message.type === 'folder' && message.event === 'error') this.lastError = message.message;
     if (message.type === 'hello') {
       // A (re)connection: the agent knows no subscription yet.
       this.subscribed = undefined;

@@ -23,7 +23,7 @@ export interface MirrorChange {
   readonly error?: ErrorMessage;
   /** The capture event's message (error events carry one). */
   readonly captureMessage?: string;
-  /** A watched folder went missing or came back (the folder event's message). */
+  /** Something happened to a watched folder: added, missing, back, its watcher failed (the folder event's message). */
   readonly folderMessage?: string;
 }
 
@@ -42,6 +42,11 @@ export class AgentMirror {
   private readonly caughtUp = new Set<string>();
   /** Increases with every change: cheap memoisation key for derived views. */
   revision = 0;
+  /**
+   * Increases whenever the capture list or a capture's info may have changed (hello, capture
+   * events, clear), not with stats or dialogs: the key for what depends on the captures alone.
+   */
+  capturesRevision = 0;
 
   get captures(): readonly CaptureInfo[] {
     return [...this.captureMap.values()];
@@ -93,6 +98,7 @@ export class AgentMirror {
     this.dialogMap.clear();
     this.caughtUp.clear();
     this.revision++;
+    this.capturesRevision++;
   }
 
   apply(message: ServerMessage): MirrorChange {
@@ -108,6 +114,7 @@ export class AgentMirror {
         this.folderMap.clear();
         for (const folder of message.folders) this.folderMap.set(folder.path, folder);
         this.revision++;
+        this.capturesRevision++;
         return { captures: true, dialogs: dropped, stats: false };
       }
       case 'snapshot': {
@@ -129,6 +136,7 @@ export class AgentMirror {
         const name = message.capture.name;
         this.caughtUp.delete(name);
         this.revision++;
+        this.capturesRevision++;
         const extra = message.message !== undefined ? { captureMessage: message.message } : {};
         if (message.event === 'removed') {
           this.captureMap.delete(name);

@@ -3,7 +3,7 @@
  * arrives from the agent or from a webview goes through here before anything else reads it:
  * the result is a fresh object with only the known fields, or a GuardError.
  */
-import type { AgentStats, CaptureInfo, CaptureLag, CaptureState, FolderInfo, FolderState, LiveDialog, ModelInfo } from '../../../agent/src/live/label-feed';
+import type { AgentStats, CaptureInfo, CaptureLag, CaptureState, FolderEvent, FolderInfo, FolderState, LiveDialog, ModelInfo } from '../../../agent/src/live/label-feed';
 import type { ClientMessage, ErrorCode, ServerMessage } from '../../../agent/src/serve/protocol';
 import { USAGE_CLASSES, type UsageClass, type UsageVerdict } from '../../../agent/src/labels';
 import { GuardError, array, boolean, fail, field, integer, number, oneOf, optionalId, optionalString, record, string, type Json } from './guard';
@@ -16,8 +16,17 @@ export interface PanelDialog extends LiveDialog {
 export const USAGE_VERDICTS: readonly UsageVerdict[] = [...USAGE_CLASSES, 'unknown'];
 const CAPTURE_STATES: readonly CaptureState[] = ['reading', 'idle', 'error', 'removed'];
 const CAPTURE_EVENTS = ['added', 'removed', 'error', 'updated', 'restarted'] as const;
-const FOLDER_STATES: readonly FolderState[] = ['watching', 'missing'];
-const FOLDER_EVENTS = ['missing', 'back'] as const;
+/**
+ * Folder events and states are open sets (docs/protocol.md, Versioning): an agent newer than this
+ * client may send values it does not know, and rejecting the whole message would drop the folder's
+ * entry and its text with it. Any short lower-case word passes, as it is; the client acts only on
+ * the values it knows (a folder in an unknown state is not shown as missing).
+ */
+function openValue<T extends string>(value: Json, path: string): T {
+  const text = string(value, path, 32);
+  if (!/^[a-z][a-z0-9-]*$/.test(text)) fail(path, 'expected a lower-case word such as missing');
+  return text as T;
+}
 
 /** Error codes are an open set (agents add codes): any short upper-case identifier passes. */
 function errorCode(value: Json, path: string): ErrorCode {
@@ -129,7 +138,7 @@ export function parseFolderInfo(value: Json, path = 'folder'): FolderInfo {
   const object = record(value, path);
   return {
     path: string(field(object, 'path'), `${path}.path`, LIMITS.path),
-    state: oneOf(field(object, 'state'), `${path}.state`, FOLDER_STATES),
+    state: openValue<FolderState>(field(object, 'state'), `${path}.state`),
   };
 }
 
@@ -210,7 +219,7 @@ export function parseServerMessage(value: Json): ServerMessage {
       return {
         v,
         type,
-        event: oneOf(field(object, 'event'), 'folder.event', FOLDER_EVENTS),
+        event: openValue<FolderEvent>(field(object, 'event'), 'folder.event'),
         folder: parseFolderInfo(field(object, 'folder'), 'folder.folder'),
         message: string(field(object, 'message'), 'folder.message', LIMITS.message),
       };
