@@ -379,7 +379,7 @@ describe('captures that hold the same traffic', () => {
     const captures = ['a/cap.pcapng', 'dup/copy.pcapng', 'c/other.pcapng'];
     const run = cummaIn(dir, ['evaluate', ...captures, '--folds', '2', '--trees', '5', '--format', 'json']);
     const folds = json(run);
-    expect(run.stderr).toMatch(/^cumma evaluate: note: a\/cap\.pcapng and dup\/copy\.pcapng hold the same traffic \(\d+ dialogs with the same flow and start time in more than one of them: copies, conversions or cuts of one capture\?\): they are kept in one fold$/m);
+    expect(run.stderr).toMatch(/^cumma evaluate: note: a\/cap\.pcapng and dup\/copy\.pcapng hold the same traffic \(\d+ dialogs alike in flow, start time, packets and bytes in more than one of them: copies, conversions or cuts of one capture\?\): they are kept in one fold$/m);
     // Fold 1: a/cap and its copy, trained on c/other; fold 2: c/other, trained on both.
     ok(cummaIn(dir, ['train', 'c/other.pcapng', '-o', 'dup-1.json', '--trees', '5']));
     ok(cummaIn(dir, ['train', 'a/cap.pcapng', 'dup/copy.pcapng', '-o', 'dup-2.json', '--trees', '5']));
