@@ -10,7 +10,8 @@
 //      the labels come from the agent and that the usage column shows the agent's labels
 //      (packets clicked: their dialog ids and usages are the agent's), that only the buttons
 //      that would change something are shown, and "Go to packet…" (a bad number is explained,
-//      a good one moves the selection and the focus to the list);
+//      a good one moves the selection and the focus to the list), and the usage filter (only the
+//      chosen usage's packets, under their numbers in the file; Go to packet… in it);
 //   5. adds a capture to the watched folder while connected: the status bar counts it, the
 //      editor's label line and (step 6) the panel show what was read of it;
 //   6. opens, from a subfolder the agent does not watch: a different capture bearing the watched
@@ -365,6 +366,62 @@ async function main() {
     await until('ArrowDown to packet 11', 5_000, async () => (await editor.locator('[data-testid=packets] .tr.selected[data-index="10"]').count()) === 1);
   });
 
+  // The usage filter (chips): only the chosen usage's packets, under their numbers in the file.
+  await check('usage filter: only the chosen usage, original numbers', async () => {
+    const count = editor.locator('[data-testid=filter-count]');
+    const chip = (usage) => editor.locator(`[data-testid=usage-filter] .chip[data-usage="${usage}"]`);
+    const rowsShown = () =>
+      editor.$$eval('[data-testid=packets] .tr:not(.loading)', (elements) =>
+        elements.map((row) => ({ row: Number(row.getAttribute('data-index')), number: Number(row.querySelector('.cell')?.textContent), usage: row.querySelector('[data-col=usage]')?.textContent ?? '', selected: row.classList.contains('selected') })),
+      );
+    const top = async () => {
+      await editor.evaluate(() => (document.querySelector('[data-testid=packets]').scrollTop = 0));
+      await until('the first rows', 5_000, async () => (await rowsShown()).some((row) => row.row === 0));
+      return rowsShown();
+    };
+    const all = await top();
+    // The rarest usage on screen that is not the first packet's: its packets are numbered apart from their rows.
+    const tally = new Map();
+    for (const row of all) if (row.usage) tally.set(row.usage, (tally.get(row.usage) ?? 0) + 1);
+    const usage = [...tally.entries()].filter(([name]) => name !== all[0].usage).sort((a, b) => a[1] - b[1])[0]?.[0] ?? all[0].usage;
+    const expected = all.filter((row) => row.usage === usage).map((row) => row.number);
+    const hidden = all.find((row) => row.usage !== usage).number;
+    await chip(usage).click({ timeout: 5_000 });
+    await until(`"N of ${SAMPLE_PACKETS} packets shown"`, 10_000, async () => new RegExp(`^[\\d,]+ of ${SAMPLE_PACKETS} packets shown$`).test((await count.textContent()) ?? ''));
+    const shown = Number((await count.textContent()).split(' ')[0].replace(/,/g, ''));
+    const filtered = await top();
+    const numbers = filtered.map((row) => row.number);
+    log(`filter ${usage}: ${await count.textContent()}; first rows ${numbers.slice(0, 8).join(', ')}`);
+    if (shown === 0 || shown >= SAMPLE_PACKETS) throw new Error(`${usage}: ${shown} packets shown`);
+    if (filtered.some((row) => row.usage !== usage)) throw new Error(`rows of other usages shown: ${JSON.stringify(filtered.filter((row) => row.usage !== usage).slice(0, 3))}`);
+    if (numbers.some((number, at) => at > 0 && number <= numbers[at - 1])) throw new Error(`numbers not in file order: ${numbers.slice(0, 12).join(', ')}`);
+    // The unfiltered list's packets of that usage, under the same numbers (not renumbered 1, 2, 3…).
+    const head = numbers.filter((number) => number <= all[all.length - 1].number);
+    if (head.join() !== expected.join()) throw new Error(`filtered numbers ${head.join(', ')}; unfiltered ${usage} packets ${expected.join(', ')}`);
+    if (numbers.every((number, at) => number === at + 1)) throw new Error(`packets renumbered: ${numbers.slice(0, 8).join(', ')}`);
+    // Go to packet…: a hidden packet is said to be hidden, a shown one is selected.
+    const input = editor.locator('input.goto');
+    const hint = editor.locator('[data-testid=goto-hint]');
+    await input.fill(String(hidden));
+    await input.press('Enter');
+    await until(`the hint for hidden packet ${hidden}`, 5_000, async () => (await hint.isVisible()) && (await hint.textContent()).startsWith(`packet ${hidden} is hidden by the filter`)).catch(async () => {
+      throw new Error(`go to hidden packet ${hidden}: hint ${(await hint.isVisible()) ? `'${await hint.textContent()}'` : 'not shown'}`);
+    });
+    const target = numbers[Math.min(1, numbers.length - 1)];
+    await input.fill(String(target));
+    await input.press('Enter');
+    await until(`packet ${target} selected in the filtered list`, 5_000, async () => (await rowsShown()).some((row) => row.selected && row.number === target));
+    if (numbers.length > 2) {
+      await page.keyboard.press('ArrowDown');
+      await until(`ArrowDown to packet ${numbers[2]}`, 5_000, async () => (await rowsShown()).some((row) => row.selected && row.number === numbers[2]));
+    }
+    const selectedNumber = (await rowsShown()).find((row) => row.selected).number;
+    // All packets again: the selection stays, at its own row.
+    await editor.locator('[data-testid=usage-filter] .chip.all').click();
+    await until(`"${SAMPLE_PACKETS} packets"`, 10_000, async () => (await count.textContent()) === `${SAMPLE_PACKETS} packets`);
+    await until(`packet ${selectedNumber} still selected, at row ${selectedNumber - 1}`, 5_000, async () => (await rowsShown()).some((row) => row.selected && row.number === selectedNumber && row.row === selectedNumber - 1));
+  });
+
   // A capture added while connected, small enough to be read before the agent's first progress update.
   const statusText = async () => (await page.locator('.statusbar-item:has-text("Cumma")').first().textContent()) ?? '';
   let added = [];
@@ -485,6 +542,12 @@ async function main() {
       const total = Number(/([\d,]+) packets/.exec(meta)[1].replace(/,/g, ''));
       await until('the last packet', 30_000, async () => (await frame.locator(`[data-testid=packets] .tr.selected[data-index="${total - 1}"]`).count()) === 1);
       log(`large capture: End → packet ${total.toLocaleString('en')} shown in ${Date.now() - jumped} ms`);
+      // The usage filter on the whole capture: from the click to the rows of the filtered list.
+      const filtered = Date.now();
+      await frame.locator('[data-testid=usage-filter] .chip[data-usage="voice_call"]').click();
+      await until('the voice_call packets', 30_000, async () => /of [\d,]+ packets shown$/.test(await frame.locator('[data-testid=filter-count]').textContent()) && (await frame.locator('[data-testid=packets] .tr:not(.loading)').count()) > 10);
+      log(`large capture: voice_call filter → ${await frame.locator('[data-testid=filter-count]').textContent()}, rows in ${Date.now() - filtered} ms`);
+      await frame.locator('[data-testid=usage-filter] .chip.all').click();
       await page.screenshot({ path: join(CACHE, 'e2e-vscode', 'large.png') });
     });
   }

@@ -3,17 +3,23 @@
  * extension host; this page asks for the blocks of rows its viewport shows (rowWindow), keeps a
  * small cache of them, and draws only the visible rows. Selecting a packet highlights its
  * dialog and its flow and shows the dialog's details.
+ *
+ * The usage filter (packet-filter.ts) is applied in the host, which holds the usage of every
+ * packet: this page says what it chose and learns how many rows that shows; rows are then
+ * places in the filtered list, each carrying its packet's number in the file. A packet is
+ * known by its index in the file (selectedPacket), its row (selectedRow) follows the filter.
  */
 import { EditorCaptureInfo, EditorToHost, HostToEditor, LabelSource, MAX_ROWS_PER_REQUEST, PacketRow, PacketSelection, parseHostToEditor } from '../shared/bridge';
 import { ConnectionStatus, describeConnection } from '../shared/connection';
 import { clear, h } from '../shared/dom';
 import { flowLabel, formatBytes, formatClock, formatDuration, formatPercent, formatRelative } from '../shared/format';
 import { GuardError } from '../shared/guard';
+import { USAGE_CHOICES, UNLABELLED, UsageChoice, shownCountText, toggleChoice } from '../shared/packet-filter';
 import { RetryCountdown } from '../shared/retry-countdown';
 import { USAGE_COLOURS, usageOfCode } from '../shared/usage-style';
 import { rowWindow, scrollTopForRow } from '../shared/virtual-window';
 import { editorButtons } from './editor-buttons';
-import { gotoTarget } from './packet-goto';
+import { gotoTarget, hiddenPacketHint } from './packet-goto';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
@@ -34,7 +40,16 @@ class PacketListPage {
   private readonly pending = new Map<number, number>();
   private nextRequest = 1;
   private selection: PacketSelection | undefined;
-  private selected = -1;
+  /** The selected packet (index in the file; -1: none, or not known yet after selectRow) and its row in the list. */
+  private selectedPacket = -1;
+  private selectedRow = -1;
+  /** The usages chosen (none: every packet), the serial of that choice, and the host's view of it. */
+  private choices: ReadonlySet<UsageChoice> = new Set();
+  private filterSerial = 0;
+  private viewSerial = 0;
+  private shownRows = 0;
+  /** The pending "Go to packet…" or details link while filtering: the host says where the packet is. */
+  private locating: { readonly requestId: number; readonly serial: number; readonly focusList: boolean } | undefined;
   private frame: number | undefined;
   private connection: ConnectionStatus | undefined;
   /** "retrying in N s" counts down between statuses, as in the panel. */
@@ -55,15 +70,29 @@ class PacketListPage {
   private readonly spacer = h('div', { class: 'spacer' });
   private readonly rowsBox = h('div', { class: 'rows' });
   private readonly details = h('div', { class: 'details', 'data-testid': 'packet-details' });
+  private readonly allChip = h('button', { type: 'button', class: 'chip all', 'data-usage': 'all', 'aria-pressed': 'true' }, 'all');
+  private readonly chips = new Map<UsageChoice, HTMLButtonElement>();
+  private readonly filterCount = h('span', { class: 'count', 'data-testid': 'filter-count' });
   private readonly root = h('div', { class: 'editor' });
 
   constructor(root: HTMLElement) {
     const head = h('div', { class: 'thead', role: 'row' }, ...COLUMNS.map((title) => h('div', { class: 'cell', role: 'columnheader' }, title)));
     this.spacer.append(this.rowsBox);
     this.viewport.append(this.spacer);
+    // The panel's usage chips, plus packets no dialog labels.
+    const chipBox = h('div', { class: 'chips', role: 'group', 'aria-label': 'Show only packets of these usages', 'data-testid': 'usage-filter' }, this.allChip);
+    for (const choice of USAGE_CHOICES) {
+      const chip = h('button', { type: 'button', class: 'chip', 'data-usage': choice, 'aria-pressed': 'false' }, choice);
+      if (choice !== UNLABELLED) chip.style.setProperty('--usage-colour', USAGE_COLOURS[choice]);
+      chip.addEventListener('click', () => this.setFilter(toggleChoice(this.choices, choice)));
+      this.chips.set(choice, chip);
+      chipBox.append(chip);
+    }
+    this.allChip.addEventListener('click', () => this.setFilter(new Set()));
     this.root.append(
       h('header', { class: 'bar' }, this.title, this.meta, h('span', { class: 'flex' }), this.goto, this.gotoHint, this.classifyButton, this.agentButton, this.watchButton),
       h('div', { class: 'bar sub' }, this.sourceText, h('span', { class: 'flex' }), this.connectionText),
+      h('div', { class: 'bar filter' }, chipBox, h('span', { class: 'flex' }), this.filterCount),
       this.message,
       h('div', { class: 'table', role: 'grid', 'aria-label': 'Packets' }, head, this.viewport),
       this.details,
@@ -92,9 +121,7 @@ class PacketListPage {
         return;
       }
       this.showGotoHint('');
-      this.reveal(target.index, true);
-      // The list takes the focus, so that the arrow keys move on from the packet just reached.
-      this.viewport.focus({ preventScroll: true });
+      this.goToPacket(target.index, true);
     });
     window.addEventListener('message', (event: MessageEvent) => {
       let message: HostToEditor;
@@ -125,6 +152,7 @@ class PacketListPage {
         this.blocks.clear();
         this.pending.clear();
         this.title.textContent = message.capture.name;
+        this.renderFilter();
         this.meta.textContent = `${message.capture.format} · ${message.capture.packets.toLocaleString('en')} packets · ${message.capture.flows.toLocaleString('en')} flows · ${formatBytes(message.capture.sizeBytes)}`;
         this.showMessage(
           message.capture.error === undefined
@@ -149,7 +177,7 @@ class PacketListPage {
           this.revision = message.revision;
           this.blocks.clear();
           this.pending.clear();
-          if (this.selected >= 0) this.post({ kind: 'select', packet: this.selected });
+          if (this.selectedPacket >= 0) this.post({ kind: 'select', packet: this.selectedPacket });
         }
         this.renderSource();
         break;
@@ -163,8 +191,27 @@ class PacketListPage {
       }
       case 'selection':
         this.selection = message.selection;
+        this.selectedPacket = message.selection.packet;
         this.renderDetails();
         break;
+      case 'view':
+        this.applyView(message.serial, message.shown, message.selected);
+        break;
+      case 'located': {
+        const locating = this.locating;
+        if (locating?.requestId !== message.requestId) return;
+        this.locating = undefined;
+        // Asked under another choice: where the packet was then says nothing now.
+        if (locating.serial !== this.filterSerial) return;
+        if (message.position < 0) {
+          this.showGotoHint(hiddenPacketHint(message.packet, usageOfCode(message.usage)));
+          return;
+        }
+        this.reveal(message.position, false);
+        this.select(message.position, message.packet);
+        if (locating.focusList) this.viewport.focus({ preventScroll: true });
+        break;
+      }
       case 'connection':
         this.renderConnection(message.status);
         break;
@@ -221,8 +268,80 @@ class PacketListPage {
     });
   }
 
+  private get filtering(): boolean {
+    return this.choices.size > 0;
+  }
+
+  /** Rows in the list: every packet, or those the host counted for the filter. */
+  private rowCount(): number {
+    return this.filtering ? this.shownRows : (this.capture?.packets ?? 0);
+  }
+
   private geometry(): { viewportHeight: number; rowHeight: number; rowCount: number } {
-    return { viewportHeight: this.viewport.clientHeight, rowHeight: ROW_HEIGHT, rowCount: this.capture?.packets ?? 0 };
+    return { viewportHeight: this.viewport.clientHeight, rowHeight: ROW_HEIGHT, rowCount: this.rowCount() };
+  }
+
+  /** A chip clicked: the host computes what the new choice shows (a 'view' answers). */
+  private setFilter(choices: ReadonlySet<UsageChoice>): void {
+    this.choices = choices;
+    this.filterSerial++;
+    this.locating = undefined;
+    this.blocks.clear();
+    this.pending.clear();
+    this.post({ kind: 'filter', serial: this.filterSerial, usages: [...choices] });
+    this.renderFilter();
+    this.schedule();
+  }
+
+  /**
+   * The host's list for the current choice: its length and the selected packet's row. A new
+   * choice shows the selected packet in the middle (or the list's top when it is hidden); new
+   * labels or packets under the same choice keep the selected row where it was on screen.
+   */
+  private applyView(serial: number, shown: number, selected: number): void {
+    if (serial !== this.filterSerial) return;
+    const geometry = this.geometry();
+    const before = rowWindow({ scrollTop: this.viewport.scrollTop, ...geometry, overscan: 0 });
+    const visibleRows = Math.floor(geometry.viewportHeight / ROW_HEIGHT);
+    const above = this.selectedRow >= before.first && this.selectedRow < before.first + visibleRows ? this.selectedRow - before.first : undefined;
+    const newChoice = serial !== this.viewSerial;
+    this.viewSerial = serial;
+    this.shownRows = shown;
+    this.blocks.clear();
+    this.pending.clear();
+    if (this.selectedPacket >= 0 || selected >= 0) this.selectedRow = selected;
+    const after = this.geometry();
+    if (newChoice) {
+      if (this.selectedRow >= 0) this.viewport.scrollTop = scrollTopForRow(Math.max(0, this.selectedRow - Math.floor(visibleRows / 2)), after);
+      else this.viewport.scrollTop = 0;
+    } else if (above !== undefined && this.selectedRow >= 0) {
+      this.viewport.scrollTop = scrollTopForRow(Math.max(0, this.selectedRow - above), after);
+    }
+    this.renderFilter();
+  }
+
+  private renderFilter(): void {
+    this.allChip.setAttribute('aria-pressed', this.filtering ? 'false' : 'true');
+    for (const [choice, chip] of this.chips) chip.setAttribute('aria-pressed', this.choices.has(choice) ? 'true' : 'false');
+    const packets = this.capture?.packets ?? 0;
+    this.filterCount.textContent = this.filtering && this.viewSerial !== this.filterSerial ? 'filtering…' : shownCountText(this.rowCount(), packets, this.filtering);
+  }
+
+  /**
+   * "Go to packet…" and the details' links: at once without a filter (row = packet); else the
+   * host says which row the packet is, or that the filter hides it.
+   */
+  private goToPacket(packet: number, focusList: boolean): void {
+    if (!this.filtering) {
+      this.reveal(packet, false);
+      this.select(packet, packet);
+      // The list takes the focus, so that the arrow keys move on from the packet just reached.
+      if (focusList) this.viewport.focus({ preventScroll: true });
+      return;
+    }
+    const requestId = this.nextRequest++;
+    this.locating = { requestId, serial: this.filterSerial, focusList };
+    this.post({ kind: 'locate', requestId, packet });
   }
 
   private renderRows(): void {
@@ -245,7 +364,8 @@ class PacketListPage {
       const [number, timeUs, source, destination, transport, length, usageCode, flowId, dialogRef] = row;
       const usage = usageOfCode(usageCode);
       let classes = 'tr';
-      if (index === this.selected) classes += ' selected';
+      // A row chosen by its place (selectRow) is selected before the host names its packet.
+      if (this.selectedPacket >= 0 ? number - 1 === this.selectedPacket : index === this.selectedRow) classes += ' selected';
       else if (selection && dialogRef >= 0 && dialogRef === selection.dialogRef) classes += ' in-dialog';
       else if (selection && flowId >= 0 && flowId === selection.flowId) classes += ' in-flow';
       const chip = h('span', { class: 'usage-chip' }, usage ?? '');
@@ -253,7 +373,7 @@ class PacketListPage {
       this.rowsBox.append(
         h(
           'div',
-          { class: classes, role: 'row', 'data-index': String(index), 'data-flow': String(flowId), 'data-dialog': String(dialogRef) },
+          { class: classes, role: 'row', 'data-index': String(index), 'data-packet': String(number - 1), 'data-flow': String(flowId), 'data-dialog': String(dialogRef) },
           h('div', { class: 'cell num' }, String(number)),
           h('div', { class: 'cell num' }, formatRelative(timeUs, origin)),
           h('div', { class: 'cell addr' }, source),
@@ -267,8 +387,10 @@ class PacketListPage {
   }
 
   private request(block: number): void {
+    // Rows of a choice the host has not counted yet would be of an unknown list.
+    if (this.filtering && this.viewSerial !== this.filterSerial) return;
     if ([...this.pending.values()].includes(block)) return;
-    const total = this.capture?.packets ?? 0;
+    const total = this.rowCount();
     const first = block * BLOCK;
     const count = Math.min(BLOCK, total - first, MAX_ROWS_PER_REQUEST);
     if (count <= 0) return;
@@ -277,10 +399,20 @@ class PacketListPage {
     this.post({ kind: 'rows', requestId, first, count });
   }
 
-  private select(index: number): void {
-    this.selected = index;
-    this.post({ kind: 'select', packet: index });
+  /** Selects row `row`; its packet when known (else the host finds it from the row). */
+  private select(row: number, packet = this.packetAtRow(row)): void {
+    this.selectedRow = row;
+    this.selectedPacket = packet ?? -1;
+    this.post(packet === undefined ? { kind: 'selectRow', row } : { kind: 'select', packet });
     this.schedule();
+  }
+
+  /** The packet at a row: itself without a filter, else from the rows held, if that block is. */
+  private packetAtRow(row: number): number | undefined {
+    if (!this.filtering) return row;
+    const block = Math.floor(row / BLOCK);
+    const held = this.blocks.get(block)?.[row - block * BLOCK];
+    return held ? held[0] - 1 : undefined;
   }
 
   /** Scrolls so that a row is visible; `select` also selects it. */
@@ -295,14 +427,14 @@ class PacketListPage {
   }
 
   private onKey(event: KeyboardEvent): void {
-    const total = this.capture?.packets ?? 0;
+    const total = this.rowCount();
     if (total === 0) return;
     const page = Math.max(1, Math.floor(this.viewport.clientHeight / ROW_HEIGHT) - 1);
     const moves: Record<string, number> = { ArrowDown: 1, ArrowUp: -1, PageDown: page, PageUp: -page, Home: -total, End: total };
     const move = moves[event.key];
     if (move === undefined) return;
     event.preventDefault();
-    this.reveal(Math.max(0, Math.min(total - 1, (this.selected < 0 ? 0 : this.selected) + move)), true);
+    this.reveal(Math.max(0, Math.min(total - 1, (this.selectedRow < 0 ? 0 : this.selectedRow) + move)), true);
   }
 
   private renderDetails(): void {
@@ -323,7 +455,7 @@ class PacketListPage {
     const jump = (label: string, index: number | undefined): HTMLElement | undefined => {
       if (index === undefined) return undefined;
       const link = h('button', { type: 'button', class: 'link' }, `${label} ${index + 1}`);
-      link.addEventListener('click', () => this.reveal(index, true));
+      link.addEventListener('click', () => this.goToPacket(index, false));
       return link;
     };
     const copy = h('button', { type: 'button', class: 'secondary' }, 'Copy dialog as JSON');

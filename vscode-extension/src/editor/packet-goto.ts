@@ -15,3 +15,8 @@ export function gotoTarget(text: string, packets: number): GotoTarget {
   if (number < 1 || number > packets) return { problem: `no packet ${number.toLocaleString('en')} (${range})` };
   return { index: number - 1 };
 }
+
+/** "Go to packet…" of a packet the usage filter hides: said next to the input, the list left as it is. */
+export function hiddenPacketHint(index: number, usage: string | undefined): string {
+  return `packet ${(index + 1).toLocaleString('en')} is hidden by the filter (${usage ?? 'unlabelled'})`;
+}

@@ -13,6 +13,7 @@ import { AgentLabels, EditorToHost, HostToEditor, LabelSource, MAX_ROWS_PER_REQU
 import { GuardError } from '../shared/guard';
 import type { PanelDialog } from '../shared/protocol-guard';
 import { formatEndpoint } from '../shared/format';
+import { PacketFilterView } from '../shared/packet-filter';
 import { NO_USAGE } from '../shared/usage-style';
 import type { AgentService } from './agent-service';
 import { CaptureDocument, IndexChange } from './capture-document';
@@ -51,6 +52,8 @@ export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvide
   private active: CaptureDocument | undefined;
   /** Each open file's agent capture, found again only when the agent's capture list changed. */
   private readonly matchers = new WeakMap<CaptureDocument, CaptureMatcher<CaptureInfo>>();
+  /** Each editor's usage filter (packet-filter.ts): two editors of one capture filter apart. */
+  private readonly filters = new Map<vscode.WebviewPanel, PacketFilterView>();
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -140,6 +143,7 @@ export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvide
       title: basename(document.path),
     });
     document.views.add(panel);
+    this.filters.set(panel, new PacketFilterView());
     if (panel.active) this.active = document;
     const subscriptions = [
       panel.onDidChangeViewState(() => {
@@ -158,6 +162,7 @@ export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvide
     ];
     panel.onDidDispose(() => {
       document.views.delete(panel);
+      this.filters.delete(panel);
       if (document.views.size === 0) this.documents.delete(document);
       if (this.active === document && document.views.size === 0) this.active = undefined;
       subscriptions.forEach((subscription) => subscription.dispose());
@@ -183,6 +188,9 @@ export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvide
   }
 
   private onMessage(document: CaptureDocument, panel: vscode.WebviewPanel, message: EditorToHost): void {
+    const filter = this.filters.get(panel);
+    if (!filter) return;
+    const packets = document.index?.packets ?? 0;
     switch (message.kind) {
       case 'ready':
         void panel.webview.postMessage({ kind: 'connection', status: this.agent.status } satisfies HostToEditor);
@@ -191,12 +199,29 @@ export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvide
         else void panel.webview.postMessage({ kind: 'progress', text: 'reading the capture…' } satisfies HostToEditor);
         return;
       case 'rows':
-        void panel.webview.postMessage({ kind: 'rows', requestId: message.requestId, first: message.first, rows: this.rows(document, message.first, message.count) } satisfies HostToEditor);
+        void panel.webview.postMessage({ kind: 'rows', requestId: message.requestId, first: message.first, rows: this.rows(document, filter, message.first, message.count) } satisfies HostToEditor);
         return;
-      case 'select': {
-        const selection = this.selection(document, message.packet);
+      case 'filter': {
+        const started = performance.now();
+        filter.choose(message.serial, message.usages);
+        filter.refresh(document.assignment?.usage, packets);
+        this.log.debug(`filter [${filter.choices.join(', ')}]: ${filter.count(packets)} of ${packets} packets of ${basename(document.path)} (${(performance.now() - started).toFixed(1)} ms)`);
+        this.postView(panel, filter, packets);
+        return;
+      }
+      case 'locate': {
+        const position = filter.positionOf(message.packet, packets);
+        const usage = document.assignment?.usage[message.packet] ?? NO_USAGE;
+        void panel.webview.postMessage({ kind: 'located', requestId: message.requestId, packet: message.packet, position, usage } satisfies HostToEditor);
+        return;
+      }
+      case 'select':
+      case 'selectRow': {
+        const packet = message.kind === 'select' ? message.packet : filter.packetAt(message.row, packets);
+        const selection = packet === undefined ? undefined : this.selection(document, packet);
         if (!selection) return;
-        document.selectedPacket = message.packet;
+        document.selectedPacket = selection.packet;
+        filter.selectedPacket = selection.packet;
         if (selection.dialog) this.agent.lastSelectedDialog = selection.dialog;
         void panel.webview.postMessage({ kind: 'selection', selection } satisfies HostToEditor);
         return;
@@ -241,6 +266,22 @@ export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvide
       },
     } satisfies HostToEditor);
     void panel.webview.postMessage({ kind: 'labels', source: document.source, revision: document.revision } satisfies HostToEditor);
+    this.refreshFilters(document, panel);
+  }
+
+  /** What a filtered list shows changes with the labels and the file: computed again, and sent. */
+  private refreshFilters(document: CaptureDocument, only?: vscode.WebviewPanel): void {
+    const packets = document.index?.packets ?? 0;
+    for (const panel of only ? [only] : document.views) {
+      const filter = this.filters.get(panel);
+      if (!filter?.filtering) continue;
+      filter.refresh(document.assignment?.usage, packets);
+      this.postView(panel, filter, packets);
+    }
+  }
+
+  private postView(panel: vscode.WebviewPanel, filter: PacketFilterView, packets: number): void {
+    void panel.webview.postMessage({ kind: 'view', serial: filter.serial, shown: filter.count(packets), selected: filter.positionOf(filter.selectedPacket, packets) } satisfies HostToEditor);
   }
 
   /** The agent's capture for a document (capture-match.ts), when connected. */
@@ -332,6 +373,7 @@ export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvide
     document.lastRelabelMs = Date.now() - started;
     this.log.debug(`labelled ${document.assignment.labelledPackets} packets of ${index.name} from ${document.source.kind} (${document.lastRelabelMs} ms)`);
     this.post(document, { kind: 'labels', source: document.source, revision: document.revision });
+    this.refreshFilters(document);
   }
 
   private classifyLocally(document: CaptureDocument, agentLabels: AgentLabels): void {
@@ -368,13 +410,15 @@ export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvide
     );
   }
 
-  private rows(document: CaptureDocument, first: number, count: number): PacketRow[] {
+  /** Rows `first`… of the list as `filter` shows it, each with its packet's number in the file. */
+  private rows(document: CaptureDocument, filter: PacketFilterView, first: number, count: number): PacketRow[] {
     const index = document.index;
     if (!index) return [];
-    const end = Math.min(index.packets, first + Math.min(count, MAX_ROWS_PER_REQUEST));
+    const end = Math.min(filter.count(index.packets), first + Math.min(count, MAX_ROWS_PER_REQUEST));
     const rows: PacketRow[] = [];
     const assignment = document.assignment;
-    for (let packet = first; packet < end; packet++) {
+    for (let row = first; row < end; row++) {
+      const packet = filter.packetAt(row, index.packets)!;
       const kind = index.kind[packet]!;
       const ported = kind === PacketKind.Tcp || kind === PacketKind.Udp;
       const src = index.addresses[index.src[packet]!] ?? '';

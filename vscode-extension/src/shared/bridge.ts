@@ -6,6 +6,7 @@
 import type { ClientMessage, ServerMessage } from '../../../agent/src/serve/protocol';
 import { array, fail, field, integer, number, oneOf, optionalString, record, string, type Json } from './guard';
 import { ConnectionStatus, parseConnectionStatus } from './connection';
+import { USAGE_CHOICES, UsageChoice } from './packet-filter';
 import { PanelDialog, parseClientMessage, parseDialog, parseServerMessage } from './protocol-guard';
 
 // ---- the panel (webview view) ----
@@ -113,15 +114,34 @@ export type HostToEditor =
   | { readonly kind: 'labels'; readonly source: LabelSource; readonly revision: number }
   | { readonly kind: 'rows'; readonly requestId: number; readonly first: number; readonly rows: readonly PacketRow[] }
   | { readonly kind: 'selection'; readonly selection: PacketSelection }
-  | { readonly kind: 'connection'; readonly status: ConnectionStatus };
+  | { readonly kind: 'connection'; readonly status: ConnectionStatus }
+  /**
+   * The list as the usage filter of choice `serial` shows it: `shown` rows, the selected packet
+   * at row `selected` (-1: none, or hidden). Sent for each new choice, and again whenever labels
+   * or the file change what a filter shows.
+   */
+  | { readonly kind: 'view'; readonly serial: number; readonly shown: number; readonly selected: number }
+  /** Where packet `packet` is in the filtered list (-1: hidden, its usage code given). */
+  | { readonly kind: 'located'; readonly requestId: number; readonly packet: number; readonly position: number; readonly usage: number };
 
 export const EDITOR_ACTIONS = ['classify', 'copyDialog', 'connect', 'watchFolder'] as const;
 export type EditorAction = (typeof EDITOR_ACTIONS)[number];
 
+/** The most usage choices a filter names (each at most once). */
+export const MAX_USAGE_CHOICES = USAGE_CHOICES.length;
+
+/**
+ * `rows` counts rows of the list as the usage filter shows it (`first` is a row, not a packet
+ * index; each row carries its packet's number). `selectRow` selects the packet at a row whose
+ * contents the webview does not hold yet (End, Page Down); `locate` asks where a packet is.
+ */
 export type EditorToHost =
   | { readonly kind: 'ready' }
   | { readonly kind: 'rows'; readonly requestId: number; readonly first: number; readonly count: number }
   | { readonly kind: 'select'; readonly packet: number }
+  | { readonly kind: 'selectRow'; readonly row: number }
+  | { readonly kind: 'filter'; readonly serial: number; readonly usages: readonly UsageChoice[] }
+  | { readonly kind: 'locate'; readonly requestId: number; readonly packet: number }
   | { readonly kind: 'action'; readonly action: EditorAction };
 
 /** Rows per request: a screenful or two plus overscan, never the whole file. */
@@ -190,7 +210,7 @@ function parseSelection(value: Json, path: string): PacketSelection {
 
 export function parseHostToEditor(value: Json): HostToEditor {
   const object = record(value, 'message');
-  const kind = oneOf(field(object, 'kind'), 'message.kind', ['init', 'progress', 'failed', 'labels', 'rows', 'selection', 'connection'] as const);
+  const kind = oneOf(field(object, 'kind'), 'message.kind', ['init', 'progress', 'failed', 'labels', 'rows', 'selection', 'connection', 'view', 'located'] as const);
   switch (kind) {
     case 'init':
       return { kind, capture: parseEditorCapture(field(object, 'capture'), 'message.capture') };
@@ -211,12 +231,27 @@ export function parseHostToEditor(value: Json): HostToEditor {
       return { kind, selection: parseSelection(field(object, 'selection'), 'message.selection') };
     case 'connection':
       return { kind, status: parseConnectionStatus(field(object, 'status')) };
+    case 'view':
+      return {
+        kind,
+        serial: integer(field(object, 'serial'), 'message.serial', 0),
+        shown: integer(field(object, 'shown'), 'message.shown', 0),
+        selected: integer(field(object, 'selected'), 'message.selected', -1),
+      };
+    case 'located':
+      return {
+        kind,
+        requestId: integer(field(object, 'requestId'), 'message.requestId', 0),
+        packet: integer(field(object, 'packet'), 'message.packet', 0),
+        position: integer(field(object, 'position'), 'message.position', -1),
+        usage: integer(field(object, 'usage'), 'message.usage', 0, 255),
+      };
   }
 }
 
 export function parseEditorToHost(value: Json): EditorToHost {
   const object = record(value, 'message');
-  const kind = oneOf(field(object, 'kind'), 'message.kind', ['ready', 'rows', 'select', 'action'] as const);
+  const kind = oneOf(field(object, 'kind'), 'message.kind', ['ready', 'rows', 'select', 'selectRow', 'filter', 'locate', 'action'] as const);
   switch (kind) {
     case 'ready':
       return { kind };
@@ -229,6 +264,16 @@ export function parseEditorToHost(value: Json): EditorToHost {
       };
     case 'select':
       return { kind, packet: integer(field(object, 'packet'), 'message.packet', 0) };
+    case 'selectRow':
+      return { kind, row: integer(field(object, 'row'), 'message.row', 0) };
+    case 'filter':
+      return {
+        kind,
+        serial: integer(field(object, 'serial'), 'message.serial', 1),
+        usages: array(field(object, 'usages'), 'message.usages', MAX_USAGE_CHOICES, (item, path) => oneOf(item, path, USAGE_CHOICES)),
+      };
+    case 'locate':
+      return { kind, requestId: integer(field(object, 'requestId'), 'message.requestId', 0), packet: integer(field(object, 'packet'), 'message.packet', 0) };
     case 'action':
       return { kind, action: oneOf(field(object, 'action'), 'message.action', EDITOR_ACTIONS) };
   }
