@@ -33,6 +33,8 @@ interface Run {
   readonly capture: LiveCapture;
   readonly published: Map<string, LiveDialog>;
   readonly restored: Set<string>;
+  /** Ids published as new (not restored), in order. */
+  readonly fresh: string[];
   readonly events: string[];
   now: number;
 }
@@ -42,6 +44,7 @@ function watchFile(path: string, state: string, sidecar = false): Run {
     capture: undefined as unknown as LiveCapture,
     published: new Map(),
     restored: new Set(),
+    fresh: [],
     events: [],
     now: 1_000_000,
   };
@@ -55,6 +58,7 @@ function watchFile(path: string, state: string, sidecar = false): Run {
     onDialog: (dialog, restored) => {
       run.published.set(dialog.id, dialog);
       if (restored) run.restored.add(dialog.id);
+      else if (dialog.status === 'final') run.fresh.push(dialog.id);
     },
     onCaptureEvent: (event, message) => run.events.push(`${event}: ${message}`),
   });
@@ -297,6 +301,33 @@ function withPacketShifted(bytes: Buffer, index: number, shiftUs: number): { byt
 }
 
 describe('a live capture with a packet stamped far ahead, just before the writer pauses', () => {
+  it('publishes a restored dialog again, not as restored, when reading the file again gives it another record', () => {
+    const path = join(dir, 'corrected.pcapng');
+    const state = join(dir, 'state-corrected');
+    writeFileSync(path, simulated(12));
+    const first = watchFile(path, state);
+    readAll(first);
+    first.capture.close();
+    // What another model (or a record cut short by a stalled writer) left in the journal: one
+    // dialog's final record with another confidence.
+    const journal = StateJournal.for(state, path).path;
+    const lines = readFileSync(journal, 'utf8').split('\n');
+    const at = lines.findIndex((line) => line.startsWith('{"l4"'));
+    expect(at).toBeGreaterThan(0);
+    const altered = JSON.parse(lines[at]!) as LiveDialog;
+    lines[at] = JSON.stringify({ ...altered, confidence: altered.confidence / 2 });
+    writeFileSync(journal, lines.join('\n'));
+    const second = watchFile(path, state);
+    readAll(second);
+    second.capture.close();
+    // Restored first with the journal's record, then published anew with the file's own.
+    expect(second.restored.has(altered.id)).toBe(true);
+    expect(second.published.get(altered.id)?.confidence).toBe(altered.confidence);
+    expect(second.fresh).toContain(altered.id);
+    // Every other dialog only restored: nothing printed twice.
+    expect(second.fresh).toEqual([altered.id]);
+  });
+
   it('gives the same dialogs when a restarted agent reads it again', () => {
     const { bytes, end } = withPacketShifted(simulated(11), 150, 100_000_000);
     const path = join(dir, 'stray-live.pcapng');

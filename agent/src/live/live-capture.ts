@@ -423,11 +423,11 @@ export class LiveCapture {
     this.sidecarDirty = true;
     // On disk before on the wire: a crash between the two loses no dialog and repeats none.
     // A dialog published before the restart whose record is not the one restored (a version 1
-    // journal holds no records; another model) is journalled again, so that the next restart
-    // restores this one.
+    // journal holds no records; another model; a writer that stalled and let the wall clock
+    // close a dialog early) is journalled again, so that the next restart restores this one, and
+    // published as new: a log of what was published (the terminal's jsonl) has the old record.
     this.journal.record([...changed, ...fresh]);
-    for (const dialog of changed) this.options.onDialog(dialog, true);
-    for (const dialog of fresh) this.options.onDialog(dialog, false);
+    for (const dialog of [...changed, ...fresh]) this.options.onDialog(dialog, false);
   }
 
   private publishProvisional(now: number): void {
