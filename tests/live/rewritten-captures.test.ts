@@ -328,6 +328,25 @@ describe('a live capture with a packet stamped far ahead, just before the writer
     expect(second.fresh).toEqual([altered.id]);
   });
 
+  it('closes no dialog on the wall clock while the file ends inside a block: a stalled writer gives the labels of the finished file', () => {
+    const sample = readFileSync(join(ROOT, 'samples', 'whatsapp-chat.pcapng'));
+    const path = join(dir, 'stalled.pcapng');
+    // Cut inside a block, as `tcpdump -w` without -U leaves a file between two buffer flushes.
+    writeFileSync(path, sample.subarray(0, 300_001));
+    const run = watchFile(path, join(dir, 'state-stalled'));
+    readAll(run);
+    const whileStalled = [...run.published.values()];
+    writeFileSync(path, sample);
+    readAll(run);
+    run.capture.close();
+    const expected = expectedDialogs(path, 'cap.pcapng');
+    const finals = [...run.published.values()].filter((dialog) => dialog.status === 'final');
+    expect(finals.length).toBe(expected.size);
+    for (const dialog of finals) expect(dialog).toEqual(expected.get(dialog.id));
+    // While it stalled, the dialogs its last packets belong to stayed provisional.
+    expect(whileStalled.some((dialog) => dialog.status === 'provisional')).toBe(true);
+  });
+
   it('gives the same dialogs when a restarted agent reads it again', () => {
     const { bytes, end } = withPacketShifted(simulated(11), 150, 100_000_000);
     const path = join(dir, 'stray-live.pcapng');

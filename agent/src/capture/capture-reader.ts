@@ -147,6 +147,11 @@ export class CaptureReader {
     }
   }
 
+  /** Whether the bytes so far end inside a block (or the file header): more are due. */
+  get endsMidBlock(): boolean {
+    return this.window.available > 0;
+  }
+
   /**
    * What finish() would report if the input ended here (CAPTURE_TRUNCATED at the incomplete
    * block), or undefined when the bytes so far end on a block boundary. Changes nothing: a

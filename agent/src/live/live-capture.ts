@@ -259,7 +259,10 @@ export class LiveCapture {
     const now = this.clock();
     const caughtUp = this.fd !== undefined && this.bytesRead === this.sizeBytes && this.state !== 'error';
     const quiet = caughtUp && now - this.lastGrowthMs >= (this.options.quietAfterMs ?? 1000);
-    if (quiet && Number.isFinite(this.stream.newestPacketUs)) {
+    // Not while the file ends inside a block: its writer has packets it has not finished writing
+    // (tcpdump -w without -U writes in buffer-sized pieces), which may extend the dialogs the
+    // wall clock would close; they stay provisional until the rest comes.
+    if (quiet && !(this.reader?.endsMidBlock ?? false) && Number.isFinite(this.stream.newestPacketUs)) {
       // Capture time goes on with the wall clock while the file is quiet: a dialog idle past
       // the gap by now is complete even though no later packet says so.
       this.stream.advanceTo(this.stream.newestPacketUs + (now - this.newestPacketReadMs) * 1000);
