@@ -12,7 +12,8 @@ export interface EditorButtons {
 }
 
 export function editorButtons(source: LabelSource | undefined, connection: ConnectionState | undefined): EditorButtons {
-  if (source === undefined) return { classify: false, useAgent: false, watchFolder: false };
+  // Nothing to offer for a file that is missing: neither classifier nor agent can read it now.
+  if (source === undefined || source.fileMissing) return { classify: false, useAgent: false, watchFolder: false };
   const shown = source.kind;
   return {
     // The bundled classifier's labels are neither shown nor on their way.
@@ -24,6 +25,7 @@ export function editorButtons(source: LabelSource | undefined, connection: Conne
     useAgent: shown !== 'agent' && (source.agentLabels === 'fit' || connection === 'disconnected'),
     // The agent does not watch the capture's folder yet. Not when it watches a capture of the
     // same name elsewhere ('misfit'): a second one would make the name ambiguous.
-    watchFolder: connection === 'connected' && shown !== 'agent' && source.agentLabels === 'none',
+    // Nor when it watches the folder already.
+    watchFolder: connection === 'connected' && shown !== 'agent' && source.agentLabels === 'none' && !source.folderWatched,
   };
 }

@@ -20,6 +20,7 @@ import { USAGE_COLOURS, usageOfCode } from '../shared/usage-style';
 import { rowWindow, scrollTopForRow } from '../shared/virtual-window';
 import { editorButtons } from './editor-buttons';
 import { gotoTarget, hiddenPacketHint } from './packet-goto';
+import { NO_MATCH_TEXT, hiddenSelectionText, keyTargetRow, selectionAfterReread } from './selection-nav';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
@@ -151,6 +152,17 @@ class PacketListPage {
         this.capture = message.capture;
         this.blocks.clear();
         this.pending.clear();
+        {
+          // Read again, maybe shorter: a packet past the new end is no longer selected; one
+          // still there is asked for again (its flow and dialog may differ in the new file).
+          const kept = selectionAfterReread(this.selectedPacket, this.selectedRow, message.capture.packets);
+          if (kept.packet !== this.selectedPacket || kept.row !== this.selectedRow) {
+            this.selectedPacket = kept.packet;
+            this.selectedRow = kept.row;
+            this.selection = undefined;
+            this.renderDetails();
+          } else if (this.selectedPacket >= 0) this.post({ kind: 'select', packet: this.selectedPacket });
+        }
         this.title.textContent = message.capture.name;
         this.renderFilter();
         this.meta.textContent = `${message.capture.format} · ${message.capture.packets.toLocaleString('en')} packets · ${message.capture.flows.toLocaleString('en')} flows · ${formatBytes(message.capture.sizeBytes)}`;
@@ -310,6 +322,8 @@ class PacketListPage {
     this.blocks.clear();
     this.pending.clear();
     if (this.selectedPacket >= 0 || selected >= 0) this.selectedRow = selected;
+    // The details say so when the selected packet is not in the list.
+    this.renderDetails();
     const after = this.geometry();
     if (newChoice) {
       if (this.selectedRow >= 0) this.viewport.scrollTop = scrollTopForRow(Math.max(0, this.selectedRow - Math.floor(visibleRows / 2)), after);
@@ -349,6 +363,11 @@ class PacketListPage {
     this.spacer.style.height = `${window.totalHeight}px`;
     this.rowsBox.style.transform = `translateY(${window.top}px)`;
     clear(this.rowsBox);
+    if (this.filtering && this.viewSerial === this.filterSerial && this.shownRows === 0) {
+      this.spacer.style.height = `${ROW_HEIGHT}px`;
+      this.rowsBox.append(h('div', { class: 'tr empty', 'data-testid': 'no-match' }, h('div', { class: 'cell muted' }, NO_MATCH_TEXT)));
+      return;
+    }
     const origin = this.capture?.originUs ?? 0;
     const selection = this.selection;
     for (let index = window.first; index < window.first + window.count; index++) {
@@ -430,17 +449,20 @@ class PacketListPage {
     const total = this.rowCount();
     if (total === 0) return;
     const page = Math.max(1, Math.floor(this.viewport.clientHeight / ROW_HEIGHT) - 1);
-    const moves: Record<string, number> = { ArrowDown: 1, ArrowUp: -1, PageDown: page, PageUp: -page, Home: -total, End: total };
-    const move = moves[event.key];
-    if (move === undefined) return;
+    // No visible selection (none, or hidden by the filter): the first key enters the list.
+    const target = keyTargetRow(event.key, this.selectedRow, total, page);
+    if (target === undefined) return;
     event.preventDefault();
-    this.reveal(Math.max(0, Math.min(total - 1, (this.selectedRow < 0 ? 0 : this.selectedRow) + move)), true);
+    this.reveal(target, true);
   }
 
   private renderDetails(): void {
     clear(this.details);
     const selection = this.selection;
     if (!selection) return;
+    if (this.filtering && this.selectedRow < 0 && this.selectedPacket === selection.packet) {
+      this.details.append(h('div', { class: 'line hidden-selection', 'data-testid': 'hidden-selection' }, h('span', { class: 'muted' }, hiddenSelectionText(selection.packet))));
+    }
     const dialog = selection.dialog;
     const lines: HTMLElement[] = [h('span', { class: 'label' }, `Packet ${selection.packet + 1}`)];
     if (selection.flowId >= 0) lines.push(h('span', {}, `flow #${selection.flowId} · ${selection.flowPackets.toLocaleString('en')} packets`));

@@ -11,6 +11,7 @@ import type { LabelSource } from '../shared/bridge';
 import type { PanelDialog } from '../shared/protocol-guard';
 import { CaptureIndexData, applyDelta, fileStartsWith } from './capture-index';
 import { IndexWorker } from './index-worker';
+import { followAction } from './label-plan';
 import type { LabelAssignment } from './label-match';
 import type { LocalClassification } from './local-classify';
 
@@ -20,7 +21,8 @@ import type { LocalClassification } from './local-classify';
  */
 const FOLLOW_INTERVAL_MS = 1000;
 
-export type IndexChange = 'indexed' | 'grew' | 'failed';
+/** 'missing': the file was deleted or moved away (what was read stays); 'restored': it is back. */
+export type IndexChange = 'indexed' | 'grew' | 'failed' | 'missing' | 'restored';
 
 export class CaptureDocument implements vscode.CustomDocument {
   index: CaptureIndexData | undefined;
@@ -46,6 +48,8 @@ export class CaptureDocument implements vscode.CustomDocument {
   readonly views = new Set<vscode.WebviewPanel>();
   relabelTimer: ReturnType<typeof setTimeout> | undefined;
   selectedPacket = -1;
+  /** The file is not there (deleted, moved away): what was read, and its labels, stay. */
+  missing = false;
   /** How long the last relabelling took: the next waits at least four times that. */
   lastRelabelMs = 0;
 
@@ -87,13 +91,23 @@ export class CaptureDocument implements vscode.CustomDocument {
 
   /** Called by watchFile when the file's stat changed (size, times, inode). */
   private fileChanged(current: Stats, previous: Stats): void {
+    if (this.disposed) return;
+    const action = followAction(current, previous, this.index?.sizeBytes ?? 0);
     // Deleted (a ring buffer rotating it away): keep what was read.
-    if (current.nlink === 0 && current.size === 0 && current.ino === 0) return;
-    const known = this.index?.sizeBytes ?? 0;
-    const replaced = previous.ino !== 0 && current.ino !== previous.ino;
+    if (action.kind === 'deleted') {
+      if (!this.missing) {
+        this.missing = true;
+        this.changed('missing');
+      }
+      return;
+    }
+    if (action.restored || this.missing) {
+      this.missing = false;
+      this.changed('restored');
+    }
     // Anything else — grown, or as long as before with new times (a capture of the same size
     // copied over it) — is read on, once run() has found the first bytes unchanged.
-    this.request(replaced || current.size < known ? 'again' : 'more');
+    this.request(action.read);
   }
 
   private request(kind: 'more' | 'again'): void {

@@ -5,6 +5,7 @@
  * its labels fit) or else from the bundled classifier, run in a worker too. The webview asks
  * for the rows it shows; only those are formatted and sent.
  */
+import { existsSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as vscode from 'vscode';
@@ -20,6 +21,7 @@ import { CaptureDocument, IndexChange } from './capture-document';
 import { PacketKind, transportName } from './capture-index';
 import { CaptureMatch, CaptureMatcher, nameMatchMisfit } from './capture-match';
 import type { WorkerReply, WorkerRequest } from './capture-worker';
+import { cacheableLocal, folderWatched, forgetOldFile, missingFileSource } from './label-plan';
 import { LabelAssignment, assignLabels } from './label-match';
 import { webviewHtml } from './webview-html';
 
@@ -119,15 +121,29 @@ export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvide
       this.post(document, { kind: 'failed', message: this.failure(document) });
       return;
     }
+    if (change === 'missing') {
+      this.log.info(`${document.path} is missing: keeping what was read`);
+      this.relabel(document);
+      return;
+    }
+    if (change === 'restored') {
+      // Labels computed while it was missing (or of the file before it went) are not of what is back.
+      this.log.info(`${document.path} is back`);
+      document.generation++;
+      document.local = undefined;
+      document.localStale = false;
+      if (document.index) this.relabel(document);
+      return;
+    }
     if (change === 'grew') {
       this.log.debug(`${document.path} grew: ${document.index?.packets ?? 0} packets`);
       // The local labels are of the shorter file; the new packets need them computed again.
       document.localStale = true;
     } else {
-      // Read from the start (first opening, or a file replaced or truncated): local labels are of another file.
-      document.generation++;
-      document.local = undefined;
-      document.localStale = false;
+      // Read from the start (first opening, or a file replaced or truncated): labels, the
+      // dialogs they came from and a selection past the end are of another file.
+      forgetOldFile(document, document.index?.packets ?? 0);
+      for (const filter of this.filters.values()) if (filter.selectedPacket >= (document.index?.packets ?? 0)) filter.selectedPacket = -1;
     }
     for (const view of document.views) this.sendInit(document, view);
     this.relabel(document);
@@ -284,6 +300,19 @@ export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvide
     void panel.webview.postMessage({ kind: 'view', serial: filter.serial, shown: filter.count(packets), selected: filter.positionOf(filter.selectedPacket, packets) } satisfies HostToEditor);
   }
 
+  /**
+   * Whether the file is gone: as the follower saw it (once a second), or found now — the agent
+   * may report a deleted capture before the follower notices.
+   */
+  private fileMissing(document: CaptureDocument): boolean {
+    return document.missing || !existsSync(document.path);
+  }
+
+  /** Whether the connected (local) agent already watches the capture's folder: no "Watch folder" then. */
+  private watchedFlag(document: CaptureDocument): { folderWatched?: true } {
+    return this.agent.connected && this.agent.isLocal && folderWatched(this.agent.mirror.folders, document.path) ? { folderWatched: true } : {};
+  }
+
   /** The agent's capture for a document (capture-match.ts), when connected. */
   private agentCapture(document: CaptureDocument): CaptureMatch<CaptureInfo> | undefined {
     if (!this.agent.connected) return undefined;
@@ -305,6 +334,16 @@ export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvide
     const index = document.index;
     if (!index) return;
     const started = Date.now();
+    // Deleted or moved away: what was read, and the labels last shown, stay (README). Neither the
+    // agent (which may have dropped the capture) nor the bundled classifier can say more now.
+    if (this.fileMissing(document)) {
+      const source = missingFileSource(document.source, document.assignment !== undefined);
+      if (source !== document.source) {
+        document.source = source;
+        this.post(document, { kind: 'labels', source, revision: document.revision });
+      }
+      return;
+    }
     // Looked up also when local labels were asked for: the editor offers "Use agent labels" only
     // when the agent has labels for this capture (agentLabels).
     const match = this.agentCapture(document);
@@ -342,6 +381,7 @@ export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvide
         dialogs: local.records.length,
         labelledPackets: assignment.labelledPackets,
         agentLabels,
+        ...this.watchedFlag(document),
       }, started);
       if (document.localStale) this.refreshLocal(document);
       return;
@@ -382,7 +422,7 @@ export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvide
     document.localStale = false;
     // A first classification says so; a refresh of labels already shown is silent.
     if (document.local === undefined) {
-      document.source = { kind: 'pending', detail: 'classifying with the bundled model…', dialogs: 0, labelledPackets: 0, agentLabels };
+      document.source = { kind: 'pending', detail: 'classifying with the bundled model…', dialogs: 0, labelledPackets: 0, agentLabels, ...this.watchedFlag(document) };
       this.post(document, { kind: 'labels', source: document.source, revision: document.revision });
     }
     const started = Date.now();
@@ -395,6 +435,15 @@ export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvide
         if (reply.type !== 'classified') return;
         if (generation === document.generation) {
           this.log.info(`classified ${document.path} locally: ${reply.result.records.length} dialogs in ${document.lastClassifyMs} ms`);
+          // A read of a missing or unreadable file is not kept: its empty labels would stay for good.
+          if (!cacheableLocal(reply.result, this.fileMissing(document))) {
+            this.log.warn(`local classification of ${document.path} read nothing: ${reply.result.error ?? 'the file is missing'}`);
+            document.source = this.fileMissing(document)
+              ? missingFileSource(document.source, document.assignment !== undefined)
+              : { kind: 'none', detail: `the bundled classifier could not read the file: ${reply.result.error ?? 'unknown error'}`, dialogs: 0, labelledPackets: 0, agentLabels: document.source.agentLabels };
+            this.post(document, { kind: 'labels', source: document.source, revision: ++document.revision });
+            return;
+          }
           document.local = reply.result;
         }
         // else: the file was replaced meanwhile; relabel() starts a classification of the new one.
@@ -404,7 +453,9 @@ export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvide
         document.localRunning = false;
         if (generation !== document.generation) return this.relabel(document);
         this.log.error(`local classification of ${document.path} failed: ${error.message}`);
-        document.source = { kind: 'none', detail: `the bundled classifier failed: ${error.message}`, dialogs: 0, labelledPackets: 0, agentLabels: document.source.agentLabels };
+        document.source = this.fileMissing(document)
+          ? missingFileSource(document.source, document.assignment !== undefined)
+          : { kind: 'none', detail: `the bundled classifier failed: ${error.message}`, dialogs: 0, labelledPackets: 0, agentLabels: document.source.agentLabels, ...this.watchedFlag(document) };
         this.post(document, { kind: 'labels', source: document.source, revision: ++document.revision });
       },
     );

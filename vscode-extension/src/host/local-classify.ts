@@ -13,6 +13,8 @@ export interface LocalClassification {
   readonly records: readonly (DialogRecord & { readonly id: string })[];
   /** Set when the file could only be read up to a fault. */
   readonly error?: string;
+  /** Packets read before the end or the fault: 0 with an error is a file that could not be read at all. */
+  readonly packetsRead?: number;
   /**
    * What the reader could not use, once per kind (packets of a link type Cumma does not decode,
    * IP tunnels): without it a capture of such packets looks like one with nothing to label.
@@ -29,8 +31,9 @@ export function classifyLocally(capturePath: string, modelPath: string): LocalCl
   let partial: ReturnType<typeof captureDialogs> | undefined;
   let error: string | undefined;
   let dialogs: ReturnType<typeof captureDialogs>;
+  let packetsRead = 0;
   try {
-    dialogs = captureDialogs(capturePath, { gaps: model.gaps, truth: false, onPartial: (read) => (partial = read), onWarning: (message) => warnings.push(withoutPath(message, capturePath)) });
+    dialogs = captureDialogs(capturePath, { onProgress: () => packetsRead++, gaps: model.gaps, truth: false, onPartial: (read) => (partial = read), onWarning: (message) => warnings.push(withoutPath(message, capturePath)) });
   } catch (caught) {
     if (partial === undefined) throw caught;
     dialogs = partial;
@@ -40,6 +43,7 @@ export function classifyLocally(capturePath: string, modelPath: string): LocalCl
   return {
     model: `${model.name} (${basename(modelPath)})`,
     records,
+    packetsRead,
     ...(error !== undefined ? { error } : {}),
     ...(warnings.length > 0 ? { warnings } : {}),
   };

@@ -78,6 +78,10 @@ export interface LabelSource {
   readonly labelledPackets: number;
   /** What the agent has for this capture: whether "Use agent labels" would change anything. */
   readonly agentLabels: AgentLabels;
+  /** The file is missing (deleted or moved away): the labels shown are of what was read. */
+  readonly fileMissing?: true;
+  /** The connected agent already watches the capture's folder ("Watch folder in agent" would do nothing). */
+  readonly folderWatched?: true;
 }
 
 export interface EditorCaptureInfo {
@@ -163,9 +167,19 @@ function parseRow(value: Json, path: string): PacketRow {
   ];
 }
 
+function optionalTrue(value: Json, path: string): { readonly value?: true } {
+  if (value === undefined) return {};
+  if (value !== true) fail(path, 'expected true when present');
+  return { value: true };
+}
+
 function parseLabelSource(value: Json, path: string): LabelSource {
   const object = record(value, path);
+  const fileMissing = optionalTrue(field(object, 'fileMissing'), `${path}.fileMissing`).value;
+  const folderWatched = optionalTrue(field(object, 'folderWatched'), `${path}.folderWatched`).value;
   return {
+    ...(fileMissing ? { fileMissing } : {}),
+    ...(folderWatched ? { folderWatched } : {}),
     kind: oneOf(field(object, 'kind'), `${path}.kind`, LABEL_SOURCES),
     detail: string(field(object, 'detail'), `${path}.detail`, 2048),
     dialogs: integer(field(object, 'dialogs'), `${path}.dialogs`, 0),
