@@ -514,6 +514,24 @@ async function main() {
     log(`growing capture: ${await frame.locator('[data-testid=label-source]').textContent()}`);
   });
 
+  await check('a capture deleted while open keeps what was read, and is labelled again when it is back', async () => {
+    const frame = await editorFrameFor(page, 'growing.pcapng', 30_000);
+    const source = async () => (await frame.locator('[data-testid=label-source]').textContent()) ?? '';
+    const labelled = (text) => Number(/([\d,]+) packets labelled/.exec(text)?.[1].replace(/,/g, '') ?? '0');
+    const before = labelled(await source());
+    if (before === 0) throw new Error(`nothing labelled before the deletion: ${await source()}`);
+    rmSync(growing);
+    await until('the label line to say the file is gone', 20_000, async () => /deleted or moved away/.test(await source()));
+    const gone = await source();
+    if (labelled(gone) !== before) throw new Error(`the labels were not kept: ${gone}`);
+    log(`deleted capture: ${gone}`);
+    writeFileSync(growing, sampleBytes);
+    await until('labels again, without the note', 60_000, async () => {
+      const text = await source();
+      return !/deleted or moved away|missing/.test(text) && labelled(text) === before;
+    });
+  });
+
   // Optional: a large capture the agent does not watch (CUMMA_E2E_LARGE=FILE, e.g. the 1 M-packet
   // file of npm run bench): opened through Quick Open, labelled by the bundled classifier, scrolled to the end.
   const large = process.env.CUMMA_E2E_LARGE;
