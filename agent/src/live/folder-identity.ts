@@ -24,7 +24,7 @@ export interface FolderLook {
 export type FolderCondition =
   /** The very folder watched. */
   | 'same'
-  /** Another folder of that name (deleted and made again, or another file system mounted there). */
+  /** Another folder of that name (deleted and made again, another file system mounted there, a link re-pointed). */
   | 'replaced'
   /** The folder was a mount point and is not one now: what is left is the mount-point directory. */
   | 'unmounted';

@@ -46,8 +46,16 @@ const FOLDER_CHECK_INTERVAL_MS = 1000;
 interface WatchedFolder {
   /** As first asked for (resolved): the path its captures are known under. */
   readonly path: string;
-  /** With symbolic links resolved: the same folder under another spelling is watched once. */
-  readonly realPath: string;
+  /**
+   * With symbolic links resolved, as of the last look that found the folder (a re-pointed link
+   * changes it): the same folder under another spelling is watched once.
+   */
+  realPath: string;
+  /**
+   * Set while the path resolves to a folder already watched under another path (a link re-pointed
+   * at it): that one's watcher reads its captures, this one has none.
+   */
+  sameAs: WatchedFolder | undefined;
   state: FolderState;
   /** The chokidar watcher while the folder is there; none while it is missing. */
   watcher: FSWatcher | undefined;
@@ -119,11 +127,12 @@ export class LiveAgent implements LabelFeed {
       return Promise.reject(new Error(`cannot watch ${path}: ${error instanceof Error ? error.message : String(error)}`));
     }
     if (!stats.isDirectory()) return Promise.reject(new Error(`cannot watch ${path}: not a folder`));
-    for (const known of this.folderMap.values()) if (known.realPath === realPath) return Promise.resolve(known.path);
+    const known = this.watchedAt(realPath);
+    if (known !== undefined) return Promise.resolve(known.path);
     const most = this.options.maxFolders ?? MAX_WATCHED_FOLDERS;
     if (this.folderMap.size >= most) return Promise.reject(new Error(`cannot watch ${path}: the agent already watches ${most} folders, the most it watches at once`));
     const look = lookAt(stats, realPath);
-    const entry: WatchedFolder = { path, realPath, state: 'watching', watcher: undefined, look, mountPoint: isMountPoint(look) === true };
+    const entry: WatchedFolder = { path, realPath, sameAs: undefined, state: 'watching', watcher: undefined, look, mountPoint: isMountPoint(look) === true };
     this.folderMap.set(path, entry);
     // Told to every client now, as hello.folders would tell one connecting from here on: a folder
     // one client asked for is otherwise missing from the others' lists (and their banners when it
@@ -133,6 +142,12 @@ export class LiveAgent implements LabelFeed {
     // left journals that no unlink event will ever remove.
     removeOrphanJournals(this.options.stateDirectory, path);
     return this.startWatcher(entry).then(() => path);
+  }
+
+  /** The watched folder (not one aliased to another) whose path resolves to `realPath` now. */
+  private watchedAt(realPath: string, except?: WatchedFolder): WatchedFolder | undefined {
+    for (const known of this.folderMap.values()) if (known !== except && known.sameAs === undefined && known.realPath === realPath) return known;
+    return undefined;
   }
 
   folders(): readonly FolderInfo[] {
@@ -217,33 +232,47 @@ export class LiveAgent implements LabelFeed {
 
   /**
    * Notices a watched folder gone (deleted, moved, unmounted, no longer a folder), replaced by
-   * another of the same name (deleted and made again, another file system mounted there) or back,
-   * says so, and watches what is there now. A folder that was a mount point when first watched is
-   * missing while it is not one (an unmount leaves the bare mount-point directory, which is not
-   * the share). The captures already read stay as they are: files deleted with the folder are
-   * reported by its watcher, which sees them go before the folder does, and a share unmounted for
-   * a while keeps its labels.
+   * another of the same name (deleted and made again, another file system mounted there, a
+   * symbolic link on its path re-pointed) or back, says so, and watches what is there now. A
+   * folder that was a mount point when first watched is missing while it is not one (an unmount
+   * leaves the bare mount-point directory, which is not the share). While it is missing, the
+   * captures already read stay as they are (a share unmounted for a while keeps its labels); once
+   * a folder is there again, those whose file is no longer there, or is another file (another
+   * device or inode), are removed (see dropGhosts), and the watcher adds what is there now. A
+   * folder whose path now resolves to one already watched under another path is watched once.
    */
   private checkFolder(folder: WatchedFolder): void {
     let stats: Stats | undefined;
+    let realPath: string | undefined;
     let failure: NodeJS.ErrnoException | undefined;
     try {
       stats = statSync(folder.path);
+      realPath = realpathSync(folder.path);
     } catch (error) {
+      stats = undefined;
       failure = error as NodeJS.ErrnoException;
     }
-    const look = stats !== undefined && stats.isDirectory() ? lookAt(stats, folder.realPath) : undefined;
+    const look = stats !== undefined && realPath !== undefined && stats.isDirectory() ? lookAt(stats, realPath) : undefined;
     const condition = look === undefined ? undefined : folderCondition(folder.look, folder.mountPoint, look);
     // There to be watched: a folder, and not the empty directory an unmount leaves.
     const there = condition !== undefined && condition !== 'unmounted';
     let replaced = false;
     if (folder.state === 'watching') {
-      if (condition === 'same') return;
+      if (condition === 'same') {
+        const alias = folder.sameAs;
+        // Watched once under another path: as long as that one still watches this very folder.
+        if (alias === undefined || (this.folderMap.get(alias.path) === alias && alias.sameAs === undefined && alias.state === 'watching' && alias.realPath === folder.realPath)) return;
+        folder.sameAs = undefined;
+        this.emit({ kind: 'folder', event: 'back', folder: { path: folder.path, state: folder.state }, message: `${folder.path}: no longer the folder watched as ${alias.path}; watching it and reading its captures` });
+        void this.startWatcher(folder);
+        return;
+      }
       this.stopWatcher(folder);
+      folder.sameAs = undefined;
       folder.state = 'missing';
       replaced = condition === 'replaced';
       const what = replaced
-        ? 'was replaced by another of that name (deleted and made again, or another file system mounted there)'
+        ? 'was replaced by another of that name (deleted and made again, another file system mounted there, or a symbolic link on its path re-pointed)'
         : `${
             condition === 'unmounted'
               ? 'is unmounted (the folder was a mount point; only the directory it was mounted on is left)'
@@ -257,10 +286,42 @@ export class LiveAgent implements LabelFeed {
     }
     if (!there) return;
     folder.look = look!;
+    folder.realPath = realPath!;
     folder.state = 'watching';
+    this.dropGhosts(folder);
+    const now = replaced ? 'the folder now there' : 'the watched folder, back,';
+    const other = this.watchedAt(folder.realPath, folder);
+    if (other !== undefined) {
+      // A link re-pointed at a folder watched already: watching it here too listed each capture
+      // twice (NAME and NAME#2, both writing one sidecar).
+      folder.sameAs = other;
+      this.emit({ kind: 'folder', event: 'back', folder: { path: folder.path, state: folder.state }, message: `${folder.path}: ${now} is ${other.path}, watched already: watched once, as ${other.path}` });
+      return;
+    }
     const what = replaced ? 'watching the folder now there' : 'the watched folder is back; watching it';
     this.emit({ kind: 'folder', event: 'back', folder: { path: folder.path, state: folder.state }, message: `${folder.path}: ${what} and reading its captures` });
     void this.startWatcher(folder);
+  }
+
+  /**
+   * The folder is there again (back, or another one in its place): its captures whose file is
+   * gone, or is another file now (another device or inode: the old folder's, out of reach behind
+   * a re-pointed link or a file system mounted over it), are removed, as a deleted file is —
+   * closing their file, dropping their journal — except that their sidecar is left where it is
+   * (what is at its path now belongs to the new folder). Kept, they were listed for good, idle,
+   * each holding a file open, and a file of the same name in the new folder was never read.
+   */
+  private dropGhosts(folder: WatchedFolder): void {
+    for (const [path, capture] of [...this.byPath]) {
+      if (dirname(path) !== folder.path) continue;
+      let stats: Stats | undefined;
+      try {
+        stats = statSync(path);
+      } catch {
+        stats = undefined;
+      }
+      if (!capture.isFileAt(stats)) this.removedFile(path, true);
+    }
   }
 
   private added(path: string): void {
@@ -281,13 +342,13 @@ export class LiveAgent implements LabelFeed {
     this.schedule(capture);
   }
 
-  private removedFile(path: string): void {
+  private removedFile(path: string, keepSidecar = false): void {
     const capture = this.byPath.get(path);
     if (capture === undefined) return;
     this.byPath.delete(path);
     this.byName.delete(capture.name);
     this.scheduled.delete(capture);
-    capture.removed();
+    capture.removed(keepSidecar);
     this.emit({ kind: 'capture', event: 'removed', capture: capture.info() });
   }
 

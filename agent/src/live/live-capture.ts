@@ -45,6 +45,8 @@ export interface LiveCaptureOptions {
   readonly incompleteTailAfterMs?: number;
   /** Bytes read per poll before yielding to other work (default 8 MiB). */
   readonly pollBudgetBytes?: number;
+  /** How long a capture not growing keeps its file open (default FILE_RELEASE_AFTER_MS). */
+  readonly fileReleaseAfterMs?: number;
   /** Wall clock in ms (tests pass their own). */
   readonly clock?: () => number;
   /**
@@ -64,6 +66,16 @@ const READ_CHUNK = 1 << 20;
 const COMPRESSED_SUFFIXES = ['.gz', '.zst', '.lz4'];
 /** How long a capture must stay unchanged before its read buffer is given back. */
 const BUFFER_RELEASE_AFTER_MS = 5_000;
+
+/**
+ * A capture not grown for this long has its file closed, opened again on its next change (its
+ * identity checked then: inode, first bytes). Held open for good, every capture kept its file
+ * system busy: a watched share could not be unmounted (`umount: target is busy`) while the agent
+ * ran. Not at once: dumpcap writes a busy capture every second or so, and a pause of a few seconds
+ * is common; reopening and checking on every write of a live file would be wasted work. 10 s
+ * covers those pauses and is as long as an unmount has to wait.
+ */
+const FILE_RELEASE_AFTER_MS = 10_000;
 
 /**
  * Longest pcapng block or pcap record the live agent accepts. Real ones are far smaller: dumpcap
@@ -89,6 +101,8 @@ export class LiveCapture {
   private readonly openIds = new WeakMap<OpenDialog<DialogPacketLog>, string>();
   private fd: number | undefined;
   private ino = -1;
+  /** Device and inode of the file at the capture's path at the last poll that found one. */
+  private seen: { readonly dev: number; readonly ino: number } | undefined;
   private reader!: CaptureReader;
   private stream!: DialogStream;
   private completed: DialogRecord[] = [];
@@ -173,16 +187,18 @@ export class LiveCapture {
       return false; // Gone: the watcher reports the removal.
     }
     this.captureMode = stats.mode;
+    this.seen = { dev: stats.dev, ino: stats.ino };
     if (!stats.isFile()) {
       // Replaced by a folder (or a device, a FIFO) under the same name: reading it would fail
       // with a bare errno text (EISDIR) or block; say what happened, with the usual code and
       // offset, before the replacement check would restart on it. The inode is taken as seen, so
       // a regular file put back later is read from the start.
       if (this.state !== 'error') this.fail(new CaptureError('CAPTURE_IO', this.bytesRead, `no longer a regular file (now ${stats.isDirectory() ? 'a folder' : 'a special file'})`));
-      if (this.fd !== undefined) this.ino = stats.ino;
+      if (this.ino !== -1) this.ino = stats.ino;
       return false;
     }
-    if (this.fd !== undefined) {
+    // Read before (its file open, or closed while it was idle: see FILE_RELEASE_AFTER_MS).
+    if (this.ino !== -1) {
       let why: string | undefined;
       if (stats.ino !== this.ino) why = 'replaced by a new file';
       else if (stats.size < this.bytesRead) why = `truncated to ${stats.size} bytes (had read ${this.bytesRead})`;
@@ -190,7 +206,17 @@ export class LiveCapture {
       // longer than before (reading on from the old offset would land mid-block), or as long
       // (`cp` of a capture of the same size). Checked only when the size or the modification
       // time changed, and on at most the first 4 KiB.
-      else if ((stats.size !== this.sizeBytes || stats.mtimeMs !== this.modifiedMs) && this.journalOpen && !this.journal.startsAsBefore(this.fd, stats.size)) why = 'rewritten in place (its first bytes changed)';
+      else if ((stats.size !== this.sizeBytes || stats.mtimeMs !== this.modifiedMs) && this.journalOpen) {
+        let openIno: number;
+        try {
+          openIno = this.openFile();
+        } catch {
+          return false; // Gone since the stat: the watcher reports the removal.
+        }
+        // Replaced between the stat and the open: the inode opened is another.
+        if (openIno !== this.ino) why = 'replaced by a new file';
+        else if (!this.journal.startsAsBefore(this.fd!, stats.size)) why = 'rewritten in place (its first bytes changed)';
+      }
       this.modifiedMs = stats.mtimeMs;
       if (why !== undefined) {
         this.restart();
@@ -216,12 +242,19 @@ export class LiveCapture {
     }
     try {
       if (this.fd === undefined) {
-        this.fd = openSync(this.options.path, 'r');
-        this.ino = fstatSync(this.fd).ino;
+        const known = this.ino;
+        this.ino = this.openFile();
+        // Another file than the one read (replaced since the last look): the next poll restarts.
+        if (known !== -1 && this.ino !== known) {
+          this.closeFile();
+          this.ino = known;
+          return true;
+        }
       }
+      const fd = this.fd!;
       if (!this.journalOpen) {
         this.journalOpen = true;
-        this.restore(this.journal.open(this.options.path, this.options.name, this.fd, stats.dev, stats.ino, stats.size));
+        this.restore(this.journal.open(this.options.path, this.options.name, fd, stats.dev, stats.ino, stats.size));
       }
       this.state = 'reading';
       const budget = this.options.pollBudgetBytes ?? 8 * READ_CHUNK;
@@ -229,7 +262,7 @@ export class LiveCapture {
       while (this.bytesRead < stop) {
         const want = Math.min(READ_CHUNK, stop - this.bytesRead);
         const { buffer, index } = this.reader.reserve(want);
-        const count = readSync(this.fd, buffer, index, want, this.bytesRead);
+        const count = readSync(fd, buffer, index, want, this.bytesRead);
         if (count === 0) break;
         this.reader.commit(count);
         this.bytesRead += count;
@@ -239,7 +272,7 @@ export class LiveCapture {
         }
       }
       this.newestPacketReadMs = this.clock();
-      this.journal.extendIdentity(this.fd, this.bytesRead);
+      this.journal.extendIdentity(fd, this.bytesRead);
       if (this.stream.timestampJumps.count > 0 && !this.reportedJump) this.reportJump();
       this.stream.drain();
       this.publishCompleted();
@@ -257,7 +290,7 @@ export class LiveCapture {
    */
   tick(): void {
     const now = this.clock();
-    const caughtUp = this.fd !== undefined && this.bytesRead === this.sizeBytes && this.state !== 'error';
+    const caughtUp = this.ino !== -1 && this.bytesRead === this.sizeBytes && this.state !== 'error';
     const quiet = caughtUp && now - this.lastGrowthMs >= (this.options.quietAfterMs ?? 1000);
     // Not while the file ends inside a block: its writer has packets it has not finished writing
     // (tcpdump -w without -U writes in buffer-sized pieces), which may extend the dialogs the
@@ -273,6 +306,7 @@ export class LiveCapture {
     // A capture that stopped growing (a finished file, a rotated-out ring file) keeps only a small
     // buffer: 500 small files dropped at once held ≈ 190 MB of read buffers, 1 MiB apiece at most.
     if (caughtUp && now - this.lastGrowthMs >= BUFFER_RELEASE_AFTER_MS) this.reader?.releaseBuffer();
+    if (this.fd !== undefined && (caughtUp || this.state === 'error') && now - this.lastGrowthMs >= (this.options.fileReleaseAfterMs ?? FILE_RELEASE_AFTER_MS)) this.closeFile();
     this.writeSidecarIfDue(now);
   }
 
@@ -286,13 +320,15 @@ export class LiveCapture {
    * The file was deleted: its journal and the sidecar this agent kept for it go too. A ring
    * buffer (dumpcap -b files:N) deletes a file a minute; sidecars left behind piled up by the
    * thousand a day. A sidecar someone else has written since (not the size last written here)
-   * is left alone.
+   * is left alone. `keepSidecar`: dropped because its folder was replaced (a symbolic link
+   * re-pointed, a file system mounted over it): the file and its sidecar may well still be where
+   * they were, out of reach, and what is at the sidecar's path now is the new folder's.
    */
-  removed(): void {
+  removed(keepSidecar = false): void {
     this.closeFile();
     this.journal.remove();
     this.state = 'removed';
-    if (this.sidecarBytesWritten === undefined) return;
+    if (keepSidecar || this.sidecarBytesWritten === undefined) return;
     // Compressed in place (gzip deletes the original once X.gz is written): Wireshark opens X.gz,
     // and the plugin reads X's sidecar for it.
     if (COMPRESSED_SUFFIXES.some((suffix) => existsSync(`${this.options.path}${suffix}`))) return;
@@ -301,6 +337,27 @@ export class LiveCapture {
       if (statSync(path).size === this.sidecarBytesWritten) rmSync(path, { force: true });
     } catch {
       // Gone already (deleted with the capture), or not ours to remove.
+    }
+  }
+
+  /**
+   * Whether the file now at the capture's path (`stats`; undefined when there is none) is the one
+   * read: same device and inode as at the last poll. One never polled yet is taken as the same.
+   */
+  isFileAt(stats: { readonly dev: number; readonly ino: number } | undefined): boolean {
+    if (stats === undefined) return false;
+    return this.seen === undefined || (this.seen.dev === stats.dev && this.seen.ino === stats.ino);
+  }
+
+  /** Opens the capture's file unless open; returns the inode of the file open. */
+  private openFile(): number {
+    if (this.fd !== undefined) return this.ino;
+    this.fd = openSync(this.options.path, 'r');
+    try {
+      return fstatSync(this.fd).ino;
+    } catch (error) {
+      this.closeFile();
+      throw error;
     }
   }
 
