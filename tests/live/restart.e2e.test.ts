@@ -135,10 +135,20 @@ describe('cumma watch restarted', () => {
     // No dialog final before the restart was labelled provisional after it, anywhere.
     const provisionalAfter = [...second.published(), ...after.dialogEvents()].filter((dialog) => dialog.status === 'provisional').map((dialog) => dialog.id);
     expect(provisionalAfter.filter((id) => finalBefore.has(id))).toEqual([]);
-    // Each dialog was printed final exactly once by the two runs together.
-    const printed = [...first.published(), ...second.published()].filter((dialog) => dialog.status === 'final').map((dialog) => dialog.id);
-    expect(printed.length).toBe(new Set(printed).size);
-    expect(new Set(printed)).toEqual(new Set(expected.keys()));
+    // Each dialog was printed final once by the two runs together, and a second time only as a
+    // correction: a dialog the first run closed on the wall clock when the half file went quiet
+    // (its writer paused past the dialog gap) that the rest of the file extended, printed again
+    // with the finished file's record.
+    const printed = new Map<string, LiveDialog[]>();
+    for (const dialog of [...first.published(), ...second.published()].filter((d) => d.status === 'final')) printed.set(dialog.id, [...(printed.get(dialog.id) ?? []), dialog]);
+    expect(new Set(printed.keys())).toEqual(new Set(expected.keys()));
+    for (const [id, records] of printed) {
+      expect(records.length).toBeLessThanOrEqual(2);
+      if (records.length === 2) {
+        expect(records[1]).not.toEqual(records[0]);
+        expect(records[1]).toEqual(expected.get(id));
+      }
+    }
     // And the client, /labels and the sidecar end with every dialog final, as classify labels it.
     const latest = after.latest();
     for (const [id, dialog] of expected) expect(latest.get(id)).toEqual(dialog);
