@@ -1,25 +1,20 @@
 // A real `cumma watch` that anonymises, against real WebSocket clients: what it prints with
 // --anonymize KEY, what an agent served "beyond loopback" echoes of client text, and what its
 // capture events say about folders.
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { IpAnonymizer } from '../../agent/src/anonymize/anonymizer';
 import { servedDialogId } from '../../agent/src/serve/address-redactor';
 import { connectClient } from '../serve/support/clients';
-import { AgentProcess, RecordingClient, classifyFile, expectedDialogs, startAgent, waitFor } from '../support/agent-process';
+import { RecordingClient, classifyFile, expectedDialogs, startAgent, waitFor } from '../support/agent-process';
+import { cleanUpAfterEach } from '../support/cleanup';
 
 const SAMPLES = join(__dirname, '..', '..', 'samples');
 const KEY_HEX = '3c1d7a52'.repeat(8);
 const KEY = Uint8Array.from(Buffer.from(KEY_HEX, 'hex'));
-const running: AgentProcess[] = [];
-const roots: string[] = [];
-
-afterEach(async () => {
-  for (const agent of running.splice(0)) if (agent.child.exitCode === null) await agent.kill();
-  for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true });
-});
+const { running, roots } = cleanUpAfterEach();
 
 function scratch(folderName: string): { root: string; folder: string } {
   const root = mkdtempSync(join(tmpdir(), 'cumma-anon-'));

@@ -1,23 +1,18 @@
 // A small sparse file whose one block claims hundreds of MiB must not make the live agent buffer
 // (and keep) that much: it is refused as corrupt at the block, and a reader's buffer shrinks
 // back once a large (but legal) block has gone.
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { ftruncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ByteWindow } from '../../agent/src/capture/byte-window';
 import { LIVE_MAX_BLOCK_LENGTH } from '../../agent/src/live/live-capture';
 import { connectClient } from '../serve/support/clients';
-import { AgentProcess, startAgent } from '../support/agent-process';
+import { startAgent } from '../support/agent-process';
+import { cleanUpAfterEach } from '../support/cleanup';
 
-const running: AgentProcess[] = [];
-const roots: string[] = [];
-
-afterEach(async () => {
-  for (const agent of running.splice(0)) if (agent.child.exitCode === null) await agent.kill();
-  for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true });
-});
+const { running, roots } = cleanUpAfterEach();
 
 /** SHB + IDB (Ethernet) + the header of an EPB claiming `claimed` bytes; the file is made `claimed` long, sparse. */
 function writeHugeBlockCapture(path: string, claimed: number): number {

@@ -4,25 +4,18 @@
 // `cumma watch` now tells clients (the capture's `warning`, an `updated` event) and its terminal
 // where the file stops, keeps the dialogs read, and reads on when the rest arrives.
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { CaptureInfo, LiveDialog } from '../../agent/src/live/label-feed';
 import { ServerMessage } from '../../agent/src/serve/protocol';
-import { connectClient, TestClient } from '../serve/support/clients';
+import { connectClient } from '../serve/support/clients';
 import { AgentProcess, CLI, startAgent, waitFor } from '../support/agent-process';
+import { cleanUpAfterEach } from '../support/cleanup';
 
 const SAMPLES = join(__dirname, '..', '..', 'samples');
-const running: AgentProcess[] = [];
-const clients: TestClient[] = [];
-const roots: string[] = [];
-
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.close();
-  for (const agent of running.splice(0)) if (agent.child.exitCode === null) await agent.kill();
-  for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true });
-});
+const { running, clients, roots } = cleanUpAfterEach();
 
 /** What `cumma flows` says of the file: "byte offset N: … [CAPTURE_TRUNCATED]". */
 function flowsError(path: string): string {

@@ -4,18 +4,13 @@
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connectClient } from '../serve/support/clients';
 import { AgentProcess, startAgent, waitFor } from '../support/agent-process';
+import { cleanUpAfterEach } from '../support/cleanup';
 
 const SAMPLES = join(__dirname, '..', '..', 'samples');
-const running: AgentProcess[] = [];
-const roots: string[] = [];
-
-afterEach(async () => {
-  for (const agent of running.splice(0)) if (agent.child.exitCode === null) await agent.kill();
-  for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true });
-});
+const { running, roots } = cleanUpAfterEach();
 
 async function agentOnEmptyFolder(): Promise<{ agent: AgentProcess; folder: string }> {
   const root = mkdtempSync(join(tmpdir(), 'cumma-live-errors-'));

@@ -4,25 +4,18 @@
 // holding its file open), a watch request for the old target was ignored (the folder was still
 // deduplicated by the real path it had when first watched) and a link re-pointed at a folder
 // watched already listed its captures twice.
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CaptureInfo } from '../../agent/src/live/label-feed';
-import { connectClient, TestClient } from '../serve/support/clients';
-import { AgentProcess, expectedDialogs, startAgent, waitFor } from '../support/agent-process';
+import { connectClient } from '../serve/support/clients';
+import { AgentProcess, openFilesOf, startAgent, waitFor, waitForFinalDialogs } from '../support/agent-process';
+import { cleanUpAfterEach } from '../support/cleanup';
 
 const SAMPLES = join(__dirname, '..', '..', 'samples');
-const running: AgentProcess[] = [];
-const clients: TestClient[] = [];
-const roots: string[] = [];
-
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.close();
-  for (const agent of running.splice(0)) if (agent.child.exitCode === null) await agent.kill();
-  for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true });
-});
+const { running, clients, roots } = cleanUpAfterEach();
 
 /** root/t1/x.pcapng, root/t2/y.pcapng, and the link root/L -> t1. */
 function layout(): { root: string; t1: string; t2: string; link: string } {
@@ -44,23 +37,7 @@ async function captureNames(agent: AgentProcess): Promise<string[]> {
   return list.map((capture) => capture.name).sort();
 }
 
-async function labelled(agent: AgentProcess, sample: string, name: string): Promise<void> {
-  const expected = expectedDialogs(join(SAMPLES, sample), name);
-  const finals = (): Set<string> => new Set(agent.published().filter((dialog) => dialog.capture === name && dialog.status === 'final').map((dialog) => dialog.id));
-  await waitFor(() => [...expected.keys()].every((id) => finals().has(id)), 30_000, `the dialogs of ${name}`);
-}
 
-/** The files the agent process holds open. */
-function openFiles(agent: AgentProcess): string[] {
-  const dir = `/proc/${agent.child.pid}/fd`;
-  return readdirSync(dir).flatMap((fd) => {
-    try {
-      return [readlinkSync(join(dir, fd))];
-    } catch {
-      return [];
-    }
-  });
-}
 
 describe('a watched folder replaced (a symbolic link re-pointed)', () => {
   it('drops the old folder’s captures (removed, file closed, sidecar left) and reads the new one’s', async () => {
@@ -69,12 +46,12 @@ describe('a watched folder replaced (a symbolic link re-pointed)', () => {
     running.push(agent);
     const client = await connectClient(agent.httpUrl, { token: agent.token });
     clients.push(client);
-    await labelled(agent, 'signal-media.pcapng', 'x.pcapng');
+    await waitForFinalDialogs(agent, join(SAMPLES, 'signal-media.pcapng'), 'x.pcapng');
     await waitFor(() => existsSync(join(t1, 'x.pcapng.cumma.tsv')), 10_000, 'the sidecar of x');
-    expect(openFiles(agent)).toContain(join(t1, 'x.pcapng'));
+    expect(openFilesOf(agent)).toContain(join(t1, 'x.pcapng'));
 
     execFileSync('ln', ['-sfn', t2, link]);
-    await labelled(agent, 'telegram-calls.pcapng', 'y.pcapng');
+    await waitForFinalDialogs(agent, join(SAMPLES, 'telegram-calls.pcapng'), 'y.pcapng');
     await client.until('x removed', (messages) => messages.some((m) => m.type === 'capture' && m.event === 'removed' && m.capture.name === 'x.pcapng'));
     expect(client.of('folder').map((m) => m.event)).toEqual(['missing', 'back']);
     expect(client.of('folder')[0]!.message).toBe(
@@ -84,7 +61,7 @@ describe('a watched folder replaced (a symbolic link re-pointed)', () => {
     const late = await connectClient(agent.httpUrl, { token: agent.token });
     clients.push(late);
     expect(late.of('hello')[0]!.captures.map((capture) => capture.name)).toEqual(['y.pcapng']);
-    expect(openFiles(agent)).not.toContain(join(t1, 'x.pcapng'));
+    expect(openFilesOf(agent)).not.toContain(join(t1, 'x.pcapng'));
     // The old file is still there, out of the agent's reach: its sidecar stays with it.
     expect(existsSync(join(t1, 'x.pcapng.cumma.tsv'))).toBe(true);
     expect(await (await fetch(`${agent.httpUrl}health`)).json()).toMatchObject({ status: 'ok', folders: 1, foldersMissing: 0 });
@@ -96,9 +73,9 @@ describe('a watched folder replaced (a symbolic link re-pointed)', () => {
     running.push(agent);
     const client = await connectClient(agent.httpUrl, { token: agent.token });
     clients.push(client);
-    await labelled(agent, 'signal-media.pcapng', 'x.pcapng');
+    await waitForFinalDialogs(agent, join(SAMPLES, 'signal-media.pcapng'), 'x.pcapng');
     execFileSync('ln', ['-sfn', t2, link]);
-    await labelled(agent, 'telegram-calls.pcapng', 'y.pcapng');
+    await waitForFinalDialogs(agent, join(SAMPLES, 'telegram-calls.pcapng'), 'y.pcapng');
 
     client.send({ v: 1, type: 'watch', path: t1 });
     await client.until('t1 added', (messages) => messages.some((m) => m.type === 'folder' && m.event === 'added' && m.folder.path === t1));
@@ -117,8 +94,8 @@ describe('a watched folder replaced (a symbolic link re-pointed)', () => {
     running.push(agent);
     const client = await connectClient(agent.httpUrl, { token: agent.token });
     clients.push(client);
-    await labelled(agent, 'signal-media.pcapng', 'x.pcapng');
-    await labelled(agent, 'telegram-calls.pcapng', 'y.pcapng');
+    await waitForFinalDialogs(agent, join(SAMPLES, 'signal-media.pcapng'), 'x.pcapng');
+    await waitForFinalDialogs(agent, join(SAMPLES, 'telegram-calls.pcapng'), 'y.pcapng');
 
     execFileSync('ln', ['-sfn', t2, link]);
     await client.until('the link back', (messages) => messages.some((m) => m.type === 'folder' && m.event === 'back'));

@@ -3,24 +3,19 @@
 // HTTP /labels, sidecar — and what it had published is not published again. The dialogs most at
 // risk are the last of each capture: open again when the file is re-read, until the wall clock
 // closes them.
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { packetBlocks } from '../../scripts/lib/capture-replay';
 import { LiveDialog } from '../../agent/src/live/label-feed';
 import { AgentProcess, RecordingClient, appendInPieces, expectedDialogs, startAgent, waitFor } from '../support/agent-process';
+import { cleanUpAfterEach } from '../support/cleanup';
 
 const SAMPLES = join(__dirname, '..', '..', 'samples');
 /** Past the dialog gap (5 s) and the quiet time (1 s) after which the wall clock closes dialogs. */
 const OBSERVE_MS = 8_000;
-const running: AgentProcess[] = [];
-const roots: string[] = [];
-
-afterEach(async () => {
-  for (const agent of running.splice(0)) if (agent.child.exitCode === null) await agent.kill();
-  for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true });
-});
+const { running, roots } = cleanUpAfterEach();
 
 function scratch(): { folder: string; config: string } {
   const root = mkdtempSync(join(tmpdir(), 'cumma-restart-'));

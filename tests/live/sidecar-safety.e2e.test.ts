@@ -1,21 +1,16 @@
 // The sidecar a real `cumma watch` writes next to a capture: its temporary file cannot be
 // redirected by a symbolic link planted in the capture folder, and it is never readable by more
 // users than the capture it describes (it holds the capture's real addresses).
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { writeSidecar } from '../../agent/src/live/sidecar-file';
-import { AgentProcess, startAgent, waitFor } from '../support/agent-process';
+import { startAgent, waitFor } from '../support/agent-process';
+import { cleanUpAfterEach } from '../support/cleanup';
 
 const SAMPLES = join(__dirname, '..', '..', 'samples');
-const running: AgentProcess[] = [];
-const roots: string[] = [];
-
-afterEach(async () => {
-  for (const agent of running.splice(0)) if (agent.child.exitCode === null) await agent.kill();
-  for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true });
-});
+const { running, roots } = cleanUpAfterEach();
 
 function scratch(): string {
   const root = mkdtempSync(join(tmpdir(), 'cumma-sidecar-'));

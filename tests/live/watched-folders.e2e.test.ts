@@ -7,21 +7,14 @@
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CaptureInfo } from '../../agent/src/live/label-feed';
-import { connectClient, TestClient } from '../serve/support/clients';
+import { connectClient } from '../serve/support/clients';
 import { AgentProcess, expectedDialogs, startAgent, waitFor } from '../support/agent-process';
+import { cleanUpAfterEach } from '../support/cleanup';
 
 const SAMPLES = join(__dirname, '..', '..', 'samples');
-const running: AgentProcess[] = [];
-const clients: TestClient[] = [];
-const roots: string[] = [];
-
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.close();
-  for (const agent of running.splice(0)) if (agent.child.exitCode === null) await agent.kill();
-  for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true });
-});
+const { running, clients, roots } = cleanUpAfterEach();
 
 function tempRoot(): string {
   const root = mkdtempSync(join(tmpdir(), 'cumma-watched-folders-'));

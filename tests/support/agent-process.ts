@@ -1,7 +1,7 @@
 // A real `cumma watch` process for end-to-end tests, and a WebSocket client that records what
 // the agent publishes. The agent picks a free port (--port 0) and prints its URL and token.
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { dialogId } from '../../agent/src/live/dialog-identity';
@@ -144,4 +144,26 @@ export async function waitFor(condition: () => boolean, timeoutMs: number, what:
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/**
+ * Waits until the agent has printed final every dialog `classify` finds in `capturePath`, under
+ * the capture name `name` (from its `after`-th printed dialog on: what came after a restart).
+ */
+export async function waitForFinalDialogs(agent: AgentProcess, capturePath: string, name: string, after = 0): Promise<void> {
+  const expected = expectedDialogs(capturePath, name);
+  const finals = (): Set<string> => new Set(agent.published().slice(after).filter((dialog) => dialog.capture === name && dialog.status === 'final').map((dialog) => dialog.id));
+  await waitFor(() => [...expected.keys()].every((id) => finals().has(id)), 30_000, `the dialogs of ${name}`);
+}
+
+/** The files the agent process holds open (Linux: its /proc fd links). */
+export function openFilesOf(agent: AgentProcess): string[] {
+  const dir = `/proc/${agent.child.pid}/fd`;
+  return readdirSync(dir).flatMap((fd) => {
+    try {
+      return [readlinkSync(join(dir, fd))];
+    } catch {
+      return [];
+    }
+  });
 }
