@@ -298,7 +298,7 @@ async function main() {
   });
 
   // Open the capture from the explorer: *.pcapng opens in the Cumma capture editor by default.
-  const editor = await step('capture editor with agent labels', async () => {
+  let editor = await step('capture editor with agent labels', async () => {
     await page.locator(`.explorer-folders-view .monaco-list-row[aria-label="${SAMPLE}"]`).dblclick();
     const frame = await webviewFrame(page, '[data-testid=packets]', 90_000);
     await until('labels from the agent', 90_000, async () => (await frame.getAttribute('[data-testid=label-source]', 'data-kind')) === 'agent');
@@ -420,6 +420,62 @@ async function main() {
     await editor.locator('[data-testid=usage-filter] .chip.all').click();
     await until(`"${SAMPLE_PACKETS} packets"`, 10_000, async () => (await count.textContent()) === `${SAMPLE_PACKETS} packets`);
     await until(`packet ${selectedNumber} still selected, at row ${selectedNumber - 1}`, 5_000, async () => (await rowsShown()).some((row) => row.selected && row.number === selectedNumber && row.row === selectedNumber - 1));
+  });
+
+  // Developer: Reload Webviews, as a window reload does: the editor comes back with its filter and selection.
+  await check('reloaded editor keeps its usage filter and selected packet', async () => {
+    const pressed = (frame) => frame.$$eval('[data-testid=usage-filter] .chip[aria-pressed="true"]', (chips) => chips.map((chip) => chip.getAttribute('data-usage')));
+    const selectedRow = (frame) => frame.$$eval('[data-testid=packets] .tr.selected', (rows) => rows.map((row) => Number(row.querySelector('.cell')?.textContent)));
+    const usage = await editor.$eval('[data-testid=packets] .tr[data-dialog]:not([data-dialog="-1"]) [data-col=usage]', (cell) => cell.textContent);
+    await editor.locator(`[data-testid=usage-filter] .chip[data-usage="${usage}"]`).click({ timeout: 5_000 });
+    const count = editor.locator('[data-testid=filter-count]');
+    await until('the filter to apply', 10_000, async () => /packets shown$/.test((await count.textContent()) ?? ''));
+    const countText = await count.textContent();
+    // A row at the filtered list's end, selected by a click: after the reload the list must
+    // scroll there again.
+    await editor.evaluate(() => {
+      const list = document.querySelector('[data-testid=packets]');
+      list.scrollTop = list.scrollHeight;
+    });
+    const rows = editor.locator('[data-testid=packets] .tr:not(.loading)');
+    const shownText = /^([\d,]+) of/.exec(countText)[1];
+    await until('the last filtered rows', 5_000, async () => (await rows.count()) > 0 && (await rows.last().getAttribute('data-index')) === String(Number(shownText.replace(/,/g, '')) - 1));
+    const pick = rows.nth(Math.max(0, (await rows.count()) - 2));
+    const number = Number(await pick.locator('.cell').first().textContent());
+    await pick.click();
+    await until(`packet ${number} selected`, 5_000, async () => (await selectedRow(editor)).includes(number));
+    // The page before the reload is marked, so that the one after it can be told apart (the
+    // reload may reuse the frame or make a new one).
+    await editor.evaluate(() => (window.cummaBeforeReload = true));
+    await page.keyboard.press('F1');
+    await page.keyboard.type('Developer: Reload Webviews');
+    await page.waitForTimeout(500);
+    await page.keyboard.press('Enter');
+    const reloaded = await until('the editor reloaded', 30_000, async () => {
+      for (const frame of page.frames()) {
+        const title = await frame.$('[data-testid=capture-title]').catch(() => null);
+        if (title && (await title.textContent()) === SAMPLE && (await frame.evaluate(() => window.cummaBeforeReload !== true).catch(() => false))) return frame;
+      }
+      return undefined;
+    });
+    // The old frame is gone: later steps tell this capture's editor from others by its frame.
+    editor = reloaded;
+    await until(`the ${usage} chip pressed again`, 15_000, async () => (await pressed(reloaded)).join() === usage).catch(async () => {
+      throw new Error(`after the reload the chips pressed are [${(await pressed(reloaded)).join(', ')}], expected [${usage}]`);
+    });
+    const reloadedCount = reloaded.locator('[data-testid=filter-count]');
+    await until(`'${countText}'`, 30_000, async () => (await reloadedCount.textContent()) === countText).catch(async () => {
+      throw new Error(`after the reload: '${await reloadedCount.textContent()}', expected '${countText}'`);
+    });
+    await until(`packet ${number} selected and on screen`, 15_000, async () => (await selectedRow(reloaded)).includes(number)).catch(async () => {
+      throw new Error(`after the reload the selected rows on screen are [${(await selectedRow(reloaded)).join(', ')}], expected packet ${number}`);
+    });
+    log(`reloaded editor: ${usage} filter (${countText}), packet ${number} selected`);
+    // From the short list back to all packets: the selection, far down the long list, is scrolled to.
+    await reloaded.locator('[data-testid=usage-filter] .chip.all').click();
+    await until(`packet ${number} selected and on screen in the whole list`, 10_000, async () => (await selectedRow(reloaded)).includes(number)).catch(async () => {
+      throw new Error(`all packets again: the selected rows on screen are [${(await selectedRow(reloaded)).join(', ')}], expected packet ${number}`);
+    });
   });
 
   // A capture added while connected, small enough to be read before the agent's first progress update.

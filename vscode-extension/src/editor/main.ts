@@ -21,9 +21,12 @@ import { rowWindow, scrollTopForRow } from '../shared/virtual-window';
 import { editorButtons } from './editor-buttons';
 import { gotoTarget, hiddenPacketHint } from './packet-goto';
 import { NO_MATCH_TEXT, hiddenSelectionText, keyTargetRow, selectionAfterReread } from './selection-nav';
+import { EditorViewState, restoredViewState, storedViewState, viewStateFor } from './view-state';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
+  getState(): unknown;
+  setState(state: unknown): void;
 }
 declare const acquireVsCodeApi: () => VsCodeApi;
 
@@ -34,6 +37,10 @@ const COLUMNS = ['No.', 'Time', 'Source', 'Destination', 'Transport', 'Length', 
 
 class PacketListPage {
   private readonly api = acquireVsCodeApi();
+  /** The filter and selection the webview had before it was reloaded, applied once the capture is known. */
+  private restoring: EditorViewState | undefined = restoredViewState(this.api.getState());
+  /** A restored selection is centred when the host first places it, which may be once labels arrive. */
+  private revealSelectionOnView = false;
   private capture: EditorCaptureInfo | undefined;
   private source: LabelSource | undefined;
   private revision = -1;
@@ -145,6 +152,30 @@ class PacketListPage {
     this.api.postMessage(message);
   }
 
+  private saveState(): void {
+    this.api.setState(storedViewState({ usages: [...this.choices], packet: this.selectedPacket }));
+  }
+
+  /**
+   * Puts back the filter and selection of before a reload. The selection goes first, so that the
+   * host's answer to the filter already places it.
+   */
+  private restore(state: EditorViewState): void {
+    this.restoring = undefined;
+    if (state.packet >= 0) {
+      this.selectedPacket = state.packet;
+      this.selectedRow = state.usages.length > 0 ? -1 : state.packet;
+      this.post({ kind: 'select', packet: state.packet });
+    }
+    if (state.usages.length > 0) {
+      this.setFilter(new Set(state.usages));
+      this.revealSelectionOnView = state.packet >= 0;
+    } else if (state.packet >= 0) {
+      this.sizeList();
+      this.reveal(state.packet, false);
+    }
+  }
+
   private receive(message: HostToEditor): void {
     switch (message.kind) {
       case 'init':
@@ -164,6 +195,8 @@ class PacketListPage {
           } else if (this.selectedPacket >= 0) this.post({ kind: 'select', packet: this.selectedPacket });
         }
         this.title.textContent = message.capture.name;
+        if (this.restoring !== undefined) this.restore(viewStateFor(this.restoring, message.capture.packets));
+        this.saveState();
         this.renderFilter();
         this.meta.textContent = `${message.capture.format} · ${message.capture.packets.toLocaleString('en')} packets · ${message.capture.flows.toLocaleString('en')} flows · ${formatBytes(message.capture.sizeBytes)}`;
         this.showMessage(
@@ -204,6 +237,7 @@ class PacketListPage {
       case 'selection':
         this.selection = message.selection;
         this.selectedPacket = message.selection.packet;
+        this.saveState();
         this.renderDetails();
         break;
       case 'view':
@@ -298,6 +332,8 @@ class PacketListPage {
     this.choices = choices;
     this.filterSerial++;
     this.locating = undefined;
+    this.revealSelectionOnView = false;
+    this.saveState();
     this.blocks.clear();
     this.pending.clear();
     this.post({ kind: 'filter', serial: this.filterSerial, usages: [...choices] });
@@ -316,7 +352,8 @@ class PacketListPage {
     const before = rowWindow({ scrollTop: this.viewport.scrollTop, ...geometry, overscan: 0 });
     const visibleRows = Math.floor(geometry.viewportHeight / ROW_HEIGHT);
     const above = this.selectedRow >= before.first && this.selectedRow < before.first + visibleRows ? this.selectedRow - before.first : undefined;
-    const newChoice = serial !== this.viewSerial;
+    const newChoice = serial !== this.viewSerial || (this.revealSelectionOnView && selected >= 0);
+    if (selected >= 0) this.revealSelectionOnView = false;
     this.viewSerial = serial;
     this.shownRows = shown;
     this.blocks.clear();
@@ -325,6 +362,7 @@ class PacketListPage {
     // The details say so when the selected packet is not in the list.
     this.renderDetails();
     const after = this.geometry();
+    this.sizeList();
     if (newChoice) {
       if (this.selectedRow >= 0) this.viewport.scrollTop = scrollTopForRow(Math.max(0, this.selectedRow - Math.floor(visibleRows / 2)), after);
       else this.viewport.scrollTop = 0;
@@ -356,6 +394,14 @@ class PacketListPage {
     const requestId = this.nextRequest++;
     this.locating = { requestId, serial: this.filterSerial, focusList };
     this.post({ kind: 'locate', requestId, packet });
+  }
+
+  /**
+   * Gives the list its length now rather than at the next frame: needed before scrolling to a
+   * row, as a scroll past the old end would stop there.
+   */
+  private sizeList(): void {
+    this.spacer.style.height = `${rowWindow({ scrollTop: this.viewport.scrollTop, ...this.geometry() }).totalHeight}px`;
   }
 
   private renderRows(): void {
@@ -422,6 +468,8 @@ class PacketListPage {
   private select(row: number, packet = this.packetAtRow(row)): void {
     this.selectedRow = row;
     this.selectedPacket = packet ?? -1;
+    this.revealSelectionOnView = false;
+    this.saveState();
     this.post(packet === undefined ? { kind: 'selectRow', row } : { kind: 'select', packet });
     this.schedule();
   }
