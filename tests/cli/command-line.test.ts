@@ -53,5 +53,12 @@ it("says what to do about option mistakes, in the command's words rather than pa
   expect(cumma('flows', sample, '--max-flows=-5').stderr.split('\n')[0]).toMatch(/^cumma flows: --max-flows expects /);
   expect(cumma('flows', sample, '--bogus').stderr.split('\n')[0]).toBe("cumma flows: unknown option '--bogus' (a file whose name starts with '-' goes after '--': cumma flows -- --bogus)");
   expect(cumma('watch', '-V').stderr.split('\n')[0]).toBe("cumma watch: unknown option '-V' (the version is 'cumma --version')");
+  expect(cumma('watch', '--bogus').stderr.split('\n')[0]).toBe("cumma watch: unknown option '--bogus' (a folder whose name starts with '-' goes after '--': cumma watch -- --bogus)");
+  // Commands that take no files get no hint about files, which they would refuse in turn.
+  for (const command of ['install-wireshark-plugin', 'simulate', 'record']) {
+    const result = cumma(command, '--bogus');
+    expect(result.status).toBe(2);
+    expect(result.stderr.split('\n')[0]).toBe(`cumma ${command}: unknown option '--bogus'`);
+  }
   expect(cumma('flows', sample, '--format').stderr.split('\n')[0]).toBe('cumma flows: --format needs a value');
 });

@@ -26,6 +26,18 @@ Run 'cumma COMMAND --help' or 'cumma help COMMAND' for a command's options.`;
 const COMMAND_NAMES = ['flows', 'classify', 'train', 'evaluate', 'simulate', 'record', 'watch', 'install-wireshark-plugin'] as const;
 type CommandName = (typeof COMMAND_NAMES)[number];
 
+/** What each command takes as arguments besides options: the '--' hint names it; none, no hint. */
+const ARGUMENT_KIND: Readonly<Record<CommandName, string | undefined>> = {
+  flows: 'file',
+  classify: 'file',
+  train: 'file',
+  evaluate: 'file',
+  watch: 'folder',
+  simulate: undefined,
+  record: undefined,
+  'install-wireshark-plugin': undefined,
+};
+
 function isCommandName(name: string): name is CommandName {
   return (COMMAND_NAMES as readonly string[]).includes(name);
 }
@@ -51,7 +63,10 @@ function usageErrorText(error: Error, command: CommandName): string {
   if (option === undefined) return error.message;
   if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
     if (option === '-V' || option === '--version') return `unknown option '${option}' (the version is 'cumma --version')`;
-    return `unknown option '${option}' (a file whose name starts with '-' goes after '--': cumma ${command} -- ${option})`;
+    const argument = ARGUMENT_KIND[command];
+    // A command that takes no files would refuse the hint's `cumma COMMAND -- --bogus` in turn.
+    if (argument === undefined) return `unknown option '${option}'`;
+    return `unknown option '${option}' (a ${argument} whose name starts with '-' goes after '--': cumma ${command} -- ${option})`;
   }
   if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
     if (/ambiguous/.test(error.message)) return `${option} needs a value, and the word after it starts with '-': write ${option}=VALUE (e.g. ${option}=-1) if that is the value`;
