@@ -12,6 +12,11 @@ describe('editorButtons', () => {
     expect(editorButtons(source('local', 'none'), 'connected')).toEqual({ classify: false, useAgent: false, watchFolder: true });
   });
 
+  it("does not offer watching the capture's folder to an agent on another machine, whose folders are not this machine's", () => {
+    expect(editorButtons(source('local', 'none'), 'connected', false)).toEqual({ classify: false, useAgent: false, watchFolder: false });
+    expect(editorButtons(source('local', 'none'), 'connected', true).watchFolder).toBe(true);
+  });
+
   it("offers the agent's labels after Classify locally when the agent has labels for the capture", () => {
     expect(editorButtons(source('local', 'fit'), 'connected')).toEqual({ classify: false, useAgent: true, watchFolder: false });
   });

@@ -11,7 +11,11 @@ export interface EditorButtons {
   readonly watchFolder: boolean;
 }
 
-export function editorButtons(source: LabelSource | undefined, connection: ConnectionState | undefined): EditorButtons {
+/**
+ * `agentLocal`: the agent runs on this machine. A remote one cannot watch this machine's
+ * folders: the capture's folder is not one it could be asked to watch.
+ */
+export function editorButtons(source: LabelSource | undefined, connection: ConnectionState | undefined, agentLocal = true): EditorButtons {
   // Nothing to offer for a file that is missing: neither classifier nor agent can read it now.
   if (source === undefined || source.fileMissing) return { classify: false, useAgent: false, watchFolder: false };
   const shown = source.kind;
@@ -25,7 +29,7 @@ export function editorButtons(source: LabelSource | undefined, connection: Conne
     useAgent: shown !== 'agent' && (source.agentLabels === 'fit' || connection === 'disconnected'),
     // The agent does not watch the capture's folder yet. Not when it watches a capture of the
     // same name elsewhere ('misfit'): a second one would make the name ambiguous.
-    // Nor when it watches the folder already.
-    watchFolder: connection === 'connected' && shown !== 'agent' && source.agentLabels === 'none' && !source.folderWatched,
+    // Nor when it watches the folder already, nor when it runs on another machine.
+    watchFolder: connection === 'connected' && agentLocal && shown !== 'agent' && source.agentLabels === 'none' && !source.folderWatched,
   };
 }

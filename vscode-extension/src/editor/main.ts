@@ -10,7 +10,7 @@
  * known by its index in the file (selectedPacket), its row (selectedRow) follows the filter.
  */
 import { EditorCaptureInfo, EditorToHost, HostToEditor, LabelSource, MAX_ROWS_PER_REQUEST, PacketRow, PacketSelection, parseHostToEditor } from '../shared/bridge';
-import { ConnectionStatus, describeConnection } from '../shared/connection';
+import { ConnectionStatus, agentOnThisMachine, describeConnection } from '../shared/connection';
 import { clear, h } from '../shared/dom';
 import { flowLabel, formatBytes, formatClock, formatDuration, formatPercent, formatRelative } from '../shared/format';
 import { GuardError } from '../shared/guard';
@@ -287,7 +287,7 @@ class PacketListPage {
 
   /** Only the buttons that would change something (editor-buttons.ts). */
   private renderButtons(): void {
-    const shown = editorButtons(this.source, this.connection?.state);
+    const shown = editorButtons(this.source, this.connection?.state, this.connection === undefined || agentOnThisMachine(this.connection.url));
     this.classifyButton.hidden = !shown.classify;
     this.agentButton.hidden = !shown.useAgent;
     this.watchButton.hidden = !shown.watchFolder;

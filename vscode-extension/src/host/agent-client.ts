@@ -56,11 +56,6 @@ export function checkAgentUrl(text: string): URL {
   return url;
 }
 
-export function isLoopback(url: URL): boolean {
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  return host === 'localhost' || host === '::1' || /^127\./.test(host);
-}
-
 export class AgentClient {
   private socket: WebSocket | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;

@@ -9,7 +9,8 @@ import type { ClientMessage, ServerMessage } from '../../../agent/src/serve/prot
 import { AgentMirror, MirrorChange } from '../shared/agent-mirror';
 import { ConnectionStatus, describeConnection, statusAfter } from '../shared/connection';
 import type { PanelDialog } from '../shared/protocol-guard';
-import { AgentClient, AgentProblem, checkAgentUrl, isLoopback } from './agent-client';
+import { isLoopback } from '../shared/connection';
+import { AgentClient, AgentProblem, checkAgentUrl } from './agent-client';
 import { readAgentToken } from './token-file';
 import { FolderStore, WatchedFolders } from './watched-folders';
 

@@ -42,16 +42,7 @@ export function activate(context: vscode.ExtensionContext): void {
         if (choice === 'Connect') agent.connect();
         return;
       }
-      const defaultUri = folder instanceof vscode.Uri ? folder : vscode.workspace.workspaceFolders?.[0]?.uri;
-      const picked = await vscode.window.showOpenDialog({
-        canSelectFolders: true,
-        canSelectFiles: false,
-        canSelectMany: false,
-        openLabel: 'Watch in agent',
-        title: 'Folder for the Cumma agent to watch',
-        ...(defaultUri ? { defaultUri } : {}),
-      });
-      const path = picked?.[0]?.fsPath;
+      const path = agent.isLocal ? await pickLocalFolder(folder) : await askRemoteFolder(agent.url());
       if (!path) return;
       if (agent.watchFolder(path)) void vscode.window.setStatusBarMessage(`Cumma: asked the agent to watch ${path}`, 5000);
       else void vscode.window.showErrorMessage('Cumma: not connected to the agent.');
@@ -85,4 +76,29 @@ export function activate(context: vscode.ExtensionContext): void {
 
 export function deactivate(): void {
   // Everything is disposed through context.subscriptions.
+}
+
+/** A folder of this machine, for an agent that runs on it. */
+async function pickLocalFolder(folder: vscode.Uri | undefined): Promise<string | undefined> {
+  const defaultUri = folder instanceof vscode.Uri ? folder : vscode.workspace.workspaceFolders?.[0]?.uri;
+  const picked = await vscode.window.showOpenDialog({
+    canSelectFolders: true,
+    canSelectFiles: false,
+    canSelectMany: false,
+    openLabel: 'Watch in agent',
+    title: 'Folder for the Cumma agent to watch',
+    ...(defaultUri ? { defaultUri } : {}),
+  });
+  return picked?.[0]?.fsPath;
+}
+
+/** A remote agent watches folders of its own machine: this machine's folder dialog cannot name them. */
+async function askRemoteFolder(agentUrl: string): Promise<string | undefined> {
+  const typed = await vscode.window.showInputBox({
+    title: 'Folder for the Cumma agent to watch',
+    prompt: `The agent at ${agentUrl} runs on another machine: give the folder's path there`,
+    placeHolder: '/var/captures',
+    validateInput: (value) => (value.trim().startsWith('/') || /^[A-Za-z]:[\\/]/.test(value.trim()) ? undefined : 'an absolute path on the agent\'s machine'),
+  });
+  return typed?.trim() || undefined;
 }

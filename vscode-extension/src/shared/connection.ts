@@ -23,6 +23,21 @@ export interface ConnectionStatus {
   readonly refusal?: Refusal;
 }
 
+/** An agent on this machine: its capture paths and folders are this machine's. */
+export function isLoopback(url: URL): boolean {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}
+
+/** Whether the agent at `url` (a status's) runs on this machine; false for one that is no URL. */
+export function agentOnThisMachine(url: string): boolean {
+  try {
+    return isLoopback(new URL(url));
+  } catch {
+    return false;
+  }
+}
+
 export function parseConnectionStatus(value: Json, path = 'status'): ConnectionStatus {
   const object = record(value, path);
   const detail = optionalString(field(object, 'detail'), `${path}.detail`, 2048);
