@@ -101,7 +101,8 @@ local function plain_read(name)
   return function(obj) return obj[name] end
 end
 local get_port_type, get_src_port, get_dst_port = plain_read("port_type"), plain_read("src_port"), plain_read("dst_port")
-local get_abs_ts, get_caplen = plain_read("abs_ts"), plain_read("caplen")
+local get_abs_ts, get_caplen, get_len = plain_read("abs_ts"), plain_read("caplen"), plain_read("len")
+local get_pinfo_visited = plain_read("visited")
 local get_text, get_visible = plain_read("text"), plain_read("visible")
 local getters_resolved = false
 
@@ -122,6 +123,8 @@ local function resolve_getters(pinfo, tree)
   get_dst_port = direct_getter(pinfo, "dst_port", get_dst_port)
   get_abs_ts = direct_getter(pinfo, "abs_ts", get_abs_ts)
   get_caplen = direct_getter(pinfo, "caplen", get_caplen)
+  get_len = direct_getter(pinfo, "len", get_len)
+  get_pinfo_visited = direct_getter(pinfo, "visited", get_pinfo_visited)
   get_text = direct_getter(tree, "text", get_text)
   get_visible = direct_getter(tree, "visible", get_visible)
 end
@@ -845,8 +848,10 @@ local function same_addresses(list, base, tvb, pinfo)
   return true
 end
 
--- The dialog of a packet, or nil. t is the frame time in µs (a double, see SLACK_US).
-local function index_lookup(list, t, tvb, pinfo)
+-- The dialog of a packet, or nil. t is the frame time in µs (a double, see SLACK_US). For a
+-- packet whose UDP header was cut short (see cut_udp_list), cut_key is its addresses and ports
+-- as its IP and UDP headers carry them, and an entry matches only with that very key.
+local function index_lookup(list, t, tvb, pinfo, cut_key)
   local limit = t + SLACK_US
   if list[1] > limit then return nil end
   -- The last entry starting at or before t + SLACK_US.
@@ -864,7 +869,9 @@ local function index_lookup(list, t, tvb, pinfo)
     if list[base + 3] <= low_end then break end
     local e = list[base + 2]
     local matches = false
-    if e > low_end then
+    if e > low_end and cut_key then
+      matches = cut_key == list[base + 7]
+    elseif e > low_end then
       local key = list[base + 7]
       local seen
       if #key == 12 then
@@ -884,6 +891,54 @@ local function index_lookup(list, t, tvb, pinfo)
     end
   end
   return fallback
+end
+
+-- A UDP header that the snapshot length cut short (a header-only capture: `editcap -s 40` keeps 6
+-- of its 8 bytes) makes Wireshark's UDP dissector stop before it sets pinfo's port type and ports,
+-- while the ports are there and cumma classify labels the packet by them. So such a packet's
+-- ports are read from its bytes, as classify reads them (agent/src/capture/ip-decoder.ts): the
+-- IP header starting at byte i (1-based) of raw, IPv4 of any header length, or IPv6 through its
+-- extension headers, carrying UDP with at least the ports' 4 bytes, and no later fragment.
+-- Returns the addresses and ports as an index entry's key (list[base + 7]), or nil.
+local IPV6_EXTENSION = { [0] = true, [43] = true, [60] = true, [135] = true, [139] = true, [140] = true }
+
+local function udp_key_at(raw, i)
+  local n = #raw
+  local b = raw:byte(i)
+  if not b then return nil end
+  if b >= 0x45 and b <= 0x4f then
+    local header = (b - 0x40) * 4
+    local l4 = i + header
+    if l4 + 3 > n or raw:byte(i + 9) ~= 17 then return nil end
+    local t1, t2 = raw:byte(i + 2, i + 3)
+    local f1, f2 = raw:byte(i + 6, i + 7)
+    if (f1 % 32) * 256 + f2 ~= 0 then return nil end -- a later fragment: no UDP header
+    local total = t1 * 256 + t2
+    if total ~= 0 and total < header then return nil end
+    return raw:sub(i + 12, i + 19) .. raw:sub(l4, l4 + 3)
+  end
+  if b < 0x60 or b > 0x6f or i + 39 > n then return nil end
+  local next_header, at = raw:byte(i + 6), i + 40
+  for _ = 1, 16 do
+    if next_header == 17 then
+      if at + 3 > n then return nil end
+      return raw:sub(i + 8, i + 39) .. raw:sub(at, at + 3)
+    elseif next_header == 44 then -- fragment header
+      if at + 7 > n then return nil end
+      local o1, o2 = raw:byte(at + 2, at + 3)
+      if o1 * 256 + o2 - o2 % 8 ~= 0 then return nil end
+      next_header, at = raw:byte(at), at + 8
+    elseif next_header == 51 then -- authentication header
+      if at + 1 > n then return nil end
+      next_header, at = raw:byte(at), at + (raw:byte(at + 1) + 2) * 4
+    elseif IPV6_EXTENSION[next_header] then
+      if at + 1 > n then return nil end
+      next_header, at = raw:byte(at), at + (raw:byte(at + 1) + 1) * 8
+    else
+      return nil
+    end
+  end
+  return nil
 end
 
 ----------------------------------------------------------------------------------------------------
@@ -1081,10 +1136,42 @@ local function basename(path)
   return (path:gsub("[/\\]+$", ""):match("([^/\\]+)$")) or path
 end
 
-local VALUE_OPTIONS = {}
-for option in ("-a -b -B -c -C -d -D -e -E -f -F -g -H -i -j -J -k -l -m -N -o -O -R -s -t -T -u -w -W -X -y -Y -z"):gmatch("%S+") do
-  VALUE_OPTIONS[option] = true
+-- The options that take a value, which tshark 4.0 and Wireshark 4.0 (the GUI) do not share:
+-- -g, -H, -j, -P and -S take one in one program and none in the other, -m takes one in Wireshark
+-- only, -e, -E, -F, -G, -M, -O, -T, -U and -W in tshark only. Letters from each program's getopt
+-- string (tshark 4.0.17's "+2a:b:B:c:Df:i:ILps:y:d:K:nN:t:u:M:C:e:E:F:gG:hH:j:J:lo:O:PqQr:R:S:T:U:vVw:W:xX:Y:z:";
+-- Wireshark's ui/commandline.c: "C:g:HhjJ:klm:o:P:r:R:Svw:X:Y:z:" after the same capture and
+-- dissection letters), long names from their option tables, where getopt_long takes any
+-- unambiguous prefix: so those taking no value are listed too. Any other letter takes none.
+local OPTIONS = {
+  tshark = {
+    short = "abBcfisydKNtuMCeEFGHjJoOrRSTUwWXYz",
+    long = "autostop ring-buffer buffer-size interface snapshot-length linktype time-stamp-type temp-dir "
+      .. "enable-protocol disable-protocol enable-heuristic disable-heuristic read-file read-filter display-filter "
+      .. "capture-comment export-objects export-tls-session-keys elastic-mapping-filter hexdump selected-frame",
+    flags = "help version list-interfaces monitor-mode list-data-link-types no-promiscuous-mode list-time-stamp-types "
+      .. "print color no-duplicate-keys",
+  },
+  wireshark = {
+    short = "abBcfisydKNtuCgJmoPrRwXYz",
+    long = "autostop ring-buffer buffer-size interface snapshot-length linktype time-stamp-type temp-dir "
+      .. "enable-protocol disable-protocol enable-heuristic disable-heuristic read-file read-filter display-filter "
+      .. "capture-comment",
+    flags = "help version list-interfaces monitor-mode list-data-link-types no-promiscuous-mode list-time-stamp-types "
+      .. "fullscreen",
+  },
+}
+for _, program in pairs(OPTIONS) do
+  local takes_value, long = {}, {}
+  for letter in program.short:gmatch(".") do takes_value[letter] = true end
+  for name in program.long:gmatch("%S+") do long[#long + 1] = { name = name, value = true } end
+  for name in program.flags:gmatch("%S+") do long[#long + 1] = { name = name, value = false } end
+  program.short, program.long = takes_value, long
 end
+-- Read by both programs before getopt, exactly so spelled (wsutil/wslog.c): `--log-level VALUE`,
+-- `--log-level=VALUE`. (And Qt's `--display X` in Wireshark.)
+local LOG_OPTIONS = { ["--log-level"] = true, ["--log-domain"] = true, ["--log-domains"] = true, ["--log-file"] = true,
+  ["--log-fatal"] = true, ["--log-debug"] = true, ["--log-noisy"] = true }
 
 -- This process's command line (Linux), or nil.
 local function cmdline_args()
@@ -1095,53 +1182,92 @@ local function cmdline_args()
   return args
 end
 
--- Walks tshark's / Wireshark's arguments as getopt reads them, calling visit(option, value) for
--- each option that takes a value (`-r FILE`, `--read-file FILE`, `-o NAME:VALUE`) until visit
--- returns true. Returns the last positional argument.
-local function walk_options(args, visit)
-  local last_positional
+-- The long option `name` (without the dashes, before any `=`) stands for, as getopt_long finds
+-- it: the exact name, else the only one it begins; nil when none or several.
+local function long_option(long, name)
+  local found
+  for _, option in ipairs(long) do
+    if option.name == name then return option end
+    if option.name:sub(1, #name) == name then
+      if found then return nil end
+      found = option
+    end
+  end
+  return found
+end
+
+-- Walks tshark's (gui false) or Wireshark's (gui true) arguments as its getopt reads them,
+-- calling visit(option, value) for each option (`-r`, `-o`, `-2`, `--read-file` as `-r`; value
+-- nil for one that takes none) until visit returns true. tshark stops at its first argument
+-- that is no option (getopt's "+": the rest is the display filter) and returns it; Wireshark
+-- reads on (its capture file may come anywhere) and returns the last one (Qt's own options,
+-- such as `-platform xcb`, which Qt takes out before Wireshark reads the rest, end before it).
+local function walk_options(args, visit, gui)
+  local program = gui and OPTIONS.wireshark or OPTIONS.tshark
+  local positional
   local i = 2
   while i <= #args do
     local arg = args[i]
-    if arg == "--read-file" then
-      i = i + 1
-      if args[i] and visit("-r", args[i]) then return last_positional end
-    elseif arg:find("^%-%-read%-file=") then
-      if visit("-r", arg:match("^%-%-read%-file=(.*)$")) then return last_positional end
-    elseif arg:find("^%-[^-]") then
+    if arg == "--" then
+      -- Everything after it is an argument, whatever it looks like.
+      if i < #args then return args[gui and #args or i + 1] end
+      return positional
+    elseif arg:sub(1, 2) == "--" then
+      local name, inline = arg:match("^%-%-([^=]*)=(.*)$")
+      name = name or arg:sub(3)
+      local option, takes_value
+      if LOG_OPTIONS["--" .. name] or (gui and name == "display") then
+        takes_value = true
+      else
+        option = long_option(program.long, name)
+        takes_value = option and option.value
+      end
+      local value = inline
+      if takes_value and not inline then
+        i = i + 1
+        value = args[i]
+      end
+      if option or takes_value then
+        local as = option and option.name == "read-file" and "-r" or ("--" .. (option and option.name or name))
+        if (value or not takes_value) and visit(as, value) then return positional end
+      end
+    elseif arg:sub(1, 1) == "-" and #arg > 1 then
       -- Short options, possibly clustered as getopt allows (`-nr FILE`, `-nVrFILE`): the first
       -- one that takes a value ends the cluster, with the rest of it or the next argument.
       for k = 2, #arg do
-        local option = "-" .. arg:sub(k, k)
-        if option == "-r" or VALUE_OPTIONS[option] then
+        local letter = arg:sub(k, k)
+        if program.short[letter] then
           local value = arg:sub(k + 1)
           if value == "" then
             i = i + 1
             value = args[i]
           end
-          if value and visit(option, value) then return last_positional end
+          if value and visit("-" .. letter, value) then return positional end
           break
         end
+        if visit("-" .. letter, nil) then return positional end
       end
-    elseif not arg:find("^%-") then
-      last_positional = arg
+    else
+      positional = arg
+      if not gui then return positional end
     end
     i = i + 1
   end
-  return last_positional
+  return positional
 end
 
 local function capture_from_cmdline()
   local args = cmdline_args()
   if not args then return nil end
   local file
-  local last_positional = walk_options(args, function(option, value)
+  local gui = in_gui()
+  local positional = walk_options(args, function(option, value)
     if option == "-r" then file = value; return true end
     return false
-  end)
+  end, gui)
   if file then return file end
-  -- `wireshark FILE`
-  if last_positional and file_exists(last_positional) then return last_positional end
+  -- `wireshark FILE` (tshark's arguments after its options are a display filter)
+  if gui and positional and file_exists(positional) then return positional end
   return nil
 end
 
@@ -1156,8 +1282,21 @@ local function cmdline_pref_values(name)
       values[#values + 1] = (value:sub(#name + 2):gsub("^%s+", ""))
     end
     return false
-  end)
+  end, in_gui())
   return values
+end
+
+-- Whether tshark runs two passes (-2), which the plugin learns from no API; nil when the command
+-- line cannot be read.
+local function cmdline_two_pass()
+  local args = cmdline_args()
+  if not args or in_gui() then return args and false or nil end
+  local found = false
+  walk_options(args, function(option)
+    if option == "-2" then found = true; return true end
+    return false
+  end, false)
+  return found
 end
 
 -- Paths of the open capture and of the agent's captures, compared as files: the agent names
@@ -1387,6 +1526,8 @@ local state = {
 
 local notes_always = false -- the preference of that name, read once per pass
 local cached_refs -- which fields a hidden tree needs, asked once per pass in tshark (see referenced_fields)
+local cached_refs_visited -- pinfo.visited when they were asked: true in the second pass of tshark -2
+local two_pass -- tshark runs with -2 (nil: its command line is unknown, so it may)
 
 local function close_agent()
   if state.agent and state.agent.ws then pcall(function() state.agent.ws:close() end) end
@@ -1781,6 +1922,7 @@ end
 -- would show nothing of them and need not pay for reading them.
 function cumma.init()
   check_source_option()
+  if two_pass == nil then two_pass = cmdline_two_pass() end
   pair_offset = {}
   cached_refs = nil
   notes_always = cumma.prefs.notes_always and true or false
@@ -1797,24 +1939,30 @@ end
 -- Which of cumma's fields a tree that is not shown needs (a display filter, a colouring rule, a
 -- column, `-e`): Wireshark would drop the others anyway, and each add costs a Lua object. Asking
 -- costs a call into Wireshark per field, so tshark asks once per pass: there the answer cannot
--- change during a run (filters, `-e` fields and columns are set up before the first packet, and a
--- shown tree, which needs them all, is checked per packet). The GUI can apply another filter at
--- any moment without a new pass, so there they are asked per packet.
+-- change during a pass (filters, `-e` fields, columns and statistics are set up before its first
+-- packet, and a shown tree, which needs them all, is checked per packet). tshark -2 asks its first
+-- pass for the -R and -Y filters' fields only, its second for the columns' and statistics' too,
+-- and starts the second without calling init: the first packet whose pinfo.visited is true (seen
+-- in the first pass) begins it. The GUI can apply another filter at any moment without a new pass,
+-- so there they are asked per packet.
 local has_referenced = false -- TreeItem:referenced exists (Wireshark 3.6 and later)
 local FIELD_NAMES = { "usage", "group", "confidence", "session", "dialog", "status", "outlier", "model", "scores", "source" }
 local ALL_FIELDS = {}
 for _, name in ipairs(FIELD_NAMES) do ALL_FIELDS[name] = true end
 
-local function referenced_fields(tree)
+local function referenced_fields(tree, pinfo)
   if not has_referenced then return ALL_FIELDS end
   local refs = cached_refs
-  if refs then return refs end
+  if refs and (two_pass == false or get_pinfo_visited(pinfo) == cached_refs_visited) then return refs end
   refs = {}
   for i = 1, #FIELD_NAMES do
     local name = FIELD_NAMES[i]
     refs[name] = tree_referenced(tree, f[name])
   end
-  if not in_gui() then cached_refs = refs end
+  if not in_gui() then
+    cached_refs = refs
+    if two_pass ~= false then cached_refs_visited = get_pinfo_visited(pinfo) end
+  end
   return refs
 end
 
@@ -1871,8 +2019,74 @@ local function note_miss(time_miss, tree)
     end
   end
   if time_miss and state.source_kind == "sidecar" and get_visible(tree) then
-    tree_add(tree_add(tree, cumma, "Cumma: no label (its flow has dialogs in the sidecar, none at this time)"), f.source,
+    -- Text items, not the cumma protocol or its fields: tshark filters the very tree it prints
+    -- (-V, -T fields), where a cumma item would make `cumma` match this unlabelled packet.
+    tree_add(tree_add(tree, "Cumma: no label (its flow has dialogs in the sidecar, none at this time)"),
       "sidecar " .. state.sidecar_path .. ": a sidecar older than the capture, or an out-of-order timestamp, leaves packets like this one bare")
+  end
+end
+
+-- A frame cut short (see udp_key_at) is searched for an IP header this far in when earlier
+-- packets did not show where it sits (link-layer headers are far shorter), and read this far.
+local CUT_SCAN_BYTES, CUT_READ_BYTES = 128, 512
+
+local function port_pair_of_key(key)
+  local n = #key
+  local a, b, c, d = key:byte(n - 3, n)
+  return (a * 256 + b) * 65536 + c * 256 + d
+end
+
+-- Whether the addresses of a key (udp_key_at) are the packet's, as Wireshark has them.
+local function key_is_packets(key, pinfo)
+  local size = #key == 12 and 4 or 16
+  local texts = {}
+  for k = 0, 1 do
+    local bytes = key:sub(k * size + 1, k * size + size)
+    if size == 4 then
+      texts[k + 1] = string.format("%d.%d.%d.%d", bytes:byte(1, 4))
+    else
+      local groups = {}
+      for g = 1, 15, 2 do groups[#groups + 1] = string.format("%x", bytes:byte(g) * 256 + bytes:byte(g + 1)) end
+      texts[k + 1] = table.concat(groups, ":")
+    end
+  end
+  local src, dst = address_of(texts[1]), address_of(texts[2])
+  return src ~= nil and dst ~= nil and src == pinfo.src and dst == pinfo.dst
+end
+
+-- For a frame cut short that Wireshark left without ports: the dialogs of its UDP port pair
+-- (false when there are none) and its key (udp_key_at); nil when it carries no UDP header that
+-- can be read. A frame of the same link layer as earlier packets has its IP header where they had
+-- theirs (pair_offset); otherwise a header is looked for at each byte, and one so found counts
+-- only with the packet's own addresses (not, say, the UDP header an ICMP error quotes); where it
+-- was found is then learnt, for the next packets (and fast_key).
+local function cut_udp_list(tvb, pinfo)
+  local caplen = get_caplen(pinfo)
+  local raw = tvb_raw(tvb, 0, caplen < CUT_READ_BYTES and caplen or CUT_READ_BYTES)
+  local by_ports = state.index[PT_UDP]
+  local tried
+  for size = 8, 32, 24 do
+    local offset = pair_offset[size]
+    if offset then
+      local start = offset + 1 - (size == 8 and 12 or 8)
+      if start >= 1 and start ~= tried then
+        tried = start
+        local key = udp_key_at(raw, start)
+        if key then return by_ports[port_pair_of_key(key)] or false, key end
+      end
+    end
+  end
+  local i = 1
+  while true do
+    i = raw:find("[\69-\79\96-\111]", i) -- an IPv4 or IPv6 header's first byte
+    if not i or i > CUT_SCAN_BYTES then return nil end
+    local key = udp_key_at(raw, i)
+    if key and key_is_packets(key, pinfo) then
+      local size = #key - 4
+      if not pair_offset[size] then pair_offset[size] = i - 1 + (size == 8 and 12 or 8) end
+      return by_ports[port_pair_of_key(key)] or false, key
+    end
+    i = i + 1
   end
 end
 
@@ -1901,20 +2115,31 @@ function cumma.dissector(tvb, pinfo, tree)
   if not wanted and not state.notes then return end
   local index = state.index
   if not index then
-    -- Only in a tree a person reads (packet details, -V, -O): on every packet, the item would
-    -- make the filter `cumma` match packets that have no label.
-    if wanted and get_visible(tree) then tree_add(tree_add(tree, cumma, state.failure_title), f.source, state.failure) end
+    -- Only in a tree a person reads (packet details, -V, -O), and as a text item, which no filter,
+    -- column or `-e` field sees: tshark filters the very tree it prints (-V, -T fields, -T json),
+    -- so the cumma protocol or a cumma field here would make `cumma` match packets with no label
+    -- there and nowhere else.
+    if wanted and get_visible(tree) then tree_add(tree, state.failure_title) end
     return
   end
-  local by_ports = index[get_port_type(pinfo)]
-  if not by_ports then return end
-  local list = by_ports[get_src_port(pinfo) * 65536 + get_dst_port(pinfo)]
+  local port_type = get_port_type(pinfo)
+  local by_ports = index[port_type]
+  local list, cut_key
+  if by_ports then
+    list = by_ports[get_src_port(pinfo) * 65536 + get_dst_port(pinfo)]
+  elseif port_type == 0 and get_caplen(pinfo) < get_len(pinfo) then
+    -- No ports, and the frame was cut short: maybe a UDP header that lost its end (udp_key_at).
+    list, cut_key = cut_udp_list(tvb, pinfo)
+    if list == nil then return end
+  else
+    return
+  end
   if not list then
     if wanted then note_miss(false, tree) end
     return
   end
   if not wanted and not (list.notes and (notes_always or get_text(tree) ~= nil)) then return end
-  local rec = index_lookup(list, get_abs_ts(pinfo) * 1e6, tvb, pinfo)
+  local rec = index_lookup(list, get_abs_ts(pinfo) * 1e6, tvb, pinfo, cut_key)
   if not rec then
     -- Its flow's, or only its port pair's (another flow, an ICMP error quoting the flow)?
     if wanted then note_miss(has_flow(list, pinfo), tree) end
@@ -1924,7 +2149,7 @@ function cumma.dissector(tvb, pinfo, tree)
   local item = tree
   if wanted then
     item = tree_add(tree, cumma, rec.title)
-    add_fields(item, rec, get_visible(tree) and ALL_FIELDS or referenced_fields(tree))
+    add_fields(item, rec, get_visible(tree) and ALL_FIELDS or referenced_fields(tree, pinfo))
   end
   if rec.note then tree_add_expert(item, rec.note) end
   if rec.note2 then tree_add_expert(item, rec.note2) end
@@ -2057,4 +2282,5 @@ if type(exports) == "table" then
   exports.sidecar_record = sidecar_record
   exports.watched_capture, exports.real_path, exports.lexical_path = watched_capture, real_path, lexical_path
   exports.reset_pair_offset = function() pair_offset = {} end
+  exports.walk_options, exports.udp_key_at = walk_options, udp_key_at
 end

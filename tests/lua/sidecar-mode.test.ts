@@ -71,7 +71,7 @@ describe.skipIf(tools.skip)('Wireshark plugin: labels from the sidecar', () => {
     expect(calls.stdout.split('\n').filter((l) => l !== '').map(Number)).toEqual(callFrames);
   });
 
-  it('fills the fields a filter and the columns ask for when the tree is hidden (asked once per run)', () => {
+  it('fills the fields a filter and the columns ask for when the tree is hidden (asked once per pass)', () => {
     // No -V and no -T fields: the tree is built for the filter but not shown, so the plugin adds
     // only the referenced fields, and tshark asks which they are once.
     const { rows } = readPackets(simulated);
@@ -144,6 +144,44 @@ describe.skipIf(tools.skip)('Wireshark plugin: labels from the sidecar', () => {
     writeFileSync(hosts, named.map((ip, i) => `${ip}\thost-${i}.example\n`).join(''));
     const resolved = readPackets(capture, ['-N', 'n', '-H', hosts]);
     expectLabels(resolved.rows, expected);
+  });
+
+  it('labels UDP packets whose header the snapshot length cut short, as cumma classify does', () => {
+    // Wireshark leaves such a packet without port type and ports; classify reads the ports from
+    // the bytes. Cut the simulated capture (IPv4) at 40 bytes (6 of the UDP header's 8), and a
+    // mixed one at 60 (IPv6: 6 of 8; IPv4: the whole header).
+    const mixed = join(dir, 'mixed-for-cut.pcapng');
+    expect(writeSyntheticCaptureFile(mixed, { seed: 5, packets: 3000, flows: 60 }).ipv6Flows).toBeGreaterThan(0);
+    const cuts: [string, string, string][] = [
+      [simulated, '40', 'ipv4-40'],
+      [mixed, '60', 'mixed-60'],
+    ];
+    for (const [source, snaplen, name] of cuts) {
+      const cut = join(dir, `cut-${name}.pcapng`);
+      expect(spawnSync('editcap', ['-s', snaplen, source, cut]).status).toBe(0);
+      const classified = cumma(['classify', cut, '--sidecar', '--format', 'jsonl']);
+      expect(classified.status, classified.stderr).toBe(0);
+      const { rows, run } = readPackets(cut);
+      expectNoLuaError(run);
+      expect(run.stderr, name).not.toMatch(/fall outside|none of the first/);
+      const expected = expectedUsages(rows, parseJsonl<DialogLike>(classified.stdout));
+      const cutUdp = rows.filter((row) => row.l4 === 'udp' && expected.get(row.frame) !== '' && (name === 'ipv4-40' || row.src?.includes(':')));
+      expect(cutUdp.length, name).toBeGreaterThan(100);
+      expectLabels(rows, expected);
+    }
+    // UDP alone, so no earlier TCP packet shows where the IP header sits.
+    const udpOnly = join(dir, 'cut-udp-only.pcapng');
+    expect(spawnSync('tshark', ['-r', join(dir, 'cut-ipv4-40.pcapng'), '-Y', 'udp', '-w', udpOnly]).status).toBe(0);
+    const classified = cumma(['classify', udpOnly, '--sidecar', '--format', 'jsonl']);
+    expect(classified.status, classified.stderr).toBe(0);
+    const { rows } = readPackets(udpOnly);
+    expect(rows.filter((row) => row.usage !== '').length).toBeGreaterThan(100);
+    expectLabels(rows, expectedUsages(rows, parseJsonl<DialogLike>(classified.stdout)));
+    // Such packets count for the check that the sidecar fits: 10 s later, it does not.
+    const shifted = join(dir, 'cut-udp-only-shifted.pcapng');
+    expect(spawnSync('editcap', ['-t', '10', udpOnly, shifted]).status).toBe(0);
+    copyFileSync(`${udpOnly}.cumma.tsv`, `${shifted}.cumma.tsv`);
+    expect(readPackets(shifted).run.stderr).toMatch(/cumma: sidecar .*cut-udp-only-shifted\.pcapng\.cumma\.tsv: \d+ packets of its flows fall outside all of its dialogs/);
   });
 
   describe('nanosecond timestamps at dialog boundaries', () => {
@@ -258,6 +296,77 @@ describe.skipIf(tools.skip)('Wireshark plugin: labels from the sidecar', () => {
     expect(count('!cumma')).toBe(frames);
   });
 
+  it('`cumma` matches labelled packets only, whatever tshark prints (-V, -O, -T fields|json|pdml)', () => {
+    // tshark filters the tree it prints, so an item that says why a packet has no label, were it
+    // a cumma item, would match `cumma` there and only there.
+    const outputs: [string, string[], RegExp][] = [
+      ['summary', [], /^ *\d+ /gm],
+      ['-V', ['-V'], /^Frame \d+:/gm],
+      ['-V -O cumma', ['-V', '-O', 'cumma'], /^Frame \d+:/gm],
+      ['-T fields', ['-T', 'fields', '-e', 'frame.number'], /^\d+$/gm],
+      ['-T json', ['-T', 'json'], /"_index":/g],
+      ['-T pdml', ['-T', 'pdml'], /<packet>/g],
+    ];
+    const count = (capture: string, filter: string, output: string[], packets: RegExp): number => {
+      const run = tshark(['-r', capture, '-Y', filter, ...output, '-o', 'cumma.port:1']);
+      expect(run.status, run.stderr).toBe(0);
+      expectNoLuaError(run);
+      return (run.stdout.match(packets) ?? []).length;
+    };
+    // No labels at all.
+    const alone = join(dir, 'alone-outputs.pcapng');
+    copyFileSync(simulated, alone);
+    const frames = tshark(['-r', alone]).stdout.split('\n').filter((l) => l !== '').length;
+    expect(frames).toBeGreaterThan(2000);
+    for (const [name, output, packets] of outputs) {
+      expect(count(alone, 'cumma', output, packets), name).toBe(0);
+      expect(count(alone, '!cumma', output, packets), name).toBe(frames);
+    }
+    // A sidecar of the capture's first 1000 packets: the rest of its flows' packets have none.
+    const half = join(dir, 'half.pcapng');
+    expect(spawnSync('editcap', ['-r', simulated, half, '1-1000']).status).toBe(0);
+    expect(cumma(['classify', half, '--sidecar', '--format', 'jsonl']).status).toBe(0);
+    const stale = join(dir, 'stale-outputs.pcapng');
+    copyFileSync(simulated, stale);
+    copyFileSync(`${half}.cumma.tsv`, `${stale}.cumma.tsv`);
+    const labelled = tshark(['-r', stale, '-T', 'fields', '-e', 'cumma.usage']).stdout.split('\n').filter((l) => l !== '').length;
+    expect(labelled).toBeGreaterThan(500);
+    expect(labelled).toBeLessThan(frames - 100);
+    for (const [name, output, packets] of outputs) expect(count(stale, 'cumma', output, packets), name).toBe(labelled);
+    // The trees a person reads still say why.
+    const tree = tshark(['-r', stale, '-Y', `frame.number == ${frames}`, '-V']);
+    expect(tree.stdout).toContain('Cumma: no label (its flow has dialogs in the sidecar, none at this time)');
+    expect(tree.stdout).toContain(`sidecar ${stale}.cumma.tsv: a sidecar older than the capture`);
+  });
+
+  it('fills columns and statistics in the second pass of tshark -2 -R', () => {
+    // tshark's first pass asks for the -R filter's fields only, its second for the columns' and
+    // the statistics' too, without a new init between them.
+    const columns = 'gui.column.format:"No.","%m","Usage","%Cus:cumma.usage","Group","%Cus:cumma.group","Confidence","%Cus:cumma.confidence"';
+    const lines = (args: string[]): string[][] => {
+      const run = tshark(['-r', simulated, ...args, '-o', columns]);
+      expect(run.status, run.stderr).toBe(0);
+      expectNoLuaError(run);
+      return run.stdout.split('\n').filter((l) => l.trim() !== '').map((l) => l.trim().split(/\s+/));
+    };
+    const onePass = lines(['-Y', 'cumma']);
+    expect(onePass.length).toBeGreaterThan(2000);
+    expect(onePass.every((c) => c.length === 4 && /^0\.\d+|^1$/.test(c[3]!))).toBe(true);
+    expect(lines(['-2', '-R', 'cumma'])).toEqual(onePass);
+    // The second pass numbers the packets the first one kept: compared without the number.
+    const voice = lines(['-2', '-R', 'cumma.usage == "voice_call"']).map((c) => c.slice(1));
+    expect(voice).toEqual(onePass.filter((c) => c[1] === 'voice_call').map((c) => c.slice(1)));
+    const calls = (args: string[]): string => {
+      const run = tshark(['-r', simulated, ...args, '-q', '-z', 'io,stat,0,cumma.group == "call"']);
+      expect(run.status, run.stderr).toBe(0);
+      return run.stdout.split('\n').find((l) => l.includes('<>')) ?? '';
+    };
+    const expected = onePass.filter((c) => c[2] === 'call').length;
+    expect(expected).toBeGreaterThan(100);
+    expect(calls([]).split('|')[2]?.trim()).toBe(String(expected));
+    expect(calls(['-2', '-R', 'cumma']).split('|')[2]?.trim()).toBe(String(expected));
+  });
+
   it('says on stderr when the sidecar does not fit the capture: shifted in time, or another capture\'s', () => {
     const fitting = readPackets(simulated).run;
     expect(fitting.stderr).not.toMatch(/fall outside|may belong to another capture/);
@@ -350,6 +459,22 @@ describe.skipIf(tools.skip)('Wireshark plugin: labels from the sidecar', () => {
     expect(expected.split('\n').filter((l) => l !== '').length).toBeGreaterThan(10);
     expect(tshark(['-nr', simulated, '-T', 'fields', '-e', 'cumma.usage', 'udp']).stdout).toBe(expected);
     expect(tshark([`-nr${simulated}`, '-T', 'fields', '-e', 'cumma.usage', 'udp']).stdout).toBe(expected);
+  });
+
+  it('finds the capture and -o values behind tshark options that take no value (-l, -g) or one (-S, -M)', () => {
+    // tshark 4.0's -l and -g take no value: read as taking one, they hid -r, and the display
+    // filter at the end was taken for the capture.
+    const expected = tshark(['-r', simulated, '-T', 'fields', '-e', 'cumma.usage', 'udp']).stdout;
+    expect(expected).toMatch(/voice_call/);
+    for (const before of [['-l'], ['-g'], ['-lg'], ['-S', '-', '-M', '100000']]) {
+      const run = tshark([...before, '-r', simulated, '-T', 'fields', '-e', 'cumma.usage', 'udp']);
+      expect(run.status, run.stderr).toBe(0);
+      expect(run.stderr, before.join(' ')).not.toContain('no labels');
+      expect(run.stdout, before.join(' ')).toBe(expected);
+    }
+    const bogus = tshark(['-l', '-r', simulated, '-c', '1', '-o', 'cumma.source:bogus']);
+    expect(bogus.status, bogus.stderr).toBe(0);
+    expect(bogus.stderr).toContain("cumma: -o cumma.source:bogus: 'bogus' is not a label source");
   });
 
   it.each([
