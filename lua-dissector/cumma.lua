@@ -1605,7 +1605,9 @@ local function fetch_from_agent(capture)
   end
   if hello.anonymized == true then
     ws:close()
-    return nil, "agent " .. where .. " serves anonymised addresses (it listens beyond loopback): they cannot be matched to packets"
+    -- hello says that the agent anonymises, not why: both causes are named, neither claimed.
+    return nil, "agent " .. where .. " serves anonymised addresses, which cannot be matched to packets"
+      .. " (it was started with --anonymize or --anonymize-key-file, or listens beyond loopback)"
   end
   local agent = { ws = ws, where = where, by_id = {}, order = {}, note = nil, watched = nil }
   -- Ask for the open file's own capture when the agent watches that very file (by path: names

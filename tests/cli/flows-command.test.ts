@@ -21,7 +21,7 @@ import {
 const ROOT = resolve(__dirname, '../..');
 const CLI = join(ROOT, 'dist', 'cumma.js');
 
-const FLOWS_USAGE_LINE = 'usage: cumma flows FILE [--format table|jsonl|csv] [--idle-timeout SECONDS] [--max-flows N] [--anonymize KEY] [--stats]';
+const FLOWS_USAGE_LINE = 'usage: cumma flows FILE [--format table|jsonl|csv] [--idle-timeout SECONDS] [--max-flows N] [--anonymize KEY | --anonymize-key-file FILE] [--stats]';
 const CSV_HEADER = 'l4,client_ip,client_port,server_ip,server_port,first_us,last_us,packets_up,packets_down,bytes_up,bytes_down';
 
 const { SYN, ACK, PSH } = TCP_FLAGS;

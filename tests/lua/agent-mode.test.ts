@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { writeSyntheticCaptureFile } from '../../scripts/lib/synthetic-capture';
+import { AgentProcess, startAgent } from '../support/agent-process';
 import { findOnPath, requireTools, toolsRequiredByEnv } from '../support/tools';
 import { CLI, cumma, DialogLike, expectedUsages, expectLabels, expectNoLuaError, parseJsonl, PLUGIN, readPackets, tshark, tsharkAsync } from './support';
 
@@ -266,6 +267,36 @@ describe.skipIf(tools.skip || noLuaSocket)('Wireshark plugin: labels from the ag
     expect(run.stderr).toContain(`cumma: ${reason}`);
     expect(run.stdout).toContain(`Cumma: ${reason}`);
   });
+});
+
+describe.skipIf(tools.skip || noLuaSocket)('Wireshark plugin: an agent that anonymises', () => {
+  let dir: string | undefined;
+  let agent: AgentProcess | undefined;
+  afterAll(async () => {
+    await agent?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('says that its addresses match no packet, without claiming why it anonymises: hello does not say', async () => {
+    tools.assertAvailable();
+    dir = mkdtempSync(join(tmpdir(), 'cumma-lua-anon-'));
+    const watched = join(dir, 'watched');
+    mkdirSync(watched);
+    const capture = join(watched, 'chat.pcapng');
+    copyFileSync(join(SAMPLES, 'whatsapp-chat.pcapng'), capture);
+    // On loopback, anonymising because it was asked to. Found in review: the plugin said "it
+    // listens beyond loopback".
+    agent = await startAgent(watched, join(dir, 'config'), ['--anonymize', '3c1d7a52'.repeat(8), '--no-sidecar']);
+    const port = new URL(agent.httpUrl).port;
+    const run = tshark(['-r', capture, '-Y', 'frame.number == 1', '-V', '-O', 'cumma', '-o', `cumma.port:${port}`, '-o', `cumma.token:${agent.token}`, '-o', 'cumma.source:agent']);
+    expect(run.status, run.stderr).toBe(0);
+    expectNoLuaError(run);
+    const reason =
+      `no labels: agent 127.0.0.1:${port} serves anonymised addresses, which cannot be matched to packets ` +
+      '(it was started with --anonymize or --anonymize-key-file, or listens beyond loopback)';
+    expect(run.stderr).toContain(`cumma: ${reason}`);
+    expect(run.stdout).toContain(`Cumma: ${reason}`);
+  }, 60_000);
 });
 
 describe.skipIf(tools.skip || noLuaSocket)('Wireshark plugin: WebSocket client against a scripted server', () => {

@@ -103,6 +103,41 @@ describe('anonymisation of everything served', () => {
     expect(served).not.toContain('dumps');
   });
 
+  it('serves captures whose names spell one address differently under names of their own', async () => {
+    fixture = await startTestServer({ anonymizeKey: KEY });
+    const { feed, base } = fixture;
+    const anonymizer = new IpAnonymizer(KEY);
+    const image = `${anonymizer.anonymize('2001:db8::10')}.pcap`;
+    // Found in review: both were served as the image, and /labels of it gave the first one's dialogs only.
+    const first = '2001:db8::10.pcap';
+    const second = '2001:DB8:0:0:0:0:0:10.pcap';
+    feed.addCapture(first);
+    feed.addCapture(second);
+    const a = makeDialog(first, { client: { ip: '10.1.2.3', port: 5001 } });
+    const b = makeDialog(second, { client: { ip: '10.1.2.3', port: 5002 } });
+    feed.putDialog(a);
+    feed.putDialog(b);
+
+    client = await connectClient(base, { token: TEST_TOKEN });
+    const hello = await client.next('hello');
+    expect(hello.captures.map((c) => c.name)).toEqual([image, `${image}#2`]);
+    const portsAt = async (name: string): Promise<number[]> => {
+      const labels = await httpGet(base, `/labels?capture=${encodeURIComponent(name)}&format=jsonl&token=${TEST_TOKEN}`);
+      expect(labels.status).toBe(200);
+      return labels.body.trim().split('\n').map((line) => (JSON.parse(line) as { client: { port: number } }).client.port);
+    };
+    expect(await portsAt(image)).toEqual([5001]);
+    expect(await portsAt(`${image}#2`)).toEqual([5002]);
+    // Subscriptions, dialog events and /captures use the same names.
+    client.send({ v: 1, type: 'subscribe', captures: [`${image}#2`] });
+    const snapshot = await client.next('snapshot');
+    expect(snapshot.dialogs.map((d) => [d.capture, d.client.port])).toEqual([[`${image}#2`, 5002]]);
+    feed.putDialog({ ...b, status: 'provisional' });
+    expect((await client.next('dialog')).dialog.capture).toBe(`${image}#2`);
+    const captures = JSON.parse((await httpGet(base, `/captures?token=${TEST_TOKEN}`)).body) as { name: string }[];
+    expect(captures.map((c) => c.name)).toEqual([image, `${image}#2`]);
+  });
+
   it('serves watched folders under a keyed name, and cuts folders and addresses from folder events and capture warnings', async () => {
     fixture = await startTestServer({ anonymizeKey: KEY });
     const { feed, base } = fixture;

@@ -8,6 +8,7 @@ import { hostname, networkInterfaces } from 'node:os';
 import { isOriginAllowed } from '../../agent/src/serve/origin-policy';
 import { CoalescingOutbox, OutboxItem } from '../../agent/src/serve/outbox';
 import { RateLimiter } from '../../agent/src/serve/rate-limiter';
+import { ServedNames } from '../../agent/src/serve/served-names';
 
 const texts = (outbox: CoalescingOutbox): string[] => {
   const out: string[] = [];
@@ -156,6 +157,24 @@ describe('address scrubbing of free text', () => {
     expect(redactor.text('at 2001:db8::1.')).toBe(`at ${anonymizer.anonymize('2001:db8::1')}.`);
     expect(redactor.text('at 12:34:56, byte 4096, v1.2')).toBe('at 12:34:56, byte 4096, v1.2');
     expect(redactor.text('10.0.0.1:443')).toBe(`${anonymizer.anonymize('10.0.0.1')}:443`);
+  });
+});
+
+describe('served capture names', () => {
+  it('stay unique and keep to their capture while it is watched; a gone capture\'s name goes to the next that needs it', () => {
+    const watched = new Set(['a.pcap', 'A.pcap', 'b.pcap']);
+    const names = new ServedNames((name) => name.toLowerCase(), () => watched);
+    expect(['a.pcap', 'A.pcap', 'b.pcap'].map((name) => names.of(name))).toEqual(['a.pcap', 'a.pcap#2', 'b.pcap']);
+    // Asked again in another order, or after other names came: the same names.
+    expect(names.of('A.pcap')).toBe('a.pcap#2');
+    watched.delete('a.pcap');
+    watched.add('c.pcap');
+    expect(names.of('c.pcap')).toBe('c.pcap');
+    expect(names.of('A.pcap')).toBe('a.pcap#2');
+    // a.pcap is gone: its served name is free for the next capture whose image it is.
+    watched.add('a.PCAP');
+    expect(names.of('a.PCAP')).toBe('a.pcap');
+    expect(names.of('A.pcap')).toBe('a.pcap#2');
   });
 });
 

@@ -26,9 +26,10 @@ export interface AgentProcess {
   kill(): Promise<void>;
 }
 
-export async function startAgent(folder: string, configDir: string, extraArgs: readonly string[] = []): Promise<AgentProcess> {
+/** `env`: variables set for the agent besides CUMMA_CONFIG_DIR (CUMMA_DEBUG=1 prints its info log too). */
+export async function startAgent(folder: string, configDir: string, extraArgs: readonly string[] = [], env: NodeJS.ProcessEnv = {}): Promise<AgentProcess> {
   const child = spawn(process.execPath, [CLI, 'watch', folder, '--port', '0', '--format', 'jsonl', ...extraArgs], {
-    env: { ...process.env, CUMMA_CONFIG_DIR: configDir },
+    env: { ...process.env, ...env, CUMMA_CONFIG_DIR: configDir },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';

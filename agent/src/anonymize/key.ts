@@ -1,6 +1,7 @@
 /**
- * The value of `--anonymize KEY`: either a Crypto-PAn key written as 64 hexadecimal digits (the
- * 32 key bytes, as other Crypto-PAn tools take them), or a passphrase turned into 32 key bytes.
+ * The value of `--anonymize KEY` or the text of `--anonymize-key-file FILE` (key-file.ts): either
+ * a Crypto-PAn key written as 64 hexadecimal digits (the 32 key bytes, as other Crypto-PAn tools
+ * take them), or a passphrase turned into 32 key bytes.
  *
  * Passphrases go through scrypt (N = 2^15, r = 8, p = 1, about 30 MiB and a few tens of
  * milliseconds, once per run) rather than HKDF. HKDF is for input that is already uniformly
@@ -47,27 +48,28 @@ export interface AnonymizeKey {
  * Reads `--anonymize KEY`. Refused, with an error naming the accepted forms:
  * an empty or too-short passphrase, and a value made only of hexadecimal digits (optionally
  * "0x"-prefixed) of length 32 or more other than 64, which is almost surely a mistyped hex key
- * and would otherwise be silently taken as a passphrase.
+ * and would otherwise be silently taken as a passphrase. `from` is where the value came from, as
+ * the messages name it (a key file's messages name the file).
  */
-export function parseAnonymizeKey(value: string): AnonymizeKey {
+export function parseAnonymizeKey(value: string, from = '--anonymize'): AnonymizeKey {
   const hex = value.startsWith('0x') || value.startsWith('0X') ? value.slice(2) : value;
   if (/^[0-9a-fA-F]+$/.test(hex)) {
     if (hex.length === CRYPTO_PAN_KEY_BYTES * 2) {
       const bytes = Uint8Array.from(Buffer.from(hex, 'hex'));
       if (new Set(bytes).size <= PLACEHOLDER_DISTINCT) {
-        throw new UsageError(`--anonymize: the key repeats ${new Set(bytes).size === 1 ? 'one byte' : 'two bytes'}: a placeholder anyone can guess, not a secret; make one with 'openssl rand -hex 32'`);
+        throw new UsageError(`${from}: the key repeats ${new Set(bytes).size === 1 ? 'one byte' : 'two bytes'}: a placeholder anyone can guess, not a secret; make one with 'openssl rand -hex 32'`);
       }
       return { bytes, source: 'hex' };
     }
     if (hex.length >= 32 || hex !== value) {
-      throw new UsageError(`--anonymize expects ${ANONYMIZE_KEY_FORMS}; got ${hex.length} hexadecimal digits, which looks like a mistyped key`);
+      throw new UsageError(`${from} expects ${ANONYMIZE_KEY_FORMS}; got ${hex.length} hexadecimal digits, which looks like a mistyped key`);
     }
   }
   if ([...value].length < MIN_PASSPHRASE_LENGTH) {
-    throw new UsageError(`--anonymize expects ${ANONYMIZE_KEY_FORMS}; got ${value.length === 0 ? 'an empty value' : `only ${[...value].length} characters`}`);
+    throw new UsageError(`${from} expects ${ANONYMIZE_KEY_FORMS}; got ${value.length === 0 ? 'an empty value' : `only ${[...value].length} characters`}`);
   }
   if (new Set(value.trim()).size <= PLACEHOLDER_DISTINCT) {
-    throw new UsageError(`--anonymize: the passphrase is ${value.trim() === '' ? 'only blanks' : 'one or two characters repeated'}: anyone can guess it; use a real passphrase or 'openssl rand -hex 32'`);
+    throw new UsageError(`${from}: the passphrase is ${value.trim() === '' ? 'only blanks' : 'one or two characters repeated'}: anyone can guess it; use a real passphrase or 'openssl rand -hex 32'`);
   }
   return { bytes: derivePassphraseKey(value), source: 'passphrase' };
 }

@@ -5,17 +5,19 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseAnonymizeKey } from '../anonymize/key';
+import { IpAnonymizer } from '../anonymize/anonymizer';
 import { STANDARD_INPUT, captureDisplayName, readCaptureFile } from '../capture/file-reader';
 import { UndecodedLinks } from '../capture/undecoded-links';
 import { SIDECAR_SUFFIX, sidecarPathOf } from '../live/sidecar-file';
-import { DialogRecordMaker } from '../pipeline/dialog-labeler';
+import { DialogRecordMaker, TemporalMode } from '../pipeline/dialog-labeler';
 import { DialogStream, describeTimestampJumps } from '../pipeline/dialog-stream';
 import { readModelGapsAhead } from '../pipeline/model-gaps-ahead';
 import { UsageModel } from '../pipeline/usage-model';
+import { ANONYMIZE_OPTIONS, ANONYMIZE_SYNOPSIS, anonymizeKeyHelp, parseAnonymizeOption } from './anonymize-option';
 import { ClassifyOutput, ClassifyOutputOptions } from './classify-output';
 import { LabelingThread, VerdictSink } from './labeling-thread';
-import { OUTPUT_FORMATS } from './flow-format';
+import { MessageText, messageText, reportingIn } from './message-text';
+import { OUTPUT_FORMATS, OutputFormat } from './flow-format';
 import { CommandIo, continueReading, defaultFormat } from './flows-command';
 import { OutputSink } from './output-sink';
 import { ProgressBar } from './progress-bar';
@@ -34,7 +36,7 @@ import { UsageError, parseChoice } from './usage-error';
 /** The shipped model, relative to the bundle in dist/commands/. */
 export const DEFAULT_MODEL = join(__dirname, '..', '..', 'models', 'default.json');
 
-export const CLASSIFY_USAGE = `usage: cumma classify FILE [--model MODEL.json] [--format table|jsonl|csv] [--anonymize KEY] [--temporal forward|viterbi|off | --no-temporal] [--sidecar]
+export const CLASSIFY_USAGE = `usage: cumma classify FILE [--model MODEL.json] [--format table|jsonl|csv] ${ANONYMIZE_SYNOPSIS} [--temporal forward|viterbi|off | --no-temporal] [--sidecar]
 
 Cuts a pcap/pcapng capture into sessions and dialogs and labels each dialog with the service
 usage it carries (text, photo, voice_note, video_clip, file, location, voice_call, video_call,
@@ -44,8 +46,9 @@ standard input (… | cumma classify -; its records name the capture "stdin").
   --model        model file (default: the shipped models/default.json)
   --format       table (aligned columns), jsonl (the dialog records of docs/records.md) or csv;
                  default: table on a terminal, jsonl otherwise
-  --anonymize    replace every IP address by its keyed, prefix-preserving (Crypto-PAn) image;
-                 KEY is 64 hex digits or a passphrase of at least 8 characters
+  --anonymize    replace every IP address by its keyed, prefix-preserving (Crypto-PAn) image,
+                 in the records and in what is printed on stderr;
+${anonymizeKeyHelp('                 ')}
 ${TEMPORAL_HELP}
   --sidecar      also write FILE${SIDECAR_SUFFIX}, the labels file Wireshark's Cumma plugin reads;
                  it keeps the real addresses even with --anonymize: Wireshark matches them
@@ -59,22 +62,38 @@ export async function runClassify(args: readonly string[], io: CommandIo): Promi
     options: {
       model: { type: 'string' },
       format: { type: 'string' },
-      anonymize: { type: 'string' },
+      ...ANONYMIZE_OPTIONS,
       ...TEMPORAL_OPTIONS,
       sidecar: { type: 'boolean', default: false },
     },
   });
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'classify needs a capture FILE' : 'classify takes exactly one FILE');
   const format = parseChoice('format', values.format, OUTPUT_FORMATS, defaultFormat(io.stdout));
-  const anonymizeKey = values.anonymize !== undefined ? parseAnonymizeKey(values.anonymize).bytes : undefined;
+  const anonymizeKey = parseAnonymizeOption(values)?.bytes;
   const modelPath = values.model ?? DEFAULT_MODEL;
   const file = positionals[0]!;
   const temporal = parseTemporal(values);
+  const words = messageText(anonymizeKey === undefined ? undefined : new IpAnonymizer(anonymizeKey));
+  return reportingIn(words, () => classifyCapture(file, { format, anonymizeKey, modelPath, temporal, sidecar: values.sidecar, words }, io));
+}
+
+interface ClassifyOptions {
+  readonly format: OutputFormat;
+  /** Set with --anonymize: the records' addresses are anonymised, and `words` anonymises those on stderr. */
+  readonly anonymizeKey: Uint8Array | undefined;
+  readonly words: MessageText;
+  readonly modelPath: string;
+  readonly temporal: TemporalMode;
+  readonly sidecar: boolean;
+}
+
+async function classifyCapture(file: string, options: ClassifyOptions, io: CommandIo): Promise<number> {
+  const { format, anonymizeKey, words, modelPath, temporal } = options;
   // Large captures run the model on a second thread (when its bundle is there, not when running
   // from sources), which loads it; this thread then needs only its header.
   // CUMMA_LABEL_THREAD=0 or 1 decides regardless of size, for comparisons: the output is the same.
   const stats = file !== STANDARD_INPUT && existsSync(file) ? statSync(file) : undefined;
-  if (values.sidecar) checkSidecarTarget(file, sidecarPathOf(file), stats);
+  if (options.sidecar) checkSidecarTarget(file, sidecarPathOf(file), stats);
   const size = stats?.size ?? 0;
   const threadWanted = process.env.CUMMA_LABEL_THREAD === undefined || process.env.CUMMA_LABEL_THREAD === '' ? size >= LABEL_THREAD_MIN_BYTES : process.env.CUMMA_LABEL_THREAD !== '0';
   const script = threadWanted ? LabelingThread.scriptIn(__dirname) : undefined;
@@ -95,9 +114,9 @@ export async function runClassify(args: readonly string[], io: CommandIo): Promi
     const outputOptions: ClassifyOutputOptions = {
       format,
       anonymizeKey,
-      sidecarPath: values.sidecar ? sidecarPathOf(file) : undefined,
-      captureMode: values.sidecar ? stats?.mode : undefined,
-      note: (text) => io.stderr.write(`cumma: ${captureDisplayName(file)}: ${text}\n`),
+      sidecarPath: options.sidecar ? sidecarPathOf(file) : undefined,
+      captureMode: options.sidecar ? stats?.mode : undefined,
+      note: (text) => io.stderr.write(`cumma: ${words(`${captureDisplayName(file)}: ${text}`)}\n`),
     };
     const sink = new OutputSink(io.stdout);
     const output = new ClassifyOutput(outputOptions, sink);
@@ -150,8 +169,8 @@ export async function runClassify(args: readonly string[], io: CommandIo): Promi
         thread?.finish();
       } finally {
         output.finish({ model: modelPath, gaps }, { sidecar: readToEnd || packets > 0 });
-        for (const message of undecoded.messages(captureDisplayName(file))) io.stderr.write(`cumma: ${message}\n`);
-        if (stream.timestampJumps.count > 0) io.stderr.write(`cumma: ${captureDisplayName(file)}: ${describeTimestampJumps(stream.timestampJumps, gaps.sessionGapUs)}\n`);
+        for (const message of undecoded.messages(captureDisplayName(file))) io.stderr.write(`cumma: ${words(message)}\n`);
+        if (stream.timestampJumps.count > 0) io.stderr.write(`cumma: ${words(`${captureDisplayName(file)}: ${describeTimestampJumps(stream.timestampJumps, gaps.sessionGapUs)}`)}\n`);
       }
     }
   } finally {

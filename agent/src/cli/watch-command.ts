@@ -3,18 +3,17 @@
  * writing into it, ring buffers included), labels their dialogs, keeps a Wireshark sidecar
  * next to each, and serves the labels over WebSocket and HTTP on 127.0.0.1:7345.
  */
-import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { IpAnonymizer } from '../anonymize/anonymizer';
-import { parseAnonymizeKey } from '../anonymize/key';
+import { storedAnonymizeKey } from '../anonymize/key-file';
 import { FeedEvent, LabelFeed } from '../live/label-feed';
 import { LiveAgent } from '../live/live-agent';
 import { UsageModel } from '../pipeline/usage-model';
 import { DEFAULT_HOST, DEFAULT_PORT, loadOrCreateToken, resolveConfigDir, startAgentServer } from '../serve';
 import { AddressRedactor, createAddressRedactor, passThrough } from '../serve/address-redactor';
+import { ANONYMIZE_OPTIONS, anonymizeKeyHelp, parseAnonymizeOption } from './anonymize-option';
 import { DEFAULT_MODEL } from './classify-command';
 import { CommandIo } from './flows-command';
 import { LIVE_TABLE_HEADER, liveTableRow } from './live-table';
@@ -23,8 +22,9 @@ import { OutputGone, WatchOutput, printableName } from './watch-output';
 
 declare const CUMMA_VERSION: string;
 
-export const WATCH_USAGE = `usage: cumma watch DIR... [--model MODEL.json] [--host HOST] [--port PORT] [--no-anonymize]
-                   [--anonymize KEY] [--no-sidecar] [--format table|jsonl|none] [--state-dir DIR]
+export const WATCH_USAGE = `usage: cumma watch DIR... [--model MODEL.json] [--host HOST] [--port PORT]
+                   [--anonymize KEY | --anonymize-key-file FILE | --no-anonymize]
+                   [--no-sidecar] [--format table|jsonl|none] [--state-dir DIR]
 
 Watches folders for pcap/pcapng captures (existing ones, new ones, files dumpcap is still
 writing, ring buffers), labels every dialog as it completes (provisional labels for long
@@ -34,10 +34,12 @@ the labels over WebSocket and HTTP (docs/protocol.md).
   --host          address to serve on (default ${DEFAULT_HOST}); any other than loopback
                   anonymises addresses in everything served, unless --no-anonymize
   --port          port to serve on (default ${DEFAULT_PORT}; 0 picks a free one)
-  --anonymize     Crypto-PAn key (64 hex digits or a passphrase): anonymises every address
-                  served (even on loopback) and printed (the jsonl/table rows, capture names
-                  and messages on stderr; dialog ids become keyed digests); the sidecars keep
-                  the real addresses, for Wireshark to match on this machine
+  --anonymize     anonymises every address served (even on loopback) and printed (the
+                  jsonl/table rows, capture names and messages on stderr, but not the agent's
+                  own address nor its clients'; dialog ids become keyed digests) with its
+                  keyed, prefix-preserving (Crypto-PAn) image; the sidecars keep the real
+                  addresses, for Wireshark to match on this machine;
+${anonymizeKeyHelp('                  ')}
   --no-sidecar    do not write sidecar files
   --format        what is printed per dialog: table on a terminal, jsonl otherwise, or none
   --state-dir     where per-capture state (for resuming after a crash) is kept
@@ -52,41 +54,6 @@ function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
 }
 
-/**
- * A key kept in the config folder, so anonymised addresses stay the same across restarts. Like the
- * token file, it is refused when group or others can read it (they could undo the anonymisation)
- * or write it (they could choose the mapping), and problems name the file: the user never typed
- * this key, so a message about `--anonymize` would point at the wrong thing.
- */
-function storedAnonymizeKey(configDir: string): Uint8Array {
-  const path = join(configDir, 'anonymize.key');
-  if (existsSync(path)) {
-    const fd = openSync(path, 'r');
-    try {
-      // fstat of the opened file, so the checks apply to what is read.
-      const stat = fstatSync(fd);
-      if (!stat.isFile()) throw new Error(`anonymisation key file ${path} is not a regular file`);
-      if (process.platform !== 'win32' && (stat.mode & 0o077) !== 0) {
-        throw new Error(
-          `anonymisation key file ${path} is accessible to group or others (mode ${(stat.mode & 0o777).toString(8)}); ` +
-            `the key may have leaked or been changed: delete the file to get a new key (the anonymised addresses change), or 'chmod 600 ${path}' to keep it`,
-        );
-      }
-      try {
-        return parseAnonymizeKey(readFileSync(fd, 'utf8').trim()).bytes;
-      } catch (error) {
-        throw new Error(`anonymisation key file ${path} does not hold a usable key (${(error as Error).message.replace(/^--anonymize expects /, 'expected ')}); delete it to get a new one`);
-      }
-    } finally {
-      closeSync(fd);
-    }
-  }
-  mkdirSync(configDir, { recursive: true, mode: 0o700 });
-  const key = randomBytes(32);
-  writeFileSync(path, `${key.toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
-  return key;
-}
-
 export async function runWatch(args: readonly string[], io: CommandIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args: [...args],
@@ -95,7 +62,7 @@ export async function runWatch(args: readonly string[], io: CommandIo): Promise<
       model: { type: 'string' },
       host: { type: 'string', default: DEFAULT_HOST },
       port: { type: 'string', default: String(DEFAULT_PORT) },
-      anonymize: { type: 'string' },
+      ...ANONYMIZE_OPTIONS,
       'no-anonymize': { type: 'boolean', default: false },
       'no-sidecar': { type: 'boolean', default: false },
       format: { type: 'string' },
@@ -107,6 +74,7 @@ export async function runWatch(args: readonly string[], io: CommandIo): Promise<
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be an integer 0–65535, not '${values.port}'`);
   const format = parseChoice('format', values.format, FORMATS, io.stdout.isTTY ? 'table' : 'jsonl');
   if (values.anonymize !== undefined && values['no-anonymize']) throw new UsageError('give --anonymize KEY or --no-anonymize, not both');
+  if (values['anonymize-key-file'] !== undefined && values['no-anonymize']) throw new UsageError('give --anonymize-key-file FILE or --no-anonymize, not both');
   const host = values.host;
   const configDir = resolveConfigDir();
   const model = UsageModel.load(values.model ?? DEFAULT_MODEL);
@@ -117,27 +85,30 @@ export async function runWatch(args: readonly string[], io: CommandIo): Promise<
   const outputGone = new Promise<OutputGone>((resolve) => (reportGone = resolve));
   const output = new WatchOutput(io, reportGone);
 
-  let anonymizeKey: Uint8Array | undefined;
-  if (values.anonymize !== undefined) anonymizeKey = parseAnonymizeKey(values.anonymize).bytes;
-  else if (!isLoopback(host) && !values['no-anonymize']) anonymizeKey = storedAnonymizeKey(configDir);
+  const givenKey = parseAnonymizeOption(values)?.bytes;
+  let anonymizeKey = givenKey;
+  if (anonymizeKey === undefined && !isLoopback(host) && !values['no-anonymize']) anonymizeKey = storedAnonymizeKey(configDir);
   if (!isLoopback(host)) {
     output.err(
       `cumma watch: warning: serving on ${host}, reachable from other machines; ${anonymizeKey ? 'addresses are anonymised in everything served' : 'addresses are NOT anonymised (--no-anonymize)'}`,
     );
   }
 
-  // --anonymize given by the user asks for anonymised output, as with `cumma flows` and
-  // `classify`: the terminal shows what clients see. (The stored key of an agent served beyond
-  // loopback only protects what leaves the machine: its terminal keeps the real addresses.)
-  const terminal: AddressRedactor =
-    values.anonymize !== undefined && anonymizeKey !== undefined
-      ? createAddressRedactor(new IpAnonymizer(anonymizeKey), anonymizeKey, (dialog, reason) =>
-          output.err(`cumma watch: warning: a dialog of ${printableName(terminal.text(dialog.capture))} is not printed: cannot anonymise it (${reason})`),
-        )
-      : passThrough;
-
   const token = loadOrCreateToken(configDir);
   const agent = new LiveAgent({ model, stateDirectory: values['state-dir'] ?? join(configDir, 'state'), sidecars: !values['no-sidecar'] });
+  // A key given by the user asks for anonymised output, as with `cumma flows` and `classify`: the
+  // terminal shows what clients see, capture names and folder paths included. (The stored key of
+  // an agent served beyond loopback only protects what leaves the machine: its terminal keeps the
+  // real addresses.) The agent's own address and its clients' are no capture's: printed as they are.
+  const terminal: AddressRedactor =
+    givenKey !== undefined
+      ? createAddressRedactor(
+          new IpAnonymizer(givenKey),
+          givenKey,
+          (dialog, reason) => output.err(`cumma watch: warning: a dialog of ${printableName(terminal.captureName(dialog.capture))} is not printed: cannot anonymise it (${reason})`),
+          () => agent.captures().map((capture) => capture.name),
+        )
+      : passThrough;
   const print = printer(format, output, terminal);
   agent.subscribe(print);
   // Beyond loopback, a token holder must not be able to make the agent read any folder.
@@ -164,8 +135,9 @@ export async function runWatch(args: readonly string[], io: CommandIo): Promise<
       agentVersion: `cumma ${typeof CUMMA_VERSION === 'string' ? CUMMA_VERSION : 'dev'}`,
       // Connections come and go all the time: only what needs attention goes next to the table.
       log: (level, message) => {
-        if (level !== 'info' || process.env.CUMMA_DEBUG === '1') output.err(`cumma watch: ${level}: ${terminal.text(message)}`);
+        if (level !== 'info' || process.env.CUMMA_DEBUG === '1') output.err(`cumma watch: ${level}: ${message}`);
       },
+      logCaptureText: (text) => terminal.text(text),
     });
   } catch (error) {
     await agent.close();
@@ -188,13 +160,15 @@ export async function runWatch(args: readonly string[], io: CommandIo): Promise<
   } catch (error) {
     await server.close();
     await agent.close();
-    output.err(`cumma watch: ${error instanceof Error ? error.message : String(error)}`);
+    output.err(`cumma watch: ${terminal.text(error instanceof Error ? error.message : String(error))}`);
     return 1;
   }
+  // Folders as every later message names them (addresses anonymised with a key given); the URLs
+  // are the agent's own address.
   output.err(
     [
-      `cumma watch: model ${agent.model.name}; watching ${[...watched.values()].join(', ')}`,
-      ...repeats.map((repeat) => `cumma watch: note: ${repeat}`),
+      `cumma watch: model ${agent.model.name}; watching ${terminal.text([...watched.values()].join(', '))}`,
+      ...repeats.map((repeat) => `cumma watch: note: ${terminal.text(repeat)}`),
       `  labels:    ${server.url}?token=${token.token}   (HTTP: ${server.httpUrl}labels?capture=NAME&format=tsv)`,
       `  web panel: ${server.httpUrl}#token=${token.token}`,
       `  token:     ${token.path}${token.created ? ' (created now)' : ''}`,
@@ -249,7 +223,7 @@ function printer(format: (typeof FORMATS)[number], output: WatchOutput, terminal
       // Progress updates (once a second while a file grows) are for clients, not the terminal.
       if (event.event === 'updated' && event.message === undefined) return;
       // Addresses only: the folders are the user's own, on the user's terminal.
-      output.err(`cumma watch: ${printableName(terminal.text(event.capture.name))}: ${event.event}${event.message ? `: ${terminal.text(event.message)}` : ''}`);
+      output.err(`cumma watch: ${printableName(terminal.captureName(event.capture.name))}: ${event.event}${event.message ? `: ${terminal.text(event.message)}` : ''}`);
       return;
     }
     // Printed by the run that published it, before a restart: the terminal says nothing twice.

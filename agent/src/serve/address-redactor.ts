@@ -1,6 +1,6 @@
 /**
- * Anonymisation of what the server hands out, when it runs with an anonymisation key (an agent
- * bound beyond loopback). Dialog endpoints go through the project's Crypto-PAn IpAnonymizer;
+ * Anonymisation of what the server hands out, when it runs with an anonymisation key (given with
+ * `cumma watch --anonymize`, or kept by an agent bound beyond loopback). Dialog endpoints go through the project's Crypto-PAn IpAnonymizer;
  * free text that may quote an address (capture errors and names) has every IPv4/IPv6 address
  * in it replaced by its image. Dialog ids are replaced by a keyed digest of the original id
  * (servedDialogId): the original is an unkeyed hash of the 5-tuple, which anyone can brute-force
@@ -15,20 +15,24 @@
  * file name only, in the path field and in error texts. Watched folders are served under a keyed
  * digest of their path (servedFolderName): their own names are the very ones that name users and
  * customers, and nothing but a stable name to tell them apart is needed. A file name can itself be an address
- * (dumpcap writing `10.0.0.5.pcapng`), so capture names are served through the same scrubbing;
- * clients subscribe with the served names (MessageEncoder translates them back).
+ * (dumpcap writing `10.0.0.5.pcapng`), so capture names are served through the same scrubbing,
+ * kept unique (served-names.ts); clients subscribe with the served names (MessageEncoder
+ * translates them back).
  */
 import { createHmac } from 'node:crypto';
 import { basename } from 'node:path';
 import { anonymizeAddressesInText } from '../anonymize/address-text';
 import { IpAnonymizer } from '../anonymize/anonymizer';
 import { CaptureInfo, FolderInfo, LiveDialog } from '../live/label-feed';
+import { ServedNames } from './served-names';
 
 export interface AddressRedactor {
   readonly active: boolean;
   /** The dialog as served, or undefined when it cannot be served safely. */
   dialog(dialog: LiveDialog): LiveDialog | undefined;
   capture(capture: CaptureInfo): CaptureInfo;
+  /** The name a capture is served under (what clients subscribe with): addresses replaced, unique among the watched captures. */
+  captureName(name: string): string;
   /** A watched folder as served: its path replaced by a keyed digest when anonymising. */
   folder(folder: FolderInfo): FolderInfo;
   /** Agent-produced text about a watched folder (a `folder` event's message): the folder named as served, other folders cut. */
@@ -43,6 +47,7 @@ export const passThrough: AddressRedactor = {
   active: false,
   dialog: (dialog) => dialog,
   capture: (capture) => capture,
+  captureName: (name) => name,
   folder: (folder) => folder,
   folderText: (_folder, text) => text,
   text: (text) => text,
@@ -70,25 +75,36 @@ export function servedFolderName(key: Uint8Array, path: string): string {
   return `folder-${createHmac('sha256', key).update('cumma/folder/v1\u0000').update(path).digest('hex').slice(0, 12)}`;
 }
 
-export function createAddressRedactor(anonymizer: IpAnonymizer, key: Uint8Array, onWithheld: (dialog: LiveDialog, reason: string) => void): AddressRedactor {
+/**
+ * `watchedCaptures`: the names of the captures watched now, so that the served names of captures
+ * gone can be given to others (served-names.ts); without it none is given again.
+ */
+export function createAddressRedactor(
+  anonymizer: IpAnonymizer,
+  key: Uint8Array,
+  onWithheld: (dialog: LiveDialog, reason: string) => void,
+  watchedCaptures?: () => Iterable<string>,
+): AddressRedactor {
   const text = (input: string): string => anonymizeAddressesInText(anonymizer, input);
+  const names = new ServedNames(text, watchedCaptures);
   return {
     active: true,
     dialog(dialog) {
       try {
         const anonymized = anonymizer.anonymizeEndpoints(dialog);
-        return { ...anonymized, id: servedDialogId(key, dialog.id), capture: text(dialog.capture) };
+        return { ...anonymized, id: servedDialogId(key, dialog.id), capture: names.of(dialog.capture) };
       } catch (error) {
         onWithheld(dialog, (error as Error).message);
         return undefined;
       }
     },
     capture(capture) {
-      const served = { ...capture, name: text(capture.name), path: text(basename(capture.path)) };
+      const served = { ...capture, name: names.of(capture.name), path: text(basename(capture.path)) };
       if (capture.error !== undefined) served.error = text(withoutFolder(capture.error));
       if (capture.warning !== undefined) served.warning = text(withoutFolder(capture.warning));
       return served;
     },
+    captureName: (name) => names.of(name),
     folder: (folder) => ({ ...folder, path: servedFolderName(key, folder.path) }),
     folderText: (folder, input) => text(withoutFolder(input.split(folder.path).join(servedFolderName(key, folder.path)))),
     text,

@@ -39,6 +39,8 @@ export interface ConnectionContext {
   readonly encoder: MessageEncoder;
   readonly limits: ServerLimits;
   readonly log: ServerLog;
+  /** How log lines write folder paths and what the agent says of them (AgentServerOptions.logCaptureText). */
+  readonly logCaptureText: (text: string) => string;
   readonly counters: ConnectionCounters;
   readonly onClosed: (connection: ClientConnection) => void;
 }
@@ -262,11 +264,11 @@ export class ClientConnection {
       // The live agent's errors already say "cannot watch PATH: …" (they serve its command line
       // too); other refusals (a feed that watches nothing on request) do not name the folder.
       const text = reason.startsWith('cannot watch ') ? reason : `cannot watch ${path}: ${reason}`;
-      this.context.log('warn', `client ${this.peer}: ${text}`);
+      this.context.log('warn', `client ${this.peer}: ${this.context.logCaptureText(text)}`);
       this.replyError('WATCH_FAILED', text);
     };
     try {
-      this.context.feed.watchFolder(path).then(() => this.context.log('info', `client ${this.peer}: watching ${path}`), failed);
+      this.context.feed.watchFolder(path).then(() => this.context.log('info', `client ${this.peer}: watching ${this.context.logCaptureText(path)}`), failed);
     } catch (error) {
       failed(error);
     }

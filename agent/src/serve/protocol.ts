@@ -24,7 +24,7 @@ export interface HelloMessage {
   readonly captures: readonly CaptureInfo[];
   /** The watched folders and whether each is there (`missing`: gone, watched again when back). */
   readonly folders: readonly FolderInfo[];
-  /** True when addresses in everything served are anonymised (agent bound beyond loopback). */
+  /** True when addresses in everything served are anonymised (a key given with --anonymize or --anonymize-key-file, or an agent bound beyond loopback). */
   readonly anonymized: boolean;
 }
 

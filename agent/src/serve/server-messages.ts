@@ -61,12 +61,13 @@ export class MessageEncoder {
 
   /** The name clients see for the capture named `name` on the agent's machine. */
   servedName(name: string): string {
-    return this.redactor.text(name);
+    return this.redactor.captureName(name);
   }
 
   /**
    * The watched capture whose served name is `served`, or undefined. Only served names are
-   * accepted: an anonymised agent does not confirm a guessed original name.
+   * accepted: an anonymised agent does not confirm a guessed original name. Served names are
+   * unique (served-names.ts), so the first that matches is the only one.
    */
   watchedName(served: string): string | undefined {
     for (const capture of this.feed.captures()) if (this.servedName(capture.name) === served) return capture.name;

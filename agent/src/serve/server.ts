@@ -41,6 +41,12 @@ export interface AgentServerOptions {
   readonly agentVersion?: string;
   readonly limits?: Partial<ServerLimits>;
   readonly log?: ServerLog;
+  /**
+   * How log lines write what they quote of captures and watched folders (names, paths, errors):
+   * `cumma watch --anonymize` anonymises the addresses in it. Default: as it is. The agent's own
+   * address and its clients' are not capture data, and log lines give them as they are.
+   */
+  readonly logCaptureText?: (text: string) => string;
 }
 
 export interface AgentServer {
@@ -66,6 +72,9 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
   const host = options.host ?? DEFAULT_HOST;
   const limits = resolveLimits(options.limits);
   const log = options.log ?? silentLog;
+  const logCaptureText = options.logCaptureText ?? ((text: string) => text);
+  // For parts whose lines say nothing of the network, only of captures (feed events, failures).
+  const captureLog: ServerLog = (level, message) => log(level, logCaptureText(message));
   const agentVersion = options.agentVersion ?? 'cumma';
   const { feed, token, staticDir } = options;
   const startedAt = performance.now();
@@ -73,8 +82,11 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
   const redactor: AddressRedactor =
     options.anonymizeKey === undefined
       ? passThrough
-      : createAddressRedactor(new IpAnonymizer(options.anonymizeKey), options.anonymizeKey, (dialog, reason) =>
-          log('warn', `dialog ${dialog.capture}#${dialog.session}.${dialog.dialog} withheld: cannot anonymise it (${reason})`),
+      : createAddressRedactor(
+          new IpAnonymizer(options.anonymizeKey),
+          options.anonymizeKey,
+          (dialog, reason) => captureLog('warn', `dialog ${dialog.capture}#${dialog.session}.${dialog.dialog} withheld: cannot anonymise it (${reason})`),
+          () => feed.captures().map((capture) => capture.name),
         );
   const encoder = new MessageEncoder(feed, redactor, agentVersion);
   const counters: ConnectionCounters = { slowConsumerCloses: 0, rateLimitCloses: 0, peakQueuedMessages: 0, peakQueuedBytes: 0 };
@@ -83,7 +95,7 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
   const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxMessageBytes, perMessageDeflate: false, clientTracking: false });
   const http = createServer((request, response) => {
     handleHttp(request, response).catch((error: unknown) => {
-      log('error', `HTTP ${request.method ?? '?'} ${pathOf(request)}: ${(error as Error).stack ?? String(error)}`);
+      log('error', `HTTP ${request.method ?? '?'} ${pathOf(request)}: ${logCaptureText((error as Error).stack ?? String(error))}`);
       if (!response.headersSent) sendText(request, response, 500, 'internal error');
       else response.destroy();
     });
@@ -98,7 +110,7 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
     if (!perPeer.admit(socket)) socket.destroy();
   });
 
-  const hub = new FeedHub(feed, encoder, limits, log, counters);
+  const hub = new FeedHub(feed, encoder, limits, captureLog, counters);
   const refusals = new RefusalLog(log);
   const apiContext = { encoder, token, agentVersion, startedAt, own: () => own };
 
@@ -122,7 +134,7 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
     if (!access.ok) return refuse(access.status, access.reason);
     if (hub.size >= limits.maxClients) return refuse(503, `too many clients (${limits.maxClients})`);
     wss.handleUpgrade(request, socket, head, (ws) => {
-      const connection = new ClientConnection(ws, peer, { feed, encoder, limits, log, counters, onClosed: (closed) => hub.remove(closed) });
+      const connection = new ClientConnection(ws, peer, { feed, encoder, limits, log, logCaptureText, counters, onClosed: (closed) => hub.remove(closed) });
       hub.add(connection);
       log('info', `client ${peer} connected (origin ${quoteHeader(request.headers.origin)})`);
     });
