@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = join(__dirname, '..', '..');
@@ -46,6 +47,26 @@ describe('gaps printed with every result', () => {
     expect(csv.stderr).toBe(`cumma: ${SAMPLE}: ${summary}\n`);
   });
 
+  it('sums up no result for a file that gave no packet before its error, and does for an empty capture', () => {
+    const compressed = join(dir, 'whatsapp-chat.pcapng.gz');
+    writeFileSync(compressed, gzipSync(readFileSync(SAMPLE)));
+    const text = join(dir, 'notes.pcapng');
+    writeFileSync(text, 'meeting notes, not a capture\n');
+    for (const file of [compressed, text]) {
+      const result = cumma('classify', file, '--format', 'jsonl');
+      expect(result.status).toBe(1);
+      expect(result.stdout).toBe('');
+      // The error alone: a "0 dialogs" summary before it would read as a result.
+      expect(result.stderr).toMatch(new RegExp(`^cumma classify: error: [^\n]*\\[CAPTURE_[A-Z_]+\\]\n$`));
+    }
+    // A capture of no packets read to its end is a result: 0 dialogs.
+    const headerOnly = join(dir, 'header-only.pcapng');
+    writeFileSync(headerOnly, readFileSync(SAMPLE).subarray(0, pcapngHeaderLength(readFileSync(SAMPLE))));
+    const empty = cumma('classify', headerOnly, '--format', 'jsonl');
+    expect(empty.status, empty.stderr).toBe(0);
+    expect(empty.stderr).toMatch(/^cumma: [^\n]*header-only\.pcapng: 0 dialogs; model /);
+  });
+
   it("evaluate cuts dialogs with the given model's gaps and says which", () => {
     const withDefault = JSON.parse(cumma('evaluate', SAMPLE, '--format', 'json').stdout) as { total: number; gaps: unknown; scored: string };
     const withShort = JSON.parse(cumma('evaluate', SAMPLE, '--format', 'json', '--model', shortGaps).stdout) as { total: number; gaps: unknown };
@@ -62,3 +83,14 @@ describe('gaps printed with every result', () => {
     expect(table.trimEnd().split('\n').at(-1)).toBe(`model default@1 (${shortGaps}); temporal forward; dialogs cut with gaps of 60 s (session) and 1 s (dialog)`);
   });
 });
+
+/** Bytes of a pcapng's leading section header and interface blocks, up to its first packet block. */
+function pcapngHeaderLength(file: Buffer): number {
+  let offset = 0;
+  for (;;) {
+    const type = file.readUInt32LE(offset);
+    // Section header (0x0a0d0d0a) and interface description (1) blocks make the header.
+    if (type !== 0x0a0d0d0a && type !== 1) return offset;
+    offset += file.readUInt32LE(offset + 4);
+  }
+}

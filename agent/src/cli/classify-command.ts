@@ -168,7 +168,10 @@ async function classifyCapture(file: string, options: ClassifyOptions, io: Comma
         stream.flush();
         thread?.finish();
       } finally {
-        output.finish({ model: modelPath, gaps }, { sidecar: readToEnd || packets > 0 });
+        // A file that gave no packet before failing (not a capture, compressed, unreadable) has
+        // no result to sum up: "0 dialogs" before its error would read as one.
+        const result = readToEnd || packets > 0;
+        output.finish(result ? { model: modelPath, gaps } : undefined, { sidecar: result });
         for (const message of undecoded.messages(captureDisplayName(file))) io.stderr.write(`cumma: ${words(message)}\n`);
         if (stream.timestampJumps.count > 0) io.stderr.write(`cumma: ${words(`${captureDisplayName(file)}: ${describeTimestampJumps(stream.timestampJumps, gaps.sessionGapUs)}`)}\n`);
       }
