@@ -10,8 +10,9 @@
 // (default 7345); --dir: the demo folder (default .cache/demo, emptied first).
 
 import { ChildProcess, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
+import { makeFolder } from '../agent/src/common/make-folder';
 import { replayCapture } from './lib/capture-replay';
 
 const REPO_ROOT = resolve(__dirname, '..');
@@ -48,7 +49,8 @@ async function main(): Promise<number> {
   const exitWhenDone = process.argv.includes('--exit-when-done');
   // A fresh folder each time, so every run shows the same thing from the start.
   rmSync(DEMO_DIR, { recursive: true, force: true });
-  mkdirSync(CAPTURES, { recursive: true });
+  // Not a recursive mkdir: under /proc (--dir /proc/x) it spins for ever instead of failing.
+  makeFolder(CAPTURES);
   for (const name of COPIED) copyFileSync(join(SAMPLES, name), join(CAPTURES, name));
 
   const agent = startAgent();

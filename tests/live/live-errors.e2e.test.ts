@@ -1,10 +1,11 @@
 // What a real `cumma watch` tells clients and its terminal when a watched capture cannot be
 // read: a capture replaced by a folder gets a coded error with file and offset (not a bare
 // "EISDIR …"), and packets of a link type Cumma does not decode are reported once per capture.
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { CaptureInfo } from '../../agent/src/live/label-feed';
 import { connectClient } from '../serve/support/clients';
 import { AgentProcess, startAgent, waitFor } from '../support/agent-process';
 import { cleanUpAfterEach } from '../support/cleanup';
@@ -34,7 +35,37 @@ function withLinkType(source: Buffer, linkType: number): Buffer {
   return bytes;
 }
 
+/** The first pcapng block starting at or after `from`: its offset and length. */
+function blockAtOrAfter(bytes: Buffer, from: number): { offset: number; length: number } {
+  for (let at = 0; at + 8 <= bytes.length; at += bytes.readUInt32LE(at + 4)) {
+    if (at >= from) return { offset: at, length: bytes.readUInt32LE(at + 4) };
+  }
+  throw new Error(`no block after byte ${from}`);
+}
+
 describe('errors of watched captures', () => {
+  it('serves as bytesRead of a capture in error the offset of the error, not the bytes fetched', async () => {
+    const { agent, folder } = await agentOnEmptyFolder();
+    const client = await connectClient(agent.httpUrl, { token: agent.token });
+    // A block in the middle whose length is no multiple of 4: the reader stops at its start, with
+    // the whole file (under 1 MiB) fetched by then.
+    const bytes = readFileSync(join(SAMPLES, 'whatsapp-chat.pcapng'));
+    const block = blockAtOrAfter(bytes, 300_000);
+    bytes.writeUInt32LE(block.length + 1, block.offset + 4);
+    const path = join(folder, 'corrupt.pcapng');
+    // Renamed into place whole: read while half written, the file's size at the error would be less.
+    const staged = join(folder, '..', 'corrupt.staged');
+    writeFileSync(staged, bytes);
+    renameSync(staged, path);
+    await client.until('the error', (messages) => messages.some((m) => m.type === 'capture' && m.event === 'error'), 20_000);
+    const error = client.of('capture').find((m) => m.event === 'error')!;
+    expect(error.message).toBe(`${path}: byte offset ${block.offset}: block length ${block.length + 1} is not a multiple of 4 [CAPTURE_BLOCK_UNALIGNED]`);
+    expect(error.capture).toMatchObject({ state: 'error', sizeBytes: bytes.length, bytesRead: block.offset });
+    const served = (await (await fetch(`${agent.httpUrl}captures`, { headers: { Authorization: `Bearer ${agent.token}` } })).json()) as CaptureInfo[];
+    expect(served.find((capture) => capture.name === 'corrupt.pcapng')).toMatchObject({ state: 'error', sizeBytes: bytes.length, bytesRead: block.offset, error: error.message });
+    client.socket.close();
+  }, 60_000);
+
   it('reports a capture replaced by a folder with a code and an offset', async () => {
     const { agent, folder } = await agentOnEmptyFolder();
     const client = await connectClient(agent.httpUrl, { token: agent.token });

@@ -1,5 +1,5 @@
 // The state journal on real files: what a restarted agent gets back of what it had published.
-import { appendFileSync, closeSync, fstatSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, fstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -93,6 +93,8 @@ describe('StateJournal', () => {
     const identity = identityOf(fd, stats.dev, stats.ino, stats.size);
     closeSync(fd);
     const old = dialog('x.pcapng', 1_000);
+    // A journal left by an earlier run: its folder is there (for() touches no file).
+    mkdirSync(directory, { recursive: true });
     writeFileSync(journal.path, `${JSON.stringify({ v: 1, capture, identity })}\n${old.id}\n`);
     expect(open(journal)).toEqual([]);
     expect(journal.has(old.id)).toBe(true);
@@ -107,5 +109,42 @@ describe('StateJournal', () => {
     writeFileSync(capture, Buffer.alloc(5000, 8));
     expect(open(StateJournal.for(directory, capture))).toEqual([]);
     expect(readFileSync(journal.path, 'utf8').trim().split('\n')).toHaveLength(1);
+  });
+
+  it('says once, naming itself, that it cannot be written, and keeps what was published in memory', () => {
+    const { capture, directory, open } = setup();
+    const said: string[] = [];
+    const journal = StateJournal.for(directory, capture, (message) => said.push(message));
+    open(journal);
+    const a = dialog('x.pcapng', 1_000);
+    journal.record([a]);
+    // Its path taken by a folder (EISDIR, for root too; a full disk gives ENOSPC the same way).
+    rmSync(journal.path);
+    mkdirSync(journal.path);
+    const b = dialog('x.pcapng', 2_000);
+    const c = dialog('x.pcapng', 3_000);
+    expect(() => journal.record([b])).not.toThrow();
+    expect(() => journal.record([c])).not.toThrow();
+    expect(said).toEqual([
+      `${capture}: cannot write its state journal ${journal.path}: illegal operation on a directory (EISDIR); the capture is labelled and served on, its journal kept in memory only: an agent restarted on it publishes again the dialogs the journal misses`,
+    ]);
+    expect([a, b, c].every((d) => journal.has(d.id))).toBe(true);
+    // A capture removed takes its journal along, but not a folder that is not the agent's.
+    expect(() => journal.remove()).not.toThrow();
+    expect(statSync(journal.path).isDirectory()).toBe(true);
+    expect(said).toHaveLength(1);
+  });
+
+  it('makes its folder when first written, and reports a folder it cannot make instead of throwing', () => {
+    const { capture, directory, open } = setup();
+    expect(open(StateJournal.for(join(directory, 'a', 'b'), capture))).toEqual([]);
+    expect(statSync(join(directory, 'a', 'b')).isDirectory()).toBe(true);
+    writeFileSync(directory + '-file', 'x');
+    const said: string[] = [];
+    const journal = StateJournal.for(join(`${directory}-file`, 'state'), capture, (message) => said.push(message));
+    expect(open(journal)).toEqual([]);
+    journal.record([dialog('x.pcapng', 1_000)]);
+    expect(said).toHaveLength(1);
+    expect(said[0]).toMatch(new RegExp(`^${capture}: cannot (read|write) its state journal ${journal.path}: not a directory \\(ENOTDIR\\);`));
   });
 });

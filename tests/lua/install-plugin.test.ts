@@ -110,6 +110,27 @@ describe('cumma install-wireshark-plugin', () => {
     expect(readFileSync(file, 'utf8')).toBe('x');
   });
 
+  it('says which level of --dir is a file when the folder would go under one', () => {
+    const file = join(home, 'also-not-a-folder');
+    writeFileSync(file, 'x');
+    const run = cumma(['install-wireshark-plugin', '--dir', join(file, 'plugins')], env());
+    expect(run.status).toBe(1);
+    expect(run.stderr).toBe(`cumma install-wireshark-plugin: error: --dir ${join(file, 'plugins')}: ${file} is a file, not a folder\n`);
+  });
+
+  // Node's recursive mkdir loops for ever under /proc (mkdir there says ENOENT, its parent there):
+  // the command sat at full CPU. It must fail at once, naming the folder.
+  it.skipIf(!existsSync('/proc/self/status'))('fails at once for a --dir that cannot be made (under /proc), without spinning', () => {
+    const startedAt = Date.now();
+    const run = spawnSync(process.execPath, [CLI, 'install-wireshark-plugin', '--dir', '/proc/cumma-nope/plugins'], { encoding: 'utf8', env: env(), timeout: 15_000, killSignal: 'SIGKILL' });
+    expect(run.signal, 'still running after 15 s').toBeNull();
+    expect(Date.now() - startedAt).toBeLessThan(10_000);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toBe(
+      'cumma install-wireshark-plugin: error: --dir /proc/cumma-nope/plugins: cannot make folder /proc/cumma-nope: its file system takes no new folders there (ENOENT)\n',
+    );
+  }, 30_000);
+
   it('leaves no partial temporary file when the write fails, and names the plugin', () => {
     // A file-size limit of 512 bytes makes the write fail part-way (EFBIG), as a full disk would.
     const dir = join(home, 'full');

@@ -7,8 +7,9 @@
  * tightening its mode quietly would hide that the key may have leaked.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { makeFolder } from '../common/make-folder';
 import { systemErrorReason } from '../common/system-error';
 import { CRYPTO_PAN_KEY_BYTES } from './crypto-pan';
 import { AnonymizeKey, parseAnonymizeKey } from './key';
@@ -90,7 +91,7 @@ export function storedAnonymizeKey(configDir: string): Uint8Array {
       throw new Error(`${named} does not hold a usable key (${(error as Error).message.replace(/^--anonymize expects /, 'expected ')}); delete it to get a new one`);
     }
   }
-  mkdirSync(configDir, { recursive: true, mode: 0o700 });
+  makeFolder(configDir, 0o700);
   const key = randomBytes(CRYPTO_PAN_KEY_BYTES);
   writeFileSync(path, `${key.toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
   return key;

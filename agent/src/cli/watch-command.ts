@@ -4,7 +4,7 @@
  * next to each, and serves the labels over WebSocket and HTTP on 127.0.0.1:7345.
  */
 import { isIP } from 'node:net';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { IpAnonymizer } from '../anonymize/anonymizer';
 import { storedAnonymizeKey } from '../anonymize/key-file';
@@ -17,6 +17,7 @@ import { ANONYMIZE_OPTIONS, anonymizeKeyHelp, parseAnonymizeOption } from './ano
 import { DEFAULT_MODEL } from './classify-command';
 import { CommandIo } from './flows-command';
 import { LIVE_TABLE_HEADER, liveTableRow } from './live-table';
+import { prepareStateFolder } from './state-folder-option';
 import { UsageError, parseChoice } from './usage-error';
 import { OutputGone, WatchOutput, printableName } from './watch-output';
 
@@ -43,7 +44,8 @@ ${anonymizeKeyHelp('                  ')}
   --no-sidecar    do not write sidecar files
   --format        what is printed per dialog: table on a terminal, jsonl otherwise, or none
   --state-dir     where per-capture state (for resuming after a crash) is kept
-                  (default: the config folder's state/)
+                  (default: the config folder's state/); made if missing, and must be
+                  a folder the agent can write in
 
 The access token is created on first start in the config folder ($CUMMA_CONFIG_DIR, else
 $XDG_CONFIG_HOME/cumma, else ~/.config/cumma) and printed at start.`;
@@ -78,6 +80,9 @@ export async function runWatch(args: readonly string[], io: CommandIo): Promise<
   const host = values.host;
   const configDir = resolveConfigDir();
   const model = UsageModel.load(values.model ?? DEFAULT_MODEL);
+  if (values['state-dir'] === '') throw new UsageError('--state-dir needs a folder');
+  const stateDirectory = resolve(values['state-dir'] ?? join(configDir, 'state'));
+  prepareStateFolder(stateDirectory, values['state-dir']);
 
   // Armed before anything is printed: dialogs of the captures already in the folder are printed
   // while the agent is still starting, so `| head -1` can have gone before start-up is done.
@@ -95,7 +100,7 @@ export async function runWatch(args: readonly string[], io: CommandIo): Promise<
   }
 
   const token = loadOrCreateToken(configDir);
-  const agent = new LiveAgent({ model, stateDirectory: values['state-dir'] ?? join(configDir, 'state'), sidecars: !values['no-sidecar'] });
+  const agent = new LiveAgent({ model, stateDirectory, sidecars: !values['no-sidecar'] });
   // A key given by the user asks for anonymised output, as with `cumma flows` and `classify`: the
   // terminal shows what clients see, capture names and folder paths included. (The stored key of
   // an agent served beyond loopback only protects what leaves the machine: its terminal keeps the

@@ -25,7 +25,11 @@ export interface CaptureInfo {
   readonly path: string;
   readonly state: CaptureState;
   readonly sizeBytes: number;
-  /** Bytes of the file read and analysed so far. */
+  /**
+   * Offset the file has been parsed up to: every byte before it analysed. For a capture in error,
+   * the error's offset; for a file that ends inside a block, that block's start (bytes of a block
+   * not complete yet are fetched, not parsed).
+   */
   readonly bytesRead: number;
   readonly packets: number;
   readonly dialogs: number;

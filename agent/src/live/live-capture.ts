@@ -106,7 +106,10 @@ export class LiveCapture {
   private reader!: CaptureReader;
   private stream!: DialogStream;
   private completed: DialogRecord[] = [];
+  /** Bytes fetched from the file into the reader (a block's first part may wait there for the rest). */
   private bytesRead = 0;
+  /** Where reading stopped with an error (set while the state is 'error'). */
+  private errorOffset: number | undefined;
   private sizeBytes = 0;
   /** The file's modification time at the last poll: a change with no change of size may be a rewrite. */
   private modifiedMs = -1;
@@ -132,7 +135,8 @@ export class LiveCapture {
 
   constructor(private readonly options: LiveCaptureOptions) {
     this.clock = options.clock ?? Date.now;
-    this.journal = StateJournal.for(options.stateDirectory, options.path);
+    // A journal that fails costs this capture its journal, said once; never its labels (nor the agent).
+    this.journal = StateJournal.for(options.stateDirectory, options.path, (message) => options.onCaptureEvent('updated', message));
     this.lastGrowthMs = this.clock();
     this.newestPacketReadMs = this.lastGrowthMs;
     this.restart();
@@ -148,7 +152,8 @@ export class LiveCapture {
       path: this.options.path,
       state: this.state,
       sizeBytes: this.sizeBytes,
-      bytesRead: this.bytesRead,
+      // What was parsed, not fetched: clients compare it with the error's or warning's offset.
+      bytesRead: this.errorOffset ?? this.reader.nextOffset,
       packets: this.stream.stats.packets,
       dialogs: this.store.size,
       ...(this.problem !== undefined ? { error: this.problem } : {}),
@@ -373,6 +378,7 @@ export class LiveCapture {
     this.sizeBytes = 0;
     this.state = 'reading';
     this.problem = undefined;
+    this.errorOffset = undefined;
     this.warning = undefined;
     if (this.journalOpen) this.journal.remove();
     this.journalOpen = false;
@@ -454,6 +460,7 @@ export class LiveCapture {
     const message = captureError.inFile(this.options.path).message;
     this.state = 'error';
     this.problem = message;
+    this.errorOffset = captureError.offset;
     // What was read before the fault is kept: the open dialogs end there, as final.
     try {
       this.stream.flush();

@@ -11,10 +11,18 @@
  * bytes): a capture replaced under the same name starts a new journal. Then one JSON dialog
  * record a line (version 2; a later line for the same id replaces an earlier one). Version 1
  * journals held bare ids; their ids still count as published, their records are re-derived.
+ *
+ * The journal is a convenience for the next run, never a condition of this one: a journal that
+ * cannot be read or written (a full disk, its folder replaced by a file, its path by a folder) is
+ * reported once, through `onFailure`, and from then on kept in memory only. Its capture goes on
+ * being labelled and published as before; what a restarted agent finds of it is what was written
+ * before the failure.
  */
 import { createHash } from 'node:crypto';
-import { appendFileSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, lstatSync, openSync, readdirSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { makeFolder } from '../common/make-folder';
+import { systemErrorReason } from '../common/system-error';
 import { dialogId } from './dialog-identity';
 import { LiveDialog } from './label-feed';
 
@@ -94,31 +102,43 @@ function latestIdentity(header: CaptureIdentity, lines: readonly string[]): Capt
   return identity;
 }
 
+/** Says, once, that a capture's journal failed: the message names the journal and why. */
+export type JournalFailure = (message: string) => void;
+
 export class StateJournal {
   private readonly published = new Set<string>();
   private started = false;
   private identity: CaptureIdentity | undefined;
+  /** Set once the journal file failed: kept in memory only from then on. */
+  private failed = false;
 
-  private constructor(readonly path: string) {}
+  private constructor(
+    readonly path: string,
+    private readonly capturePath: string,
+    private readonly onFailure: JournalFailure,
+  ) {}
 
-  /** The journal of `capturePath` in `directory`; loaded lazily once the file's identity is known. */
-  static for(directory: string, capturePath: string): StateJournal {
-    mkdirSync(directory, { recursive: true, mode: 0o700 });
+  /**
+   * The journal of `capturePath` in `directory`; loaded lazily once the file's identity is known.
+   * Touches no file: the folder is made when the journal is first written (see open).
+   */
+  static for(directory: string, capturePath: string, onFailure: JournalFailure = () => undefined): StateJournal {
     const name = createHash('sha256').update(capturePath).digest('hex').slice(0, 24);
-    return new StateJournal(join(directory, `${name}.journal`));
+    return new StateJournal(join(directory, `${name}.journal`), capturePath, onFailure);
   }
 
   /**
    * Loads what was published of this very file (same identity), or starts a new journal.
    * Returns the final records recovered, in order of publication, under the capture's current
    * name `capture` (a file's name among the agent's captures can change between runs: the
-   * same file, the same dialogs).
+   * same file, the same dialogs). Throws only when the capture (`fd`) cannot be read: a journal
+   * that cannot be read or written is reported and left (see the file's comment).
    */
   open(capturePath: string, capture: string, fd: number, dev: number, ino: number, size: number): LiveDialog[] {
     this.published.clear();
     this.started = true;
-    if (existsSync(this.path)) {
-      const lines = readFileSync(this.path, 'utf8').split('\n');
+    const lines = this.onDisk('read', () => this.readLines());
+    if (lines !== undefined) {
       let header: { v?: number; identity?: CaptureIdentity } | undefined;
       try {
         header = JSON.parse(lines[0] ?? '') as typeof header;
@@ -145,8 +165,43 @@ export class StateJournal {
     }
     const identity = identityOf(fd, dev, ino, size);
     this.identity = identity;
-    writeFileSync(this.path, `${JSON.stringify({ v: JOURNAL_VERSION, capture: capturePath, identity })}\n`, { mode: 0o600 });
+    this.onDisk('write', () => {
+      // Made here rather than once at start: a state folder deleted while the agent runs comes
+      // back with the next journal. Never a recursive mkdir (see makeFolder).
+      makeFolder(dirname(this.path), 0o700);
+      writeFileSync(this.path, `${JSON.stringify({ v: JOURNAL_VERSION, capture: capturePath, identity })}\n`, { mode: 0o600 });
+    });
     return [];
+  }
+
+  /** The journal's lines, or undefined when there is none yet. */
+  private readLines(): string[] | undefined {
+    try {
+      return readFileSync(this.path, 'utf8').split('\n');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Runs `action` on the journal file unless the journal failed before; a failure now is
+   * reported (once: every later call is skipped) and gives undefined.
+   */
+  private onDisk<T>(what: 'read' | 'write' | 'remove', action: () => T): T | undefined {
+    if (this.failed) return undefined;
+    try {
+      return action();
+    } catch (error) {
+      this.failed = true;
+      const code = (error as NodeJS.ErrnoException).code;
+      const consequence =
+        what === 'remove'
+          ? 'it is left where it is'
+          : 'the capture is labelled and served on, its journal kept in memory only: an agent restarted on it publishes again the dialogs the journal misses';
+      this.onFailure(`${this.capturePath}: cannot ${what} its state journal ${this.path}: ${systemErrorReason(error)}${code === undefined ? '' : ` (${code})`}; ${consequence}`);
+      return undefined;
+    }
   }
 
   /**
@@ -169,7 +224,7 @@ export class StateJournal {
     if (!this.started || identity === undefined || identity.headBytes >= HEAD_BYTES || size <= identity.headBytes) return;
     const extended = identityOf(fd, identity.dev, identity.ino, size);
     this.identity = extended;
-    appendFileSync(this.path, `${JSON.stringify({ identity: extended })}\n`);
+    this.onDisk('write', () => appendFileSync(this.path, `${JSON.stringify({ identity: extended })}\n`));
   }
 
   has(id: string): boolean {
@@ -180,12 +235,14 @@ export class StateJournal {
   record(dialogs: readonly LiveDialog[]): void {
     if (!this.started || dialogs.length === 0) return;
     for (const dialog of dialogs) this.published.add(dialog.id);
-    const fd = openSync(this.path, 'a');
-    try {
-      appendFileSync(fd, `${dialogs.map((dialog) => JSON.stringify(dialog)).join('\n')}\n`);
-    } finally {
-      closeSync(fd);
-    }
+    this.onDisk('write', () => {
+      const fd = openSync(this.path, 'a');
+      try {
+        appendFileSync(fd, `${dialogs.map((dialog) => JSON.stringify(dialog)).join('\n')}\n`);
+      } finally {
+        closeSync(fd);
+      }
+    });
   }
 
   /** The capture is gone: so is its journal. */
@@ -193,7 +250,17 @@ export class StateJournal {
     this.published.clear();
     this.started = false;
     this.identity = undefined;
-    rmSync(this.path, { force: true });
+    if (!this.failed) {
+      this.onDisk('remove', () => rmSync(this.path, { force: true }));
+      return;
+    }
+    // Failed before: what the failure left (a journal cut short by a full disk) still goes with
+    // its capture, quietly; anything else at its path (a folder) is not the agent's to remove.
+    try {
+      if (lstatSync(this.path).isFile()) rmSync(this.path, { force: true });
+    } catch {
+      // Gone, or out of reach: said already.
+    }
   }
 }
 

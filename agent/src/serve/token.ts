@@ -10,9 +10,10 @@
  * the token may already have leaked.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, fstatSync, linkSync, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, fstatSync, linkSync, openSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { makeFolder } from '../common/make-folder';
 
 export const TOKEN_FILE_NAME = 'token';
 const TOKEN_BYTES = 32;
@@ -54,7 +55,7 @@ export function loadOrCreateToken(configDir: string = resolveConfigDir()): Agent
   if (existing !== undefined) return { token: existing, path, created: false };
 
   // 0700 applies only when mkdir creates the folder; an existing folder is the user's choice.
-  mkdirSync(configDir, { recursive: true, mode: 0o700 });
+  makeFolder(configDir, 0o700);
   const token = generateToken();
   const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   writeFileSync(temporary, `${token}\n`, { mode: 0o600, flag: 'wx' });

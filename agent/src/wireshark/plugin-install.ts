@@ -8,9 +8,10 @@
  * was edited or came from elsewhere (kept unless --force, which saves it as cumma.lua.bak first).
  */
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, posix, resolve, win32 } from 'node:path';
+import { folderProblem, makeFolder } from '../common/make-folder';
 import { systemErrorReason } from '../common/system-error';
 
 export const PLUGIN_FILE_NAME = 'cumma.lua';
@@ -108,7 +109,12 @@ export function installPlugin(options: InstallOptions): InstallOutcome {
   if (state.kind === 'modified' && !options.force) return { kind: 'refused', path, reason: state.reason };
 
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new Error(`--dir ${dir} is a file, not a folder: give the plugins folder`);
-  mkdirSync(dir, { recursive: true });
+  try {
+    // Not mkdirSync's recursive mode: under /proc it spins for ever instead of failing.
+    makeFolder(dir);
+  } catch (error) {
+    throw new Error(`--dir ${dir}: ${folderProblem(dir, error).text}`);
+  }
   let backup: string | undefined;
   if (state.kind === 'modified') {
     backup = freeBackupPath(path);
