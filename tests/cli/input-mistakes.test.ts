@@ -118,6 +118,29 @@ describe('command-line values', () => {
     expect(result.stderr).toContain(`cumma ${command}: ${option} expects ${expected}, got '${value}'`);
   });
 
+  // These had no upper bound: --trees 100000000 trained in silence until V8 aborted, out of memory.
+  it.each([
+    ['train', '--trees', '100000000', "--trees must be from 1 to 1000, got '100000000'"],
+    ['train', '--trees', '99999999999999999999999', "--trees must be from 1 to 1000, got '99999999999999999999999'"],
+    ['evaluate', '--trees', '1001', "--trees must be from 1 to 1000, got '1001'"],
+    ['evaluate', '--folds', '100000000', "--folds must be from 2 to 100, got '100000000'"],
+    ['evaluate', '--folds', '1', "--folds must be from 2 to 100, got '1'"],
+  ])('%s %s %s is refused at once, with the allowed range', (command, option, value, expected) => {
+    const extra = command === 'train' ? ['-o', join(dir, 'x.json')] : option === '--folds' ? [] : ['--folds', '2'];
+    // A refusal is immediate: a command that took the value would train until it ran out of memory.
+    const result = spawnSync(process.execPath, [CLI, command, SAMPLE, option, value, ...extra], { encoding: 'utf8', timeout: 20_000 });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(`cumma ${command}: ${expected}`);
+    expect(result.stderr).toContain(`usage: cumma ${command}`);
+    expect(existsSync(join(dir, 'x.json'))).toBe(false);
+  });
+
+  it('the usage texts give the ranges', () => {
+    expect(cumma('train', '--help').stdout).toContain('trees of the random forest, 1…1000');
+    expect(cumma('evaluate', '--help').stdout).toContain('K from 2 to 100');
+    expect(cumma('record', '--help').stdout).toContain('at most 3600');
+  });
+
   it('simulate -o - is refused: the truth sidecar needs a file beside the capture', () => {
     const result = cumma('simulate', '--usage', 'text', '-o', '-');
     expect(result.status).toBe(2);

@@ -1,6 +1,6 @@
 // The reading thread's handle on classify's labelling thread, when the labeller cannot work: the
 // reason comes back promptly (not after the stall timeout) and names what failed.
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -56,7 +56,8 @@ describe('classify labelling thread failures', () => {
 
   it('a model the labeller cannot read: its error, at once', async () => {
     const { error, seconds } = await failureOf(BUNDLE, join(dir, 'missing.json'));
-    expect(String(error)).toMatch(/labelling: cannot read model .*missing\.json/);
+    // The model's own error, as when it is loaded on the reading thread: no "labelling:" before it.
+    expect(String(error)).toMatch(/^Error: cannot read model .*missing\.json.*\[MODEL_MISSING\]$/);
     expect(seconds).toBeLessThan(10);
   });
 
@@ -81,9 +82,43 @@ describe('classify labelling thread failures', () => {
     }
     const failing = LabelingThread.start(BUNDLE, { modelPath: join(dir, 'absent.json'), temporal: 'forward' }, () => undefined);
     try {
-      expect(() => failing.modelHeader()).toThrow(/labelling: cannot read model .*absent\.json.*\[MODEL_MISSING\]/);
+      expect(() => failing.modelHeader()).toThrow(/^cannot read model .*absent\.json.*\[MODEL_MISSING\]$/);
+      // A failure of the model, not of labelling: classify then sums up no result.
+      expect(failing.failedOnModel).toBe(true);
     } finally {
       await failing.close();
+    }
+  });
+
+  it('poll() reports a model that could not be loaded without waiting for a batch; a broken bundle is no model failure', async () => {
+    const truncated = join(dir, 'truncated.json');
+    writeFileSync(truncated, readFileSync(MODEL, 'utf8').slice(0, 20_000));
+    const thread = LabelingThread.start(BUNDLE, { modelPath: truncated, temporal: 'forward' }, () => undefined);
+    try {
+      // What the reading thread does between chunks until the labeller has answered.
+      const started = performance.now();
+      let error: unknown;
+      while (error === undefined && performance.now() - started < 10_000) {
+        try {
+          thread.poll();
+        } catch (caught) {
+          error = caught;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      expect(String(error)).toMatch(/^Error: model .*truncated\.json is not valid JSON: .*\[MODEL_INVALID\]$/);
+      expect(thread.failedOnModel).toBe(true);
+    } finally {
+      await thread.close();
+    }
+    const broken = join(dir, 'broken-bundle.js');
+    writeFileSync(broken, "throw new Error('damaged bundle');\n");
+    const unloadable = LabelingThread.start(broken, { modelPath: MODEL, temporal: 'forward' }, () => undefined);
+    try {
+      expect(() => unloadable.modelHeader()).toThrow(`labelling: cannot load ${broken}: damaged bundle`);
+      expect(unloadable.failedOnModel).toBe(false);
+    } finally {
+      await unloadable.close();
     }
   });
 

@@ -67,6 +67,41 @@ describe('gaps printed with every result', () => {
     expect(empty.stderr).toMatch(/^cumma: [^\n]*header-only\.pcapng: 0 dialogs; model /);
   });
 
+  // Large captures load the model on a second thread while the first reads (with the gaps read
+  // ahead from the model file's start): a model that was cut short or of another feature schema
+  // used to be reported after the capture was read, behind a "0 dialogs; model …" summary that
+  // read as a result, with "labelling:" before its error; --sidecar even wrote an empty sidecar.
+  // CUMMA_LABEL_THREAD=1 takes that path on a small capture.
+  it.each(['0', '1'])('reports a model that cannot be loaded alone, with its code, with CUMMA_LABEL_THREAD=%s', (thread) => {
+    const text = readFileSync(MODEL, 'utf8');
+    const truncated = join(dir, `truncated-${thread}.json`);
+    writeFileSync(truncated, text.slice(0, 20_000));
+    const otherSchema = join(dir, `other-schema-${thread}.json`);
+    writeFileSync(otherSchema, text.replace(/"featureSchemaVersion":"[^"]*"/, '"featureSchemaVersion":"0"'));
+    expect(readFileSync(otherSchema, 'utf8')).not.toBe(text);
+    const capture = join(dir, `with-bad-model-${thread}.pcapng`);
+    writeFileSync(capture, readFileSync(SAMPLE));
+    const missing = join(dir, 'no-such-model.json');
+    // The model's own error, as when it is loaded before reading: its file, its code, one line.
+    const cases: [string, string, string][] = [
+      [truncated, `model ${truncated} is not valid JSON: `, '[MODEL_INVALID]'],
+      [otherSchema, `model ${otherSchema} was trained on feature schema 0; `, '[MODEL_SCHEMA_MISMATCH]'],
+      [missing, `cannot read model ${missing}: `, '[MODEL_MISSING]'],
+    ];
+    for (const [model, error, code] of cases) {
+      const result = spawnSync(process.execPath, [CLI, 'classify', capture, '--model', model, '--format', 'jsonl', '--sidecar'], {
+        encoding: 'utf8',
+        env: { ...process.env, CUMMA_LABEL_THREAD: thread },
+      });
+      expect(result.status, result.stderr).toBe(1);
+      expect(result.stdout).toBe('');
+      expect(result.stderr.startsWith(`cumma classify: error: ${error}`), result.stderr).toBe(true);
+      expect(result.stderr.endsWith(` ${code}\n`), result.stderr).toBe(true);
+      expect(result.stderr.split('\n')).toHaveLength(2);
+      expect(existsSync(`${capture}.cumma.tsv`), model).toBe(false);
+    }
+  });
+
   it("evaluate cuts dialogs with the given model's gaps and says which", () => {
     const withDefault = JSON.parse(cumma('evaluate', SAMPLE, '--format', 'json').stdout) as { total: number; gaps: unknown; scored: string };
     const withShort = JSON.parse(cumma('evaluate', SAMPLE, '--format', 'json', '--model', shortGaps).stdout) as { total: number; gaps: unknown };

@@ -1,9 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { USAGE_CLASSES } from '../../agent/src/labels';
+import { parseScenario } from '../../agent/src/simulate/simulate-command';
+import { SAMPLES } from '../../scripts/sample-list';
 import { requireTools } from '../support/tools';
 
 const CLI = join(__dirname, '..', '..', 'dist', 'cumma.js');
@@ -106,6 +108,55 @@ describe('cumma simulate: command line', () => {
     expect(result.status).toBe(1);
     expect(result.stderr).toContain(`cannot write ${dir}: it is a folder (EISDIR)`);
     expect(result.stderr).not.toContain('.tmp');
+  });
+
+  // These used to pass every check, render the whole capture, and fail in the final rename with
+  // a bare "ENOENT: no such file or directory, rename '….tmp' -> ''".
+  it("refuses an empty -o and one ending in '/', naming the path, before rendering", () => {
+    const empty = cumma('simulate', '--usage', 'text', '-o', '');
+    expect(empty.status).toBe(2);
+    expect(empty.stderr).toContain("cumma simulate: -o '' is an empty name: give the capture a file name");
+    const missing = `${join(dir, 'sub')}/`;
+    const folder = cumma('simulate', '--usage', 'text', '-o', missing);
+    expect(folder.status).toBe(2);
+    expect(folder.stderr).toContain(`cumma simulate: -o ${missing} ends with '/', so it names a folder: give the capture a file name, e.g. -o ${join(dir, 'sub', 'capture.pcapng')}`);
+    expect(folder.stderr).not.toContain('ENOENT');
+    expect(existsSync(join(dir, 'sub'))).toBe(false);
+    expect(readdirSync(dir).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('refuses an -o that is a FIFO, and a truth sidecar that is a folder, keeping them', () => {
+    const fifo = join(dir, 'fifo.pcapng');
+    const made = spawnSync('mkfifo', [fifo]);
+    if (made.status !== 0) throw new Error(`mkfifo failed: ${String(made.stderr)}`);
+    const result = cumma('simulate', '--usage', 'text', '--duration', '5', '-o', fifo);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(`cumma simulate: -o ${fifo} exists and is not a regular file (a FIFO)`);
+    expect(lstatSync(fifo).isFIFO()).toBe(true);
+    const capture = join(dir, 'truth-folder.pcapng');
+    mkdirSync(`${capture}.truth.jsonl`);
+    const truth = cumma('simulate', '--usage', 'text', '--duration', '5', '-o', capture);
+    expect(truth.status).toBe(2);
+    expect(truth.stderr).toContain(`-o ${capture}: its truth sidecar ${capture}.truth.jsonl exists and is not a regular file (a folder)`);
+    expect(existsSync(capture)).toBe(false);
+  });
+
+  // A scenario list was unbounded: 40 hour-long video calls ran out of memory, 20 wrote 24 GB.
+  it('refuses a scenario list that plans more than 3600 s in all, with the reason', () => {
+    const result = cumma('simulate', '--scenario', Array.from({ length: 91 }, () => 'text').join(','), '-o', join(dir, 'long.pcapng'));
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('cumma simulate: --scenario plans 3640 s in all, more than the 3600 s a capture may plan (as --duration)');
+    expect(existsSync(join(dir, 'long.pcapng'))).toBe(false);
+    expect(() => parseScenario(Array.from({ length: 40 }, () => 'video_call:3600').join(','))).toThrow('--scenario plans 144000 s in all');
+    expect(() => parseScenario('voice_call:1800,video_call:1800,text')).toThrow('--scenario plans 3640 s in all');
+    expect(parseScenario('voice_call:1800,video_call:1800')).toHaveLength(2);
+  });
+
+  it('takes every scenario the sample captures are made with', () => {
+    for (const sample of SAMPLES) {
+      const scenario = sample.args[sample.args.indexOf('--scenario') + 1]!;
+      expect(() => parseScenario(scenario), sample.file).not.toThrow();
+    }
   });
 
   it('writes byte-identical files for one seed and different ones for another', () => {

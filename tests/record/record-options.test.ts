@@ -1,6 +1,6 @@
 // What recordUsage refuses before it starts anything (no dumpcap, socket or certificate needed).
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -33,6 +33,16 @@ describe('recordUsage refuses at once', () => {
 
   it('an output that is a directory', async () => {
     await expect(recordUsage({ script: mixedScript(), output: dir })).rejects.toMatchObject({ code: 'RECORD_OUTPUT' });
+  });
+
+  it('an existing output that is not a pcapng capture, which it keeps', async () => {
+    const notes = join(dir, 'notes.txt');
+    writeFileSync(notes, 'my notes\n');
+    await expect(recordUsage({ script: mixedScript(), output: notes })).rejects.toMatchObject({
+      code: 'RECORD_OUTPUT',
+      message: expect.stringContaining(`-o ${notes} exists and is not a pcapng capture: record replaces only captures`),
+    });
+    expect(readFileSync(notes, 'utf8')).toBe('my notes\n');
   });
 
   it.each([0, -1, Number.NaN, Infinity])('speed %s', async (speed) => {

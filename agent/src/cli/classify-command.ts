@@ -151,6 +151,9 @@ async function classifyCapture(file: string, options: ClassifyOptions, io: Comma
         },
         {
           afterChunk: (sequential) => {
+            // The labelling thread loads the model while this one reads (the gaps were read
+            // ahead): a model it cannot load ends the reading here, before any result.
+            thread?.poll();
             // A live pipe's next read may wait for the capturing program: label the dialogs
             // complete so far now rather than when a batch of them has piled up.
             if (sequential) stream.drain();
@@ -169,11 +172,16 @@ async function classifyCapture(file: string, options: ClassifyOptions, io: Comma
         thread?.finish();
       } finally {
         // A file that gave no packet before failing (not a capture, compressed, unreadable) has
-        // no result to sum up: "0 dialogs" before its error would read as one.
-        const result = readToEnd || packets > 0;
+        // no result to sum up: "0 dialogs" before its error would read as one. Nor has a capture
+        // read with a model that could not be loaded: its error comes alone, as it does when the
+        // model is loaded before reading.
+        const modelFailed = thread?.failedOnModel === true;
+        const result = !modelFailed && (readToEnd || packets > 0);
         output.finish(result ? { model: modelPath, gaps } : undefined, { sidecar: result });
-        for (const message of undecoded.messages(captureDisplayName(file))) io.stderr.write(`cumma: ${words(message)}\n`);
-        if (stream.timestampJumps.count > 0) io.stderr.write(`cumma: ${words(`${captureDisplayName(file)}: ${describeTimestampJumps(stream.timestampJumps, gaps.sessionGapUs)}`)}\n`);
+        if (!modelFailed) {
+          for (const message of undecoded.messages(captureDisplayName(file))) io.stderr.write(`cumma: ${words(message)}\n`);
+          if (stream.timestampJumps.count > 0) io.stderr.write(`cumma: ${words(`${captureDisplayName(file)}: ${describeTimestampJumps(stream.timestampJumps, gaps.sessionGapUs)}`)}\n`);
+        }
       }
     }
   } finally {

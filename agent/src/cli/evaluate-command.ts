@@ -17,6 +17,9 @@ import { MODEL_OPTIONS, ModelRecipe, describeRecipe, distinctCaptures, modelOpti
 import { TEMPORAL_HELP, TEMPORAL_OPTIONS, parseTemporal } from './temporal-option';
 import { UsageError, parseChoice, parsePositiveInteger } from './usage-error';
 
+/** Most folds: each trains a model, so K folds take K trainings (leave-one-out of 100 captures). */
+const MAX_FOLDS = 100;
+
 export const EVALUATE_USAGE = `usage: cumma evaluate CAPTURES... [--model MODEL.json | --folds K [--kind random-forest|knn] [--balance none|weights|under|over|both] [--trees N] [--seed N]] [--format table|json] [--temporal forward|viterbi|off]
 
 Scores a model on captures labelled with cumma:usage=<label> comments (or truth sidecars):
@@ -26,7 +29,8 @@ twice, under any spelling, is refused) and scored on its own: a/x.pcapng and b/x
 captures. Every dialog of a capture is classified as 'cumma classify' classifies it, and its
 labelled dialogs are scored; a capture with no labelled dialog is a warning, and left out.
   --model        the model to score (default: the shipped models/default.json)
-  --folds        instead, K-fold cross-validation by capture: train on K-1 folds, score the other;
+  --folds        instead, K-fold cross-validation by capture (K from 2 to ${MAX_FOLDS}, and at most the
+                 number of captures): train on K-1 folds, score the other;
                  captures that hold the same traffic (a copy, a pcap conversion) stay in one
                  fold; each fold is trained as 'cumma train' trains with the same options:
 ${modelOptionsHelp(17)}
@@ -60,7 +64,8 @@ export async function runEvaluate(args: readonly string[], io: CommandIo): Promi
     throw new UsageError(`${trainingOptions.map((option) => `--${option}`).join(', ')} say${trainingOptions.length === 1 ? 's' : ''} how to train: give with --folds K; --model scores a model as it was trained`);
   }
   const recipe: ModelRecipe | undefined = crossValidate ? parseModelRecipe(values) : undefined;
-  const folds = crossValidate ? parsePositiveInteger('folds', values.folds, 5) : undefined;
+  // Checked against the captures too, but only once they are read: a K out of range is refused now.
+  const folds = crossValidate ? parsePositiveInteger('folds', values.folds, 5, { min: 2, max: MAX_FOLDS }) : undefined;
   // Refuses the same file given twice (its dialogs would count double).
   distinctCaptures(positionals);
   // A given model is scored on dialogs cut with its own gaps; cross-validation uses the defaults.

@@ -36,9 +36,15 @@ export const ALIVE = 2;
 export const COUNTERS = 3;
 export const HEARTBEAT_MS = 200;
 
+/**
+ * What failed: the model (it could not be loaded: a result of the capture would be no result,
+ * and the model's own error says all) or the labelling of dialogs.
+ */
+export type FailureStage = 'model' | 'labelling';
+
 /** What the labeller does to report a failure: the reason on the port first, then the counters. */
-export function reportFailure(port: MessagePort, counters: Int32Array, message: string): void {
-  const failed: FromLabeler = { kind: 'failed', message };
+export function reportFailure(port: MessagePort, counters: Int32Array, message: string, stage: FailureStage): void {
+  const failed: FromLabeler = { kind: 'failed', message, stage };
   port.postMessage(failed);
   Atomics.store(counters, FAILED, 1);
   Atomics.add(counters, EVENTS, 1);
@@ -59,4 +65,4 @@ export type FromLabeler =
   /** First, once the model is loaded: the reading thread makes records from its header alone. */
   | { readonly kind: 'ready'; readonly header: ModelHeader }
   | { readonly kind: 'verdicts'; readonly verdicts: Float64Array; readonly spare?: SpareBuffers }
-  | { readonly kind: 'failed'; readonly message: string };
+  | { readonly kind: 'failed'; readonly message: string; readonly stage: FailureStage };

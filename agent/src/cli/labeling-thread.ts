@@ -43,6 +43,8 @@ export class LabelingThread {
   private answered = 0;
   /** Once the labeller failed, every later call throws this. */
   private failure: Error | undefined;
+  /** Set when the failure is the model's (it could not be loaded, or its gaps disagree): no result. */
+  private modelFailed = false;
   private header: ModelHeader | undefined;
   /** The gaps the reading thread segments with, when it did not wait for the labeller's header. */
   private expectedGaps: SegmentationGaps | undefined;
@@ -120,6 +122,24 @@ try { require(workerData.script); } catch (error) { (${reportLoadFailure.toStrin
     if (this.header !== undefined) this.checkGaps(this.header);
   }
 
+  /**
+   * Takes what the labeller has sent without waiting, and throws its failure if it failed. The
+   * reader calls it between chunks: a model that cannot be loaded stops the reading at once,
+   * instead of when the first batch of dialogs (or the end of a large capture) comes.
+   */
+  poll(): void {
+    if (this.failure !== undefined) throw this.failure;
+    this.collect();
+  }
+
+  /**
+   * Whether the labeller failed because of the model (not loadable, gaps that disagree with
+   * those read ahead): the capture then has no result, not even "0 dialogs".
+   */
+  get failedOnModel(): boolean {
+    return this.modelFailed;
+  }
+
   /** End of input: waits for every verdict and emits the last records. */
   finish(): void {
     if (this.failure !== undefined) throw this.failure;
@@ -176,6 +196,7 @@ try { require(workerData.script); } catch (error) { (${reportLoadFailure.toStrin
     const expected = this.expectedGaps;
     if (expected === undefined) return;
     if (expected.dialogGapUs !== header.gaps.dialogGapUs || expected.sessionGapUs !== header.gaps.sessionGapUs) {
+      this.modelFailed = true;
       throw (this.failure = new Error(
         // Both come from the same file: it names `gaps` twice (JSON.parse keeps the last, the
         // read-ahead the first it finds).
@@ -190,7 +211,12 @@ try { require(workerData.script); } catch (error) { (${reportLoadFailure.toStrin
     let any = false;
     for (let received = receiveMessageOnPort(this.port); received !== undefined; received = receiveMessageOnPort(this.port)) {
       const message = received.message as FromLabeler;
-      if (message.kind === 'failed') throw (this.failure = new Error(`labelling: ${message.message}`));
+      if (message.kind === 'failed') {
+        // The model's own error names the file and its code ([MODEL_INVALID]), as when it is
+        // loaded on this thread: "labelling:" before it would only blur that.
+        this.modelFailed = message.stage === 'model';
+        throw (this.failure = new Error(this.modelFailed ? message.message : `labelling: ${message.message}`));
+      }
       any = true;
       if (message.kind === 'ready') {
         this.header = message.header;
@@ -214,7 +240,7 @@ try { require(workerData.script); } catch (error) { (${reportLoadFailure.toStrin
  * counter indices come in as arguments.
  */
 function reportLoadFailure(data: { port: MessagePort; counters: Int32Array; script: string }, error: unknown, failed: number, events: number): void {
-  data.port.postMessage({ kind: 'failed', message: `cannot load ${data.script}: ${error instanceof Error ? error.message : String(error)}` });
+  data.port.postMessage({ kind: 'failed', stage: 'labelling', message: `cannot load ${data.script}: ${error instanceof Error ? error.message : String(error)}` });
   Atomics.store(data.counters, failed, 1);
   Atomics.add(data.counters, events, 1);
   Atomics.notify(data.counters, events);

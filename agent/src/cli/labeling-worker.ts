@@ -6,16 +6,16 @@ import { MessagePort } from 'node:worker_threads';
 import { SpareBuffers, unpackDialogBatch } from '../pipeline/dialog-batch';
 import { DialogLabeler } from '../pipeline/dialog-labeler';
 import { UsageModel } from '../pipeline/usage-model';
-import { ALIVE, EVENTS, FromLabeler, HEARTBEAT_MS, LabelingWorkerData, reportFailure, ToLabeler } from './labeling-protocol';
+import { ALIVE, EVENTS, FailureStage, FromLabeler, HEARTBEAT_MS, LabelingWorkerData, reportFailure, ToLabeler } from './labeling-protocol';
 
 /** `input`: where batches come from (the parent port); `output`: where verdicts go (data.port). */
 export function runLabelingWorker(input: MessagePort, data: LabelingWorkerData): void {
   const { counters, port } = data;
   const send = (message: FromLabeler, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer);
   let failed = false;
-  const fail = (error: unknown): void => {
+  const fail = (error: unknown, stage: FailureStage): void => {
     failed = true;
-    reportFailure(port, counters, error instanceof Error ? error.message : String(error));
+    reportFailure(port, counters, error instanceof Error ? error.message : String(error), stage);
   };
 
   let labeler: DialogLabeler | undefined;
@@ -28,7 +28,7 @@ export function runLabelingWorker(input: MessagePort, data: LabelingWorkerData):
     Atomics.add(counters, EVENTS, 1);
     Atomics.notify(counters, EVENTS);
   } catch (error) {
-    fail(error);
+    fail(error, 'model');
   }
 
   input.on('message', (message: ToLabeler) => {
@@ -49,7 +49,7 @@ export function runLabelingWorker(input: MessagePort, data: LabelingWorkerData):
       Atomics.add(counters, EVENTS, 1);
       Atomics.notify(counters, EVENTS);
     } catch (error) {
-      fail(error);
+      fail(error, 'labelling');
     }
   });
 }

@@ -28,10 +28,17 @@ export const MODEL_OPTIONS = {
   seed: { type: 'string' },
 } as const;
 
+/**
+ * Most trees a forest may have: ten times the shipped model's 100 (≈ 1.5 min of training on its
+ * 100 k dialogs, a 70 MB model file). Far more only ends, after a silent wait, in an
+ * out-of-memory abort.
+ */
+export const MAX_TREES = 1000;
+
 const MODEL_OPTION_HELP: readonly (readonly [string, string])[] = [
   ['--kind', 'classifier (default random-forest)'],
   ['--balance', 'class imbalance: none (default; the temporal filter divides the class mix\nout), inverse-frequency class weights, or resampling (under, over, both)'],
-  ['--trees', 'trees of the random forest (default 100; not with --kind knn)'],
+  ['--trees', `trees of the random forest, 1…${MAX_TREES} (default 100; not with --kind knn)`],
   ['--seed', "seed of the random choices of training (the outlier check's included),\n0…4294967295: the same captures and seed give the same model (default 1)"],
 ];
 
@@ -76,7 +83,7 @@ export function parseModelRecipe(values: { readonly kind?: string; readonly bala
   const balance = parseChoice('balance', values.balance, BALANCES, 'none');
   // Refused rather than ignored: someone giving --trees expects it to change the model.
   if (kind === 'knn' && values.trees !== undefined) throw new UsageError('--trees sets the size of a random forest; --kind knn has no trees');
-  const trees = parsePositiveInteger('trees', values.trees, 100);
+  const trees = parsePositiveInteger('trees', values.trees, 100, { max: MAX_TREES });
   // Seed 0 is as good a seed as any (`cumma simulate` takes it too); past 2³²−1 seeds would
   // alias, since the PRNG keeps 32 bits.
   const seedText = values.seed;

@@ -15,13 +15,26 @@ export function parsePositiveNumber(option: string, text: string | undefined, fa
   return value;
 }
 
-/** A count (trees, folds, flows): 1.5 of them is a mistake to report, not to round. */
-export function parsePositiveInteger(option: string, text: string | undefined, fallback: number): number {
+/** The values a count may take: `max` where more would only exhaust memory or time. */
+export interface CountRange {
+  readonly min?: number;
+  readonly max: number;
+}
+
+/**
+ * A count (trees, folds, flows): 1.5 of them is a mistake to report, not to round. Outside
+ * `range` it is refused with the range (100 000 000 trees would end in an out-of-memory abort
+ * after minutes of silence).
+ */
+export function parsePositiveInteger(option: string, text: string | undefined, fallback: number, range?: CountRange): number {
   if (text === undefined) return fallback;
   const value = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value <= 0) {
-    throw new UsageError(`--${option} expects a positive whole number, got '${text}'`);
+  const wholeNumber = /^\d+$/.test(text) && value > 0;
+  // Digits past the maximum are out of range, however many: not "not a whole number".
+  if (wholeNumber && range !== undefined && (value > range.max || value < (range.min ?? 1))) {
+    throw new UsageError(`--${option} must be from ${range.min ?? 1} to ${range.max}, got '${text}'`);
   }
+  if (!wholeNumber || !Number.isSafeInteger(value)) throw new UsageError(`--${option} expects a positive whole number, got '${text}'`);
   return value;
 }
 

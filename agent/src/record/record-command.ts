@@ -5,6 +5,7 @@
  * on the simulator's usage models only through one function.
  */
 import { parseArgs } from 'node:util';
+import { captureOutputProblem } from '../capture/capture-output';
 import { CaptureError } from '../capture/errors';
 import { USAGE_CLASSES, UsageClass } from '../labels';
 import { captureDialogs } from '../pipeline/capture-dialogs';
@@ -16,6 +17,11 @@ import { UsageError, parseChoice, parsePositiveNumber } from '../cli/usage-error
 
 export const DEFAULT_RECORD_DURATION_S = 60;
 export const DEFAULT_RECORD_SEED = 1;
+/**
+ * Longest --duration, as `cumma simulate`'s: the script is built whole before the replay, and a
+ * day of it would exhaust memory before anything was recorded.
+ */
+export const MAX_RECORD_DURATION_S = 3600;
 /** Faster than this, timer granularity (≈1 ms) distorts the script's timing beyond use. */
 export const MAX_RECORD_SPEED = 100;
 /** Exit code for a recording stopped by a signal: 128 + SIGINT, as shells report it. */
@@ -28,8 +34,10 @@ captures it with dumpcap and writes OUT.pcapng with a truth comment on every pac
 (cumma:usage=U session=N dialog=N) plus OUT.pcapng.truth.jsonl.
 Needs dumpcap with capture rights on lo (root, or CAP_NET_RAW) and openssl.
   --usage     ${USAGE_CLASSES.join(', ')}
+  -o          the capture to write; an existing file is replaced only when it is a pcapng
+              capture or empty (anything else, a device or a folder is refused, and kept)
   --app       the app whose profile shapes the traffic
-  --duration  seconds of activity to plan (default ${DEFAULT_RECORD_DURATION_S}), as for cumma simulate: no
+  --duration  seconds of activity to plan (default ${DEFAULT_RECORD_DURATION_S}, at most ${MAX_RECORD_DURATION_S}), as for cumma simulate: no
               new usage starts after it, but one that has started ends as it would, so the
               script (and, at --speed 1, the recording) can run longer than asked
   --speed     replay this many times faster than real time (default 1, at most ${MAX_RECORD_SPEED}); pauses
@@ -82,11 +90,15 @@ export async function runRecord(args: readonly string[], io: RecordCommandIo, de
   if (deps.apps.length === 0) throw new Error('record: no app profiles were wired in');
   const app = parseChoice('app', values.app, deps.apps, deps.apps[0]!);
   const durationS = parsePositiveNumber('duration', values.duration, DEFAULT_RECORD_DURATION_S);
+  if (durationS > MAX_RECORD_DURATION_S) throw new UsageError(`--duration must be at most ${MAX_RECORD_DURATION_S} seconds, got '${values.duration}'`);
   const speed = parsePositiveNumber('speed', values.speed, 1);
   if (speed > MAX_RECORD_SPEED) throw new UsageError(`--speed must be at most ${MAX_RECORD_SPEED}, got '${values.speed}'`);
   const seed = parseSeed(values.seed);
   const output = values.output;
   if (output === undefined || output === '') throw new UsageError('record needs -o OUT.pcapng');
+  // Before dumpcap starts: the recording would otherwise be renamed over whatever -o names.
+  const outputProblem = captureOutputProblem(output, 'record');
+  if (outputProblem !== undefined) throw new UsageError(outputProblem);
 
   const script = deps.buildScript({ usage, app, durationS, seed });
   const record = deps.record ?? recordUsage;

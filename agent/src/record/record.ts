@@ -19,6 +19,7 @@ import { createSocket, Socket as UdpSocket } from 'node:dgram';
 import { accessSync, constants, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import { captureOutputProblem } from '../capture/capture-output';
 import { Packet, Transport } from '../capture/packet';
 import { TrafficScript } from '../simulate/traffic-script';
 import { createSelfSignedCertificate } from './certificate';
@@ -239,8 +240,13 @@ export async function recordUsage(options: RecordOptions): Promise<RecordSummary
   }
 }
 
-/** Refuses an output path that cannot be written before anything starts. */
+/**
+ * Refuses an output path that cannot be written, or whose file the recording must not replace
+ * (capture-output.ts: only a pcapng capture or an empty file is), before anything starts.
+ */
 function checkOutput(output: string): void {
+  const problem = captureOutputProblem(output, 'record');
+  if (problem !== undefined) throw new RecordError('RECORD_OUTPUT', problem);
   const dir = dirname(output);
   let isDir = false;
   try {

@@ -2,17 +2,22 @@
  * `cumma simulate`: writes a labelled capture of one usage (--usage) or of a whole app session
  * (--scenario), with network conditions drawn from the seed.
  */
-import { Stats, closeSync, openSync, readSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
+import { captureOutputProblem } from '../capture/capture-output';
 import { UsageError, parseChoice, parsePositiveNumber } from '../cli/usage-error';
 import { USAGE_CLASSES, UsageClass, isUsageClass } from '../labels';
 import { APP_NAMES } from './app-profiles';
 import { drawNetworkConditions, renderCapture } from './render';
-import { ScenarioStep, ScriptPlan, buildTrafficScript } from './usage-script';
+import { ScenarioStep, ScriptPlan, buildTrafficScript, plannedStepS } from './usage-script';
 
 export const DEFAULT_SIMULATE_DURATION_S = 60;
 const MAX_DURATION_S = 3600;
+/** How parseScenario counts a step without SECONDS (usage-script.ts, plannedStepS). */
+const SCENARIO_DEFAULTS_TEXT =
+  `calls ${plannedStepS({ usage: 'voice_call' })} s, live location ${plannedStepS({ usage: 'location' })} s, ` +
+  `streaming ${plannedStepS({ usage: 'streaming' })} s, any other usage ${plannedStepS({ usage: 'text' })} s`;
 /** `--scenario` given without a list: a random mix of usages. */
 const RANDOM_MIX = 'mix';
 
@@ -24,7 +29,10 @@ cumma:usage=U session=N dialog=N) and OUT.pcapng.truth.jsonl. Same options, same
   --usage       one usage, repeated (or held, for calls, streams, live location) for the duration:
                 ${USAGE_CLASSES.join(', ')}
   --scenario    a whole app session: a random mix until the duration, or the usages listed,
-                in order (USAGE:SECONDS sets how long a call, stream or live location lasts)
+                in order (USAGE:SECONDS sets how long a call, stream or live location lasts);
+                a list plans at most ${MAX_DURATION_S} s in all: each step counts its SECONDS or,
+                without them, the longest it lasts by default (calls ${plannedStepS({ usage: 'voice_call' })} s,
+                live location ${plannedStepS({ usage: 'location' })} s, streaming ${plannedStepS({ usage: 'streaming' })} s, any other usage ${plannedStepS({ usage: 'text' })} s)
   --app         ${APP_NAMES.join(', ')} (default ${APP_NAMES[0]})
   --duration    seconds of activity to plan (default ${DEFAULT_SIMULATE_DURATION_S}, at most ${MAX_DURATION_S}): no new
                 usage starts after it, but one that has started ends as it would (a text
@@ -46,7 +54,7 @@ function parseUsage(text: string, option: string): UsageClass {
 
 export function parseScenario(text: string): ScenarioStep[] | undefined {
   if (text === RANDOM_MIX) return undefined;
-  return text.split(',').map((item) => {
+  const steps = text.split(',').map((item): ScenarioStep => {
     const [usageText = '', seconds, extra] = item.trim().split(':');
     if (extra !== undefined) throw new UsageError(`--scenario: '${item}' is not USAGE or USAGE:SECONDS`);
     const usage = parseUsage(usageText, '--scenario');
@@ -57,11 +65,23 @@ export function parseScenario(text: string): ScenarioStep[] | undefined {
     }
     return { usage, durationS };
   });
+  // A capture grows with the time it plans (an hour of video call is 1.1 GB and 1.2 M packets):
+  // the list as a whole is held to --duration's limit, or 40 hour-long calls would run out of
+  // memory, and 20 would write 24 GB, after minutes of work.
+  const plannedS = steps.reduce((sum, step) => sum + plannedStepS(step), 0);
+  if (plannedS > MAX_DURATION_S) {
+    throw new UsageError(
+      `--scenario plans ${Number(plannedS.toFixed(3))} s in all, more than the ${MAX_DURATION_S} s a capture may plan (as --duration); ` +
+        `a step counts its SECONDS, or without them the longest it lasts by default (${SCENARIO_DEFAULTS_TEXT}): split it into several captures`,
+    );
+  }
+  return steps;
 }
 
 /**
  * Checked before rendering, which can take minutes for long captures: a missing folder would
- * otherwise be reported at the end, and under the temporary file's name.
+ * otherwise be reported at the end, and under the temporary file's name. (What may be replaced
+ * is checked before, as a usage mistake: capture-output.ts.)
  */
 function checkOutputFolder(output: string): void {
   const folder = dirname(output);
@@ -72,46 +92,13 @@ function checkOutputFolder(output: string): void {
     throw new Error(`cannot write ${output}: its folder ${folder} does not exist (ENOENT)`);
   }
   if (!isFolder) throw new Error(`cannot write ${output}: ${folder} is not a folder`);
-  let target: ReturnType<typeof statSync> | undefined;
+  let isTargetFolder = false;
   try {
-    target = statSync(output);
+    isTargetFolder = statSync(output).isDirectory();
   } catch {
-    target = undefined;
+    // Nothing there yet: the usual case.
   }
-  if (target?.isDirectory() === true) throw new Error(`cannot write ${output}: it is a folder (EISDIR); give a file name`);
-  if (target !== undefined) checkReplaceable(output, target);
-}
-
-/** pcapng's section header block type, the first four bytes of every pcapng file. */
-const PCAPNG_MAGIC = 0x0a0d0d0a;
-
-/**
- * An existing -o is replaced only when it is a pcapng capture (an earlier run's, most likely) or
- * empty: `-o notes.txt` or `-o model.json` is a slip, and the rename would destroy the file. Nor
- * is a device or FIFO replaced (the rename would swap out /dev/null itself when run as root).
- */
-function checkReplaceable(output: string, target: Stats): void {
-  if (!target.isFile()) throw new UsageError(`-o ${output} exists and is not a regular file: give the capture a file of its own`);
-  if (target.size === 0) return;
-  let head: Buffer;
-  try {
-    head = readHead(output, 4);
-  } catch (error) {
-    throw new UsageError(`-o ${output} exists and cannot be read to check that it is a capture (${(error as NodeJS.ErrnoException).code ?? String(error)}): remove it or give another name`);
-  }
-  if (head.length < 4 || head.readUInt32BE(0) !== PCAPNG_MAGIC) {
-    throw new UsageError(`-o ${output} exists and is not a pcapng capture: simulate replaces only captures; remove it first or give another name`);
-  }
-}
-
-function readHead(path: string, length: number): Buffer {
-  const fd = openSync(path, 'r');
-  try {
-    const buffer = Buffer.alloc(length);
-    return buffer.subarray(0, readSync(fd, buffer, 0, length, 0));
-  } finally {
-    closeSync(fd);
-  }
+  if (isTargetFolder) throw new Error(`cannot write ${output}: it is a folder (EISDIR); give a file name`);
 }
 
 function parseSeed(text: string | undefined): number {
@@ -149,6 +136,8 @@ export async function runSimulate(args: readonly string[], io: CommandIo): Promi
   }
   // The truth sidecar goes beside the capture, so both need a real file name.
   if (values.output === '-') throw new UsageError('-o - (standard output) is not supported: the truth sidecar is written beside the capture; give a file name');
+  const outputProblem = captureOutputProblem(values.output, 'simulate');
+  if (outputProblem !== undefined) throw new UsageError(outputProblem);
   const app = parseChoice('app', values.app, APP_NAMES, APP_NAMES[0]);
   const durationS = parsePositiveNumber('duration', values.duration, DEFAULT_SIMULATE_DURATION_S);
   if (durationS > MAX_DURATION_S) throw new UsageError(`--duration must be at most ${MAX_DURATION_S} seconds, got ${durationS}`);

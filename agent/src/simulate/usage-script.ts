@@ -82,18 +82,46 @@ function pickWeighted(prng: Prng): UsageClass {
   return 'text';
 }
 
+/** Longest a scenario step lasts when the list gives it no SECONDS (scenarioDurationUs's bounds). */
+const LONGEST_CALL_S = 180;
+const LONGEST_STREAM_S = 120;
+const LONGEST_LOCATION_S = 180;
+const LONGEST_OTHER_S = 40;
+
 /** Length of a continuous usage inside a scenario, where the whole session is the budget. */
 function scenarioDurationUs(prng: Prng, usage: UsageClass): number {
   switch (usage) {
     case 'voice_call':
     case 'video_call':
-      return logNormalWithin(prng, 45, 0.6, 15, 180) * SECOND;
+      return logNormalWithin(prng, 45, 0.6, 15, LONGEST_CALL_S) * SECOND;
     case 'streaming':
-      return prng.uniform(30, 120) * SECOND;
+      return prng.uniform(30, LONGEST_STREAM_S) * SECOND;
     case 'location':
-      return prng.chance(0.5) ? 0 : prng.uniform(60, 180) * SECOND;
+      return prng.chance(0.5) ? 0 : prng.uniform(60, LONGEST_LOCATION_S) * SECOND;
     default:
-      return prng.uniform(10, 40) * SECOND;
+      return prng.uniform(10, LONGEST_OTHER_S) * SECOND;
+  }
+}
+
+/**
+ * The seconds a scenario step is planned for at most: its own, or the longest its usage is
+ * given by default. (Text and media exchanges are given the default budget too, though their
+ * length is their content's.) Summed over a listed scenario, it bounds the capture's size
+ * before anything is built: `cumma simulate` refuses a list that plans more than its longest
+ * --duration.
+ */
+export function plannedStepS(step: ScenarioStep): number {
+  if (step.durationS !== undefined) return step.durationS;
+  switch (step.usage) {
+    case 'voice_call':
+    case 'video_call':
+      return LONGEST_CALL_S;
+    case 'streaming':
+      return LONGEST_STREAM_S;
+    case 'location':
+      return LONGEST_LOCATION_S;
+    default:
+      return LONGEST_OTHER_S;
   }
 }
 

@@ -7,9 +7,11 @@
  * A hand-written line needs `l4`, `client`, `server`, `usage`, `startUs` and `endUs`; the other
  * members the simulator writes (`capture`, `session`, `dialog`, `packets`, `bytes`) are ignored.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import { parseIpv4, parseIpv6 } from '../anonymize/anonymizer';
+import { fileKind } from '../common/file-kind';
 import { InvalidMemberError, JsonObject } from '../common/json-checks';
+import { systemErrorReason } from '../common/system-error';
 import { Endpoint } from '../flows/flow-record';
 import { formatIpv4, formatIpv6 } from '../flows/ip-address';
 import { USAGE_CLASSES, UsageClass } from '../labels';
@@ -32,10 +34,11 @@ export class TruthSidecarError extends Error {
 
   constructor(
     readonly path: string,
-    readonly line: number,
+    /** The bad line; undefined when the file as a whole cannot be read. */
+    readonly line: number | undefined,
     readonly detail: string,
   ) {
-    super(`${path}: line ${line}: ${detail} [TRUTH_BAD_SIDECAR]`);
+    super(`${path}: ${line === undefined ? '' : `line ${line}: `}${detail} [TRUTH_BAD_SIDECAR]`);
   }
 }
 
@@ -82,9 +85,39 @@ function parseLine(text: string): Omit<SidecarTruth, 'line'> {
   return { l4, client, server, usage, startUs, endUs };
 }
 
+/** "permission denied (EACCES)": the reason, without the path the message names already. */
+function readFailure(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  return `${systemErrorReason(error)}${typeof code === 'string' ? ` (${code})` : ''}`;
+}
+
+/**
+ * The sidecar's text. Opened without blocking and checked on the open file before reading: a
+ * FIFO would otherwise hang train and evaluate until something wrote to it, and a folder or an
+ * unreadable file would surface as a bare EISDIR or EACCES naming no sidecar.
+ */
+function readSidecarText(path: string): string {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  } catch (error) {
+    throw new TruthSidecarError(path, undefined, `cannot read it: ${readFailure(error)}`);
+  }
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) throw new TruthSidecarError(path, undefined, `cannot read it: it is ${fileKind(stats)}, not a regular file`);
+    return readFileSync(fd, 'utf8');
+  } catch (error) {
+    if (error instanceof TruthSidecarError) throw error;
+    throw new TruthSidecarError(path, undefined, `cannot read it: ${readFailure(error)}`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Every line of the sidecar at `path` (blank lines skipped); throws TruthSidecarError. */
 export function readTruthSidecar(path: string): SidecarTruth[] {
-  const text = readFileSync(path, 'utf8');
+  const text = readSidecarText(path);
   const records: SidecarTruth[] = [];
   text.split('\n').forEach((raw, index) => {
     const line = raw.replace(/^\uFEFF/, '').trim();
