@@ -568,7 +568,10 @@ function WebSocket:peek(n, deadline)
       wait = deadline - self.socket.gettime()
       if wait < 0 then return nil, "timeout" end
     end
+    -- A total timeout ("t"): by default LuaSocket bounds each wait for the system only, so an
+    -- agent that trickles a byte now and then would keep one receive going past the deadline.
     self.tcp:settimeout(wait)
+    self.tcp:settimeout(wait, "t")
     local data, err, partial = self.tcp:receive(n - #self.buffer)
     data = data or partial
     if data and #data > 0 then self.buffer = self.buffer .. data end
@@ -942,6 +945,91 @@ local function udp_key_at(raw, i)
 end
 
 ----------------------------------------------------------------------------------------------------
+-- Files that are not regular files. Opening a FIFO for reading waits for a writer without end
+-- (only SIGKILL ends tshark then), and a device such as /dev/zero never reaches its end: a sidecar
+-- (or a token file) named by the user or found beside a capture may be either, through a symbolic
+-- link too. So a file the plugin reads whole is first found to be a regular file, without opening
+-- it, and read in chunks up to a limit.
+
+local POSIX = package.config:sub(1, 1) == "/"
+
+local function shell_quote(text)
+  return "'" .. (text:gsub("'", "'\\''")) .. "'"
+end
+
+-- The most a sidecar may hold: about 2.5 million dialogs at ~100 bytes a line, beyond any capture
+-- the agent classifies (its index would take gigabytes); a larger file is refused unread.
+local MAX_SIDECAR_BYTES = 256 * 1024 * 1024
+local MAX_SIDECAR_TEXT = "256 MiB"
+local READ_CHUNK_BYTES = 1024 * 1024
+
+local KIND_TEXT = {
+  directory = "a directory", fifo = "a FIFO (named pipe)", char = "a character device", block = "a block device",
+  socket = "a socket", special = "a special file",
+}
+
+-- What is at `path`, symbolic links followed, found without opening it: "file" (a regular file),
+-- "directory", "fifo", "char", "block", "socket", "special", nil when nothing is there (or it
+-- cannot be reached: opening it would fail too), or "unchecked" when it cannot be told. Lua has
+-- no stat: Wireshark's Dir.exists (stat underneath) tells a directory, something else, or
+-- nothing, and a POSIX shell's test(1) which something else (one process, only when something is
+-- there, only while loading labels, never per packet). Windows has no FIFO or device at a file
+-- path, so there anything that is not a directory counts as a file (the read stays bounded).
+local function path_kind(path)
+  local dir = rawget(_G, "Dir")
+  if type(dir) == "table" and type(dir.exists) == "function" then
+    local ok, is_dir = pcall(dir.exists, path)
+    if ok then
+      if is_dir == nil then return nil end
+      if is_dir == true then return "directory" end
+    end
+  end
+  if not POSIX then return "file" end
+  if not io.popen then return "unchecked" end
+  local q = shell_quote(path)
+  local command = "if [ -f " .. q .. " ]; then echo file; elif [ -d " .. q .. " ]; then echo directory; "
+    .. "elif [ -p " .. q .. " ]; then echo fifo; elif [ -c " .. q .. " ]; then echo char; "
+    .. "elif [ -b " .. q .. " ]; then echo block; elif [ -S " .. q .. " ]; then echo socket; "
+    .. "elif [ -e " .. q .. " ]; then echo special; else echo none; fi 2>/dev/null"
+  local ok, pipe = pcall(io.popen, command)
+  if not ok or not pipe then return "unchecked" end
+  local out = pipe:read("*a") or ""
+  pipe:close()
+  local kind = out:match("^(%a+)")
+  if kind == "none" then return nil end
+  if kind == "file" or KIND_TEXT[kind] then return kind end
+  return "unchecked"
+end
+
+-- Reads an open file to its end in chunks; nil, "too large" past `limit` bytes, or nil and the
+-- error of a read that failed.
+local function read_bounded(fh, limit)
+  local parts, total = {}, 0
+  while true do
+    local chunk, err = fh:read(READ_CHUNK_BYTES)
+    if not chunk then
+      if err then return nil, tostring(err) end
+      break
+    end
+    total = total + #chunk
+    if total > limit then return nil, "too large" end
+    parts[#parts + 1] = chunk
+  end
+  return table.concat(parts)
+end
+
+-- The content of the regular file at `path`, at most `limit` bytes, or nil (nothing there, not a
+-- regular file, larger, unreadable). `kind`: path_kind(path) when the caller has it already.
+local function read_regular_file(path, limit, kind)
+  if (kind or path_kind(path)) ~= "file" then return nil end
+  local fh = io.open(path, "rb")
+  if not fh then return nil end
+  local data = read_bounded(fh, limit)
+  fh:close()
+  return data
+end
+
+----------------------------------------------------------------------------------------------------
 -- The sidecar X.pcapng.cumma.tsv.
 
 local function split_tabs(line)
@@ -989,14 +1077,32 @@ local function sidecar_record(l4, ip_a, port_a, ip_b, port_b, start_us, end_us, 
 end
 
 -- Returns an index, or nil and why. Malformed lines are skipped with a message naming them.
-local function load_sidecar(path)
+-- `kind` is path_kind(path) when the caller has it already.
+local function load_sidecar(path, kind)
+  if kind == nil then kind = path_kind(path) end
+  if kind == "unchecked" then
+    return nil, "sidecar " .. path .. " not read: whether it is a regular file could not be checked (no shell to run test)"
+  elseif kind and kind ~= "file" then
+    return nil, "sidecar " .. path .. " is " .. KIND_TEXT[kind] .. ", not a regular file"
+  end
   local fh, open_err = io.open(path, "rb")
   if not fh then
     return nil, "no sidecar " .. path .. " (" .. (tostring(open_err):gsub("^.*: ", "")) .. ")", "missing"
   end
-  local content = fh:read("*a")
+  local size = fh:seek("end")
+  if size and size > MAX_SIDECAR_BYTES then
+    fh:close()
+    return nil, "sidecar " .. path .. " is larger than " .. MAX_SIDECAR_TEXT .. " (" .. int_text(size) .. " bytes), the most the plugin reads"
+  end
+  local content, read_err
+  if not size or fh:seek("set", 0) then content, read_err = read_bounded(fh, MAX_SIDECAR_BYTES) end
   fh:close()
-  if not content then return nil, "sidecar " .. path .. " could not be read" end
+  if read_err == "too large" then
+    return nil, "sidecar " .. path .. " is larger than " .. MAX_SIDECAR_TEXT .. ", the most the plugin reads"
+  end
+  if not content then
+    return nil, "sidecar " .. path .. " could not be read" .. (read_err and (" (" .. (read_err:gsub("^.*: ", "")) .. ")") or "")
+  end
   local index = new_index()
   index.content = content -- what a reload compares with: a rewrite can keep the size
   -- A byte-order mark, as some editors save UTF-8, is not part of the first column's name.
@@ -1082,14 +1188,28 @@ local function record_from_live(d)
     return nil, "dialog without l4/client/server"
   end
   if type(client.ip) ~= "string" or type(server.ip) ~= "string" or not is_integer_value(client.port)
-    or not is_integer_value(server.port) then
+    or not is_integer_value(server.port) or client.port < 0 or client.port > 65535 or server.port < 0
+    or server.port > 65535 then
     return nil, "dialog with bad endpoints"
   end
   if not is_integer_value(d.startUs) or not is_integer_value(d.endUs) or d.endUs < d.startUs then
     return nil, "dialog with bad startUs/endUs"
   end
   if type(d.usage) ~= "string" or type(d.confidence) ~= "number" then return nil, "dialog without usage/confidence" end
+  -- Values a well-behaved agent never sends are a malformed message, never shown (a confidence
+  -- of 2 would read "200 %"): the dialog is skipped, as a malformed sidecar line is.
+  if not d.usage:find("^[%w_]+$") then return nil, "dialog whose usage " .. json_string(d.usage) .. " is not a label" end
+  if not (d.confidence >= 0 and d.confidence <= 1) then
+    return nil, "dialog with confidence " .. tostring(d.confidence) .. ", not a number from 0 to 1"
+  end
   local scores = type(d.scores) == "table" and d.scores or nil
+  if scores then
+    for class, p in pairs(scores) do
+      if type(p) ~= "number" or not (p >= 0 and p <= 1) then
+        return nil, "dialog whose score of " .. tostring(class) .. " is " .. tostring(p) .. ", not a number from 0 to 1"
+      end
+    end
+  end
   return finish_record({
     id = type(d.id) == "string" and d.id or nil,
     capture = type(d.capture) == "string" and d.capture or nil,
@@ -1118,18 +1238,23 @@ end
 -- Which capture is open. Wireshark's Lua API does not say, so: a preference, then (Linux) the
 -- files this process has open and its command line.
 
+-- A file of /proc, whole (regular files there claim size 0, so read_regular_file cannot take them).
 local function read_file(path)
   local f = io.open(path, "rb")
   if not f then return nil end
-  local data = f:read("*a")
+  local data = read_bounded(f, MAX_SIDECAR_BYTES)
   f:close()
   return data
 end
 
+-- Whether anything is at `path`, without opening it (a FIFO there would block the open).
 local function file_exists(path)
-  local f = io.open(path, "rb")
-  if f then f:close(); return true end
-  return false
+  local dir = rawget(_G, "Dir")
+  if type(dir) == "table" and type(dir.exists) == "function" then
+    local ok, is_dir = pcall(dir.exists, path)
+    if ok then return is_dir ~= nil end
+  end
+  return path_kind(path) ~= nil
 end
 
 local function basename(path)
@@ -1303,12 +1428,6 @@ end
 -- each capture by the absolute path it watches (path.resolve: no `.` or `..`, symbolic links
 -- kept), the plugin knows the open file by what the command line said (maybe relative) or by
 -- the real path /proc shows for the GUI's open files.
-local POSIX = package.config:sub(1, 1) == "/"
-
-local function shell_quote(text)
-  return "'" .. (text:gsub("'", "'\\''")) .. "'"
-end
-
 -- The file's real path (absolute; symbolic links, `.` and `..` resolved, relative to this
 -- process's working folder), or nil where the shell or realpath is missing or the path does not
 -- lead anywhere. Runs a process, so only while loading labels, never per packet.
@@ -1498,7 +1617,7 @@ local function token_from_config()
   local home = env("HOME") or env("USERPROFILE")
   if not dir and home then dir = home .. "/.config/cumma" end
   if not dir then return nil end
-  local text = read_file(dir .. "/token")
+  local text = read_regular_file(dir .. "/token", 64 * 1024)
   return text and text:match("^%s*(%S+)")
 end
 
@@ -1534,11 +1653,21 @@ local function close_agent()
   state.agent = nil
 end
 
--- Applies one agent message; returns true when labels changed.
+-- Says (the first few times per connection) that a dialog of the agent was skipped, and why.
+local function note_skipped(agent, why)
+  agent.skipped = (agent.skipped or 0) + 1
+  if agent.skipped <= MAX_MESSAGES_PER_SOURCE then say("agent " .. agent.where .. ": skipped a " .. why) end
+end
+
+-- Applies one agent message; returns true when labels changed. A malformed dialog is skipped with
+-- a note (note_skipped), the labels so far kept.
 local function apply_agent_message(agent, message)
   if message.type == "dialog" then
-    local rec = record_from_live(message.dialog)
-    if not rec or not address_of(rec.ip_a) or not address_of(rec.ip_b) then return false end
+    local rec, why = record_from_live(message.dialog)
+    if rec and (not address_of(rec.ip_a) or not address_of(rec.ip_b)) then
+      rec, why = nil, "dialog whose addresses are not numeric IPv4/IPv6"
+    end
+    if not rec then note_skipped(agent, why); return false end
     local id = rec.id or (rec.l4 .. rec.ip_a .. rec.port_a .. rec.ip_b .. rec.port_b .. int_text(rec.start_us))
     if not agent.by_id[id] then agent.order[#agent.order + 1] = id end
     agent.by_id[id] = rec
@@ -1570,6 +1699,17 @@ local function agent_timeout()
   return ms / 1000
 end
 
+-- The agent answers a subscription with its snapshot at once. Other messages may come first
+-- (stats, capture and folder events, dialogs), each within the Agent timeout of the one before,
+-- but an agent that sends them and never the snapshot would hold tshark (or the GUI) for good:
+-- the snapshot must have come this many seconds after the subscription, or the Agent timeout
+-- when that is longer.
+local SNAPSHOT_WAIT_S = 5
+
+local function seconds_text(s)
+  return string.format("%g", s)
+end
+
 -- Asks the agent for the labels of the capture at `capture` (a path), or of every capture when
 -- the agent does not watch that file or no file is known. Returns an agent table (ws, by_id,
 -- order, note; watched: the agent's capture info when it watches the file) or nil, why.
@@ -1583,10 +1723,15 @@ local function fetch_from_agent(capture)
   if not ws then return nil, why end
   local where = ws.where
   local socket = ws.socket
-  local function next_message()
-    local text, err = ws:receive(socket.gettime() + timeout)
+  -- `deadline` (socket.gettime() seconds), when given, ends the wait before the step's timeout
+  -- does, with `late` as the reason.
+  local function next_message(deadline, late)
+    local until_time = socket.gettime() + timeout
+    local cut = deadline and deadline < until_time
+    local text, err = ws:receive(cut and deadline or until_time)
     if not text then
-      if err == "timeout" then return nil, "agent " .. where .. " sent nothing for " .. timeout .. " s" end
+      if err == "timeout" and cut then return nil, late end
+      if err == "timeout" then return nil, "agent " .. where .. " sent nothing for " .. seconds_text(timeout) .. " s" end
       if err == "closed" then return nil, "agent " .. where .. " " .. (ws.close_reason or "closed the connection") end
       return nil, "agent " .. where .. ": " .. tostring(err)
     end
@@ -1648,21 +1793,21 @@ local function fetch_from_agent(capture)
   end
   local ok, send_err = ws:send_text(request)
   if not ok then ws:close_socket(); return nil, "agent " .. where .. ": sending failed (" .. tostring(send_err) .. ")" end
+  local wait = math.max(SNAPSHOT_WAIT_S, timeout)
+  local deadline = socket.gettime() + wait
+  local late = "agent " .. where .. " sent no snapshot within " .. seconds_text(wait) .. " s of the subscription"
   while true do
     local message
-    message, err = next_message()
+    if socket.gettime() >= deadline then ws:close_socket(); return nil, late end
+    message, err = next_message(deadline, late)
     if not message then ws:close_socket(); return nil, err end
     if message.type == "snapshot" then
       if type(message.dialogs) ~= "table" then ws:close(); return nil, "agent " .. where .. " sent a snapshot without dialogs" end
-      local bad = 0
       for _, d in ipairs(message.dialogs) do
-        if not apply_agent_message(agent, { type = "dialog", dialog = d }) then
-          bad = bad + 1
-          if bad <= MAX_MESSAGES_PER_SOURCE then
-            local _, why = record_from_live(d)
-            say("agent " .. where .. ": skipped a " .. tostring(why))
-          end
-        end
+        apply_agent_message(agent, { type = "dialog", dialog = d })
+      end
+      if (agent.skipped or 0) > MAX_MESSAGES_PER_SOURCE then
+        say("agent " .. where .. ": " .. (agent.skipped - MAX_MESSAGES_PER_SOURCE) .. " more malformed dialog(s) skipped")
       end
       break
     elseif message.type == "dialog" then
@@ -1758,6 +1903,7 @@ local function sidecar_path_for(capture)
   return own
 end
 
+-- The size of a regular file (path_kind "file": never opened otherwise).
 local function file_size(path)
   local fh = io.open(path, "rb")
   if not fh then return nil end
@@ -1797,7 +1943,9 @@ local function load_labels(force)
   local from_stdin = capture == "-"
   if from_stdin then capture = nil end
   local sidecar = sidecar_path_for(capture)
-  local size = sidecar and file_size(sidecar)
+  -- Never opened unless it is a regular file (path_kind): a FIFO would block, a device not end.
+  local sidecar_kind = sidecar and path_kind(sidecar)
+  local size = sidecar_kind == "file" and file_size(sidecar) or nil
   local key = table.concat({ tostring(source), tostring(capture), tostring(sidecar), cumma.prefs.host,
     tostring(cumma.prefs.port), cumma.prefs.token }, "\0")
   -- A redissection of the same capture with the same settings reuses what is loaded, unless the
@@ -1806,7 +1954,8 @@ local function load_labels(force)
   -- A sidecar rewritten to the same size (a confidence or a label of the same length changed)
   -- is told apart by its content, read again only when the size matches.
   if not force and key == state.key
-    and (state.source_kind ~= "sidecar" or (size == state.sidecar_size and read_file(sidecar) == state.sidecar_content))
+    and (state.source_kind ~= "sidecar" or (size == state.sidecar_size
+      and read_regular_file(sidecar, MAX_SIDECAR_BYTES, sidecar_kind) == state.sidecar_content))
     and (state.index or (state.failure and not in_gui())) then
     return
   end
@@ -1820,7 +1969,7 @@ local function load_labels(force)
       reasons[#reasons + 1] = "the capture file is unknown (set Preferences ▸ Protocols ▸ Cumma ▸ Sidecar path)"
       return false
     end
-    local index, why = load_sidecar(sidecar)
+    local index, why = load_sidecar(sidecar, sidecar_kind or false)
     if not index then reasons[#reasons + 1] = why; return false end
     if index.count == 0 then
       -- Empty, a header alone, or nothing but malformed lines: say so where the labels would be.
@@ -1890,12 +2039,12 @@ local function load_labels(force)
     end
   else
     -- tshark: a sidecar needs no network round trip and is what `cumma classify --sidecar` wrote.
-    ok = sidecar and size and try_sidecar()
+    ok = sidecar and sidecar_kind and try_sidecar()
     if not ok then
       local agent = connect_agent()
       ok = agent ~= nil and use_agent(agent)
     end
-    if not ok and sidecar and not size then table.insert(reasons, 1, "no sidecar " .. sidecar) end
+    if not ok and sidecar and not sidecar_kind then table.insert(reasons, 1, "no sidecar " .. sidecar) end
     if not ok and not sidecar then
       table.insert(reasons, 1, from_stdin
         and "tshark reads standard input, which has no sidecar beside it (name one with -o cumma.sidecar:PATH)"
@@ -2281,7 +2430,7 @@ if type(exports) == "table" then
   exports.new_index, exports.index_add, exports.index_finish = new_index, index_add, index_finish
   exports.index_lookup, exports.load_sidecar, exports.record_from_live = index_lookup, load_sidecar, record_from_live
   exports.finish_record, exports.group_of, exports.capture_from_cmdline = finish_record, group_of, capture_from_cmdline
-  exports.sidecar_record = sidecar_record
+  exports.sidecar_record, exports.path_kind = sidecar_record, path_kind
   exports.watched_capture, exports.real_path, exports.lexical_path = watched_capture, real_path, lexical_path
   exports.reset_pair_offset = function() pair_offset = {} end
   exports.walk_options, exports.udp_key_at = walk_options, udp_key_at

@@ -13,7 +13,7 @@ import { WebSocketServer } from 'ws';
 import { writeSyntheticCaptureFile } from '../../scripts/lib/synthetic-capture';
 import { AgentProcess, startAgent } from '../support/agent-process';
 import { findOnPath, requireTools, toolsRequiredByEnv } from '../support/tools';
-import { CLI, cumma, DialogLike, expectedUsages, expectLabels, expectNoLuaError, parseJsonl, PLUGIN, readPackets, tshark, tsharkAsync } from './support';
+import { CLI, cumma, DialogLike, expectedUsages, expectLabels, expectNoLuaError, parseJsonl, PLUGIN, readPackets, tshark, tsharkAsync, tsharkBounded } from './support';
 
 const tools = requireTools('tshark');
 const SAMPLES = join(__dirname, '..', '..', 'samples');
@@ -357,6 +357,88 @@ describe.skipIf(tools.skip || noLuaSocket)('Wireshark plugin: WebSocket client a
       await new Promise((resolve) => server.close(resolve));
     }
   });
+
+  /** A scripted agent on loopback: hello on connect, then `onSubscribe` when the plugin subscribes. */
+  async function scriptedAgent(onSubscribe: (socket: import('ws').WebSocket) => void): Promise<{ port: number; close: () => Promise<unknown> }> {
+    const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise((resolve) => server.once('listening', resolve));
+    server.on('connection', (socket) => {
+      socket.send(JSON.stringify({ v: 1, type: 'hello', agent: 'scripted', protocol: 1, anonymized: false, model: { name: 'm@1', classes: [], gaps: {} },
+        captures: [{ name: 'scenario.pcapng', path: capture, state: 'idle', sizeBytes: 1, bytesRead: 1, packets: 1, dialogs: records.length }] }));
+      socket.once('message', () => onSubscribe(socket));
+    });
+    return {
+      port: (server.address() as AddressInfo).port,
+      close: () => {
+        for (const client of server.clients) client.terminate();
+        return new Promise((resolve) => server.close(resolve));
+      },
+    };
+  }
+
+  // Found in review: an agent that answers the subscription with stats, again and again, and
+  // never a snapshot, held tshark for good (each message came within the step timeout).
+  it('gives up on an agent that sends stats but never a snapshot: "no labels: … sent no snapshot within 5 s", and tshark goes on', async () => {
+    const agent = await scriptedAgent((socket) => {
+      const stats = (): void => socket.send(JSON.stringify({ v: 1, type: 'stats', packetsPerSecond: 0, packets: 0, dialogs: 0, captures: [] }));
+      stats();
+      const timer = setInterval(stats, 250);
+      socket.on('close', () => clearInterval(timer));
+    });
+    try {
+      const run = await tsharkBounded(['-r', capture, '-o', 'cumma.source:agent', '-o', `cumma.port:${agent.port}`, '-o', 'cumma.token:s3cret', '-Y', 'frame.number <= 2', '-V', '-O', 'cumma'], { timeoutMs: 30_000 });
+      expect(run.timedOut, `tshark still running after 30 s: ${run.stderr}`).toBe(false);
+      expect(run.status, run.stderr).toBe(0);
+      expectNoLuaError(run);
+      const reason = `no labels: agent 127.0.0.1:${agent.port} sent no snapshot within 5 s of the subscription`;
+      expect(run.stderr).toContain(`cumma: ${reason}\n`);
+      expect(run.stdout.split('\n').filter((l) => l === `Cumma: ${reason}`).length).toBe(2);
+      // 5 s and at most one step's timeout (1.5 s) more, plus tshark's own start.
+      expect(run.ms).toBeLessThan(12_000);
+    } finally {
+      await agent.close();
+    }
+  }, 60_000);
+
+  // Found in review: a live confidence of 2 was shown as "200 %" (only its type was checked).
+  it('skips a dialog whose confidence or a score lies outside 0..1, or whose port is no port, with a note; the others label', async () => {
+    const bad = {
+      confidence: { ...records[0]!, confidence: 2 },
+      negative: { ...records[1]!, confidence: -0.25 },
+      score: { ...records[2]!, scores: { text: 1.5, other: 0.1 } },
+      port: { ...records[3]!, client: { ...records[3]!.client, port: 70000 } },
+    };
+    const agent = await scriptedAgent((socket) => {
+      // One as a dialog message of its own before the snapshot, the others in it.
+      socket.send(JSON.stringify({ v: 1, type: 'dialog', dialog: bad.negative }));
+      socket.send(JSON.stringify({ v: 1, type: 'snapshot', captures: ['scenario.pcapng'], dialogs: [bad.confidence, bad.score, bad.port, ...records.slice(4)] }));
+    });
+    try {
+      const run = await tsharkBounded(['-r', capture, '-o', 'cumma.source:agent', '-o', `cumma.port:${agent.port}`, '-o', 'cumma.token:s3cret',
+        '-T', 'fields', '-E', 'occurrence=f', '-e', 'frame.number', '-e', 'cumma.usage', '-e', 'cumma.confidence'], { timeoutMs: 30_000 });
+      expect(run.timedOut, run.stderr).toBe(false);
+      expect(run.status, run.stderr).toBe(0);
+      expectNoLuaError(run);
+      const where = `agent 127.0.0.1:${agent.port}`;
+      expect(run.stderr).toContain(`cumma: ${where}: skipped a dialog with confidence 2, not a number from 0 to 1\n`);
+      expect(run.stderr).toContain(`cumma: ${where}: skipped a dialog with confidence -0.25, not a number from 0 to 1\n`);
+      expect(run.stderr).toContain(`cumma: ${where}: skipped a dialog whose score of text is 1.5, not a number from 0 to 1\n`);
+      expect(run.stderr).toContain(`cumma: ${where}: skipped a dialog with bad endpoints\n`);
+      expect(run.stderr).not.toContain('no labels');
+      const lines = run.stdout.split('\n').filter((l) => l !== '').map((l) => l.split('\t'));
+      const confidences = lines.map((cols) => cols[2] ?? '').filter((c) => c !== '').map(Number);
+      expect(confidences.length).toBeGreaterThan(0);
+      expect(confidences.filter((c) => !(c >= 0 && c <= 1))).toEqual([]);
+      // Exactly the packets of the good dialogs are labelled.
+      const { rows } = readPackets(capture, ['-o', 'cumma.source:off']);
+      const expected = expectedUsages(rows, records.slice(4));
+      const labels = new Map(lines.map((cols) => [Number(cols[0]), cols[1] ?? '']));
+      expect([...labels.entries()].filter(([frame, usage]) => usage !== expected.get(frame)).slice(0, 5)).toEqual([]);
+      expect([...expected.values()].filter((u) => u === '').length).toBeGreaterThan(0);
+    } finally {
+      await agent.close();
+    }
+  }, 60_000);
 
   it('says when the agent waits for the rest of the capture, and passes over folder messages', async () => {
     const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });

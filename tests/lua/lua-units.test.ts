@@ -28,7 +28,9 @@ describe('Wireshark plugin: pure-Lua parts on each Lua version', () => {
 
   for (const lua of VERSIONS) {
     it.skipIf(!found.includes(lua))(`passes its unit tests in ${lua}`, () => {
-      const result = spawnSync(lua, [join(FIXTURES, 'units.lua'), join(FIXTURES, 'wireshark-stubs.lua'), PLUGIN, dir], { encoding: 'utf8' });
+      // Bounded: a plugin that opened a FIFO would wait there for good (spawnSync blocks the test's timer too).
+      const result = spawnSync(lua, [join(FIXTURES, 'units.lua'), join(FIXTURES, 'wireshark-stubs.lua'), PLUGIN, dir], { encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL' });
+      expect(result.error, 'units.lua still running after 30 s').toBeUndefined();
       const failures = result.stdout.split('\n').filter((line) => line.startsWith('not ok'));
       expect(failures, result.stderr).toEqual([]);
       expect(result.stdout).toMatch(/passed \d+ failed 0/);

@@ -4,7 +4,7 @@
 // boundary packets match at nanosecond resolution, and bad input never raises a Lua error.
 
 import { spawnSync } from 'node:child_process';
-import { closeSync, copyFileSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -13,7 +13,7 @@ import { writeSyntheticCaptureFile } from '../../scripts/lib/synthetic-capture';
 import { text2pcap, TimedPacket } from '../support/capture-files';
 import { ETHERTYPE_IPV4, ETHERTYPE_IPV6, ETHERTYPE_VLAN, ethernet, ipv4, ipv6, payload, PROTO_IPIP, PROTO_TCP, PROTO_UDP, tcp, TCP_ACK, udp } from '../support/packets';
 import { requireTools } from '../support/tools';
-import { CLI, cumma, DialogLike, expectedUsages, expectLabels, expectNoLuaError, parseJsonl, PLUGIN, readPackets, tshark } from './support';
+import { CLI, cumma, DialogLike, expectedUsages, expectLabels, expectNoLuaError, parseJsonl, PLUGIN, readPackets, tshark, tsharkBounded } from './support';
 
 const tools = requireTools('tshark', 'text2pcap', 'editcap');
 const SIDECAR_HEADER = 'l4\tip_a\tport_a\tip_b\tport_b\tstart_us\tend_us\tusage\tconfidence\tsession\tdialog\tstatus';
@@ -295,6 +295,53 @@ describe.skipIf(tools.skip)('Wireshark plugin: labels from the sidecar', () => {
     expect(count('cumma')).toBe(0);
     expect(count('!cumma')).toBe(frames);
   });
+
+  // Found in review: a FIFO named like the sidecar held tshark in open(2) for good (only SIGKILL
+  // ended it), and a symbolic link to /dev/zero read on to 16.8 GB. Neither is opened now.
+  it('refuses a sidecar that is a FIFO, a device (a symbolic link to /dev/zero) or a folder, without opening it', async () => {
+    const cases: [name: string, make: (sidecar: string) => void, what: string][] = [
+      ['fifo', (sidecar) => expect(spawnSync('mkfifo', [sidecar]).status).toBe(0), 'a FIFO (named pipe)'],
+      ['zero', (sidecar) => symlinkSync('/dev/zero', sidecar), 'a character device'],
+      ['folder', (sidecar) => mkdirSync(sidecar), 'a directory'],
+    ];
+    for (const [name, make, what] of cases) {
+      const capture = join(dir, `${name}.pcapng`);
+      copyFileSync(simulated, capture);
+      const sidecar = `${capture}.cumma.tsv`;
+      make(sidecar);
+      // In auto mode the agent is tried next; in sidecar mode the sidecar is all there is.
+      const auto = await tsharkBounded(['-r', capture, '-Y', 'frame.number <= 2', '-V', '-O', 'cumma', '-o', 'cumma.port:1'], { timeoutMs: 20_000 });
+      expect(auto.timedOut, `${name}: tshark still running after 20 s (${auto.stderr})`).toBe(false);
+      expect(auto.status, auto.stderr).toBe(0);
+      expectNoLuaError(auto);
+      const reason = `no labels: sidecar ${sidecar} is ${what}, not a regular file; agent 127.0.0.1:1 not reachable (connection refused)`;
+      expect(auto.stderr).toContain(`cumma: ${reason}`);
+      expect(auto.stdout.split('\n').filter((l) => l === `Cumma: ${reason}`).length).toBe(2);
+      // Named by the preference, with no capture beside it.
+      const named = await tsharkBounded(['-r', simulated, '-c', '1', '-V', '-O', 'cumma', '-o', 'cumma.source:sidecar', '-o', `cumma.sidecar:${sidecar}`], { timeoutMs: 20_000 });
+      expect(named.timedOut, `${name}: tshark still running after 20 s (${named.stderr})`).toBe(false);
+      expect(named.status, named.stderr).toBe(0);
+      expect(named.stderr).toContain(`cumma: no labels: sidecar ${sidecar} is ${what}, not a regular file\n`);
+    }
+  }, 120_000);
+
+  it('refuses a sidecar larger than 256 MiB unread', async () => {
+    const capture = join(dir, 'huge.pcapng');
+    copyFileSync(simulated, capture);
+    const sidecar = `${capture}.cumma.tsv`;
+    // Sparse: no disk space, and a plugin that read it would read 256 MiB of zero bytes.
+    const limit = 256 * 1024 * 1024;
+    writeFileSync(sidecar, '');
+    truncateSync(sidecar, limit + 1);
+    const run = await tsharkBounded(['-r', capture, '-c', '1', '-V', '-O', 'cumma', '-o', 'cumma.source:sidecar'], { timeoutMs: 20_000 });
+    expect(run.timedOut, run.stderr).toBe(false);
+    expect(run.status, run.stderr).toBe(0);
+    expectNoLuaError(run);
+    const reason = `no labels: sidecar ${sidecar} is larger than 256 MiB (${limit + 1} bytes), the most the plugin reads`;
+    expect(run.stderr).toContain(`cumma: ${reason}\n`);
+    expect(run.stdout).toContain(`Cumma: ${reason}\n`);
+    rmSync(sidecar);
+  }, 60_000);
 
   it('`cumma` matches labelled packets only, whatever tshark prints (-V, -O, -T fields|json|pdml)', () => {
     // tshark filters the tree it prints, so an item that says why a packet has no label, were it

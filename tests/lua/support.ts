@@ -39,6 +39,45 @@ export function tsharkAsync(args: readonly string[], env: NodeJS.ProcessEnv = pr
   });
 }
 
+export interface BoundedRun extends Run {
+  /** Killed (SIGKILL) at the time limit: it hung. */
+  timedOut: boolean;
+  ms: number;
+}
+
+/**
+ * tshark with the plugin, killed with SIGKILL after `timeoutMs` (a tshark blocked in open(2) on a
+ * FIFO ends with nothing else) and under an address-space limit (`ulimit -v`), so that a runaway
+ * read fails on its own instead of taking the machine's memory. Does not block the event loop.
+ */
+export function tsharkBounded(
+  args: readonly string[],
+  { timeoutMs, memoryMiB = 2048, env = process.env }: { timeoutMs: number; memoryMiB?: number; env?: NodeJS.ProcessEnv },
+): Promise<BoundedRun> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const script = 'ulimit -v "$1" || exit 97; shift; exec tshark "$@"';
+    const child = spawn('sh', ['-c', script, 'tshark-bounded', String(memoryMiB * 1024), '-X', `lua_script:${PLUGIN}`, ...args], { env });
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr, timedOut, ms: Date.now() - started });
+    });
+  });
+}
+
 export function cumma(args: readonly string[], env: NodeJS.ProcessEnv = process.env): Run {
   const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, env });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
