@@ -21,6 +21,7 @@ const entries = [
   { in: 'scripts/bench-latency.ts', out: 'bench-latency' },
   { in: 'scripts/bench-model.ts', out: 'bench-model' },
   { in: 'scripts/bench-lua.ts', out: 'bench-lua' },
+  { in: 'scripts/bench-editor-list.ts', out: 'bench-editor-list' },
   { in: 'scripts/check-real.ts', out: 'check-real' },
   { in: 'scripts/demo.ts', out: 'demo' },
   { in: 'scripts/samples.ts', out: 'samples' },

@@ -9,6 +9,19 @@ describe('capture editor view state across a webview reload', () => {
     expect(restoredViewState(storedViewState({ usages: [], packet: -1 }))).toEqual({ usages: [], packet: -1 });
   });
 
+  it('gives back the sort it stored, and the file order for a state stored before sorting existed', () => {
+    const stored = storedViewState({ usages: ['text'], packet: 7, sort: { column: 'length', descending: true } });
+    expect(restoredViewState(JSON.parse(JSON.stringify(stored)))).toEqual({ usages: ['text'], packet: 7, sort: { column: 'length', descending: true } });
+    expect(restoredViewState(JSON.parse(JSON.stringify(storedViewState({ usages: [], packet: -1, sort: { column: 'source', descending: false } }))))).toEqual({ usages: [], packet: -1, sort: { column: 'source', descending: false } });
+    expect(restoredViewState({ version: 1, usages: ['photo'], packet: 3 })).toEqual({ usages: ['photo'], packet: 3 });
+  });
+
+  it('drops a stored sort it does not recognise, keeping the rest', () => {
+    for (const sort of [{ column: 'payload', descending: false }, { column: 'length' }, { column: 'length', descending: 'yes' }, 'length', null, 7, ['length', true]]) {
+      expect(restoredViewState({ version: 1, usages: ['text'], packet: 3, sort })).toEqual({ usages: ['text'], packet: 3 });
+    }
+  });
+
   it('has nothing to restore from a first opening or from a state of another version', () => {
     expect(restoredViewState(undefined)).toBeUndefined();
     expect(restoredViewState(null)).toBeUndefined();
@@ -25,10 +38,11 @@ describe('capture editor view state across a webview reload', () => {
     }
   });
 
-  it('forgets a selection past the end of a capture that has become shorter, not the filter', () => {
+  it('forgets a selection past the end of a capture that has become shorter, not the filter nor the sort', () => {
     const state = { usages: ['photo' as const], packet: 99 };
     expect(viewStateFor(state, 100)).toBe(state);
     expect(viewStateFor(state, 99)).toEqual({ usages: ['photo'], packet: -1 });
     expect(viewStateFor({ usages: [], packet: 0 }, 0)).toEqual({ usages: [], packet: -1 });
+    expect(viewStateFor({ usages: [], packet: 5, sort: { column: 'time', descending: true } }, 3)).toEqual({ usages: [], packet: -1, sort: { column: 'time', descending: true } });
   });
 });

@@ -3,10 +3,12 @@
 // keeps per editor as labels arrive and the capture grows. Also the messages that carry it.
 import { describe, expect, it } from 'vitest';
 import { hiddenPacketHint } from '../../vscode-extension/src/editor/packet-goto';
+import { PacketListView } from '../../vscode-extension/src/host/packet-list-view';
 import { parseEditorToHost, parseHostToEditor } from '../../vscode-extension/src/shared/bridge';
 import { GuardError } from '../../vscode-extension/src/shared/guard';
-import { PacketFilterView, USAGE_CHOICES, matchingPackets, positionOfPacket, shownCountText, toggleChoice } from '../../vscode-extension/src/shared/packet-filter';
+import { USAGE_CHOICES, matchingPackets, positionOfPacket, shownCountText, toggleChoice } from '../../vscode-extension/src/shared/packet-filter';
 import { NO_USAGE, usageCode } from '../../vscode-extension/src/shared/usage-style';
+import { blankColumns } from './packet-columns';
 
 const T = usageCode('text');
 const P = usageCode('photo');
@@ -66,10 +68,10 @@ describe('positionOfPacket', () => {
   });
 });
 
-describe('PacketFilterView', () => {
+describe('PacketListView, filtering', () => {
   it('maps rows to packets as the identity while nothing is chosen', () => {
-    const view = new PacketFilterView();
-    view.refresh(usage, 10);
+    const view = new PacketListView();
+    view.refresh(blankColumns(10), usage);
     expect(view.filtering).toBe(false);
     expect(view.count(10)).toBe(10);
     expect(view.packetAt(4, 10)).toBe(4);
@@ -79,9 +81,9 @@ describe('PacketFilterView', () => {
   });
 
   it('maps rows of the filtered list to packet numbers and back', () => {
-    const view = new PacketFilterView();
+    const view = new PacketListView();
     view.choose(1, ['voice_call']);
-    view.refresh(usage, 10);
+    view.refresh(blankColumns(10), usage);
     expect(view.filtering).toBe(true);
     expect(view.count(10)).toBe(3);
     expect([0, 1, 2, 3].map((row) => view.packetAt(row, 10))).toEqual([3, 6, 7, undefined]);
@@ -90,26 +92,26 @@ describe('PacketFilterView', () => {
   });
 
   it('follows labels that arrive later and a capture that grows, the selected packet with them', () => {
-    const view = new PacketFilterView();
+    const view = new PacketListView();
     view.choose(2, ['voice_call', 'voice_call']);
     expect(view.choices).toEqual(['voice_call']);
-    view.refresh(usage, 10);
+    view.refresh(blankColumns(10), usage);
     view.selectedPacket = 7;
     expect(view.positionOf(view.selectedPacket, 10)).toBe(2);
     // Packet 2 becomes a voice call, and two packets arrive, one a voice call.
     const relabelled = Uint8Array.from([...usage.slice(0, 2), V, ...usage.slice(3), V, T]);
-    view.refresh(relabelled, 12);
+    view.refresh(blankColumns(12), relabelled);
     expect(view.count(12)).toBe(5);
     expect(view.positionOf(view.selectedPacket, 12)).toBe(3);
     expect(view.packetAt(4, 12)).toBe(10);
   });
 
   it('shows every packet again when the choice is emptied', () => {
-    const view = new PacketFilterView();
+    const view = new PacketListView();
     view.choose(1, ['text']);
-    view.refresh(usage, 10);
+    view.refresh(blankColumns(10), usage);
     view.choose(2, []);
-    view.refresh(usage, 10);
+    view.refresh(blankColumns(10), usage);
     expect(view.filtering).toBe(false);
     expect(view.serial).toBe(2);
     expect(view.count(10)).toBe(10);

@@ -10,8 +10,10 @@
 //      the labels come from the agent and that the usage column shows the agent's labels
 //      (packets clicked: their dialog ids and usages are the agent's), that only the buttons
 //      that would change something are shown, and "Go to packet…" (a bad number is explained,
-//      a good one moves the selection and the focus to the list), and the usage filter (only the
-//      chosen usage's packets, under their numbers in the file; Go to packet… in it);
+//      a good one moves the selection and the focus to the list), the usage filter (only the
+//      chosen usage's packets, under their numbers in the file; Go to packet… in it), and the
+//      sort (Length clicked: its first rows by length, ties in file order; again: descending;
+//      a third time: the file order);
 //   5. adds a capture to the watched folder while connected: the status bar counts it, the
 //      editor's label line and (step 6) the panel show what was read of it;
 //   6. opens, from a subfolder the agent does not watch: a different capture bearing the watched
@@ -420,6 +422,48 @@ async function main() {
     await editor.locator('[data-testid=usage-filter] .chip.all').click();
     await until(`"${SAMPLE_PACKETS} packets"`, 10_000, async () => (await count.textContent()) === `${SAMPLE_PACKETS} packets`);
     await until(`packet ${selectedNumber} still selected, at row ${selectedNumber - 1}`, 5_000, async () => (await rowsShown()).some((row) => row.selected && row.number === selectedNumber && row.row === selectedNumber - 1));
+  });
+
+  // Sorting by a column header (Length): ascending, then descending, then back to the file order.
+  await check('sort by Length: the first rows by length, ties in file order', async () => {
+    const button = editor.locator('.thead button[data-sort=length]');
+    const ariaSort = () => editor.locator('.thead [role=columnheader]:has(button[data-sort=length])').getAttribute('aria-sort');
+    const firstRows = async () => {
+      await editor.evaluate(() => (document.querySelector('[data-testid=packets]').scrollTop = 0));
+      return until('the first rows', 5_000, async () => {
+        const rows = await editor.$$eval('[data-testid=packets] .tr:not(.loading)[data-packet]', (elements) =>
+          elements.map((row) => ({ row: Number(row.getAttribute('data-index')), number: Number(row.children[0].textContent), length: Number(row.children[5].textContent) })),
+        );
+        return rows.length > 10 && rows[0].row === 0 ? rows : undefined;
+      });
+    };
+    await button.click();
+    await until('aria-sort ascending on Length', 10_000, async () => (await ariaSort()) === 'ascending');
+    const ascending = await until('rows by length', 10_000, async () => {
+      const rows = await firstRows();
+      return rows.some((row, at) => row.number !== at + 1) ? rows : undefined;
+    }).catch(async () => {
+      throw new Error(`after a click on Length the first rows are still ${(await firstRows()).map((row) => row.number).slice(0, 10).join(', ')}`);
+    });
+    for (let at = 1; at < ascending.length; at++) {
+      const [before, after] = [ascending[at - 1], ascending[at]];
+      if (after.length < before.length || (after.length === before.length && after.number < before.number)) {
+        throw new Error(`rows ${at - 1} and ${at} out of order: ${JSON.stringify(before)}, ${JSON.stringify(after)}`);
+      }
+    }
+    log(`sorted by length: first rows ${ascending.slice(0, 6).map((row) => `${row.number} (${row.length} B)`).join(', ')}`);
+    const count = await editor.locator('[data-testid=filter-count]').textContent();
+    if (count !== `${SAMPLE_PACKETS} packets`) throw new Error(`sorting changed the count: '${count}'`);
+    await button.click();
+    await until('aria-sort descending on Length', 10_000, async () => (await ariaSort()) === 'descending');
+    const descending = await until('rows by length, descending', 10_000, async () => {
+      const rows = await firstRows();
+      // The rows drawn before the new order came are the ascending ones: the longest packet first tells them apart.
+      return rows[0].length > ascending[0].length && rows.every((row, at) => at === 0 || row.length <= rows[at - 1].length) ? rows : undefined;
+    });
+    log(`descending: first rows ${descending.slice(0, 6).map((row) => `${row.number} (${row.length} B)`).join(', ')}`);
+    await button.click();
+    await until('the file order again', 10_000, async () => (await ariaSort()) === 'none' && (await firstRows()).every((row, at) => row.number === at + 1));
   });
 
   // Developer: Reload Webviews, as a window reload does: the editor comes back with its filter and selection.

@@ -4,10 +4,11 @@
  * small cache of them, and draws only the visible rows. Selecting a packet highlights its
  * dialog and its flow and shows the dialog's details.
  *
- * The usage filter (packet-filter.ts) is applied in the host, which holds the usage of every
- * packet: this page says what it chose and learns how many rows that shows; rows are then
- * places in the filtered list, each carrying its packet's number in the file. A packet is
- * known by its index in the file (selectedPacket), its row (selectedRow) follows the filter.
+ * The usage filter (packet-filter.ts) and the sort (packet-sort.ts) are applied in the host,
+ * which holds the usage of every packet and the columns: this page says what it chose and learns
+ * how many rows that shows; rows are then places in the filtered, sorted list, each carrying its
+ * packet's number in the file. A packet is known by its index in the file (selectedPacket), its
+ * row (selectedRow) follows the filter and the sort.
  */
 import { EditorCaptureInfo, EditorToHost, HostToEditor, LabelSource, MAX_ROWS_PER_REQUEST, PacketRow, PacketSelection, parseHostToEditor } from '../shared/bridge';
 import { ConnectionStatus, agentOnThisMachine, describeConnection } from '../shared/connection';
@@ -15,6 +16,7 @@ import { clear, h } from '../shared/dom';
 import { flowLabel, formatBytes, formatClock, formatDuration, formatPercent, formatRelative } from '../shared/format';
 import { GuardError } from '../shared/guard';
 import { USAGE_CHOICES, UNLABELLED, UsageChoice, shownCountText, toggleChoice } from '../shared/packet-filter';
+import { PACKET_COLUMNS, PACKET_COLUMN_TITLES, PacketColumn, PacketSort, ariaSort, inFileOrder, nextPacketSort } from '../shared/packet-sort';
 import { RetryCountdown } from '../shared/retry-countdown';
 import { USAGE_COLOURS, usageOfCode } from '../shared/usage-style';
 import { rowWindow, scrollTopForRow } from '../shared/virtual-window';
@@ -33,11 +35,11 @@ declare const acquireVsCodeApi: () => VsCodeApi;
 const ROW_HEIGHT = 22;
 const BLOCK = 256;
 const MAX_BLOCKS = 64;
-const COLUMNS = ['No.', 'Time', 'Source', 'Destination', 'Transport', 'Length', 'Usage'] as const;
+const ARROWS = { ascending: '▲', descending: '▼', none: '' } as const;
 
 class PacketListPage {
   private readonly api = acquireVsCodeApi();
-  /** The filter and selection the webview had before it was reloaded, applied once the capture is known. */
+  /** The filter, sort and selection the webview had before it was reloaded, applied once the capture is known. */
   private restoring: EditorViewState | undefined = restoredViewState(this.api.getState());
   /** A restored selection is centred when the host first places it, which may be once labels arrive. */
   private revealSelectionOnView = false;
@@ -51,12 +53,14 @@ class PacketListPage {
   /** The selected packet (index in the file; -1: none, or not known yet after selectRow) and its row in the list. */
   private selectedPacket = -1;
   private selectedRow = -1;
-  /** The usages chosen (none: every packet), the serial of that choice, and the host's view of it. */
+  /** The usages chosen (none: every packet) and the sort (none: the file's order). */
   private choices: ReadonlySet<UsageChoice> = new Set();
-  private filterSerial = 0;
+  private sort: PacketSort | undefined;
+  /** The serial of the latest choice of filter or sort, and of the host's latest view of the list. */
+  private listSerial = 0;
   private viewSerial = 0;
   private shownRows = 0;
-  /** The pending "Go to packet…" or details link while filtering: the host says where the packet is. */
+  /** The pending "Go to packet…" or details link while filtering or sorting: the host says where the packet is. */
   private locating: { readonly requestId: number; readonly serial: number; readonly focusList: boolean } | undefined;
   private frame: number | undefined;
   private connection: ConnectionStatus | undefined;
@@ -81,10 +85,21 @@ class PacketListPage {
   private readonly allChip = h('button', { type: 'button', class: 'chip all', 'data-usage': 'all', 'aria-pressed': 'true' }, 'all');
   private readonly chips = new Map<UsageChoice, HTMLButtonElement>();
   private readonly filterCount = h('span', { class: 'count', 'data-testid': 'filter-count' });
+  /** The column headers (role columnheader, aria-sort), each holding the button that sorts. */
+  private readonly headers = new Map<PacketColumn, { readonly cell: HTMLElement; readonly button: HTMLButtonElement }>();
   private readonly root = h('div', { class: 'editor' });
 
   constructor(root: HTMLElement) {
-    const head = h('div', { class: 'thead', role: 'row' }, ...COLUMNS.map((title) => h('div', { class: 'cell', role: 'columnheader' }, title)));
+    // Buttons in the headers: reached with Tab and pressed with Enter or Space, as any button.
+    const head = h('div', { class: 'thead', role: 'row' });
+    for (const column of PACKET_COLUMNS) {
+      const button = h('button', { type: 'button', class: 'sort', 'data-sort': column }, PACKET_COLUMN_TITLES[column]);
+      button.addEventListener('click', () => this.setSort(nextPacketSort(this.sort, column)));
+      const cell = h('div', { class: 'cell', role: 'columnheader' }, button);
+      this.headers.set(column, { cell, button });
+      head.append(cell);
+    }
+    this.renderSort();
     this.spacer.append(this.rowsBox);
     this.viewport.append(this.spacer);
     // The panel's usage chips, plus packets no dialog labels.
@@ -153,22 +168,24 @@ class PacketListPage {
   }
 
   private saveState(): void {
-    this.api.setState(storedViewState({ usages: [...this.choices], packet: this.selectedPacket }));
+    this.api.setState(storedViewState({ usages: [...this.choices], packet: this.selectedPacket, ...(this.sort ? { sort: this.sort } : {}) }));
   }
 
   /**
-   * Puts back the filter and selection of before a reload. The selection goes first, so that the
-   * host's answer to the filter already places it.
+   * Puts back the filter, sort and selection of before a reload. The selection goes first, so
+   * that the host's answer to the filter and sort already places it.
    */
   private restore(state: EditorViewState): void {
     this.restoring = undefined;
+    const arranged = state.usages.length > 0 || !inFileOrder(state.sort);
     if (state.packet >= 0) {
       this.selectedPacket = state.packet;
-      this.selectedRow = state.usages.length > 0 ? -1 : state.packet;
+      this.selectedRow = arranged ? -1 : state.packet;
       this.post({ kind: 'select', packet: state.packet });
     }
-    if (state.usages.length > 0) {
-      this.setFilter(new Set(state.usages));
+    if (state.usages.length > 0) this.setFilter(new Set(state.usages));
+    if (state.sort) this.setSort(state.sort);
+    if (arranged) {
       this.revealSelectionOnView = state.packet >= 0;
     } else if (state.packet >= 0) {
       this.sizeList();
@@ -248,7 +265,7 @@ class PacketListPage {
         if (locating?.requestId !== message.requestId) return;
         this.locating = undefined;
         // Asked under another choice: where the packet was then says nothing now.
-        if (locating.serial !== this.filterSerial) return;
+        if (locating.serial !== this.listSerial) return;
         if (message.position < 0) {
           this.showGotoHint(hiddenPacketHint(message.packet, usageOfCode(message.usage)));
           return;
@@ -318,7 +335,12 @@ class PacketListPage {
     return this.choices.size > 0;
   }
 
-  /** Rows in the list: every packet, or those the host counted for the filter. */
+  /** Whether rows are other than packets in file order: the host then maps rows to packets. */
+  private get arranged(): boolean {
+    return this.filtering || !inFileOrder(this.sort);
+  }
+
+  /** Rows in the list: every packet (whatever the sort), or those the host counted for the filter. */
   private rowCount(): number {
     return this.filtering ? this.shownRows : (this.capture?.packets ?? 0);
   }
@@ -330,15 +352,40 @@ class PacketListPage {
   /** A chip clicked: the host computes what the new choice shows (a 'view' answers). */
   private setFilter(choices: ReadonlySet<UsageChoice>): void {
     this.choices = choices;
-    this.filterSerial++;
+    this.newChoice();
+    this.post({ kind: 'filter', serial: this.listSerial, usages: [...choices] });
+    this.renderFilter();
+    this.schedule();
+  }
+
+  /** A header clicked: the host sorts what the filter shows (a 'view' answers). */
+  private setSort(sort: PacketSort | undefined): void {
+    this.sort = sort;
+    this.newChoice();
+    this.post({ kind: 'sort', serial: this.listSerial, ...(sort ? { sort } : {}) });
+    this.renderSort();
+    this.schedule();
+  }
+
+  /** Rows held, pending requests and a pending "Go to packet…" are of the list before a new choice. */
+  private newChoice(): void {
+    this.listSerial++;
     this.locating = undefined;
     this.revealSelectionOnView = false;
     this.saveState();
     this.blocks.clear();
     this.pending.clear();
-    this.post({ kind: 'filter', serial: this.filterSerial, usages: [...choices] });
-    this.renderFilter();
-    this.schedule();
+  }
+
+  /** The sorting column's arrow and aria-sort; each button's title says what a click does next. */
+  private renderSort(): void {
+    for (const [column, { cell, button }] of this.headers) {
+      const state = ariaSort(this.sort, column);
+      cell.setAttribute('aria-sort', state);
+      button.dataset['arrow'] = ARROWS[state];
+      const title = PACKET_COLUMN_TITLES[column];
+      button.title = state === 'none' ? `Sort by ${title}` : state === 'ascending' ? `Sort by ${title}, descending` : 'Back to the file order';
+    }
   }
 
   /**
@@ -347,7 +394,7 @@ class PacketListPage {
    * labels or packets under the same choice keep the selected row where it was on screen.
    */
   private applyView(serial: number, shown: number, selected: number): void {
-    if (serial !== this.filterSerial) return;
+    if (serial !== this.listSerial) return;
     const geometry = this.geometry();
     const before = rowWindow({ scrollTop: this.viewport.scrollTop, ...geometry, overscan: 0 });
     const visibleRows = Math.floor(geometry.viewportHeight / ROW_HEIGHT);
@@ -376,15 +423,16 @@ class PacketListPage {
     this.allChip.setAttribute('aria-pressed', this.filtering ? 'false' : 'true');
     for (const [choice, chip] of this.chips) chip.setAttribute('aria-pressed', this.choices.has(choice) ? 'true' : 'false');
     const packets = this.capture?.packets ?? 0;
-    this.filterCount.textContent = this.filtering && this.viewSerial !== this.filterSerial ? 'filtering…' : shownCountText(this.rowCount(), packets, this.filtering);
+    this.filterCount.textContent = this.filtering && this.viewSerial !== this.listSerial ? 'filtering…' : shownCountText(this.rowCount(), packets, this.filtering);
   }
 
   /**
-   * "Go to packet…" and the details' links: at once without a filter (row = packet); else the
-   * host says which row the packet is, or that the filter hides it.
+   * "Go to packet…" and the details' links: at once in the whole file's order (row = packet);
+   * else the host says which row the packet is, wherever the sort put it, or that the filter
+   * hides it.
    */
   private goToPacket(packet: number, focusList: boolean): void {
-    if (!this.filtering) {
+    if (!this.arranged) {
       this.reveal(packet, false);
       this.select(packet, packet);
       // The list takes the focus, so that the arrow keys move on from the packet just reached.
@@ -392,7 +440,7 @@ class PacketListPage {
       return;
     }
     const requestId = this.nextRequest++;
-    this.locating = { requestId, serial: this.filterSerial, focusList };
+    this.locating = { requestId, serial: this.listSerial, focusList };
     this.post({ kind: 'locate', requestId, packet });
   }
 
@@ -409,7 +457,7 @@ class PacketListPage {
     this.spacer.style.height = `${window.totalHeight}px`;
     this.rowsBox.style.transform = `translateY(${window.top}px)`;
     clear(this.rowsBox);
-    if (this.filtering && this.viewSerial === this.filterSerial && this.shownRows === 0) {
+    if (this.filtering && this.viewSerial === this.listSerial && this.shownRows === 0) {
       this.spacer.style.height = `${ROW_HEIGHT}px`;
       this.rowsBox.append(h('div', { class: 'tr empty', 'data-testid': 'no-match' }, h('div', { class: 'cell muted' }, NO_MATCH_TEXT)));
       return;
@@ -421,7 +469,8 @@ class PacketListPage {
       const rows = this.blocks.get(block);
       if (!rows) {
         this.request(block);
-        this.rowsBox.append(h('div', { class: 'tr loading', 'data-index': String(index) }, h('div', { class: 'cell' }, String(index + 1))));
+        // A row's number is its packet's only in the whole file's order.
+        this.rowsBox.append(h('div', { class: 'tr loading', 'data-index': String(index) }, h('div', { class: 'cell' }, this.arranged ? '…' : String(index + 1))));
         continue;
       }
       const row = rows[index - block * BLOCK];
@@ -452,8 +501,8 @@ class PacketListPage {
   }
 
   private request(block: number): void {
-    // Rows of a choice the host has not counted yet would be of an unknown list.
-    if (this.filtering && this.viewSerial !== this.filterSerial) return;
+    // Rows of a choice the host has not answered yet would be of an unknown list.
+    if (this.arranged && this.viewSerial !== this.listSerial) return;
     if ([...this.pending.values()].includes(block)) return;
     const total = this.rowCount();
     const first = block * BLOCK;
@@ -474,9 +523,9 @@ class PacketListPage {
     this.schedule();
   }
 
-  /** The packet at a row: itself without a filter, else from the rows held, if that block is. */
+  /** The packet at a row: itself in the whole file's order, else from the rows held, if that block is. */
   private packetAtRow(row: number): number | undefined {
-    if (!this.filtering) return row;
+    if (!this.arranged) return row;
     const block = Math.floor(row / BLOCK);
     const held = this.blocks.get(block)?.[row - block * BLOCK];
     return held ? held[0] - 1 : undefined;

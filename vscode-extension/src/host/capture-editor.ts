@@ -10,19 +10,17 @@ import { basename, dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as vscode from 'vscode';
 import type { CaptureInfo } from '../../../agent/src/live/label-feed';
-import { AgentLabels, EditorToHost, HostToEditor, LabelSource, MAX_ROWS_PER_REQUEST, PacketRow, PacketSelection, parseEditorToHost } from '../shared/bridge';
+import { AgentLabels, EditorToHost, HostToEditor, LabelSource, parseEditorToHost } from '../shared/bridge';
 import { GuardError } from '../shared/guard';
 import type { PanelDialog } from '../shared/protocol-guard';
-import { formatEndpoint } from '../shared/format';
-import { PacketFilterView } from '../shared/packet-filter';
-import { NO_USAGE } from '../shared/usage-style';
 import type { AgentService } from './agent-service';
 import { CaptureDocument, IndexChange } from './capture-document';
-import { PacketKind, transportName } from './capture-index';
 import { CaptureMatch, CaptureMatcher, nameMatchMisfit } from './capture-match';
 import type { WorkerReply, WorkerRequest } from './capture-worker';
 import { cacheableLocal, folderWatched, forgetOldFile, missingFileSource } from './label-plan';
 import { LabelAssignment, assignLabels } from './label-match';
+import { answerListRequest, editorCaptureInfo, listView } from './packet-list-host';
+import { PacketListView } from './packet-list-view';
 import { webviewHtml } from './webview-html';
 
 export const CAPTURE_EDITOR_VIEW_TYPE = 'cumma.captureEditor';
@@ -54,8 +52,8 @@ export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvide
   private active: CaptureDocument | undefined;
   /** Each open file's agent capture, found again only when the agent's capture list changed. */
   private readonly matchers = new WeakMap<CaptureDocument, CaptureMatcher<CaptureInfo>>();
-  /** Each editor's usage filter (packet-filter.ts): two editors of one capture filter apart. */
-  private readonly filters = new Map<vscode.WebviewPanel, PacketFilterView>();
+  /** Each editor's usage filter and sort (packet-list-view.ts): two editors of one capture arrange theirs apart. */
+  private readonly lists = new Map<vscode.WebviewPanel, PacketListView>();
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -143,7 +141,11 @@ export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvide
       // Read from the start (first opening, or a file replaced or truncated): labels, the
       // dialogs they came from and a selection past the end are of another file.
       forgetOldFile(document, document.index?.packets ?? 0);
-      for (const filter of this.filters.values()) if (filter.selectedPacket >= (document.index?.packets ?? 0)) filter.selectedPacket = -1;
+      // Only this capture's editors: another capture's selection is of another file.
+      for (const view of document.views) {
+        const list = this.lists.get(view);
+        if (list && list.selectedPacket >= (document.index?.packets ?? 0)) list.selectedPacket = -1;
+      }
     }
     for (const view of document.views) this.sendInit(document, view);
     this.relabel(document);
@@ -159,7 +161,7 @@ export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvide
       title: basename(document.path),
     });
     document.views.add(panel);
-    this.filters.set(panel, new PacketFilterView());
+    this.lists.set(panel, new PacketListView());
     if (panel.active) this.active = document;
     const subscriptions = [
       panel.onDidChangeViewState(() => {
@@ -178,7 +180,7 @@ export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvide
     ];
     panel.onDidDispose(() => {
       document.views.delete(panel);
-      this.filters.delete(panel);
+      this.lists.delete(panel);
       if (document.views.size === 0) this.documents.delete(document);
       if (this.active === document && document.views.size === 0) this.active = undefined;
       subscriptions.forEach((subscription) => subscription.dispose());
@@ -204,42 +206,35 @@ export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvide
   }
 
   private onMessage(document: CaptureDocument, panel: vscode.WebviewPanel, message: EditorToHost): void {
-    const filter = this.filters.get(panel);
-    if (!filter) return;
-    const packets = document.index?.packets ?? 0;
+    const list = this.lists.get(panel);
+    if (!list) return;
     switch (message.kind) {
       case 'ready':
+        // A page (re)loaded shows the whole file in file order until it says otherwise: it sends
+        // again the filter and sort it restores, if any; the host's list must not outlive it.
+        this.lists.set(panel, new PacketListView());
         void panel.webview.postMessage({ kind: 'connection', status: this.agent.status } satisfies HostToEditor);
         if (document.indexError) void panel.webview.postMessage({ kind: 'failed', message: this.failure(document) } satisfies HostToEditor);
         else if (document.index) this.sendInit(document, panel);
         else void panel.webview.postMessage({ kind: 'progress', text: 'reading the capture…' } satisfies HostToEditor);
         return;
       case 'rows':
-        void panel.webview.postMessage({ kind: 'rows', requestId: message.requestId, first: message.first, rows: this.rows(document, filter, message.first, message.count) } satisfies HostToEditor);
-        return;
-      case 'filter': {
-        const started = performance.now();
-        filter.choose(message.serial, message.usages);
-        filter.refresh(document.assignment?.usage, packets);
-        this.log.debug(`filter [${filter.choices.join(', ')}]: ${filter.count(packets)} of ${packets} packets of ${basename(document.path)} (${(performance.now() - started).toFixed(1)} ms)`);
-        this.postView(panel, filter, packets);
-        return;
-      }
-      case 'locate': {
-        const position = filter.positionOf(message.packet, packets);
-        const usage = document.assignment?.usage[message.packet] ?? NO_USAGE;
-        void panel.webview.postMessage({ kind: 'located', requestId: message.requestId, packet: message.packet, position, usage } satisfies HostToEditor);
-        return;
-      }
+      case 'filter':
+      case 'sort':
+      case 'locate':
       case 'select':
       case 'selectRow': {
-        const packet = message.kind === 'select' ? message.packet : filter.packetAt(message.row, packets);
-        const selection = packet === undefined ? undefined : this.selection(document, packet);
-        if (!selection) return;
-        document.selectedPacket = selection.packet;
-        filter.selectedPacket = selection.packet;
-        if (selection.dialog) this.agent.lastSelectedDialog = selection.dialog;
-        void panel.webview.postMessage({ kind: 'selection', selection } satisfies HostToEditor);
+        const started = performance.now();
+        const reply = answerListRequest(document, list, message);
+        if (message.kind === 'filter' || message.kind === 'sort') {
+          const sort = list.sort ? `${list.sort.column} ${list.sort.descending ? 'descending' : 'ascending'}` : 'file order';
+          this.log.debug(`list [${list.choices.join(', ')}], ${sort}: ${reply?.kind === 'view' ? reply.shown : '?'} of ${document.index?.packets ?? 0} packets of ${basename(document.path)} (${(performance.now() - started).toFixed(1)} ms)`);
+        }
+        if (reply?.kind === 'selection') {
+          document.selectedPacket = reply.selection.packet;
+          if (reply.selection.dialog) this.agent.lastSelectedDialog = reply.selection.dialog;
+        }
+        if (reply) void panel.webview.postMessage(reply);
         return;
       }
       case 'action':
@@ -267,37 +262,24 @@ export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvide
   private sendInit(document: CaptureDocument, panel: vscode.WebviewPanel): void {
     const index = document.index;
     if (!index) return;
-    void panel.webview.postMessage({
-      kind: 'init',
-      capture: {
-        name: index.name,
-        path: index.path,
-        format: index.format,
-        sizeBytes: index.sizeBytes,
-        packets: index.packets,
-        flows: index.flowKeys.length,
-        originUs: index.packets > 0 ? index.timeUs[0]! : 0,
-        ...(index.error !== undefined ? { error: index.error } : {}),
-        ...(index.unfinished ? { unfinished: true } : {}),
-      },
-    } satisfies HostToEditor);
+    void panel.webview.postMessage({ kind: 'init', capture: editorCaptureInfo(index) } satisfies HostToEditor);
     void panel.webview.postMessage({ kind: 'labels', source: document.source, revision: document.revision } satisfies HostToEditor);
-    this.refreshFilters(document, panel);
+    this.refreshLists(document, 'file', panel);
   }
 
-  /** What a filtered list shows changes with the labels and the file: computed again, and sent. */
-  private refreshFilters(document: CaptureDocument, only?: vscode.WebviewPanel): void {
+  /**
+   * What a filtered or sorted list shows changes with the file (new packets, placed by the sort)
+   * and with the labels (what a filter shows, where a sort by usage puts a packet): computed
+   * again, and sent. A list sorted by another column keeps its order when only labels change.
+   */
+  private refreshLists(document: CaptureDocument, change: 'file' | 'labels', only?: vscode.WebviewPanel): void {
     const packets = document.index?.packets ?? 0;
     for (const panel of only ? [only] : document.views) {
-      const filter = this.filters.get(panel);
-      if (!filter?.filtering) continue;
-      filter.refresh(document.assignment?.usage, packets);
-      this.postView(panel, filter, packets);
+      const list = this.lists.get(panel);
+      if (!list?.arranged || (change === 'labels' && !list.followsLabels)) continue;
+      list.refresh(document.index, document.assignment?.usage);
+      void panel.webview.postMessage(listView(list, packets));
     }
-  }
-
-  private postView(panel: vscode.WebviewPanel, filter: PacketFilterView, packets: number): void {
-    void panel.webview.postMessage({ kind: 'view', serial: filter.serial, shown: filter.count(packets), selected: filter.positionOf(filter.selectedPacket, packets) } satisfies HostToEditor);
   }
 
   /**
@@ -413,7 +395,7 @@ export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvide
     document.lastRelabelMs = Date.now() - started;
     this.log.debug(`labelled ${document.assignment.labelledPackets} packets of ${index.name} from ${document.source.kind} (${document.lastRelabelMs} ms)`);
     this.post(document, { kind: 'labels', source: document.source, revision: document.revision });
-    this.refreshFilters(document);
+    this.refreshLists(document, 'labels');
   }
 
   private classifyLocally(document: CaptureDocument, agentLabels: AgentLabels): void {
@@ -459,58 +441,6 @@ export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvide
         this.post(document, { kind: 'labels', source: document.source, revision: ++document.revision });
       },
     );
-  }
-
-  /** Rows `first`… of the list as `filter` shows it, each with its packet's number in the file. */
-  private rows(document: CaptureDocument, filter: PacketFilterView, first: number, count: number): PacketRow[] {
-    const index = document.index;
-    if (!index) return [];
-    const end = Math.min(filter.count(index.packets), first + Math.min(count, MAX_ROWS_PER_REQUEST));
-    const rows: PacketRow[] = [];
-    const assignment = document.assignment;
-    for (let row = first; row < end; row++) {
-      const packet = filter.packetAt(row, index.packets)!;
-      const kind = index.kind[packet]!;
-      const ported = kind === PacketKind.Tcp || kind === PacketKind.Udp;
-      const src = index.addresses[index.src[packet]!] ?? '';
-      const dst = index.addresses[index.dst[packet]!] ?? '';
-      rows.push([
-        packet + 1,
-        index.timeUs[packet]!,
-        ported ? formatEndpoint(src, index.srcPort[packet]!) : src,
-        ported ? formatEndpoint(dst, index.dstPort[packet]!) : dst,
-        transportName(kind, index.ipProtocol[packet]!),
-        index.length[packet]!,
-        assignment ? assignment.usage[packet]! : NO_USAGE,
-        index.flow[packet]!,
-        assignment ? assignment.dialog[packet]! : -1,
-      ]);
-    }
-    return rows;
-  }
-
-  private selection(document: CaptureDocument, packet: number): PacketSelection | undefined {
-    const index = document.index;
-    if (!index || packet >= index.packets) return undefined;
-    const flowId = index.flow[packet]!;
-    const dialogRef = document.assignment?.dialog[packet] ?? -1;
-    const dialog = dialogRef >= 0 ? document.dialogs[dialogRef] : undefined;
-    let dialogFirst: number | undefined;
-    let dialogLast: number | undefined;
-    if (dialogRef >= 0 && document.assignment) {
-      const refs = document.assignment.dialog;
-      dialogFirst = refs.indexOf(dialogRef);
-      dialogLast = refs.lastIndexOf(dialogRef);
-    }
-    return {
-      packet,
-      flowId,
-      flowPackets: flowId >= 0 ? index.flowPackets[flowId]! : 0,
-      dialogRef,
-      ...(dialog ? { dialog } : {}),
-      ...(dialogFirst !== undefined && dialogFirst >= 0 ? { dialogFirst } : {}),
-      ...(dialogLast !== undefined && dialogLast >= 0 ? { dialogLast } : {}),
-    };
   }
 }
 

@@ -4,9 +4,10 @@
  * network's, and the host's are checked again in the webview before the DOM sees them.
  */
 import type { ClientMessage, ServerMessage } from '../../../agent/src/serve/protocol';
-import { array, fail, field, integer, number, oneOf, optionalString, record, string, type Json } from './guard';
+import { array, boolean, fail, field, integer, number, oneOf, optionalString, record, string, type Json } from './guard';
 import { ConnectionStatus, parseConnectionStatus } from './connection';
 import { USAGE_CHOICES, UsageChoice } from './packet-filter';
+import { PACKET_COLUMNS, PacketSort } from './packet-sort';
 import { PanelDialog, parseClientMessage, parseDialog, parseServerMessage } from './protocol-guard';
 
 // ---- the panel (webview view) ----
@@ -120,12 +121,12 @@ export type HostToEditor =
   | { readonly kind: 'selection'; readonly selection: PacketSelection }
   | { readonly kind: 'connection'; readonly status: ConnectionStatus }
   /**
-   * The list as the usage filter of choice `serial` shows it: `shown` rows, the selected packet
-   * at row `selected` (-1: none, or hidden). Sent for each new choice, and again whenever labels
-   * or the file change what a filter shows.
+   * The list as the usage filter and sort of choice `serial` show it: `shown` rows, the selected
+   * packet at row `selected` (-1: none, or hidden). Sent for each new choice, and again whenever
+   * labels or the file change what a filter shows or where a sort puts a packet.
    */
   | { readonly kind: 'view'; readonly serial: number; readonly shown: number; readonly selected: number }
-  /** Where packet `packet` is in the filtered list (-1: hidden, its usage code given). */
+  /** Where packet `packet` is in the filtered, sorted list (-1: hidden, its usage code given). */
   | { readonly kind: 'located'; readonly requestId: number; readonly packet: number; readonly position: number; readonly usage: number };
 
 export const EDITOR_ACTIONS = ['classify', 'copyDialog', 'connect', 'watchFolder'] as const;
@@ -135,9 +136,11 @@ export type EditorAction = (typeof EDITOR_ACTIONS)[number];
 export const MAX_USAGE_CHOICES = USAGE_CHOICES.length;
 
 /**
- * `rows` counts rows of the list as the usage filter shows it (`first` is a row, not a packet
- * index; each row carries its packet's number). `selectRow` selects the packet at a row whose
- * contents the webview does not hold yet (End, Page Down); `locate` asks where a packet is.
+ * `rows` counts rows of the list as the usage filter and sort show it (`first` is a row, not a
+ * packet index; each row carries its packet's number). `selectRow` selects the packet at a row
+ * whose contents the webview does not hold yet (End, Page Down); `locate` asks where a packet
+ * is. `filter` and `sort` number their choices with one serial, which 'view' answers name; a
+ * sort left out is the file's order.
  */
 export type EditorToHost =
   | { readonly kind: 'ready' }
@@ -145,6 +148,7 @@ export type EditorToHost =
   | { readonly kind: 'select'; readonly packet: number }
   | { readonly kind: 'selectRow'; readonly row: number }
   | { readonly kind: 'filter'; readonly serial: number; readonly usages: readonly UsageChoice[] }
+  | { readonly kind: 'sort'; readonly serial: number; readonly sort?: PacketSort }
   | { readonly kind: 'locate'; readonly requestId: number; readonly packet: number }
   | { readonly kind: 'action'; readonly action: EditorAction };
 
@@ -165,6 +169,11 @@ function parseRow(value: Json, path: string): PacketRow {
     integer(items[7], `${path}[7]`, -1),
     integer(items[8], `${path}[8]`, -1),
   ];
+}
+
+function parsePacketSort(value: Json, path: string): PacketSort {
+  const object = record(value, path);
+  return { column: oneOf(field(object, 'column'), `${path}.column`, PACKET_COLUMNS), descending: boolean(field(object, 'descending'), `${path}.descending`) };
 }
 
 function optionalTrue(value: Json, path: string): { readonly value?: true } {
@@ -265,7 +274,7 @@ export function parseHostToEditor(value: Json): HostToEditor {
 
 export function parseEditorToHost(value: Json): EditorToHost {
   const object = record(value, 'message');
-  const kind = oneOf(field(object, 'kind'), 'message.kind', ['ready', 'rows', 'select', 'selectRow', 'filter', 'locate', 'action'] as const);
+  const kind = oneOf(field(object, 'kind'), 'message.kind', ['ready', 'rows', 'select', 'selectRow', 'filter', 'sort', 'locate', 'action'] as const);
   switch (kind) {
     case 'ready':
       return { kind };
@@ -286,6 +295,10 @@ export function parseEditorToHost(value: Json): EditorToHost {
         serial: integer(field(object, 'serial'), 'message.serial', 1),
         usages: array(field(object, 'usages'), 'message.usages', MAX_USAGE_CHOICES, (item, path) => oneOf(item, path, USAGE_CHOICES)),
       };
+    case 'sort': {
+      const sort = field(object, 'sort');
+      return { kind, serial: integer(field(object, 'serial'), 'message.serial', 1), ...(sort !== undefined ? { sort: parsePacketSort(sort, 'message.sort') } : {}) };
+    }
     case 'locate':
       return { kind, requestId: integer(field(object, 'requestId'), 'message.requestId', 0), packet: integer(field(object, 'packet'), 'message.packet', 0) };
     case 'action':

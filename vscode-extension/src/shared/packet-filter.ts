@@ -2,7 +2,7 @@
  * The capture editor's usage filter, as Wireshark's display filter: the list shows only the
  * packets whose usage is one of those chosen, each under its number in the file. Pure, no DOM
  * and no vscode: the extension host applies it to the usage code per packet it already holds
- * (label-match.ts), the tests call it.
+ * (label-match.ts; host/packet-list-view.ts keeps each editor's filter and sort), the tests call it.
  *
  * The packets shown are one Int32Array of packet indices in file order, so that a 1 M-packet
  * capture costs one pass over its 1 MB of usage codes and at most 4 MB of indices — no object
@@ -50,57 +50,6 @@ export function positionOfPacket(shown: Int32Array, packet: number): number {
     else high = middle - 1;
   }
   return -1;
-}
-
-/**
- * One packet list's filter in the extension host: what its webview chose (with the serial the
- * webview gave that choice, so that it can tell answers for an older choice), the packets shown,
- * and the packet it last selected. Each webview has its own: two editors of one capture may
- * filter differently.
- */
-export class PacketFilterView {
-  private chosen: readonly UsageChoice[] = [];
-  private shown: Int32Array | undefined;
-  /** The webview's serial for `choices`; 0 before it chose anything. */
-  serial = 0;
-  /** Packet index last selected in this webview, -1 for none. */
-  selectedPacket = -1;
-
-  get choices(): readonly UsageChoice[] {
-    return this.chosen;
-  }
-
-  get filtering(): boolean {
-    return this.shown !== undefined;
-  }
-
-  /** A new choice; `refresh` then computes what it shows. */
-  choose(serial: number, choices: readonly UsageChoice[]): void {
-    this.serial = serial;
-    this.chosen = [...new Set(choices)];
-  }
-
-  /** Recomputes the packets shown, after a new choice, new labels or a grown capture. */
-  refresh(usage: Uint8Array | undefined, packets: number): void {
-    this.shown = matchingPackets(usage, packets, this.chosen);
-  }
-
-  /** Rows in the list: every packet when nothing is filtered. */
-  count(packets: number): number {
-    return this.shown ? this.shown.length : packets;
-  }
-
-  /** The packet at a place in the list, undefined past its end. */
-  packetAt(position: number, packets: number): number | undefined {
-    if (position < 0 || position >= this.count(packets)) return undefined;
-    return this.shown ? this.shown[position]! : position;
-  }
-
-  /** The place of a packet in the list, -1 when the filter hides it (or there is no such packet). */
-  positionOf(packet: number, packets: number): number {
-    if (packet < 0 || packet >= packets) return -1;
-    return this.shown ? positionOfPacket(this.shown, packet) : packet;
-  }
 }
 
 /** The count beside the filter: "N of M packets shown" while filtering, else "M packets". */
