@@ -377,6 +377,34 @@ local MAX_MESSAGE_BYTES = 256 * 1024 * 1024
 local WebSocket = {}
 WebSocket.__index = WebSocket
 
+-- Most bytes of one line of the agent's handshake response head (status line or header), and of
+-- all its lines together, the plugin reads; a real agent sends about 200. LuaSocket's
+-- receive("*l") buffers a line until its newline, however long: a server sending one without end
+-- grew the plugin's memory (Wireshark's) for as long as it sent.
+local MAX_HANDSHAKE_BYTES = 64 * 1024
+
+-- One line of the handshake response head, without its CR LF, read byte by byte (LuaSocket serves
+-- them from its own buffer) so that no more than `limit` bytes are held, by `deadline`
+-- (socket.gettime() seconds). Returns the line, or nil and "too long", "timeout", "closed", ….
+local function receive_head_line(tcp, socket, limit, deadline)
+  local bytes, count = {}, 0
+  while true do
+    local left = deadline - socket.gettime()
+    if left <= 0 then return nil, "timeout" end
+    -- A total timeout ("t"), as in WebSocket:peek: a byte now and then must not go on for ever.
+    tcp:settimeout(left, "t")
+    local byte, err = tcp:receive(1)
+    if not byte then return nil, err end
+    if byte == "\n" then
+      if bytes[count] == "\r" then bytes[count] = nil end
+      return table.concat(bytes)
+    end
+    count = count + 1
+    if count > limit then return nil, "too long" end
+    bytes[count] = byte
+  end
+end
+
 local function load_socket()
   local ok, socket = pcall(require, "socket")
   if ok and type(socket) == "table" and socket.tcp then return socket end
@@ -412,26 +440,35 @@ function WebSocket.connect(host, port, path, token, timeout_s)
     tcp:close()
     return nil, "agent " .. where .. ": sending the handshake failed (" .. tostring(send_err) .. ")"
   end
-  -- The response head: status line and headers, bounded in size.
-  local status_line, line_err = tcp:receive("*l")
+  -- The response head: status line and headers, bounded in size and, all of it, in time.
+  local deadline = socket.gettime() + timeout_s
+  local too_long = "agent " .. where .. " sent a handshake line over " .. MAX_HANDSHAKE_BYTES .. " bytes"
+  local status_line, line_err = receive_head_line(tcp, socket, MAX_HANDSHAKE_BYTES, deadline)
   if not status_line then
     tcp:close()
+    if line_err == "too long" then return nil, too_long end
     if line_err == "timeout" then return nil, "agent " .. where .. " did not answer the handshake within " .. timeout_s .. " s" end
     return nil, "agent " .. where .. " closed the connection during the handshake (" .. tostring(line_err) .. ")"
   end
   local headers, total = {}, #status_line
   while true do
-    local line, herr = tcp:receive("*l")
+    local line, herr = receive_head_line(tcp, socket, MAX_HANDSHAKE_BYTES, deadline)
     if not line then
       tcp:close()
+      if herr == "too long" then return nil, too_long end
+      if herr == "timeout" then return nil, "agent " .. where .. " did not finish the handshake within " .. timeout_s .. " s" end
       return nil, "agent " .. where .. ": handshake response cut short (" .. tostring(herr) .. ")"
     end
     total = total + #line
-    if total > 16384 then tcp:close(); return nil, "agent " .. where .. ": handshake response too long" end
+    if total > MAX_HANDSHAKE_BYTES then
+      tcp:close()
+      return nil, "agent " .. where .. " sent handshake headers over " .. MAX_HANDSHAKE_BYTES .. " bytes in all"
+    end
     if line == "" then break end
     local name, value = line:match("^([^:]+):%s*(.-)%s*$")
     if name then headers[name:lower()] = value end
   end
+  tcp:settimeout(math.max(deadline - socket.gettime(), 0.001), "t")
   local code = tonumber(status_line:match("^HTTP/%d%.%d (%d%d%d)"))
   if code ~= 101 then
     local body = ""
@@ -1768,9 +1805,14 @@ local function fetch_from_agent(capture)
     elseif watched.state == "error" then
       agent.note = "the agent had an error reading " .. watched.name .. ": " .. tostring(watched.error)
     elseif type(watched.warning) == "string" then
-      -- Not an error: the file ends inside a block and has stopped growing; packets past there
-      -- have no labels until the rest is written.
-      agent.note = "the agent is waiting for the rest of " .. watched.name .. ": " .. watched.warning
+      if watched.warning:find("[CAPTURE_TRUNCATED]", 1, true) then
+        -- Not an error: the file ends inside a block and has stopped growing; packets past there
+        -- have no labels until the rest is written.
+        agent.note = "the agent is waiting for the rest of " .. watched.name .. ": " .. watched.warning
+      else
+        -- Another warning (the capture's state journal failed): passed on as the agent words it.
+        agent.note = "the agent warns of " .. watched.name .. ": " .. watched.warning
+      end
     end
   else
     request = '{"v":1,"type":"subscribe","captures":"*"}'

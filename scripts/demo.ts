@@ -7,13 +7,14 @@
 //
 // --speed: capture seconds per second of replay (default 5); --exit-when-done: stop once the
 // replays have finished and every dialog is final (for scripted runs); --port: the agent's port
-// (default 7345); --dir: the demo folder (default .cache/demo, emptied first).
+// (default 7345); --dir: the demo folder (default .cache/demo), emptied first: a folder holding
+// files of its own is refused (scripts/lib/demo-folder.ts).
 
 import { ChildProcess, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { makeFolder } from '../agent/src/common/make-folder';
 import { replayCapture } from './lib/capture-replay';
+import { DemoFolderError, prepareDemoFolder } from './lib/demo-folder';
 
 const REPO_ROOT = resolve(__dirname, '..');
 const CLI = join(REPO_ROOT, 'dist', 'cumma.js');
@@ -48,9 +49,13 @@ async function main(): Promise<number> {
   const speed = option('--speed', 5);
   const exitWhenDone = process.argv.includes('--exit-when-done');
   // A fresh folder each time, so every run shows the same thing from the start.
-  rmSync(DEMO_DIR, { recursive: true, force: true });
-  // Not a recursive mkdir: under /proc (--dir /proc/x) it spins for ever instead of failing.
-  makeFolder(CAPTURES);
+  try {
+    prepareDemoFolder(DEMO_DIR, 'captures', argument('--dir'));
+  } catch (error) {
+    if (!(error instanceof DemoFolderError)) throw error;
+    process.stderr.write(`demo: error: ${error.message}\n`);
+    return 1;
+  }
   for (const name of COPIED) copyFileSync(join(SAMPLES, name), join(CAPTURES, name));
 
   const agent = startAgent();

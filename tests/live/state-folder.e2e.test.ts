@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CaptureInfo, LiveDialog } from '../../agent/src/live/label-feed';
-import { connectClient } from '../serve/support/clients';
+import { connectClient, TestClient } from '../serve/support/clients';
 import { AgentProcess, CLI, expectedDialogs, startAgent, waitFor, waitForFinalDialogs } from '../support/agent-process';
 import { cleanUpAfterEach } from '../support/cleanup';
 
@@ -133,6 +133,20 @@ describe('cumma watch --state-dir it cannot use', () => {
   }, 60_000);
 });
 
+/** An agent on an empty folder with its own --state-dir, and a client connected to it. */
+async function agentOnEmptyFolder(): Promise<{ folder: string; state: string; agent: AgentProcess; client: TestClient }> {
+  const root = mkdtempSync(join(tmpdir(), 'cumma-state-folder-'));
+  roots.push(root);
+  const folder = join(root, 'captures');
+  mkdirSync(folder);
+  const state = join(root, 'state');
+  const agent = await startAgent(folder, join(root, 'config'), ['--state-dir', state]);
+  running.push(agent);
+  const client = await connectClient(agent.httpUrl, { token: agent.token });
+  clients.push(client);
+  return { folder, state, agent, client };
+}
+
 describe('state journals failing while cumma watch runs', () => {
   it('a state folder replaced by a file costs the journals, not the agent nor the labels', async () => {
     const { root, folder } = scratch();
@@ -159,15 +173,7 @@ describe('state journals failing while cumma watch runs', () => {
   }, 90_000);
 
   it('a journal write that fails is said once, naming the journal; every dialog is still published', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'cumma-state-folder-'));
-    roots.push(root);
-    const folder = join(root, 'captures');
-    mkdirSync(folder);
-    const state = join(root, 'state');
-    const agent = await startAgent(folder, join(root, 'config'), ['--state-dir', state]);
-    running.push(agent);
-    const client = await connectClient(agent.httpUrl, { token: agent.token });
-    clients.push(client);
+    const { folder, state, agent, client } = await agentOnEmptyFolder();
 
     // The first part of a capture, read and journalled (some dialogs final already)... It ends
     // inside a block (398440–400012), so the wall clock closes nothing while the journal is swapped.
@@ -208,6 +214,37 @@ describe('state journals failing while cumma watch runs', () => {
     expect(info?.state).toBe('idle');
     expect(info?.error).toBeUndefined();
     expect(info?.bytesRead).toBe(whole.length);
+    expect(agent.child.exitCode).toBeNull();
+  }, 90_000);
+
+  // Said once, the failure used to reach only the clients connected at that moment: one
+  // connecting later (a VS Code window opened afterwards, Wireshark's plugin) saw a capture with
+  // nothing to note. It stays the capture's warning, served in hello, capture events and /captures.
+  it("a journal's failure stays the capture's warning: a client connecting later learns it", async () => {
+    const { folder, state, agent, client: early } = await agentOnEmptyFolder();
+    rmSync(state, { recursive: true });
+    writeFileSync(state, 'in the way');
+
+    const path = join(folder, 'chat.pcapng');
+    copyFileSync(join(SAMPLES, 'whatsapp-chat.pcapng'), path);
+    await waitForFinalDialogs(agent, path, 'chat.pcapng');
+    await early.until('the journal failure', (messages) => messages.some((m) => m.type === 'capture' && (m.message ?? '').includes('state journal')), 10_000);
+    const said = early.of('capture').find((m) => (m.message ?? '').includes('state journal'))!;
+    const message = said.message!;
+    expect(message).toMatch(new RegExp(`^${path}: cannot (read|write) its state journal ${journalOf(state, path)}: .* \\((ENOTDIR|EEXIST)\\); the capture is labelled and served on`));
+    // The event that says it carries it as the capture's warning...
+    expect(said.event).toBe('updated');
+    expect(said.capture.warning).toBe(message);
+    expect(said.capture.state).not.toBe('error');
+
+    // ...and so does everything a client connecting now is given.
+    const late = await connectClient(agent.httpUrl, { token: agent.token });
+    clients.push(late);
+    const hello = late.of('hello')[0]!;
+    expect(hello.captures.find((capture) => capture.name === 'chat.pcapng')?.warning).toBe(message);
+    expect((await captureInfo(agent, 'chat.pcapng'))?.warning).toBe(message);
+    // Said once all the same.
+    expect(agent.stderr().split('\n').filter((line) => line.includes('state journal'))).toHaveLength(1);
     expect(agent.child.exitCode).toBeNull();
   }, 90_000);
 });

@@ -5,7 +5,7 @@
 
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { AddressInfo } from 'node:net';
+import { AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -358,13 +358,16 @@ describe.skipIf(tools.skip || noLuaSocket)('Wireshark plugin: WebSocket client a
     }
   });
 
-  /** A scripted agent on loopback: hello on connect, then `onSubscribe` when the plugin subscribes. */
-  async function scriptedAgent(onSubscribe: (socket: import('ws').WebSocket) => void): Promise<{ port: number; close: () => Promise<unknown> }> {
+  /**
+   * A scripted agent on loopback: hello on connect, then `onSubscribe` when the plugin subscribes.
+   * `info`: more members of the capture's info in hello (a warning).
+   */
+  async function scriptedAgent(onSubscribe: (socket: import('ws').WebSocket) => void, info: Record<string, unknown> = {}): Promise<{ port: number; close: () => Promise<unknown> }> {
     const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
     await new Promise((resolve) => server.once('listening', resolve));
     server.on('connection', (socket) => {
       socket.send(JSON.stringify({ v: 1, type: 'hello', agent: 'scripted', protocol: 1, anonymized: false, model: { name: 'm@1', classes: [], gaps: {} },
-        captures: [{ name: 'scenario.pcapng', path: capture, state: 'idle', sizeBytes: 1, bytesRead: 1, packets: 1, dialogs: records.length }] }));
+        captures: [{ name: 'scenario.pcapng', path: capture, state: 'idle', sizeBytes: 1, bytesRead: 1, packets: 1, dialogs: records.length, ...info }] }));
       socket.once('message', () => onSubscribe(socket));
     });
     return {
@@ -470,4 +473,74 @@ describe.skipIf(tools.skip || noLuaSocket)('Wireshark plugin: WebSocket client a
       await new Promise((resolve) => server.close(resolve));
     }
   });
+
+  // A capture's warning is also a state journal that failed (docs/protocol.md): the plugin used to
+  // call every warning "waiting for the rest of" the capture.
+  it("passes on a warning that is not an incomplete file as the agent words it, labelling all the same", async () => {
+    const warning = `${capture}: cannot write its state journal /home/me/.config/cumma/state/1dd29dd89f17cd2ec7362b8f.journal: no space left on device (ENOSPC); the capture is labelled and served on`;
+    const agent = await scriptedAgent((socket) => socket.send(JSON.stringify({ v: 1, type: 'snapshot', captures: ['scenario.pcapng'], dialogs: records })), { warning });
+    try {
+      const run = await tsharkAsync(['-r', capture, '-o', 'cumma.source:agent', '-o', `cumma.port:${agent.port}`, '-o', 'cumma.token:s3cret', '-T', 'fields', '-E', 'occurrence=f', '-e', 'cumma.usage', '-e', 'cumma.source']);
+      expect(run.status, run.stderr).toBe(0);
+      expectNoLuaError(run);
+      const [usage, source] = run.stdout.split('\n')[0]!.split('\t');
+      expect(usage).not.toBe('');
+      expect(source).toContain(`(the agent warns of scenario.pcapng: ${warning})`);
+      expect(run.stdout).not.toContain('waiting for the rest');
+    } finally {
+      await agent.close();
+    }
+  });
+});
+
+describe.skipIf(tools.skip || noLuaSocket)('Wireshark plugin: an agent whose handshake never ends a line', () => {
+  let dir: string | undefined;
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  // LuaSocket's receive("*l") held a line until its newline: a server (not an agent, or a broken
+  // one) sending a header without end made Wireshark buffer all of it. Bounded at 64 KiB now.
+  it('gives up on a handshake line over 64 KiB at once: "no labels: … sent a handshake line over 65536 bytes"', async () => {
+    tools.assertAvailable();
+    dir = mkdtempSync(join(tmpdir(), 'cumma-lua-long-line-'));
+    const capture = join(dir, 'chat.pcapng');
+    copyFileSync(join(SAMPLES, 'whatsapp-chat.pcapng'), capture);
+    // Up to 64 MiB of one header line, sent as fast as the plugin takes it, stopping when it hangs up.
+    const CAP = 64 * 1024 * 1024;
+    let sent = 0;
+    const server = createServer((socket) => {
+      socket.on('error', () => undefined);
+      socket.once('data', () => {
+        const chunk = Buffer.alloc(64 * 1024, 'a');
+        const pump = (): void => {
+          while (sent < CAP && !socket.destroyed) {
+            sent += chunk.length;
+            if (!socket.write(chunk)) {
+              socket.once('drain', pump);
+              return;
+            }
+          }
+          socket.end();
+        };
+        socket.write('HTTP/1.1 101 Switching Protocols\r\nX-Endless: ');
+        pump();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const run = await tsharkBounded(['-r', capture, '-o', 'cumma.source:agent', '-o', `cumma.port:${port}`, '-o', 'cumma.token:s3cret', '-Y', 'frame.number <= 2', '-V', '-O', 'cumma'], { timeoutMs: 30_000 });
+      expect(run.timedOut, `tshark still running after 30 s: ${run.stderr}`).toBe(false);
+      expect(run.status, run.stderr).toBe(0);
+      expectNoLuaError(run);
+      const reason = `no labels: agent 127.0.0.1:${port} sent a handshake line over 65536 bytes`;
+      expect(run.stderr).toContain(`cumma: ${reason}\n`);
+      expect(run.stdout.split('\n').filter((l) => l === `Cumma: ${reason}`).length).toBe(2);
+      // It hung up long before the server had sent all it had.
+      expect(sent).toBeLessThan(CAP);
+    } finally {
+      server.close();
+    }
+  }, 60_000);
 });

@@ -9,3 +9,9 @@ export function systemErrorReason(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return /^E[A-Z0-9]+: (.+?)(?:, [a-z_]+(?: .*)?)?$/.exec(message)?.[1] ?? message;
 }
+
+/** "no space left on device (ENOSPC)": the reason and, for a system error, its code. */
+export function systemErrorWithCode(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  return `${systemErrorReason(error)}${typeof code === 'string' ? ` (${code})` : ''}`;
+}

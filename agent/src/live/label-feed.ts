@@ -36,8 +36,10 @@ export interface CaptureInfo {
   /** Set when state is 'error' (or after a recovered problem): what went wrong and where. */
   readonly error?: string;
   /**
-   * Set while the capture is not in error but needs attention: the file ends inside a block and
-   * has not grown for a while (what is missing and where). Gone when the file grows again.
+   * Set while the capture needs attention without being stopped by it: the file ends inside a
+   * block and has not grown for a while (what is missing and where; gone when the file grows
+   * again), or its state journal failed (which journal and why; for as long as the agent runs).
+   * One text: the file's own warning while there is one, the journal's otherwise.
    */
   readonly warning?: string;
 }

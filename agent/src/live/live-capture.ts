@@ -119,6 +119,12 @@ export class LiveCapture {
   private warning: string | undefined;
   /** Where that incomplete block starts. */
   private incompleteTailOffset = 0;
+  /**
+   * What made the state journal fail, once it has (for good: StateJournal keeps it in memory only
+   * from then on). Served as the capture's warning whenever the file has none of its own, so that
+   * a client connecting later learns it too, not only those connected when it was said.
+   */
+  private journalProblem: string | undefined;
   private journalOpen = false;
   private lastGrowthMs: number;
   private newestPacketReadMs: number;
@@ -135,8 +141,12 @@ export class LiveCapture {
 
   constructor(private readonly options: LiveCaptureOptions) {
     this.clock = options.clock ?? Date.now;
-    // A journal that fails costs this capture its journal, said once; never its labels (nor the agent).
-    this.journal = StateJournal.for(options.stateDirectory, options.path, (message) => options.onCaptureEvent('updated', message));
+    // A journal that fails costs this capture its journal, said once and kept as its warning;
+    // never its labels (nor the agent).
+    this.journal = StateJournal.for(options.stateDirectory, options.path, (message) => {
+      this.journalProblem = message;
+      options.onCaptureEvent('updated', message);
+    });
     this.lastGrowthMs = this.clock();
     this.newestPacketReadMs = this.lastGrowthMs;
     this.restart();
@@ -147,6 +157,7 @@ export class LiveCapture {
   }
 
   info(): CaptureInfo {
+    const warning = this.warningServed();
     return {
       name: this.options.name,
       path: this.options.path,
@@ -157,8 +168,17 @@ export class LiveCapture {
       packets: this.stream.stats.packets,
       dialogs: this.store.size,
       ...(this.problem !== undefined ? { error: this.problem } : {}),
-      ...(this.warning !== undefined ? { warning: this.warning } : {}),
+      ...(warning !== undefined ? { warning } : {}),
     };
+  }
+
+  /**
+   * The capture's one warning (CaptureInfo.warning): a file that ends inside a block and has
+   * stopped growing comes first, since it says that labels are missing now; it is gone once the
+   * file grows, and the journal's failure, which only costs a restart its resuming, shows again.
+   */
+  private warningServed(): string | undefined {
+    return this.warning ?? this.journalProblem;
   }
 
   dialogs(): LiveDialog[] {

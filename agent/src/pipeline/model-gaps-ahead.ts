@@ -14,7 +14,8 @@
  * any prefix scan: the labelling thread compares the gaps with the loaded model's
  * (LabelingThread.expectGaps).
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, readSync } from 'node:fs';
+import { openRegularFile } from '../common/file-kind';
 import { InvalidMemberError } from '../common/json-checks';
 import { SegmentationGaps, checkSegmentationGaps } from '../segment/dialog';
 import { MODEL_FORMAT, MODEL_VERSION } from './usage-model';
@@ -28,7 +29,8 @@ type WantedMember = (typeof WANTED)[number];
 export function readModelGapsAhead(path: string): SegmentationGaps | undefined {
   let text: string;
   try {
-    const fd = openSync(path, 'r');
+    // Never waits on a FIFO nor reads a device: the labelling thread's full load names those.
+    const fd = openRegularFile(path);
     try {
       const prefix = Buffer.alloc(PREFIX_BYTES);
       const length = readSync(fd, prefix, 0, PREFIX_BYTES, 0);

@@ -4,7 +4,8 @@
  * summary of its training data and evaluation. Classifies the dialogs of a capture into
  * DESIGN.md's dialog records.
  */
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFailureText, readRegularFile } from '../common/file-kind';
 import { FEATURES, FEATURE_SCHEMA_VERSION } from '../features/feature-schema';
 import { describeValue, invalid, InvalidMemberError, JsonObject, memberPath } from '../common/json-checks';
 import { USAGE_CLASSES, UsageClass } from '../labels';
@@ -379,12 +380,16 @@ export class UsageModel {
     }
   }
 
+  /**
+   * Loads the model file at `path`. Only a regular file is read: a FIFO (never waited on), a
+   * device or a folder is refused at once, as MODEL_MISSING naming what it is.
+   */
   static load(path: string): UsageModel {
     let text: string;
     try {
-      text = readFileSync(path, 'utf8');
+      text = readRegularFile(path);
     } catch (error) {
-      throw new ModelError('MODEL_MISSING', `cannot read model ${path}: ${error instanceof Error ? error.message : String(error)}`);
+      throw new ModelError('MODEL_MISSING', `cannot read model ${path}: ${readFailureText(error)}`);
     }
     let json: UsageModelJson;
     try {

@@ -14,8 +14,9 @@
  * before the probe is on disk), instead of guessing delays.
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync, truncateSync, writeSync } from 'node:fs';
 import { CaptureReader } from '../capture/capture-reader';
+import { systemErrorWithCode } from '../common/system-error';
 import { CaptureError } from '../capture/errors';
 import { Packet } from '../capture/packet';
 import { DumpcapStats, explainDumpcapFailure, explainSpawnFailure, meaningfulStderr, parseDumpcapStats } from './dumpcap-diagnostics';
@@ -41,6 +42,12 @@ export interface DumpcapOptions {
 /** Called for every packet dumpcap writes, in file order, while capture runs. */
 export type PacketObserver = (packet: Packet) => void;
 
+/** What the output file holds after saving it failed: its complete blocks, cut back to them. */
+export interface SavedPart {
+  readonly bytes: number;
+  readonly packets: number;
+}
+
 /** How long dumpcap may take to exit after SIGINT before it is killed. */
 const STOP_TIMEOUT_MS = 10_000;
 /** Stderr kept for diagnostics; dumpcap's messages are short. */
@@ -53,6 +60,10 @@ export class DumpcapCapture {
   private readonly failureListeners = new Set<(error: RecordError) => void>();
   private readonly closed: Promise<void>;
   private fd: number | undefined;
+  private readonly outputPath: string;
+  /** Packets in the complete blocks read from the stream so far. */
+  private packetsRead = 0;
+  private savedPart: SavedPart | undefined;
   private stderr = '';
   private exit: number | string | null | undefined;
   private stopping = false;
@@ -63,6 +74,7 @@ export class DumpcapCapture {
   readonly spawned: Promise<void>;
 
   constructor(options: DumpcapOptions) {
+    this.outputPath = options.outputPath;
     this.fd = openSync(options.outputPath, 'w');
     const args = [
       '-i', options.iface,
@@ -119,6 +131,19 @@ export class DumpcapCapture {
   /** The first failure seen (early exit, unreadable stream), if any. */
   get error(): RecordError | undefined {
     return this.failure;
+  }
+
+  /** Packets dumpcap has handed over so far (in complete blocks). */
+  get packets(): number {
+    return this.packetsRead;
+  }
+
+  /**
+   * Set once saving the stream to the output file failed (a full disk, a file-size limit, an I/O
+   * error): what the file was cut back to. Capture stopped then, with a RECORD_OUTPUT failure.
+   */
+  get saveFailure(): SavedPart | undefined {
+    return this.savedPart;
   }
 
   /** Registers a packet observer; returns a function that removes it. */
@@ -199,13 +224,21 @@ export class DumpcapCapture {
 
   private onData(chunk: Buffer): void {
     if (this.fd !== undefined) {
-      let done = 0;
-      while (done < chunk.length) done += writeSync(this.fd, chunk, done, chunk.length - done);
+      try {
+        let done = 0;
+        while (done < chunk.length) done += writeSync(this.fd, chunk, done, chunk.length - done);
+      } catch (error) {
+        // Thrown from a stream's 'data' handler, it ended the process with a stack trace, dumpcap
+        // killed by the exit guard and the working files left behind.
+        this.saveFailed(error);
+        return;
+      }
     }
     if (this.failure) return;
     try {
       this.reader.append(chunk);
       for (let packet = this.reader.next(); packet !== undefined; packet = this.reader.next()) {
+        this.packetsRead++;
         for (const observer of this.observers) observer(packet);
       }
     } catch (error) {
@@ -213,6 +246,27 @@ export class DumpcapCapture {
       this.fail(new RecordError('RECORD_DUMPCAP_FAILED', `dumpcap wrote a stream the capture reader rejects: ${error.message}`));
       this.kill();
     }
+  }
+
+  /**
+   * The stream cannot be saved any more: capture stops at once (nothing more can be kept), and the
+   * file is cut back to the end of its last complete block, so that what it holds is a valid
+   * capture rather than one ending in half a block. The reader was given every chunk written
+   * before this one, so its next offset is that end (after a failure of the reader, the start of
+   * the block it refused: a block boundary all the same).
+   */
+  private saveFailed(error: unknown): void {
+    const bytes = this.reader.nextOffset;
+    this.closeFile();
+    let kept = bytes;
+    try {
+      truncateSync(this.outputPath, bytes);
+    } catch {
+      kept = 0; // Not cut back: not to be offered as a capture.
+    }
+    this.savedPart = { bytes: kept, packets: kept === 0 ? 0 : this.packetsRead };
+    this.fail(new RecordError('RECORD_OUTPUT', `cannot save what dumpcap captures to ${this.outputPath}: ${systemErrorWithCode(error)}`));
+    this.kill();
   }
 
   private fail(error: RecordError): void {

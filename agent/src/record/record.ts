@@ -20,12 +20,14 @@ import { accessSync, constants, mkdtempSync, renameSync, rmSync, statSync, write
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { captureOutputProblem } from '../capture/capture-output';
+import { systemErrorWithCode } from '../common/system-error';
 import { Packet, Transport } from '../capture/packet';
 import { TrafficScript } from '../simulate/traffic-script';
 import { createSelfSignedCertificate } from './certificate';
 import { DumpcapCapture } from './dumpcap-capture';
 import { DumpcapStats } from './dumpcap-diagnostics';
 import { RecordError } from './errors';
+import { keptAfterFailure } from './kept-capture';
 import { LOOPBACK, LoopbackReplay, ReplayResult } from './loopback-replay';
 import { PacketLabeller, liveTupleKeys, minStampGapUs } from './packet-labeller';
 import { RealtimeClock } from './realtime-clock';
@@ -136,6 +138,8 @@ export async function recordUsage(options: RecordOptions): Promise<RecordSummary
   let replay: LoopbackReplay | undefined;
   let control: UdpSocket | undefined;
   let capture: DumpcapCapture | undefined;
+  /** Set while the recording is written out (OUT and its truth), after dumpcap has stopped. */
+  let writing = false;
   try {
     const identity = await untilAborted(createSelfSignedCertificate(options.opensslPath ?? 'openssl', tempDir), abort.signal);
     replay = await LoopbackReplay.listen(identity);
@@ -192,13 +196,12 @@ export async function recordUsage(options: RecordOptions): Promise<RecordSummary
     const stampGapUs = minStampGapUs(result.connections, firstSeenUs);
     const clockOffsetUs = Math.min(0, stampGapUs ?? 0);
     const labeller = new PacketLabeller(result.connections, { controlPort, clockOffsetUs });
-    const rewritten = writingOutput(output, () => {
-      const result = rewriteWithTruth(rawCapture, partialOutput, labeller, options.captureName ?? basename(output));
-      writeFileSync(partialTruth, truthJsonl(result.truth));
-      renameSync(partialOutput, output);
-      renameSync(partialTruth, truthOutput);
-      return result;
-    });
+    writing = true;
+    const rewritten = writingOutput(output, () => rewriteWithTruth(rawCapture, partialOutput, labeller, options.captureName ?? basename(output)));
+    writingOutput(truthOutput, () => writeFileSync(partialTruth, truthJsonl(rewritten.truth)));
+    writingOutput(output, () => renameSync(partialOutput, output));
+    writingOutput(truthOutput, () => renameSync(partialTruth, truthOutput));
+    writing = false;
 
     return {
       output,
@@ -225,8 +228,15 @@ export async function recordUsage(options: RecordOptions): Promise<RecordSummary
     };
   } catch (error) {
     // An abort surfaces as whatever the interrupted step threw; report why it was aborted.
-    if (abort.signal.aborted && abort.signal.reason instanceof RecordError) throw abort.signal.reason;
-    throw error;
+    const failure = abort.signal.aborted && abort.signal.reason instanceof RecordError ? abort.signal.reason : error;
+    // A write that failed (a full disk, a file-size limit, an I/O error, OUT's folder removed)
+    // costs the recording its truth, never what dumpcap captured: that is kept, and named.
+    const saved = capture?.saveFailure;
+    const stoppedEarly = saved !== undefined && failure === capture?.error;
+    if (failure instanceof RecordError && failure.code === 'RECORD_OUTPUT' && (writing || stoppedEarly)) {
+      throw keptAfterFailure(failure, rawCapture, tempDir, { output, packets: stoppedEarly ? saved.packets : (capture?.packets ?? 0), stoppedEarly });
+    }
+    throw failure;
   } finally {
     capture?.kill();
     await capture?.exited();
@@ -268,14 +278,17 @@ function checkOutput(output: string): void {
   }
 }
 
-/** Runs the output step, turning file-system errors into RECORD_OUTPUT. */
-function writingOutput<T>(output: string, write: () => T): T {
+/**
+ * Runs one output step, turning file-system errors into RECORD_OUTPUT naming `path`, the file
+ * the user asked for (never the `.partial-PID` file written through, removed on the way out).
+ */
+function writingOutput<T>(path: string, write: () => T): T {
   try {
     return write();
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (typeof code === 'string' && code.startsWith('E')) {
-      throw new RecordError('RECORD_OUTPUT', `cannot write '${output}': ${(error as Error).message}`);
+      throw new RecordError('RECORD_OUTPUT', `cannot write ${path}: ${systemErrorWithCode(error)}`);
     }
     throw error;
   }

@@ -7,11 +7,9 @@
  * A hand-written line needs `l4`, `client`, `server`, `usage`, `startUs` and `endUs`; the other
  * members the simulator writes (`capture`, `session`, `dialog`, `packets`, `bytes`) are ignored.
  */
-import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import { parseIpv4, parseIpv6 } from '../anonymize/anonymizer';
-import { fileKind } from '../common/file-kind';
+import { readFailureText, readRegularFile } from '../common/file-kind';
 import { InvalidMemberError, JsonObject } from '../common/json-checks';
-import { systemErrorReason } from '../common/system-error';
 import { Endpoint } from '../flows/flow-record';
 import { formatIpv4, formatIpv6 } from '../flows/ip-address';
 import { USAGE_CLASSES, UsageClass } from '../labels';
@@ -85,33 +83,16 @@ function parseLine(text: string): Omit<SidecarTruth, 'line'> {
   return { l4, client, server, usage, startUs, endUs };
 }
 
-/** "permission denied (EACCES)": the reason, without the path the message names already. */
-function readFailure(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException | null)?.code;
-  return `${systemErrorReason(error)}${typeof code === 'string' ? ` (${code})` : ''}`;
-}
-
 /**
- * The sidecar's text. Opened without blocking and checked on the open file before reading: a
- * FIFO would otherwise hang train and evaluate until something wrote to it, and a folder or an
- * unreadable file would surface as a bare EISDIR or EACCES naming no sidecar.
+ * The sidecar's text. Only a regular file is read, checked on the open file, opened without
+ * blocking: a FIFO would otherwise hang train and evaluate until something wrote to it, and a
+ * folder or an unreadable file would surface as a bare EISDIR or EACCES naming no sidecar.
  */
 function readSidecarText(path: string): string {
-  let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+    return readRegularFile(path);
   } catch (error) {
-    throw new TruthSidecarError(path, undefined, `cannot read it: ${readFailure(error)}`);
-  }
-  try {
-    const stats = fstatSync(fd);
-    if (!stats.isFile()) throw new TruthSidecarError(path, undefined, `cannot read it: it is ${fileKind(stats)}, not a regular file`);
-    return readFileSync(fd, 'utf8');
-  } catch (error) {
-    if (error instanceof TruthSidecarError) throw error;
-    throw new TruthSidecarError(path, undefined, `cannot read it: ${readFailure(error)}`);
-  } finally {
-    closeSync(fd);
+    throw new TruthSidecarError(path, undefined, `cannot read it: ${readFailureText(error)}`);
   }
 }
 
