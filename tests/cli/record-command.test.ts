@@ -78,7 +78,10 @@ describe.skipIf(tools.skip)('cumma record: a bulk transfer as Wireshark reads it
 
   it('records a photo transfer that opens in tshark without warnings, labelled on every packet', () => {
     const path = join(dir, 'photo.pcapng');
-    const result = run(process.execPath, [CLI, 'record', '--usage', 'photo', '--duration', '15', '--speed', '10', '-o', path]);
+    // At real time, as training data is recorded. At --speed 10 (200 Mbit/s of TLS from and to
+    // this one process) a machine loaded by the rest of the suite stalled the reader long enough
+    // for one zero window in CI-like runs: a real window, not a fault of the pacing.
+    const result = run(process.execPath, [CLI, 'record', '--usage', 'photo', '--duration', '15', '--speed', '1', '-o', path]);
     expect(result.status, result.stderr).toBe(0);
     const expert = run('tshark', ['-r', path, '-q', '-z', 'expert']);
     // Paced writes keep the receiving socket ahead: no full or zero windows, no other warnings.
