@@ -27,8 +27,12 @@ describe('a capture that stopped growing', () => {
     running.push(agent);
     const client = await connectClient(agent.httpUrl, { token: agent.token });
     clients.push(client);
-    await waitForFinalDialogs(agent, join(SAMPLES, 'signal-media.pcapng'), 'x.pcapng');
+    // Seen open as soon as it is read (a dialog of it published), not once its dialogs are final:
+    // that takes the dialog gap (5 s) and more on a busy machine, too close to the 10 s after
+    // which the file is closed.
+    await waitFor(() => agent.published().some((dialog) => dialog.capture === 'x.pcapng'), 10_000, 'x read');
     expect(openFilesOf(agent)).toContain(capture);
+    await waitForFinalDialogs(agent, join(SAMPLES, 'signal-media.pcapng'), 'x.pcapng');
     await waitFor(() => !openFilesOf(agent).includes(capture), 20_000, 'the idle capture closed');
 
     // Replaced under the same name while closed: another inode, read again from the start.

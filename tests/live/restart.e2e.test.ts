@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { packetBlocks } from '../../scripts/lib/capture-replay';
 import { LiveDialog } from '../../agent/src/live/label-feed';
+import { ServerMessage } from '../../agent/src/serve/protocol';
 import { AgentProcess, RecordingClient, appendInPieces, expectedDialogs, startAgent, waitFor } from '../support/agent-process';
 import { cleanUpAfterEach } from '../support/cleanup';
 
@@ -120,8 +121,11 @@ describe('cumma watch restarted', () => {
 
     const second = await agentOn(folder, config);
     const after = await RecordingClient.connect(second);
-    // The restarted agent has read the first half again before dumpcap writes more.
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    // The restarted agent has read the first half again before dumpcap writes more: as its hello
+    // or a progress event (once a second) says.
+    const readUpTo = (message: ServerMessage): number | undefined =>
+      message.type === 'hello' ? message.captures.find((c) => c.name === 'chat.pcapng')?.bytesRead : message.type === 'capture' && message.capture.name === 'chat.pcapng' ? message.capture.bytesRead : undefined;
+    await waitFor(() => after.messages.some((message) => readUpTo(message) === half), 10_000, 'the first half read again');
     await appendInPieces(target, source, half, source.length, 5);
     const expected = expectedDialogs(target, 'chat.pcapng');
     expect(expected.size).toBeGreaterThan(halfExpected.size);

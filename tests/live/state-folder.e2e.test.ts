@@ -184,9 +184,11 @@ describe('state journals failing while cumma watch runs', () => {
     // Lines after the header that are dialog records (not identity lines, not a line cut short).
     const journalled = (): number =>
       existsSync(journal) ? readFileSync(journal, 'utf8').split('\n').slice(1).filter((line) => line.startsWith('{') && !line.startsWith('{"identity"') && line.endsWith('}')).length : 0;
-    await waitFor(() => journalled() > 0, 20_000, 'dialogs in the journal');
-    const before = agent.published().filter((dialog) => dialog.status === 'final');
-    expect(before.length).toBeGreaterThan(0);
+    // Each dialog is journalled before it is printed: a journal line can be read here before the
+    // agent's output saying the same has reached this process, so both are waited for.
+    const finals = (): LiveDialog[] => agent.published().filter((dialog) => dialog.status === 'final');
+    await waitFor(() => journalled() > 0 && finals().length > 0, 20_000, 'dialogs in the journal and on the terminal');
+    const before = finals();
 
     // ...then its journal can no longer be written (a folder in its place: EISDIR, for root too,
     // as ENOSPC on a full disk would be), and the rest of the capture comes.

@@ -32,16 +32,17 @@ it('escapes control characters in names, and line ends too where a name is print
 
 it('the agent prints a hostile capture name escaped, on stderr and in the table', async () => {
   agent = await startAgent(join(dir, 'caps'), join(dir, 'config'), ['--format', 'table', '--no-sidecar', '--state-dir', join(dir, 'state')]);
-  let stdout = '';
-  agent.child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  await waitFor(() => stdout.split('\n').filter((line) => line.includes('final')).length >= 30, 20_000, 'table rows of the capture');
+  // From the agent's start: the capture is read, and rows printed, while the agent is still
+  // starting (before the start-up message startAgent waits for).
+  const stdout = agent.stdout;
+  await waitFor(() => stdout().split('\n').filter((line) => line.includes('final')).length >= 30, 20_000, 'table rows of the capture');
   await waitFor(() => agent!.stderr().includes(': added'), 5_000, 'the capture event');
-  const output = stdout + agent.stderr();
+  const output = stdout() + agent.stderr();
   expect(output).not.toContain('\u001b');
   expect(output).not.toContain('\u0007');
   expect(output).not.toMatch(/^\u001b|^.?\[2J/m);
   expect(agent.stderr()).toContain(`cumma watch: ${printableName(HOSTILE)}: added`);
   // The table keeps the name's end, escaped, in its 24-character column.
-  expect(stdout).toContain('…mFAKE: all clear\\x07.pcapng'.slice(-23));
-  for (const line of stdout.split('\n').filter((l) => l.includes('final'))) expect(line.startsWith('FAKE')).toBe(false);
+  expect(stdout()).toContain('…mFAKE: all clear\\x07.pcapng'.slice(-23));
+  for (const line of stdout().split('\n').filter((l) => l.includes('final'))) expect(line.startsWith('FAKE')).toBe(false);
 }, 40_000);

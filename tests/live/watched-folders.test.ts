@@ -3,7 +3,8 @@
 // one watch, also through a symbolic link (once watched twice: every capture listed twice), and a
 // refusal names the folder and the limit.
 import { EventEmitter } from 'node:events';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -13,8 +14,11 @@ import { UsageModel } from '../../agent/src/pipeline/usage-model';
 import { servedFolderName } from '../../agent/src/serve/address-redactor';
 import { startAgentServer } from '../../agent/src/serve/server';
 import { connectClient } from '../serve/support/clients';
+import { waitFor } from '../support/agent-process';
+import { linkedFolders } from '../support/linked-folders';
 
 const MODEL = join(__dirname, '..', '..', 'models', 'default.json');
+const SAMPLES = join(__dirname, '..', '..', 'samples');
 const KEY = Uint8Array.from({ length: 32 }, (_, i) => (i * 37 + 11) & 0xff);
 const TOKEN = 'c0ffee'.repeat(10) + 'beef';
 let dir: string;
@@ -99,6 +103,59 @@ describe('folder events', () => {
     } finally {
       client.close();
       await server.close();
+    }
+  });
+
+  // The agent looks at its folders once a second; a link re-pointed in between, then a change in
+  // the folder it led to (its writer going on, a sidecar rewritten), had the old folder's watcher
+  // list the new folder's files as the old one's: t2's capture listed a second time (y.pcapng#2,
+  // for good) and x.pcapng removed as a deleted file. Here the periodic look is put off for the
+  // test's whole length, so the agent can only learn of the new folder from that listing.
+  it('takes a folder replaced for what it is as soon as its watcher lists the new one', async () => {
+    const { t1, t2, link } = linkedFolders(root);
+    const slow = new LiveAgent({ model: UsageModel.load(MODEL), stateDirectory: join(root, 'state-slow'), sidecars: false, pollIntervalMs: 3_600_000 });
+    const seen: FeedEvent[] = [];
+    slow.subscribe((event) => seen.push(event));
+    try {
+      await slow.watchFolder(link);
+      await slow.watchFolder(t2);
+      expect(slow.captures().map((capture) => capture.name).sort()).toEqual(['x.pcapng', 'y.pcapng']);
+
+      execFileSync('ln', ['-sfn', t2, link]);
+      copyFileSync(join(SAMPLES, 'whatsapp-chat.pcapng'), join(t1, 'later.pcapng'));
+      const folderEvents = (): Array<{ event: string; message: string | undefined }> =>
+        seen.flatMap((event) => (event.kind === 'folder' && event.folder.path === link ? [{ event: event.event, message: event.message }] : []));
+      const added = (): string[] => seen.flatMap((event) => (event.kind === 'capture' && event.event === 'added' ? [event.capture.name] : []));
+      // Whichever comes first: the folder said replaced, or another capture listed.
+      await waitFor(() => folderEvents().some((event) => event.event === 'back') || added().length > 2, 10_000, 'the folder replaced and back');
+      expect(added()).toEqual(['x.pcapng', 'y.pcapng']);
+      expect(folderEvents().filter((event) => event.event !== 'added')).toEqual([
+        { event: 'missing', message: `${link}: the watched folder was replaced by another of that name (deleted and made again, another file system mounted there, or a symbolic link on its path re-pointed)` },
+        { event: 'back', message: `${link}: the folder now there is ${t2}, watched already: watched once, as ${t2}` },
+      ]);
+      expect(slow.captures().map((capture) => capture.name)).toEqual(['y.pcapng']);
+    } finally {
+      await slow.close();
+    }
+  });
+
+  // The look that notices a folder replaced closes its watcher, and chokidar never says 'ready'
+  // for a watcher closed before its first listing is done: a folder replaced while it was first
+  // listed left watchFolder waiting for good (the agent's start-up, a client's watch request).
+  it('finishes watching a folder replaced while its files are first listed, and reads the folder now there', async () => {
+    const { t2, link } = linkedFolders(root);
+    const slow = new LiveAgent({ model: UsageModel.load(MODEL), stateDirectory: join(root, 'state-slow'), sidecars: false, pollIntervalMs: 3_600_000 });
+    try {
+      const watching = slow.watchFolder(link);
+      // Before the watcher's first look at the folder: it lists t2 while t1 is the folder watched.
+      execFileSync('ln', ['-sfn', t2, link]);
+      const waited = new Promise<string>((_resolve, reject) => setTimeout(() => reject(new Error('watchFolder still waiting after 10 s')), 10_000).unref());
+      await expect(Promise.race([watching, waited])).resolves.toBe(link);
+      await waitFor(() => slow.captures().length > 0, 10_000, 'the folder now there read');
+      expect(slow.captures().map((capture) => capture.path)).toEqual([join(link, 'y.pcapng')]);
+      expect(slow.folders()).toEqual([{ path: link, state: 'watching' }]);
+    } finally {
+      await slow.close();
     }
   });
 });

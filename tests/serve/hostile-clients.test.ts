@@ -233,7 +233,7 @@ describe('hostile clients', () => {
       expect(stats.peakQueuedMessages).toBeLessThanOrEqual(ids.length + 1);
 
       const finalRound = round - 1;
-      const { texts } = await stuck.readAll((received) => received.some((text) => text.includes(`"dialog":${finalRound},`) && text.includes(`"id":"${ids[ids.length - 1]}:`)));
+      const { texts } = await stuck.readAll((text) => text.includes(`"dialog":${finalRound},`) && text.includes(`"id":"${ids[ids.length - 1]}:`));
       const latest = new Map<string, number>();
       for (const text of texts) {
         const message = JSON.parse(text) as { type: string; dialog?: { id: string; dialog: number } };

@@ -46,18 +46,26 @@ describe.skipIf(lanAddress === undefined)('connections per peer', () => {
     fixture = await startTestServer({ host: '0.0.0.0', limits: { maxConnectionsPerPeer: 4 } });
     const port = Number(new URL(fixture.base).port);
     for (let i = 0; i < 6; i++) sockets.push(await open(lanAddress!, port));
-    const closed = await Promise.all(sockets.map((socket) => closedWithin(socket, 500)));
-    expect(closed).toEqual([false, false, false, false, true, true]);
+    // The two beyond the limit are closed on accept: given all the time a busy machine may take to
+    // show it. Accepted in order, the first four were admitted by then; none is closed meanwhile.
+    expect(await Promise.all(sockets.slice(4).map((socket) => closedWithin(socket, 10_000)))).toEqual([true, true]);
+    expect(await Promise.all(sockets.slice(0, 4).map((socket) => closedWithin(socket, 500)))).toEqual([false, false, false, false]);
 
     // Loopback clients are this machine's users: still served.
     const health = await fetch(`http://127.0.0.1:${port}/health`);
     expect(health.status).toBe(200);
 
+    // The server counts a connection until it has seen it close, which a busy machine may show
+    // after a new one is accepted: connections are tried until one is admitted (none ever was, if
+    // the closed one stayed counted).
     sockets[0]!.destroy();
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    const again = await open(lanAddress!, port);
-    sockets.push(again);
-    expect(await closedWithin(again, 500)).toBe(false);
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const again = await open(lanAddress!, port);
+      sockets.push(again);
+      if (!(await closedWithin(again, 500))) break;
+      expect(Date.now(), 'no connection admitted within 10 s of one closing').toBeLessThan(deadline);
+    }
   });
 
   it('does not limit loopback peers', async () => {

@@ -18,6 +18,11 @@ export interface AgentProcess {
   readonly httpUrl: string;
   readonly token: string;
   stderr(): string;
+  /**
+   * Everything the agent printed on stdout since it started. A listener of the test's own, added
+   * once the agent is ready, would miss the rows printed before its start-up message.
+   */
+  stdout(): string;
   /** Every dialog the agent published since it started (its --format jsonl output). */
   published(): LiveDialog[];
   /** SIGINT and wait for exit; resolves to the exit code. */
@@ -57,6 +62,7 @@ export async function startAgent(folder: string, configDir: string, extraArgs: r
     httpUrl: ready.url.replace(/^ws/, 'http'),
     token: ready.token,
     stderr: () => stderr,
+    stdout: () => stdout,
     published: () =>
       stdout
         .split('\n')

@@ -89,6 +89,11 @@ export class LiveAgent implements LabelFeed {
   private readonly folderMap = new Map<string, WatchedFolder>();
   /** Watchers being closed (of folders gone): close() waits for them too. */
   private readonly closing = new Set<Promise<void>>();
+  /**
+   * What settles each watcher's wait for its first listing: called on its 'ready', or when it is
+   * closed first, for chokidar never says 'ready' for a watcher closed before it (see startWatcher).
+   */
+  private readonly listed = new Map<FSWatcher, () => void>();
   private lastFolderCheckMs: number;
   private readonly scheduled = new Set<LiveCapture>();
   private readonly timer: NodeJS.Timeout;
@@ -183,6 +188,7 @@ export class LiveAgent implements LabelFeed {
     this.closed = true;
     clearInterval(this.timer);
     const watchers = [...this.folderMap.values()].flatMap((folder) => (folder.watcher ? [folder.watcher.close()] : []));
+    for (const settle of [...this.listed.values()]) settle();
     await Promise.all([...watchers, ...this.closing]);
     for (const capture of this.byName.values()) capture.close();
   }
@@ -200,15 +206,28 @@ export class LiveAgent implements LabelFeed {
     // about the old folder, so only a removal of a file that really is gone is taken from it (a
     // late one must not drop the capture of a new file of that name the new watcher added).
     const current = (): boolean => folder.watcher === watcher;
+    // The watcher lists the folder again by its path whenever something changes in the folder it
+    // watches (a sidecar rewritten, a capture written). Once that path leads to another folder (a
+    // symbolic link re-pointed, a file system mounted over it or unmounted), such a listing names
+    // the other folder's files: taken as they came, up to a second before the periodic look
+    // noticed, they listed a folder watched already twice (NAME#2, for good) and removed the old
+    // folder's captures as deleted files, before the folder was said to be replaced. The folder is
+    // looked at now instead and the event dropped: that look drops the old folder's captures (their
+    // sidecars kept) and has the folder now there read, once.
+    const replacedNow = (): boolean => {
+      if (!this.replacedSinceWatched(folder)) return false;
+      this.checkFolder(folder);
+      return true;
+    };
     watcher.on('add', (file) => {
-      if (current()) this.added(resolve(file));
+      if (current() && !replacedNow()) this.added(resolve(file));
     });
     watcher.on('change', (file) => {
       const capture = current() ? this.byPath.get(resolve(file)) : undefined;
       if (capture) this.schedule(capture);
     });
     watcher.on('unlink', (file) => {
-      if (current() || !existsSync(file)) this.removedFile(resolve(file));
+      if (current() ? !replacedNow() : !existsSync(file)) this.removedFile(resolve(file));
     });
     watcher.on('error', (error) => {
       if (!current()) return;
@@ -218,13 +237,41 @@ export class LiveAgent implements LabelFeed {
       const reason = (error instanceof Error ? error.message : String(error)).split(folder.realPath).join(path);
       this.emit({ kind: 'folder', event: 'error', folder: { path, state: folder.state }, message: `${path}: watching the folder failed: ${reason}` });
     });
-    return new Promise((ready) => watcher.once('ready', () => ready()));
+    // A folder replaced or gone while its files are first listed has this watcher closed before
+    // its 'ready' (by the look that notices it); the wait ends then too, or watchFolder (the
+    // start-up, a client's watch request) waited for good.
+    return new Promise((ready) => {
+      const settle = (): void => {
+        this.listed.delete(watcher);
+        ready();
+      };
+      this.listed.set(watcher, settle);
+      watcher.once('ready', settle);
+    });
+  }
+
+  /**
+   * Whether a folder is at the watched folder's path and it is not the one watched (another
+   * folder, or the bare directory of an unmounted share). Not when nothing is there: the files of
+   * a folder deleted go with it, and their removals are true.
+   */
+  private replacedSinceWatched(folder: WatchedFolder): boolean {
+    let stats: Stats;
+    let realPath: string;
+    try {
+      stats = statSync(folder.path);
+      realPath = realpathSync(folder.path);
+    } catch {
+      return false;
+    }
+    return stats.isDirectory() && folderCondition(folder.look, folder.mountPoint, lookAt(stats, realPath)) !== 'same';
   }
 
   private stopWatcher(folder: WatchedFolder): void {
     const watcher = folder.watcher;
     folder.watcher = undefined;
     if (watcher === undefined) return;
+    this.listed.get(watcher)?.();
     const closed = watcher.close().catch(() => undefined);
     this.closing.add(closed);
     void closed.then(() => this.closing.delete(closed));

@@ -199,10 +199,12 @@ export class RawSocketClient {
   }
 
   /**
-   * Starts reading; collects the text of every server frame until `until` holds, a close frame
-   * arrives (its code and reason are returned) or the socket closes.
+   * Starts reading; collects the text of every server frame until one for which `last` holds (that
+   * one included), a close frame (its code and reason are returned) or the socket's close. `last`
+   * sees each text once, as it arrives: megabytes of backlog come in thousands of frames, and a
+   * check of everything received so far on every frame took seconds of CPU by itself.
    */
-  readAll(until: (texts: readonly string[]) => boolean, timeoutMs = 15_000): Promise<RawReadResult> {
+  readAll(last: (text: string) => boolean, timeoutMs = 15_000): Promise<RawReadResult> {
     const texts: string[] = [];
     let pending = Buffer.alloc(0);
     return new Promise((resolve, reject) => {
@@ -219,8 +221,10 @@ export class RawSocketClient {
           if (frame === undefined) break;
           pending = pending.subarray(frame.size);
           if (frame.opcode === 0x8) return finish({ code: frame.payload.readUInt16BE(0), reason: frame.payload.subarray(2).toString('utf8') });
-          if (frame.opcode === 0x1) texts.push(frame.payload.toString('utf8'));
-          if (until(texts)) return finish();
+          if (frame.opcode !== 0x1) continue;
+          const text = frame.payload.toString('utf8');
+          texts.push(text);
+          if (last(text)) return finish();
         }
       };
       this.socket.on('data', onData);
