@@ -34,7 +34,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -149,7 +149,16 @@ async function webviewFrame(page, selector, timeoutMs) {
 async function quickOpen(page, path) {
   await page.keyboard.press('Control+P');
   await page.keyboard.type(path);
-  await page.waitForTimeout(500);
+  await pickWhenFocused(page, basename(path));
+}
+
+/**
+ * Presses Enter once the quick input's focused entry names `text`: the list fills in after the
+ * typing, later on a loaded machine, and Enter before that picks nothing or the wrong entry.
+ */
+async function pickWhenFocused(page, text) {
+  const focused = page.locator('.quick-input-widget .monaco-list-row.focused');
+  await until(`the quick input offering ${text}`, 15_000, async () => ((await focused.count()) > 0 && (await focused.first().textContent())?.includes(text)) || undefined);
   await page.keyboard.press('Enter');
 }
 
@@ -493,8 +502,7 @@ async function main() {
     await editor.evaluate(() => (window.cummaBeforeReload = true));
     await page.keyboard.press('F1');
     await page.keyboard.type('Developer: Reload Webviews');
-    await page.waitForTimeout(500);
-    await page.keyboard.press('Enter');
+    await pickWhenFocused(page, 'Reload Webviews');
     const reloaded = await until('the editor reloaded', 30_000, async () => {
       for (const frame of page.frames()) {
         const title = await frame.$('[data-testid=capture-title]').catch(() => null);
