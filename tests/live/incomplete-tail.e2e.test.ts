@@ -8,10 +8,10 @@ import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { CaptureInfo, LiveDialog } from '../../agent/src/live/label-feed';
+import { CaptureInfo } from '../../agent/src/live/label-feed';
 import { ServerMessage } from '../../agent/src/serve/protocol';
 import { connectClient } from '../serve/support/clients';
-import { AgentProcess, CLI, startAgent, waitFor } from '../support/agent-process';
+import { AgentProcess, CLI, servedLabels, startAgent, waitFor } from '../support/agent-process';
 import { cleanUpAfterEach } from '../support/cleanup';
 
 const SAMPLES = join(__dirname, '..', '..', 'samples');
@@ -31,14 +31,6 @@ function flowsError(path: string): string {
 async function captures(agent: AgentProcess): Promise<Map<string, CaptureInfo>> {
   const list = (await (await fetch(`${agent.httpUrl}captures`, { headers: { Authorization: `Bearer ${agent.token}` } })).json()) as CaptureInfo[];
   return new Map(list.map((capture) => [capture.name, capture]));
-}
-
-async function labels(agent: AgentProcess, name: string): Promise<LiveDialog[]> {
-  const text = await (await fetch(`${agent.httpUrl}labels?capture=${name}&format=jsonl`, { headers: { Authorization: `Bearer ${agent.token}` } })).text();
-  return text
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => JSON.parse(line) as LiveDialog);
 }
 
 it('reports a capture that stopped growing inside a block as waiting, keeps its dialogs, and reads on when it grows', async () => {
@@ -102,7 +94,7 @@ it('reports a capture that stopped growing inside a block as waiting, keeps its 
   known = await captures(agent);
   expect(known.get('trunc.pcapng')).toMatchObject({ state: 'idle', warning: truncEvent.message });
   expect(known.get('trunc.pcapng')!.error).toBeUndefined();
-  const before = await labels(agent, 'trunc.pcapng');
+  const before = await servedLabels(agent, 'trunc.pcapng');
   expect(before.length).toBeGreaterThan(0);
 
   // The rest comes: read on, the warning goes, and the dialogs published before stay.
@@ -115,7 +107,7 @@ it('reports a capture that stopped growing inside a block as waiting, keeps its 
   expect(known.get('trunc.pcapng')).toMatchObject({ sizeBytes: whole.length, bytesRead: whole.length });
   expect(known.get('trunc.pcapng')!.warning).toBeUndefined();
   expect(known.get('tiny.pcapng')!.warning).toBeDefined();
-  const after = new Map((await labels(agent, 'trunc.pcapng')).map((dialog) => [dialog.id, dialog]));
+  const after = new Map((await servedLabels(agent, 'trunc.pcapng')).map((dialog) => [dialog.id, dialog]));
   for (const dialog of before.filter((d) => d.status === 'final')) expect(after.get(dialog.id)).toEqual(dialog);
   expect(agent.stderr()).not.toMatch(/trunc\.pcapng: error/);
 }, 90_000);

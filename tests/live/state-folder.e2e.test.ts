@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CaptureInfo, LiveDialog } from '../../agent/src/live/label-feed';
 import { connectClient, TestClient } from '../serve/support/clients';
-import { AgentProcess, CLI, expectedDialogs, startAgent, waitFor, waitForFinalDialogs } from '../support/agent-process';
+import { AgentProcess, CLI, expectedDialogs, servedLabels, startAgent, waitFor, waitForFinalDialogs } from '../support/agent-process';
 import { cleanUpAfterEach } from '../support/cleanup';
 
 const SAMPLES = join(__dirname, '..', '..', 'samples');
@@ -59,14 +59,6 @@ function watchExpectingExit(args: readonly string[], env: NodeJS.ProcessEnv, wit
 async function captureInfo(agent: AgentProcess, name: string): Promise<CaptureInfo | undefined> {
   const list = (await (await fetch(`${agent.httpUrl}captures`, { headers: { Authorization: `Bearer ${agent.token}` } })).json()) as CaptureInfo[];
   return list.find((capture) => capture.name === name);
-}
-
-async function labels(agent: AgentProcess, name: string): Promise<LiveDialog[]> {
-  const text = await (await fetch(`${agent.httpUrl}labels?capture=${name}&format=jsonl`, { headers: { Authorization: `Bearer ${agent.token}` } })).text();
-  return text
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => JSON.parse(line) as LiveDialog);
 }
 
 const STACK_TRACE = /^\s+at /m;
@@ -201,7 +193,7 @@ describe('state journals failing while cumma watch runs', () => {
     const expected = expectedDialogs(path, 'chat.pcapng');
     const printed = new Set(agent.published().filter((dialog) => dialog.status === 'final').map((dialog) => dialog.id));
     expect([...expected.keys()].filter((id) => !printed.has(id))).toEqual([]);
-    const served = await labels(agent, 'chat.pcapng');
+    const served = await servedLabels(agent, 'chat.pcapng');
     expect(served.filter((dialog) => dialog.status === 'final').map((dialog) => dialog.id).sort()).toEqual([...expected.keys()].sort());
     for (const dialog of before) expect(served.find((d) => d.id === dialog.id)).toEqual(dialog);
 

@@ -145,6 +145,15 @@ export async function appendInPieces(path: string, bytes: Uint8Array, from: numb
   }
 }
 
+/** The dialogs the agent serves for capture `name` (`/labels?format=jsonl`). */
+export async function servedLabels(agent: AgentProcess, name: string): Promise<LiveDialog[]> {
+  const text = await (await fetch(`${agent.httpUrl}labels?capture=${name}&format=jsonl`, { headers: { Authorization: `Bearer ${agent.token}` } })).text();
+  return text
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as LiveDialog);
+}
+
 export async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {

@@ -9,9 +9,9 @@
  * The checks answer with the reason as text: the commands report it as a usage mistake (exit
  * 2), the recorder's API as RECORD_OUTPUT.
  */
-import { closeSync, openSync, readSync, statSync, Stats } from 'node:fs';
+import { statSync, Stats } from 'node:fs';
 import { join, sep } from 'node:path';
-import { fileKind } from '../common/file-kind';
+import { fileKind, readFileHead } from '../common/file-kind';
 import { truthSidecarPath } from '../truth/truth-sidecar';
 
 /** pcapng's section header block type, the first four bytes of every pcapng file. */
@@ -56,7 +56,7 @@ function replaceProblem(output: string, target: Stats, command: string): string 
   if (target.size === 0) return undefined;
   let head: Buffer;
   try {
-    head = readHead(output, 4);
+    head = readFileHead(output, 4);
   } catch (error) {
     return `-o ${output} exists and cannot be read to check that it is a capture (${(error as NodeJS.ErrnoException).code ?? String(error)}): remove it or give another name`;
   }
@@ -74,12 +74,3 @@ function statOrUndefined(path: string): Stats | undefined {
   }
 }
 
-function readHead(path: string, length: number): Buffer {
-  const fd = openSync(path, 'r');
-  try {
-    const buffer = Buffer.alloc(length);
-    return buffer.subarray(0, readSync(fd, buffer, 0, length, 0));
-  } finally {
-    closeSync(fd);
-  }
-}

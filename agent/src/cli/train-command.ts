@@ -2,12 +2,13 @@
  * `cumma train CAPTURES... -o MODEL.json`: trains a usage model on labelled captures — truth
  * from packet comments (simulator, recorder and analysts alike) or from truth sidecars.
  */
-import { Stats, accessSync, closeSync, constants, openSync, readSync, statSync } from 'node:fs';
+import { Stats, accessSync, constants, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ClassifierKind } from '../model/classifier';
 import { ResampleMode } from '../model/imbalance';
 import { CalibrationSplit, MODEL_FORMAT, ModelTrainOptions, UsageModel } from '../pipeline/usage-model';
+import { readFileHead } from '../common/file-kind';
 import { CommandIo } from './flows-command';
 import { groupSharedTraffic, namesText, noLabelsWarning, readLabelledCaptures } from './labelled-captures';
 import { UsageError, parseChoice, parsePositiveInteger } from './usage-error';
@@ -167,15 +168,6 @@ export function distinctCaptures(paths: readonly string[]): CaptureInput[] {
 /** Bytes of an existing -o read to tell a Cumma model from anything else. */
 const HEAD_BYTES = 64 * 1024;
 
-function headOf(path: string): Buffer {
-  const fd = openSync(path, 'r');
-  try {
-    const buffer = Buffer.alloc(HEAD_BYTES);
-    return buffer.subarray(0, readSync(fd, buffer, 0, HEAD_BYTES, 0));
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /** What a file that is not a model looks like, when its first bytes say ("a pcapng capture"). */
 function describeContent(head: Buffer): string | undefined {
@@ -217,7 +209,7 @@ export function checkModelOutput(output: string, inputs: readonly CaptureInput[]
     if (existing.size > 0) {
       let head: Buffer;
       try {
-        head = headOf(output);
+        head = readFileHead(output, HEAD_BYTES);
       } catch (error) {
         throw new UsageError(`-o ${output} exists and cannot be read to check that it is a Cumma model (${errorCode(error)}): remove it or give another name`);
       }

@@ -1,5 +1,5 @@
 /** What a path that is not a regular file is, in the words messages use; and reading only regular files. */
-import { Stats, closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
+import { Stats, closeSync, constants, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { systemErrorWithCode } from './system-error';
 
 /** "a folder", "a FIFO", "a device", …: said when a regular file was expected. */
@@ -48,6 +48,17 @@ export function readRegularFile(path: string): string {
   const fd = openRegularFile(path);
   try {
     return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Up to `length` first bytes of the file at `path` (fewer when it is shorter); the open's or read's error thrown as it is. */
+export function readFileHead(path: string, length: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const buffer = Buffer.alloc(length);
+    return buffer.subarray(0, readSync(fd, buffer, 0, length, 0));
   } finally {
     closeSync(fd);
   }
