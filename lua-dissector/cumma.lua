@@ -1810,7 +1810,7 @@ local function fetch_from_agent(capture)
         -- have no labels until the rest is written.
         agent.note = "the agent is waiting for the rest of " .. watched.name .. ": " .. watched.warning
       else
-        -- Another warning (the capture's state journal failed): passed on as the agent words it.
+        -- Another warning (the capture's state journal or sidecar failed): passed on as the agent words it.
         agent.note = "the agent warns of " .. watched.name .. ": " .. watched.warning
       end
     end

@@ -242,3 +242,68 @@ describe('state journals failing while cumma watch runs', () => {
     expect(agent.child.exitCode).toBeNull();
   }, 90_000);
 });
+
+// A sidecar that cannot be written (a read-only capture folder, a folder at its path) was said
+// once, in an `updated` event, and then forgotten: a client connecting later saw nothing wrong
+// although Wireshark's labels file was no longer kept. It is kept as the journal's failure is,
+// and beside it when both fail: one does not hide the other.
+describe('a sidecar that cannot be written while cumma watch runs', () => {
+  /** What the agent says of a capture whose sidecar path is taken by a folder. */
+  const sidecarMessage = (path: string): string =>
+    `${path}: cannot write its sidecar ${path}.cumma.tsv: illegal operation on a directory (EISDIR); the capture is labelled and served on, ` +
+    "but its sidecar is not written again while the agent runs: Wireshark's plugin gets its labels from the agent only";
+  const said = (agent: AgentProcess, what: string): string[] => agent.stderr().split('\n').filter((line) => line.includes(what));
+
+  it("stays the capture's warning: a client connecting later learns it", async () => {
+    const { folder, agent, client: early } = await agentOnEmptyFolder();
+    const path = join(folder, 'chat.pcapng');
+    // A folder at the sidecar's path: the rename into place fails (EISDIR), for root too.
+    mkdirSync(`${path}.cumma.tsv`);
+    copyFileSync(join(SAMPLES, 'whatsapp-chat.pcapng'), path);
+    await waitForFinalDialogs(agent, path, 'chat.pcapng');
+    await early.until('the sidecar failure', (messages) => messages.some((m) => m.type === 'capture' && (m.message ?? '').includes('sidecar')), 10_000);
+    const event = early.of('capture').find((m) => (m.message ?? '').includes('sidecar'))!;
+    const message = event.message!;
+    expect(event.event).toBe('updated');
+    expect(event.capture.warning).toBe(message);
+    expect(event.capture.state).not.toBe('error');
+
+    const late = await connectClient(agent.httpUrl, { token: agent.token });
+    clients.push(late);
+    expect(late.of('hello')[0]!.captures.find((capture) => capture.name === 'chat.pcapng')?.warning).toBe(message);
+    expect((await captureInfo(agent, 'chat.pcapng'))?.warning).toBe(message);
+    // Naming the capture, the sidecar and why; said once all the same, and the labels are served.
+    expect(message).toBe(sidecarMessage(path));
+    expect(said(agent, 'cannot write its sidecar')).toEqual([`cumma watch: chat.pcapng: updated: ${message}`]);
+    expect((await servedLabels(agent, 'chat.pcapng')).length).toBe(expectedDialogs(path, 'chat.pcapng').size);
+  }, 90_000);
+
+  it("and the journal's failure are both in the warning, the journal's first", async () => {
+    const { folder, state, agent, client: early } = await agentOnEmptyFolder();
+    rmSync(state, { recursive: true });
+    writeFileSync(state, 'in the way');
+    const path = join(folder, 'chat.pcapng');
+    mkdirSync(`${path}.cumma.tsv`);
+    copyFileSync(join(SAMPLES, 'whatsapp-chat.pcapng'), path);
+    await waitForFinalDialogs(agent, path, 'chat.pcapng');
+    const isJournal = (text: string | undefined): boolean => (text ?? '').includes('state journal');
+    const isSidecar = (text: string | undefined): boolean => (text ?? '').includes('sidecar');
+    await early.until('both failures', (messages) => messages.some((m) => m.type === 'capture' && isJournal(m.message)) && messages.some((m) => m.type === 'capture' && isSidecar(m.message)), 10_000);
+    const journal = early.of('capture').find((m) => isJournal(m.message))!.message!;
+    const sidecar = early.of('capture').find((m) => isSidecar(m.message))!.message!;
+    expect(journal).toMatch(new RegExp(`^${path}: cannot (read|write) its state journal ${journalOf(state, path)}: `));
+    const both = `${journal}; ${sidecar}`;
+
+    // Whichever came second was told with both; a client connecting later gets both.
+    expect(early.of('capture').filter((m) => m.capture.name === 'chat.pcapng').at(-1)?.capture.warning).toBe(both);
+    const late = await connectClient(agent.httpUrl, { token: agent.token });
+    clients.push(late);
+    expect(late.of('hello')[0]!.captures.find((capture) => capture.name === 'chat.pcapng')?.warning).toBe(both);
+    expect((await captureInfo(agent, 'chat.pcapng'))?.warning).toBe(both);
+    // Each said once, on its own.
+    expect(said(agent, 'state journal')).toHaveLength(1);
+    expect(sidecar).toBe(sidecarMessage(path));
+    expect(said(agent, 'cannot write its sidecar')).toEqual([`cumma watch: chat.pcapng: updated: ${sidecar}`]);
+    expect(agent.child.exitCode).toBeNull();
+  }, 90_000);
+});

@@ -1,13 +1,18 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { indexCapture } from '../../vscode-extension/src/host/capture-index';
 import { assignLabels } from '../../vscode-extension/src/host/label-match';
 import { classifyLocally } from '../../vscode-extension/src/host/local-classify';
 import { flowKey } from '../../vscode-extension/src/shared/format';
 import { NO_USAGE, usageCode } from '../../vscode-extension/src/shared/usage-style';
+import { cleanUpAfterEach } from '../support/cleanup';
 import { dialog } from './fixtures';
 
 const ROOT = join(__dirname, '..', '..');
+// The cut capture's scratch folder was never removed: one /tmp/cumma-index-* left per run.
+const { roots } = cleanUpAfterEach();
 
 describe('assignLabels', () => {
   // Packets: flow 0 = 10.0.0.2:5000 <-> 1.1.1.1:443 tcp, flow 1 = another 5-tuple, -1 = no flow.
@@ -54,11 +59,11 @@ describe('packet index and local classification of a sample capture', () => {
     local.records.forEach((record, ref) => expect(counts.get(ref)).toBe(record.packets.up + record.packets.down));
   });
 
-  it('keeps the packets before a fault and says where it was', async () => {
-    const { mkdtempSync, readFileSync, writeFileSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
+  it('keeps the packets before a fault and says where it was', () => {
     const bytes = readFileSync(join(ROOT, 'samples', 'whatsapp-chat.pcapng'));
-    const cut = join(mkdtempSync(join(tmpdir(), 'cumma-index-')), 'cut.pcapng');
+    const scratch = mkdtempSync(join(tmpdir(), 'cumma-index-'));
+    roots.push(scratch);
+    const cut = join(scratch, 'cut.pcapng');
     writeFileSync(cut, bytes.subarray(0, Math.floor(bytes.length / 2)));
     const data = indexCapture(cut);
     expect(data.packets).toBeGreaterThan(100);

@@ -11,7 +11,7 @@
  */
 import { statSync, Stats } from 'node:fs';
 import { join, sep } from 'node:path';
-import { fileKind, readFileHead } from '../common/file-kind';
+import { fileKind, NotRegularFileError, readFileHead } from '../common/file-kind';
 import { truthSidecarPath } from '../truth/truth-sidecar';
 
 /** pcapng's section header block type, the first four bytes of every pcapng file. */
@@ -58,6 +58,8 @@ function replaceProblem(output: string, target: Stats, command: string): string 
   try {
     head = readFileHead(output, 4);
   } catch (error) {
+    // Swapped for a FIFO or a device since the stat: refused as if the stat had seen it.
+    if (error instanceof NotRegularFileError) return `-o ${output} exists and is not a regular file (${error.kind}): give the capture a file of its own`;
     return `-o ${output} exists and cannot be read to check that it is a capture (${(error as NodeJS.ErrnoException).code ?? String(error)}): remove it or give another name`;
   }
   if (head.length < 4 || head.readUInt32BE(0) !== PCAPNG_MAGIC) {

@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { ClassifierKind } from '../model/classifier';
 import { ResampleMode } from '../model/imbalance';
 import { CalibrationSplit, MODEL_FORMAT, ModelTrainOptions, UsageModel } from '../pipeline/usage-model';
-import { readFileHead } from '../common/file-kind';
+import { fileKind, NotRegularFileError, readFileHead } from '../common/file-kind';
 import { CommandIo } from './flows-command';
 import { groupSharedTraffic, namesText, noLabelsWarning, readLabelledCaptures } from './labelled-captures';
 import { UsageError, parseChoice, parsePositiveInteger } from './usage-error';
@@ -187,6 +187,40 @@ function looksLikeModel(head: Buffer): boolean {
   return text.startsWith('{') && new RegExp(`^\\{\\s*"format"\\s*:\\s*"${MODEL_FORMAT}"`).test(text);
 }
 
+/** What is at an existing -o that train must not replace. */
+type ExistingOutput =
+  | { readonly kind: 'folder' }
+  | { readonly kind: 'input'; readonly given: string }
+  | { readonly kind: 'special'; readonly what: string }
+  | { readonly kind: 'unreadable'; readonly code: string }
+  | { readonly kind: 'not-model'; readonly content: string | undefined };
+
+/**
+ * What exists at `output` that train must not replace, or undefined when nothing does (no file,
+ * an empty file, a Cumma model). Asked before training and again just before the model is
+ * renamed into place, minutes later, when something else may have been put there.
+ */
+function existingOutput(output: string, inputs: readonly CaptureInput[]): ExistingOutput | undefined {
+  const existing = statOf(output);
+  if (existing === undefined) return undefined;
+  if (existing.isDirectory()) return { kind: 'folder' };
+  const identity = identityOf(output, existing);
+  const input = inputs.find((capture) => capture.identity === identity);
+  if (input !== undefined) return { kind: 'input', given: input.given };
+  if (!existing.isFile()) return { kind: 'special', what: fileKind(existing) };
+  if (existing.size === 0) return undefined;
+  let head: Buffer;
+  try {
+    head = readFileHead(output, HEAD_BYTES);
+  } catch (error) {
+    // Swapped for a FIFO or a device since the stat: judged on what was opened.
+    if (error instanceof NotRegularFileError) return { kind: 'special', what: error.kind };
+    return { kind: 'unreadable', code: errorCode(error) };
+  }
+  if (head.length === 0 || looksLikeModel(head)) return undefined;
+  return { kind: 'not-model', content: describeContent(head) };
+}
+
 /**
  * Refuses an -o that training would wreck or could not write, before the minutes of training:
  * a directory; one of the input captures; an existing file that is not a Cumma model (a capture
@@ -195,31 +229,24 @@ function looksLikeModel(head: Buffer): boolean {
  * holds nothing to lose. Messages name -o as given, never the temporary file save() writes.
  */
 export function checkModelOutput(output: string, inputs: readonly CaptureInput[]): void {
-  const existing = statOf(output);
-  if (existing?.isDirectory()) {
-    throw new UsageError(`-o ${output} is a directory: give the model file's name, e.g. ${join(output, 'model.json')}`);
-  }
-  if (existing !== undefined) {
-    const identity = identityOf(output, existing);
-    const input = inputs.find((capture) => capture.identity === identity);
-    if (input !== undefined) {
-      throw new UsageError(`-o ${output} is the input capture ${input.given}: the model would replace it; give the model a file of its own, e.g. model.json`);
-    }
-    if (!existing.isFile()) throw new UsageError(`-o ${output} exists and is not a regular file: give the model a file of its own`);
-    if (existing.size > 0) {
-      let head: Buffer;
-      try {
-        head = readFileHead(output, HEAD_BYTES);
-      } catch (error) {
-        throw new UsageError(`-o ${output} exists and cannot be read to check that it is a Cumma model (${errorCode(error)}): remove it or give another name`);
-      }
-      if (!looksLikeModel(head)) {
-        const content = describeContent(head);
-        throw new UsageError(
-          `-o ${output} exists and is not a Cumma model${content === undefined ? '' : ` but ${content}${content.endsWith('capture') ? ' (did the shell expand a pattern right after -o?)' : ''}`}: ` +
-            'train replaces only model files; remove it first or give another name',
-        );
-      }
+  const existing = existingOutput(output, inputs);
+  switch (existing?.kind) {
+    case undefined:
+      break;
+    case 'folder':
+      throw new UsageError(`-o ${output} is a directory: give the model file's name, e.g. ${join(output, 'model.json')}`);
+    case 'input':
+      throw new UsageError(`-o ${output} is the input capture ${existing.given}: the model would replace it; give the model a file of its own, e.g. model.json`);
+    case 'special':
+      throw new UsageError(`-o ${output} exists and is not a regular file: give the model a file of its own`);
+    case 'unreadable':
+      throw new UsageError(`-o ${output} exists and cannot be read to check that it is a Cumma model (${existing.code}): remove it or give another name`);
+    case 'not-model': {
+      const content = existing.content;
+      throw new UsageError(
+        `-o ${output} exists and is not a Cumma model${content === undefined ? '' : ` but ${content}${content.endsWith('capture') ? ' (did the shell expand a pattern right after -o?)' : ''}`}: ` +
+          'train replaces only model files; remove it first or give another name',
+      );
     }
   }
   const folderGiven = dirname(output);
@@ -233,6 +260,28 @@ export function checkModelOutput(output: string, inputs: readonly CaptureInput[]
     // Not a mistake on the command line but the folder's permissions: exit 1, without the usage.
     throw new Error(`-o ${output}: cannot write in folder ${folderGiven} (${errorCode(error)})`);
   }
+}
+
+/**
+ * checkModelOutput again, as the model is about to be renamed over -o: what was put there while
+ * training (a capture saved under that name, a folder) is refused as it would have been before,
+ * rather than replaced. The model is not written then: a MODEL_OUTPUT error (exit 1, not a usage
+ * mistake: the command line was right when it was checked) says what took -o's place.
+ */
+export function modelOutputRefusal(output: string, inputs: readonly CaptureInput[]): string | undefined {
+  const existing = existingOutput(output, inputs);
+  if (existing === undefined) return undefined;
+  const what =
+    existing.kind === 'folder'
+      ? 'a folder'
+      : existing.kind === 'input'
+        ? `the input capture ${existing.given}`
+        : existing.kind === 'special'
+          ? existing.what
+          : existing.kind === 'unreadable'
+            ? `a file that cannot be read to check that it is a Cumma model (${existing.code})`
+            : `a file that is not a Cumma model${existing.content === undefined ? '' : ` but ${existing.content}`}`;
+  return `it became ${what} while training, and train replaces only model files: the model was not written; remove it or give another name`;
 }
 
 function errorCode(error: unknown): string {
@@ -291,7 +340,7 @@ export async function runTrain(args: readonly string[], io: CommandIo): Promise<
   const dialogs = captures.flatMap((capture) => capture.dialogs);
   const labelled = captures.reduce((sum, capture) => sum + capture.labelled, 0);
   const model = UsageModel.train(dialogs, modelTrainOptions(recipe, name, warnTrain));
-  model.save(values.output);
+  model.save(values.output, undefined, { mayReplace: (path) => modelOutputRefusal(path, inputs) });
   // The captures counted are those the model learnt from, as training.captures records them.
   const used = model.json.training.captures;
   const idle = captures.length - used;

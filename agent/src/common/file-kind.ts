@@ -53,9 +53,14 @@ export function readRegularFile(path: string): string {
   }
 }
 
-/** Up to `length` first bytes of the file at `path` (fewer when it is shorter); the open's or read's error thrown as it is. */
+/**
+ * Up to `length` first bytes of the regular file at `path` (fewer when it is shorter); the open's
+ * or read's error thrown as it is, NotRegularFileError for anything else. Callers stat `path`
+ * first and come here for a regular file, but what is opened may have been swapped since: judged
+ * on the descriptor (openRegularFile), a FIFO put there in between cannot hang them in open(2).
+ */
 export function readFileHead(path: string, length: number): Buffer {
-  const fd = openSync(path, 'r');
+  const fd = openRegularFile(path);
   try {
     const buffer = Buffer.alloc(length);
     return buffer.subarray(0, readSync(fd, buffer, 0, length, 0));

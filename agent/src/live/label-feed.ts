@@ -38,8 +38,9 @@ export interface CaptureInfo {
   /**
    * Set while the capture needs attention without being stopped by it: the file ends inside a
    * block and has not grown for a while (what is missing and where; gone when the file grows
-   * again), or its state journal failed (which journal and why; for as long as the agent runs).
-   * One text: the file's own warning while there is one, the journal's otherwise.
+   * again), or its state journal or its sidecar failed (which file and why; for as long as the
+   * agent runs). One text: the file's own warning while there is one, otherwise the journal's and
+   * the sidecar's, joined by "; " when both failed.
    */
   readonly warning?: string;
 }

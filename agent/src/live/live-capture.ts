@@ -13,6 +13,7 @@ import { CaptureReader } from '../capture/capture-reader';
 import { CaptureError } from '../capture/errors';
 import { linkTypeName } from '../capture/link-layer';
 import { DecodeStatus } from '../capture/packet';
+import { systemErrorWithCode } from '../common/system-error';
 import { DialogPacketLog } from '../features/dialog-packet-log';
 import { DialogRecord } from '../pipeline/dialog-record';
 import { DialogStream, describeTimestampJumps } from '../pipeline/dialog-stream';
@@ -88,6 +89,13 @@ const FILE_RELEASE_AFTER_MS = 10_000;
  */
 export const LIVE_MAX_BLOCK_LENGTH = 16 * 1024 * 1024;
 
+/**
+ * Between the lasting warnings of a capture served as its one `warning` text (the journal's, then
+ * the sidecar's): each starts with the capture's path, so they read as two statements, and the
+ * text stays on one line, as Wireshark's plugin and the panel show it.
+ */
+const LASTING_WARNINGS_SEPARATOR = '; ';
+
 interface ProvisionalMark {
   readonly atMs: number;
   readonly packets: number;
@@ -125,12 +133,18 @@ export class LiveCapture {
    * a client connecting later learns it too, not only those connected when it was said.
    */
   private journalProblem: string | undefined;
+  /**
+   * What made writing the sidecar fail, once it has (for good: it is not tried again while the
+   * agent runs). Kept and served like the journal's failure, and beside it when both failed:
+   * neither costs the capture its labels, and each costs something else (Wireshark's labels file,
+   * a restart's resuming) that a client connecting later must learn too.
+   */
+  private sidecarProblem: string | undefined;
   private journalOpen = false;
   private lastGrowthMs: number;
   private newestPacketReadMs: number;
   private lastSidecarMs = -Infinity;
   private sidecarDirty = false;
-  private sidecarFailed = false;
   /** The capture's mode bits at the last poll: the sidecar is never more readable than the capture. */
   private captureMode = 0o600;
   /** Link types of this file already reported as not decoded (one message each, not one per packet). */
@@ -175,10 +189,13 @@ export class LiveCapture {
   /**
    * The capture's one warning (CaptureInfo.warning): a file that ends inside a block and has
    * stopped growing comes first, since it says that labels are missing now; it is gone once the
-   * file grows, and the journal's failure, which only costs a restart its resuming, shows again.
+   * file grows, and the lasting failures, which cost the capture no label, show again: its
+   * journal's and its sidecar's, both when both failed (one text, as clients show one).
    */
   private warningServed(): string | undefined {
-    return this.warning ?? this.journalProblem;
+    if (this.warning !== undefined) return this.warning;
+    const lasting = [this.journalProblem, this.sidecarProblem].filter((problem): problem is string => problem !== undefined);
+    return lasting.length > 0 ? lasting.join(LASTING_WARNINGS_SEPARATOR) : undefined;
   }
 
   dialogs(): LiveDialog[] {
@@ -545,7 +562,7 @@ export class LiveCapture {
   }
 
   private writeSidecarIfDue(now: number): void {
-    if (this.options.sidecar === false || this.sidecarFailed || !this.sidecarDirty) return;
+    if (this.options.sidecar === false || this.sidecarProblem !== undefined || !this.sidecarDirty) return;
     if (now - this.lastSidecarMs < (this.options.sidecarIntervalMs ?? 1000)) return;
     this.lastSidecarMs = now;
     this.sidecarDirty = false;
@@ -558,9 +575,15 @@ export class LiveCapture {
       writeSidecar(path, this.store.values(), { captureMode: this.captureMode, sweepStale: this.sidecarBytesWritten === undefined });
       this.sidecarBytesWritten = statSync(path).size;
     } catch (error) {
-      // A read-only capture folder: labels are still served; say so once.
-      this.sidecarFailed = true;
-      this.options.onCaptureEvent('updated', `cannot write the sidecar next to ${this.options.path}: ${error instanceof Error ? error.message : String(error)}`);
+      // A read-only capture folder, a folder at the sidecar's path: labels are still served; said
+      // once, and kept as the capture's warning (warningServed) for clients connecting later.
+      const reason = systemErrorWithCode(error);
+      // writeSidecar's errors name the sidecar already; a failing stat's do not.
+      const why = reason.startsWith(`${path}: `) ? reason.slice(path.length + 2) : reason;
+      this.sidecarProblem =
+        `${this.options.path}: cannot write its sidecar ${path}: ${why}; the capture is labelled and served on, ` +
+        "but its sidecar is not written again while the agent runs: Wireshark's plugin gets its labels from the agent only";
+      this.options.onCaptureEvent('updated', this.sidecarProblem);
     }
   }
 }

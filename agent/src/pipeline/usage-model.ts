@@ -4,8 +4,10 @@
  * summary of its training data and evaluation. Classifies the dialogs of a capture into
  * DESIGN.md's dialog records.
  */
+import { randomBytes } from 'node:crypto';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { readFailureText, readRegularFile } from '../common/file-kind';
+import { removeStaleTemporaries } from '../common/stale-temporaries';
 import { FEATURES, FEATURE_SCHEMA_VERSION } from '../features/feature-schema';
 import { describeValue, invalid, InvalidMemberError, JsonObject, memberPath } from '../common/json-checks';
 import { USAGE_CLASSES, UsageClass } from '../labels';
@@ -62,6 +64,15 @@ export class ModelError extends Error {
   ) {
     super(`${detail} [${code}]`);
   }
+}
+
+export interface ModelSaveOptions {
+  /**
+   * Asked, just before the model is renamed over `path`, whether what is there now may be
+   * replaced: undefined when it may, else why not (the save then fails with MODEL_OUTPUT, the
+   * reason after "cannot write model PATH: ", and leaves `path` as it is).
+   */
+  readonly mayReplace?: (path: string) => string | undefined;
 }
 
 export interface ModelTrainOptions {
@@ -404,16 +415,30 @@ export class UsageModel {
    * Writes the model atomically (temporary file, then rename), with optional evaluation figures.
    * A failure is a MODEL_OUTPUT error naming `path`: the temporary file is an implementation
    * detail the user never asked for, and it is gone by the time they read the message.
+   * `options.mayReplace` is asked about what is at `path` right before the rename, once the
+   * minutes of training and writing are over: whatever took its place since the caller's own
+   * check (a capture saved there meanwhile) is refused then too, rather than renamed over.
    */
-  save(path: string, evaluation?: unknown): void {
+  save(path: string, evaluation?: unknown, options: ModelSaveOptions = {}): void {
     const json = evaluation === undefined ? this.json : { ...this.json, evaluation };
-    const temporary = `${path}.${process.pid}.tmp`;
+    // -o's folder may be writable by others: a predictable temporary name would let them plant a
+    // symbolic link there and have this write go through it. The name is unguessable and the file
+    // created exclusively ('wx': O_CREAT | O_EXCL, which follows no symbolic link), as the live
+    // sidecar's is; temporaries of killed runs into the same path are removed first.
+    removeStaleTemporaries(path);
+    const temporary = `${path}.${process.pid}.${randomBytes(8).toString('hex')}.tmp`;
+    let created = false;
     try {
-      writeFileSync(temporary, JSON.stringify(json));
+      writeFileSync(temporary, JSON.stringify(json), { flag: 'wx' });
+      created = true;
+      const refusal = options.mayReplace?.(path);
+      if (refusal !== undefined) throw new ModelError('MODEL_OUTPUT', `cannot write model ${path}: ${refusal}`);
       renameSync(temporary, path);
     } catch (error) {
-      // A path that cannot take the file (a directory, no permission) must not keep the half.
-      rmSync(temporary, { force: true });
+      // A path that cannot take the file (a directory, no permission) must not keep the half; a
+      // temporary name that already existed is someone else's file and is left alone.
+      if (created || (error as NodeJS.ErrnoException).code !== 'EEXIST') rmSync(temporary, { force: true });
+      if (error instanceof ModelError) throw error;
       throw new ModelError('MODEL_OUTPUT', `cannot write model ${path}: ${systemErrorText(error)}`);
     }
   }

@@ -11,6 +11,7 @@ import { ConnectionStatus, describeConnection, statusAfter } from '../shared/con
 import type { PanelDialog } from '../shared/protocol-guard';
 import { isLoopback } from '../shared/connection';
 import { AgentClient, AgentProblem, checkAgentUrl } from './agent-client';
+import { CaptureWarnings } from './capture-warnings';
 import { readAgentToken } from './token-file';
 import { FolderStore, WatchedFolders } from './watched-folders';
 
@@ -39,6 +40,8 @@ export class AgentService implements vscode.Disposable {
   private readonly watched: WatchedFolders;
   /** Folders the user asked for on this connection (not re-asked ones): a refusal forgets them. */
   private readonly askedNow = new Set<string>();
+  /** The warning last logged per capture, across reconnections: a lasting one is logged once. */
+  private readonly captureWarnings = new CaptureWarnings();
 
   constructor(
     private readonly secrets: vscode.SecretStorage,
@@ -204,8 +207,12 @@ export class AgentService implements vscode.Disposable {
       if (message.code === 'WATCH_FAILED') void this.watchFailed(message.message);
     }
     if (message.type === 'capture' && message.event === 'error') this.log.warn(`capture ${message.capture.name}: ${message.message ?? message.capture.error ?? 'error'}`);
-    // A capture that needs attention without being in error (its file ends inside a block).
-    if (message.type === 'capture' && message.event === 'updated' && message.capture.warning !== undefined) this.log.warn(`capture ${message.capture.name}: ${message.capture.warning}`);
+    // A capture that needs attention without being in error (its file ends inside a block, its
+    // journal or sidecar failed): when the warning appears, changes or clears, not on every event.
+    for (const line of this.captureWarnings.linesFor(message)) {
+      if (line.level === 'warn') this.log.warn(line.text);
+      else this.log.info(line.text);
+    }
     if (message.type === 'folder') {
       // Events this extension does not know yet (a newer agent) are logged like `back`.
       if (message.event === 'missing' || message.event === 'error') this.log.warn(`agent: ${message.message}`);
