@@ -168,6 +168,31 @@ describe.skipIf(tools.skip)('cumma record: a write that fails while recording', 
     expect(readdirSync(dir).filter((name) => name.includes('.partial-'))).toEqual([]);
   });
 
+  it('refuses an OUT that became something it must not replace while recording, keeping the recording and that file', async () => {
+    const tmp = ownTmp('changed-tmp');
+    const out = join(dir, 'changed.pcapng');
+    const notes = 'notes saved under the capture\'s name while it was recorded\n';
+    const child = spawn(process.execPath, [CLI, 'record', '--usage', 'text', '--duration', '5', '--speed', '10', '-o', out], { env: { ...process.env, TMPDIR: tmp } });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+      // OUT was absent when checked; once capture runs, another program writes there.
+      if (stderr.includes('cumma record: capturing on') && !existsSync(out)) writeFileSync(out, notes);
+    });
+    const status = await new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+    expect(status, stderr).toBe(1);
+    const said = new RegExp(
+      `^cumma record: error: -o ${out} exists and is not a pcapng capture: record replaces only captures; remove it first or give another name \\(it changed while recording\\); ${out} was not written \\(nothing half-written is left\\); the (\\d+) packets dumpcap captured are kept in (\\S+) \\(a valid capture, without truth comments, the recorder's probe packets included\\) \\[RECORD_OUTPUT\\]$`,
+      'm',
+    ).exec(stderr);
+    expect(said, stderr).not.toBeNull();
+    expect(readFileSync(out, 'utf8')).toBe(notes);
+    expect(existsSync(`${out}.truth.jsonl`)).toBe(false);
+    const read = readsCleanly(said![2]!);
+    expect(read.ok, read.said).toBe(true);
+    expect(read.frames).toBe(Number(said![1]));
+  }, 60_000);
+
   it("names OUT when it cannot be written at the end (its folder removed meanwhile), keeping the whole recording", async () => {
     const tmp = ownTmp('gone-tmp');
     const folder = join(dir, 'gone');

@@ -199,6 +199,11 @@ export async function recordUsage(options: RecordOptions): Promise<RecordSummary
     writing = true;
     const rewritten = writingOutput(output, () => rewriteWithTruth(rawCapture, partialOutput, labeller, options.captureName ?? basename(output)));
     writingOutput(truthOutput, () => writeFileSync(partialTruth, truthJsonl(rewritten.truth)));
+    // OUT was checked before recording, seconds or an hour ago: what was put there since (a
+    // capture of another tool saved under that name, notes) is refused now as it would have been
+    // then, rather than renamed over; the recording is kept (keptAfterFailure).
+    const changed = captureOutputProblem(output, 'record');
+    if (changed !== undefined) throw new RecordError('RECORD_OUTPUT', `${changed} (it changed while recording)`);
     writingOutput(output, () => renameSync(partialOutput, output));
     writingOutput(truthOutput, () => renameSync(partialTruth, truthOutput));
     writing = false;
