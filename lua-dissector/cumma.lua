@@ -411,19 +411,22 @@ local function load_socket()
   return nil, "LuaSocket is not installed (Debian/Ubuntu: apt install lua-socket)"
 end
 
--- Connects and upgrades; returns the WebSocket or nil, message.
-function WebSocket.connect(host, port, path, token, timeout_s)
+-- Connects and upgrades; returns the WebSocket or nil, message. `connect_s`, when given, bounds
+-- the TCP connect alone (a retry from the GUI's timer waits less than a load: see retry_agent).
+function WebSocket.connect(host, port, path, token, timeout_s, connect_s)
   local socket, why = load_socket()
   if not socket then return nil, why end
   local where = host .. ":" .. port
   local tcp = socket.tcp()
-  tcp:settimeout(timeout_s)
+  connect_s = connect_s or timeout_s
+  tcp:settimeout(connect_s)
   local ok, err = tcp:connect(host, port)
   if not ok then
     tcp:close()
-    if err == "timeout" then return nil, "agent " .. where .. " did not accept a connection within " .. timeout_s .. " s" end
+    if err == "timeout" then return nil, "agent " .. where .. " did not accept a connection within " .. connect_s .. " s" end
     return nil, "agent " .. where .. " not reachable (" .. tostring(err) .. ")"
   end
+  tcp:settimeout(timeout_s)
   local key = base64(random_bytes(16))
   local request = {
     "GET " .. path .. " HTTP/1.1",
@@ -1673,6 +1676,9 @@ local state = {
   agent = nil,           -- { ws, by_id, order, changed } while an agent connection stays open (GUI)
   sidecar_size = nil,
   sidecar_path = nil,    -- the sidecar the labels come from
+  sidecar_want = nil,    -- the sidecar of this load, whether or not it was there (see recheck_sidecar)
+  sidecar_seen_size = nil, -- its size when last looked at (nil: none there)
+  sidecar_checked = nil, -- when it was last looked at (os.time())
   hits = 0,              -- packets labelled since the labels were loaded (see note_miss)
   time_misses = 0,
   pair_misses = 0,
@@ -1750,13 +1756,17 @@ end
 -- Asks the agent for the labels of the capture at `capture` (a path), or of every capture when
 -- the agent does not watch that file or no file is known. Returns an agent table (ws, by_id,
 -- order, note; watched: the agent's capture info when it watches the file) or nil, why.
-local function fetch_from_agent(capture)
+-- `options` (a retry, see retry_agent): connect_s bounds the TCP connect; watched_only gives up
+-- after the agent's hello when it does not watch the file (nil, why, "unwatched"), rather than
+-- subscribing to all its captures.
+local function fetch_from_agent(capture, options)
+  options = options or {}
   local host = cumma.prefs.host ~= "" and cumma.prefs.host or DEFAULT_HOST
   local port = tonumber(cumma.prefs.port) or DEFAULT_PORT
   local token = cumma.prefs.token
   if not token or token == "" then token = token_from_config() or "" end
   local timeout = agent_timeout()
-  local ws, why = WebSocket.connect(host, port, WEBSOCKET_PATH, token, timeout)
+  local ws, why = WebSocket.connect(host, port, WEBSOCKET_PATH, token, timeout, options.connect_s)
   if not ws then return nil, why end
   local where = ws.where
   local socket = ws.socket
@@ -1796,6 +1806,10 @@ local function fetch_from_agent(capture)
   -- are file names, which another file can share), else for every capture: the 5-tuples and times
   -- still find the packets of a copy or an export of a watched capture.
   local watched = watched_capture(capture, hello.captures, real_path)
+  if options.watched_only and not watched then
+    ws:close()
+    return nil, "agent " .. where .. " does not watch " .. tostring(capture), "unwatched"
+  end
   local request
   if watched then
     agent.watched = watched
@@ -1903,6 +1917,17 @@ local function set_labels(index, kind, text, about)
   end
 end
 
+-- The GUI's retries of the agent (see retry_agent): the first wait, the longest, and the most a
+-- retry's connect waits.
+local RETRY_FIRST_S, RETRY_MAX_S, RETRY_CONNECT_S = 5, 60, 0.5
+
+-- The Source text of an agent's labels: agent.text (set when its connection is taken, see
+-- take_agent), with "(no dialogs yet)" while it has none.
+local function agent_source_text(agent)
+  if #agent.order == 0 then return agent.text .. " (no dialogs yet)" end
+  return agent.text
+end
+
 -- Polls an open agent connection without waiting; returns true when labels changed.
 local function poll_agent()
   local agent = state.agent
@@ -1913,7 +1938,8 @@ local function poll_agent()
     local text, err = agent.ws:receive(0)
     if not text then
       if err ~= "timeout" then
-        say("agent " .. agent.where .. ": connection lost (" .. tostring(agent.ws.close_reason or err) .. "); labels kept")
+        say("agent " .. agent.where .. ": connection lost (" .. tostring(agent.ws.close_reason or err)
+          .. "); labels kept, trying again in " .. RETRY_FIRST_S .. " s")
         agent.ws = nil
       end
       break
@@ -1921,7 +1947,7 @@ local function poll_agent()
     local message = json_decode(text)
     if type(message) == "table" and apply_agent_message(agent, message) then changed = true end
   end
-  if changed then set_labels(index_from_dialogs(agent.by_id, agent.order), "agent", state.source_text, state.about) end
+  if changed then set_labels(index_from_dialogs(agent.by_id, agent.order), "agent", agent_source_text(agent), agent.about) end
   return changed
 end
 
@@ -1973,6 +1999,178 @@ local function find_capture()
   return capture_from_cmdline()
 end
 
+-- Takes the labels of the sidecar at `path` (`kind`: path_kind(path), false when nothing is
+-- there; `size`: its size) when it holds a dialog; returns true, or false and why not (the labels
+-- shown stay).
+local function take_sidecar(path, kind, size)
+  local index, why = load_sidecar(path, kind)
+  if not index then return false, why end
+  if index.count == 0 then
+    -- Empty, a header alone, or nothing but malformed lines: say so where the labels would be.
+    local skipped = index.skipped or 0
+    return false, "sidecar " .. path .. " holds no dialog" ..
+      (skipped > 0 and " (" .. skipped .. " malformed line(s) skipped)" or "")
+  end
+  state.sidecar_size, state.sidecar_content, state.sidecar_path = size, index.content, path
+  state.sidecar_seen_size = size
+  index.content = nil
+  local text = "from sidecar " .. path
+  if index.skipped and index.skipped > 0 then text = text .. " (" .. index.skipped .. " malformed line(s) skipped)" end
+  set_labels(index, "sidecar", text, { source = "sidecar " .. path,
+    advice = "it may belong to another capture; run cumma classify CAPTURE --sidecar again" })
+  return true
+end
+
+-- Takes an agent's connection and, unless `keep_labels`, its labels. In the GUI the connection
+-- stays open (later dialogs update the labels: poll_agent); elsewhere it is closed.
+local function take_agent(agent, capture, keep_labels)
+  local text = "from agent " .. agent.where
+  if agent.watched then text = text .. ", capture " .. agent.watched.name end
+  if agent.note then text = text .. " (" .. agent.note .. ")" end
+  local about
+  if agent.watched then
+    about = { source = "agent " .. agent.where .. ", capture " .. agent.watched.name .. " (" .. agent.watched.path .. ")",
+      advice = "the file may have changed since the agent read it" }
+  else
+    about = { source = "agent " .. agent.where .. " (all its captures: "
+        .. (capture and (capture .. " is not watched") or "the open file is unknown") .. ")",
+      advice = "none of the agent's captures holds this traffic; watch its folder (cumma watch DIR) or write its sidecar "
+        .. "(cumma classify CAPTURE --sidecar)" }
+  end
+  agent.text, agent.about = text, about
+  if state.agent ~= agent then close_agent() end
+  if not keep_labels then set_labels(index_from_dialogs(agent.by_id, agent.order), "agent", agent_source_text(agent), about) end
+  if in_gui() and not agent.ws.closed then
+    state.agent = agent
+  else
+    agent.ws:close()
+  end
+end
+
+----------------------------------------------------------------------------------------------------
+-- The GUI tries the agent again by itself (retry_agent, from the tap's draw callback): when none
+-- was reached at the load, or its connection was lost. The first try comes RETRY_FIRST_S after
+-- the need is seen, each failed one doubles the wait up to RETRY_MAX_S, and an open connection
+-- starts the count again. The connect of a try waits at most RETRY_CONNECT_S (a refused connect on
+-- this machine is instant; a host that drops it would hold the GUI for the whole Agent timeout).
+
+local function new_backoff(first, max)
+  return { first = first, max = max, wait = first, next_at = nil }
+end
+
+-- Whether a try is due at `now` (seconds). The first call after a reset only sets the time of
+-- the first try; a clock set back before the wait began starts the wait again.
+local function backoff_due(b, now)
+  if b.next_at == nil or now < b.next_at - b.wait then
+    b.next_at = now + b.wait
+    return false
+  end
+  return now >= b.next_at
+end
+
+local function backoff_failed(b, now)
+  b.wait = math.min(b.wait * 2, b.max)
+  b.next_at = now + b.wait
+end
+
+local function backoff_reset(b)
+  b.wait, b.next_at = b.first, nil
+end
+
+local retry = new_backoff(RETRY_FIRST_S, RETRY_MAX_S)
+
+-- Whether to try the agent again: in the GUI, labels loaded for this pass, a source that allows
+-- the agent, no agent connection open, and LuaSocket there (without it no try can succeed).
+local function agent_retry_wanted()
+  if not in_gui() or state.pending or state.key == nil or not state.active then return false end
+  local source = cumma.prefs.source
+  if source ~= SOURCE_AUTO and source ~= SOURCE_AGENT then return false end
+  local agent = state.agent
+  if agent and agent.ws and not agent.ws.closed then return false end
+  return load_socket() ~= nil
+end
+
+-- One tick of the retry at `now` (seconds; the draw callback passes os.time()): asks the agent
+-- when the backoff says so and takes what it answers as load_labels would. `auto` takes the
+-- agent's labels of this very file over the sidecar, and the sidecar over the agent's match
+-- against all its captures; labels shown by a sidecar are kept unless the agent watches the file
+-- and has dialogs of it (an agent that does not watch it is left after its hello). A failed try
+-- keeps the labels shown (a lost connection's too), and says its reason once, and not when the
+-- "no labels" line already gave it. A connection whose snapshot has no dialog, after a lost one
+-- that had some, is taken but the old labels stay until it sends its first dialog (poll_agent).
+-- Returns true when the labels changed (a redissection is due). `fetch` stands in for
+-- fetch_from_agent in tests.
+local function retry_agent(now, fetch)
+  if not agent_retry_wanted() then backoff_reset(retry); return false end
+  if not backoff_due(retry, now) then return false end
+  fetch = fetch or fetch_from_agent
+  local source = cumma.prefs.source
+  local capture = state.capture
+  local sidecar_shown = source == SOURCE_AUTO and state.source_kind == "sidecar"
+  local agent, why, unwatched = fetch(capture, { connect_s = math.min(agent_timeout(), RETRY_CONNECT_S), watched_only = sidecar_shown })
+  local own = agent and agent.watched and #agent.order > 0
+  local result -- "agent": its labels and connection taken; "open": connection only; "sidecar"
+  if not agent then
+    if why and not unwatched and not sidecar_shown and not (state.failure and state.failure:find(why, 1, true)) then
+      say(why .. "; trying again later")
+    end
+  elseif sidecar_shown and not own then
+    agent.ws:close()
+  else
+    local sidecar = state.sidecar_want
+    if source == SOURCE_AUTO and not own and sidecar then
+      local kind = path_kind(sidecar)
+      if kind == "file" and take_sidecar(sidecar, kind, file_size(sidecar)) then
+        agent.ws:close()
+        result = "sidecar"
+      end
+    end
+    if not result then
+      result = (#agent.order == 0 and state.index) and "open" or "agent"
+      take_agent(agent, capture, result == "open")
+    end
+  end
+  if result == "agent" or result == "open" then backoff_reset(retry) else backoff_failed(retry, now) end
+  if result == "agent" or result == "open" then
+    reset_said() -- a new connection: its loss, and what follows, are said again
+    if result == "open" then
+      say("agent " .. agent.where .. " answered with no dialogs yet; the labels shown stay until it sends some")
+    end
+  end
+  if result == "agent" or result == "sidecar" then
+    say("labels now " .. state.source_text)
+    tune_gc(true)
+    return true
+  end
+  return false
+end
+
+-- In the GUI while packets arrive (the draw callback passes os.time()), at most every
+-- SIDECAR_CHECK_S: with the sidecar or auto source, while the labels come from the sidecar or
+-- there are none, a sidecar whose size differs from when it was last looked at (the agent
+-- rewrote it, or it appeared) is read and, when it holds a dialog, taken. Nothing there, not a
+-- regular file, no dialog: the labels shown stay. Returns true when the labels changed.
+local SIDECAR_CHECK_S = 5
+local function recheck_sidecar(now)
+  if not in_gui() or state.pending or state.key == nil or not state.active then return false end
+  local source = cumma.prefs.source
+  if source ~= SOURCE_AUTO and source ~= SOURCE_SIDECAR then return false end
+  if state.index and state.source_kind ~= "sidecar" then return false end
+  local path = state.sidecar_want
+  if not path then return false end
+  local last = state.sidecar_checked
+  if last and now >= last and now - last < SIDECAR_CHECK_S then return false end
+  state.sidecar_checked = now
+  local kind = path_kind(path)
+  local size = kind == "file" and file_size(path) or nil
+  if size == state.sidecar_seen_size then return false end
+  state.sidecar_seen_size = size
+  if not size or not take_sidecar(path, kind, size) then return false end
+  say("labels now " .. state.source_text)
+  tune_gc(true)
+  return true
+end
+
 local function load_labels(force)
   local source = cumma.prefs.source
   if source == SOURCE_OFF then
@@ -2003,7 +2201,9 @@ local function load_labels(force)
   end
   close_agent()
   reset_said()
+  backoff_reset(retry)
   state.key, state.capture, state.sidecar_size, state.sidecar_content = key, capture, nil, nil
+  state.sidecar_want, state.sidecar_seen_size, state.sidecar_checked = sidecar, size, nil
   local reasons = {}
 
   local function try_sidecar()
@@ -2011,45 +2211,13 @@ local function load_labels(force)
       reasons[#reasons + 1] = "the capture file is unknown (set Preferences ▸ Protocols ▸ Cumma ▸ Sidecar path)"
       return false
     end
-    local index, why = load_sidecar(sidecar, sidecar_kind or false)
-    if not index then reasons[#reasons + 1] = why; return false end
-    if index.count == 0 then
-      -- Empty, a header alone, or nothing but malformed lines: say so where the labels would be.
-      local skipped = index.skipped or 0
-      reasons[#reasons + 1] = "sidecar " .. sidecar .. " holds no dialog" ..
-        (skipped > 0 and " (" .. skipped .. " malformed line(s) skipped)" or "")
-      return false
-    end
-    state.sidecar_size, state.sidecar_content, state.sidecar_path = size, index.content, sidecar
-    index.content = nil
-    local text = "from sidecar " .. sidecar
-    if index.skipped and index.skipped > 0 then text = text .. " (" .. index.skipped .. " malformed line(s) skipped)" end
-    set_labels(index, "sidecar", text, { source = "sidecar " .. sidecar,
-      advice = "it may belong to another capture; run cumma classify CAPTURE --sidecar again" })
-    return true
+    local ok, why = take_sidecar(sidecar, sidecar_kind or false, size)
+    if not ok then reasons[#reasons + 1] = why end
+    return ok
   end
 
   local function use_agent(agent)
-    local text = "from agent " .. agent.where
-    if agent.watched then text = text .. ", capture " .. agent.watched.name end
-    if agent.note then text = text .. " (" .. agent.note .. ")" end
-    if #agent.order == 0 then text = text .. " (no dialogs yet)" end
-    local about
-    if agent.watched then
-      about = { source = "agent " .. agent.where .. ", capture " .. agent.watched.name .. " (" .. agent.watched.path .. ")",
-        advice = "the file may have changed since the agent read it" }
-    else
-      about = { source = "agent " .. agent.where .. " (all its captures: "
-          .. (capture and (capture .. " is not watched") or "the open file is unknown") .. ")",
-        advice = "none of the agent's captures holds this traffic; watch its folder (cumma watch DIR) or write its sidecar "
-          .. "(cumma classify CAPTURE --sidecar)" }
-    end
-    set_labels(index_from_dialogs(agent.by_id, agent.order), "agent", text, about)
-    if in_gui() and not agent.ws.closed then
-      state.agent = agent          -- stays open: later dialogs update the labels
-    else
-      agent.ws:close()
-    end
+    take_agent(agent, capture)
     return true
   end
 
@@ -2438,20 +2606,30 @@ if in_gui() and type(register_menu) == "function" then
   end, group)
   register_menu("Cumma/Reload labels", reload_labels, group)
 
-  -- Labels the agent sends later (a live capture, a file still being analysed): a tap's draw
-  -- callback runs on the GUI's timer, outside dissection, so it may poll and redissect.
+  -- Labels the agent sends later (a live capture, a file still being analysed), a sidecar the
+  -- agent rewrote, an agent that can be reached again: a tap's draw callback runs on the GUI's
+  -- timer (every 3 s while packets arrive, once after a pass), outside dissection, so it may
+  -- poll, connect and redissect.
   local ok, listener = pcall(Listener.new, "frame", nil, false)
   if ok and listener then
     -- Returning nothing asks for a redraw, so draw() runs on the next timer tick.
     function listener.packet() end
     function listener.draw()
-      local changed_ok, changed = pcall(poll_agent)
+      local now = os.time()
+      -- New dialogs on the open connection; a sidecar that changed (recheck_sidecar); the agent
+      -- again when no connection is open (retry_agent). Each under pcall: never a Lua error.
+      for _, step in ipairs({ poll_agent, recheck_sidecar, retry_agent }) do
+        local ok, changed = pcall(step, now)
+        if not ok then
+          say("internal error: " .. tostring(changed))
+        elseif changed then
+          state.redissect_due = true
+        end
+      end
       -- Redissecting a large capture is slow, so at most once every 5 s; a change that comes
       -- sooner waits for the next allowed tick instead of being dropped.
-      if changed_ok and changed then state.redissect_due = true end
       if state.redissect_due and type(redissect_packets) == "function" then
-        local now = os.time()
-        if now - state.last_redissect >= 5 then
+        if now - state.last_redissect >= 5 or now < state.last_redissect then
           state.last_redissect, state.redissect_due = now, false
           pcall(redissect_packets)
         end
@@ -2476,4 +2654,9 @@ if type(exports) == "table" then
   exports.watched_capture, exports.real_path, exports.lexical_path = watched_capture, real_path, lexical_path
   exports.reset_pair_offset = function() pair_offset = {} end
   exports.walk_options, exports.udp_key_at = walk_options, udp_key_at
+  -- The GUI's retries: the backoff, one tick of each check at an injected time, and the state.
+  exports.new_backoff, exports.backoff_due, exports.backoff_failed, exports.backoff_reset =
+    new_backoff, backoff_due, backoff_failed, backoff_reset
+  exports.retry_agent, exports.recheck_sidecar, exports.retry, exports.state = retry_agent, recheck_sidecar, retry, state
+  exports.ensure_loaded, exports.poll_agent = ensure_loaded, poll_agent
 end
