@@ -1,6 +1,8 @@
 // What a real `cumma watch` tells clients and its terminal when a watched capture cannot be
-// read: a capture replaced by a folder gets a coded error with file and offset (not a bare
-// "EISDIR …"), and packets of a link type Cumma does not decode are reported once per capture.
+// read: a capture replaced by a folder, or a FIFO named like one, gets a coded error with file and
+// offset (not a bare "EISDIR …"), and packets of a link type Cumma does not decode are reported
+// once per capture.
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -83,6 +85,19 @@ describe('errors of watched captures', () => {
       expect(event.message).not.toContain('EISDIR');
     }
     expect(agent.stderr()).not.toContain('EISDIR');
+    client.socket.close();
+  }, 60_000);
+
+  it('says what a FIFO named like a capture is, rather than that it is no longer a regular file', async () => {
+    const { agent, folder } = await agentOnEmptyFolder();
+    const client = await connectClient(agent.httpUrl, { token: agent.token });
+    const path = join(folder, 'evil.pcapng');
+    const made = spawnSync('mkfifo', [path]);
+    expect(made.status, String(made.stderr)).toBe(0);
+    await client.until('the error', (messages) => messages.some((m) => m.type === 'capture' && m.event === 'error'), 20_000);
+    const error = client.of('capture').find((m) => m.event === 'error')!;
+    expect(error.message).toBe(`${path}: byte offset 0: it is a FIFO, not a regular file: not read [CAPTURE_IO]`);
+    expect(agent.stderr()).toContain(`${path}: byte offset 0: it is a FIFO, not a regular file: not read [CAPTURE_IO]`);
     client.socket.close();
   }, 60_000);
 

@@ -13,6 +13,7 @@ import { CaptureReader } from '../capture/capture-reader';
 import { CaptureError } from '../capture/errors';
 import { linkTypeName } from '../capture/link-layer';
 import { DecodeStatus } from '../capture/packet';
+import { fileKind } from '../common/file-kind';
 import { systemErrorWithCode } from '../common/system-error';
 import { DialogPacketLog } from '../features/dialog-packet-log';
 import { DialogRecord } from '../pipeline/dialog-record';
@@ -235,7 +236,11 @@ export class LiveCapture {
       // with a bare errno text (EISDIR) or block; say what happened, with the usual code and
       // offset, before the replacement check would restart on it. The inode is taken as seen, so
       // a regular file put back later is read from the start.
-      if (this.state !== 'error') this.fail(new CaptureError('CAPTURE_IO', this.bytesRead, `no longer a regular file (now ${stats.isDirectory() ? 'a folder' : 'a special file'})`));
+      // One that never was a regular file (a FIFO or a link to a device named like a capture) is
+      // said to be what it is, as the commands say of such a FILE.
+      const kind = fileKind(stats);
+      const what = this.ino === -1 && this.bytesRead === 0 ? `it is ${kind}, not a regular file: not read` : `no longer a regular file (now ${kind})`;
+      if (this.state !== 'error') this.fail(new CaptureError('CAPTURE_IO', this.bytesRead, what));
       if (this.ino !== -1) this.ino = stats.ino;
       return false;
     }
