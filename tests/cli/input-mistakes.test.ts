@@ -125,6 +125,8 @@ describe('command-line values', () => {
     ['evaluate', '--trees', '1001', "--trees must be from 1 to 1000, got '1001'"],
     ['evaluate', '--folds', '100000000', "--folds must be from 2 to 100, got '100000000'"],
     ['evaluate', '--folds', '1', "--folds must be from 2 to 100, got '1'"],
+    ['train', '--trees', '0', "--trees must be from 1 to 1000, got '0'"],
+    ['evaluate', '--folds', '0', "--folds must be from 2 to 100, got '0'"],
   ])('%s %s %s is refused at once, with the allowed range', (command, option, value, expected) => {
     const extra = command === 'train' ? ['-o', join(dir, 'x.json')] : option === '--folds' ? [] : ['--folds', '2'];
     // A refusal is immediate: a command that took the value would train until it ran out of memory.

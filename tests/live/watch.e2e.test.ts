@@ -1,6 +1,7 @@
 // End to end: a real `cumma watch` process, a real WebSocket client, captures written into the
 // watched folder the way dumpcap writes them (appended in pieces while the agent reads).
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -140,6 +141,19 @@ describe('cumma watch, end to end', () => {
     await waitFor(() => removals() === 1, 20_000, 'the removal to be reported');
     expect(agent.child.exitCode).toBeNull();
   }, 90_000);
+
+  it('a --host it cannot serve on gets its error alone, without the warning about serving beyond loopback', () => {
+    const { folder, config } = scratch();
+    mkdirSync(folder, { recursive: true });
+    const result = spawnSync(process.execPath, [join(__dirname, '..', '..', 'dist', 'cumma.js'), 'watch', folder, '--host', '256.1.1.1', '--port', '0', '--state-dir', join(config, 'state')], {
+      encoding: 'utf8',
+      timeout: 30_000,
+      env: { ...process.env, CUMMA_CONFIG_DIR: config },
+    });
+    expect(result.status, result.stderr).toBe(1);
+    expect(result.stderr).toMatch(/^cumma watch: cannot serve on 256\.1\.1\.1:0: /m);
+    expect(result.stderr).not.toContain('warning: serving on');
+  }, 40_000);
 
   it('beyond loopback, warns and anonymises every address it serves, but not the local sidecar', async () => {
     const { folder, config } = scratch();

@@ -29,9 +29,10 @@ export interface CountRange {
 export function parsePositiveInteger(option: string, text: string | undefined, fallback: number, range?: CountRange): number {
   if (text === undefined) return fallback;
   const value = Number(text);
-  const wholeNumber = /^\d+$/.test(text) && value > 0;
-  // Digits past the maximum are out of range, however many: not "not a whole number".
-  if (wholeNumber && range !== undefined && (value > range.max || value < (range.min ?? 1))) {
+  const digits = /^\d+$/.test(text);
+  const wholeNumber = digits && value > 0;
+  // Digits past the maximum, or 0, are out of range, however many: not "not a whole number".
+  if (digits && range !== undefined && (value > range.max || value < (range.min ?? 1))) {
     throw new UsageError(`--${option} must be from ${range.min ?? 1} to ${range.max}, got '${text}'`);
   }
   if (!wholeNumber || !Number.isSafeInteger(value)) throw new UsageError(`--${option} expects a positive whole number, got '${text}'`);

@@ -93,12 +93,6 @@ export async function runWatch(args: readonly string[], io: CommandIo): Promise<
   const givenKey = parseAnonymizeOption(values)?.bytes;
   let anonymizeKey = givenKey;
   if (anonymizeKey === undefined && !isLoopback(host) && !values['no-anonymize']) anonymizeKey = storedAnonymizeKey(configDir);
-  if (!isLoopback(host)) {
-    output.err(
-      `cumma watch: warning: serving on ${host}, reachable from other machines; ${anonymizeKey ? 'addresses are anonymised in everything served' : 'addresses are NOT anonymised (--no-anonymize)'}`,
-    );
-  }
-
   const token = loadOrCreateToken(configDir);
   const agent = new LiveAgent({ model, stateDirectory, sidecars: !values['no-sidecar'] });
   // A key given by the user asks for anonymised output, as with `cumma flows` and `classify`: the
@@ -150,6 +144,13 @@ export async function runWatch(args: readonly string[], io: CommandIo): Promise<
     const why = code === 'EADDRINUSE' ? `port ${port} on ${host} is in use (another agent running? try --port)` : error instanceof Error ? error.message : String(error);
     output.err(`cumma watch: cannot serve on ${host}:${port}: ${why}`);
     return 1;
+  }
+  // Said once serving there worked: a --host that cannot be served on (a typo, an address of
+  // another machine) gets its error alone, not a warning about serving it first.
+  if (!isLoopback(host)) {
+    output.err(
+      `cumma watch: warning: serving on ${host}, reachable from other machines; ${anonymizeKey ? 'addresses are anonymised in everything served' : 'addresses are NOT anonymised (--no-anonymize)'}`,
+    );
   }
   // The same folder given twice (`w2 w2/`, `./w2`, a symbolic link to it) is watched once, under
   // its first spelling: said, so that nobody looks for a second watch.

@@ -36,7 +36,8 @@ cumma:usage=U session=N dialog=N) and OUT.pcapng.truth.jsonl. Same options, same
   --app         ${APP_NAMES.join(', ')} (default ${APP_NAMES[0]})
   --duration    seconds of activity to plan (default ${DEFAULT_SIMULATE_DURATION_S}, at most ${MAX_DURATION_S}): no new
                 usage starts after it, but one that has started ends as it would (a text
-                conversation, a call), so the capture can run longer than asked
+                conversation, a call), so the capture can run longer than asked; a mix plays at
+                least three usages however short the duration
   --seed        any integer 0…4294967295 (default 1): picks the app profile, network and traffic
   --background  add DNS, NTP, push and OS background traffic (usage other, session 0)
   --tcp-loss    let the drawn loss rate hit TCP too (datagrams are always lossy); Wireshark then
