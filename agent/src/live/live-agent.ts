@@ -5,11 +5,11 @@
  * clients never waits behind a large file.
  */
 import { FSWatcher, watch } from 'chokidar';
-import { existsSync, realpathSync, Stats, statSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { existsSync, FSWatcher as EntryWatcher, realpathSync, Stats, statSync, watch as watchEntries } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { UsageModel } from '../pipeline/usage-model';
 import { AgentStats, CaptureInfo, FeedEvent, FolderInfo, FolderState, LabelFeed, LiveDialog, ModelInfo } from './label-feed';
-import { folderCondition, FolderLook, isMountPoint } from './folder-identity';
+import { FolderCondition, folderCondition, FolderLook, isMountPoint } from './folder-identity';
 import { LiveCapture } from './live-capture';
 import { removeOrphanJournals } from './state-journal';
 
@@ -59,6 +59,21 @@ interface WatchedFolder {
   state: FolderState;
   /** The chokidar watcher while the folder is there; none while it is missing. */
   watcher: FSWatcher | undefined;
+  /**
+   * The folder's own entries, watched by inode (fs.watch, inotify) from when its chokidar watcher
+   * starts until another one does, the folder missing meanwhile included: it says which files
+   * left the folder by themselves (deleted, or moved out of it) — `rm -r` deletes each file before
+   * its folder — where chokidar, once the folder is gone, reports every file unlinked, whether it
+   * was deleted or went with its folder (`mv caps caps.old`). It follows the folder wherever it is
+   * moved, so a file deleted there is known gone too. See entryRenamed.
+   */
+  entries: EntryWatcher | undefined;
+  /**
+   * Set when the watcher reported the folder's files unlinked because the folder had left its
+   * path (see the unlink handler): chokidar no longer watches it then, even once it is back. The
+   * next look takes the folder as missing (and back at once, if it is), and watches it anew.
+   */
+  wentAway: boolean;
   /** Which folder the watcher watches: another one (folderCondition) is a folder replaced. */
   look: FolderLook;
   /** Whether it was a mount point when first watched: one that stops being one is unmounted. */
@@ -105,6 +120,12 @@ export class LiveAgent implements LabelFeed {
   private closed = false;
   /** What each capture's last `updated` event said, so only changes are announced. */
   private readonly announced = new WeakMap<LiveCapture, string>();
+  /**
+   * Paths of captures whose file was seen leaving its folder by itself (its folder's own watch
+   * named it and it was not there): chokidar's unlink of such a file is a removal even once the
+   * folder is gone too (`rm -r` deletes the files, then the folder).
+   */
+  private readonly leftTheirFolder = new Set<string>();
 
   constructor(private readonly options: LiveAgentOptions) {
     this.clock = options.clock ?? Date.now;
@@ -137,7 +158,7 @@ export class LiveAgent implements LabelFeed {
     const most = this.options.maxFolders ?? MAX_WATCHED_FOLDERS;
     if (this.folderMap.size >= most) return Promise.reject(new Error(`cannot watch ${path}: the agent already watches ${most} folders, the most it watches at once`));
     const look = lookAt(stats, realPath);
-    const entry: WatchedFolder = { path, realPath, sameAs: undefined, state: 'watching', watcher: undefined, look, mountPoint: isMountPoint(look) === true };
+    const entry: WatchedFolder = { path, realPath, sameAs: undefined, state: 'watching', watcher: undefined, entries: undefined, wentAway: false, look, mountPoint: isMountPoint(look) === true };
     this.folderMap.set(path, entry);
     // Told to every client now, as hello.folders would tell one connecting from here on: a folder
     // one client asked for is otherwise missing from the others' lists (and their banners when it
@@ -188,6 +209,7 @@ export class LiveAgent implements LabelFeed {
     this.closed = true;
     clearInterval(this.timer);
     const watchers = [...this.folderMap.values()].flatMap((folder) => (folder.watcher ? [folder.watcher.close()] : []));
+    for (const folder of this.folderMap.values()) this.unwatchEntries(folder);
     for (const settle of [...this.listed.values()]) settle();
     await Promise.all([...watchers, ...this.closing]);
     for (const capture of this.byName.values()) capture.close();
@@ -196,6 +218,8 @@ export class LiveAgent implements LabelFeed {
   /** A chokidar watcher on the folder as it is now; resolves once its existing files are listed. */
   private startWatcher(folder: WatchedFolder): Promise<void> {
     const path = folder.path;
+    folder.wentAway = false;
+    this.watchFolderEntries(folder);
     const watcher = watch(path, {
       depth: 0,
       ignoreInitial: false,
@@ -227,7 +251,26 @@ export class LiveAgent implements LabelFeed {
       if (capture) this.schedule(capture);
     });
     watcher.on('unlink', (file) => {
-      if (current() ? !replacedNow() : !existsSync(file)) this.removedFile(resolve(file));
+      const capturePath = resolve(file);
+      const capture = this.byPath.get(capturePath);
+      if (capture === undefined || (current() ? replacedNow() : existsSync(capturePath))) return;
+      // A folder that leaves its path (moved away, deleted, no longer a folder) has chokidar report
+      // each of its files unlinked, whatever became of them. A file seen leaving the folder by
+      // itself (deleted, `rm -r` deleting the files first, or moved out of it: entryRenamed) is
+      // removed; any other went with its folder, and is kept, as for a folder unmounted, to be
+      // judged once a folder is back there (dropGhosts). So is one whose folder is back already,
+      // the file in it as read (moved away and back before chokidar looked). Removed here, a
+      // folder moved away and back had each capture removed, its journal deleted, and every
+      // dialog of it published again.
+      if (!this.leftTheirFolder.has(capturePath)) {
+        const now = this.folderNow(folder);
+        if (now === 'gone' || (now === 'same' && capture.isFileAt(statOrNone(capturePath)))) {
+          if (current()) folder.wentAway = true;
+          if (now === 'gone') capture.setFolderAway(true);
+          return;
+        }
+      }
+      this.removedFile(capturePath);
     });
     watcher.on('error', (error) => {
       if (!current()) return;
@@ -252,19 +295,76 @@ export class LiveAgent implements LabelFeed {
 
   /**
    * Whether a folder is at the watched folder's path and it is not the one watched (another
-   * folder, or the bare directory of an unmounted share). Not when nothing is there: the files of
-   * a folder deleted go with it, and their removals are true.
+   * folder, or the bare directory of an unmounted share). Not when nothing is there: what became
+   * of the files of a folder gone is for the unlink handler to tell.
    */
   private replacedSinceWatched(folder: WatchedFolder): boolean {
+    const now = this.folderNow(folder);
+    return now !== 'gone' && now !== 'same';
+  }
+
+  /** What is at the watched folder's path now: the folder watched, another, or none ('gone': nothing, or not a folder). */
+  private folderNow(folder: WatchedFolder): FolderCondition | 'gone' {
     let stats: Stats;
     let realPath: string;
     try {
       stats = statSync(folder.path);
       realPath = realpathSync(folder.path);
     } catch {
-      return false;
+      return 'gone';
     }
-    return stats.isDirectory() && folderCondition(folder.look, folder.mountPoint, lookAt(stats, realPath)) !== 'same';
+    return stats.isDirectory() ? folderCondition(folder.look, folder.mountPoint, lookAt(stats, realPath)) : 'gone';
+  }
+
+  /**
+   * Watches the folder's own entries (see WatchedFolder.entries), instead of any watch of the
+   * folder watched before. Not having one (the folder gone already: the next look says so) only
+   * costs the telling apart of files deleted with their folder, which are then kept until a
+   * folder is back there.
+   */
+  private watchFolderEntries(folder: WatchedFolder): void {
+    this.unwatchEntries(folder);
+    let entries: EntryWatcher;
+    try {
+      entries = watchEntries(folder.path, { persistent: false });
+    } catch {
+      return;
+    }
+    entries.on('error', () => undefined);
+    entries.on('change', (event, name) => {
+      if (event === 'rename' && typeof name === 'string' && folder.entries === entries) this.entryRenamed(folder, join(folder.path, name));
+    });
+    folder.entries = entries;
+  }
+
+  private unwatchEntries(folder: WatchedFolder): void {
+    folder.entries?.close();
+    folder.entries = undefined;
+  }
+
+  /**
+   * The folder's own watch says that an entry was made, deleted or renamed. A capture of that name
+   * whose file is not at its path left the folder by itself (deleted, or moved out of it). While
+   * the folder is at its path, chokidar reports that removal; it is only noted, so that the
+   * removal holds even once the folder is gone too (`rm -r` deletes the files, then the folder).
+   * While nothing is at its path (the folder deleted, or moved away and its file deleted or moved
+   * out there), the capture is removed now. Another folder at the path (replaced, unmounted): the
+   * capture is judged when the folder is back (dropGhosts).
+   */
+  private entryRenamed(folder: WatchedFolder, path: string): void {
+    if (!this.byPath.has(path)) return;
+    if (existsSync(path)) {
+      this.leftTheirFolder.delete(path);
+      return;
+    }
+    const now = this.folderNow(folder);
+    if (now === 'gone') this.removedFile(path);
+    else if (now === 'same') this.leftTheirFolder.add(path);
+  }
+
+  /** The captures listed under the watched folder's path. */
+  private capturesOf(folder: WatchedFolder): Array<[string, LiveCapture]> {
+    return [...this.byPath].filter(([path]) => dirname(path) === folder.path);
   }
 
   private stopWatcher(folder: WatchedFolder): void {
@@ -305,7 +405,8 @@ export class LiveAgent implements LabelFeed {
     const there = condition !== undefined && condition !== 'unmounted';
     let replaced = false;
     if (folder.state === 'watching') {
-      if (condition === 'same') {
+      // The very folder, and the watcher still watching it (not one that saw it gone: see wentAway).
+      if (condition === 'same' && !folder.wentAway) {
         const alias = folder.sameAs;
         // Watched once under another path: as long as that one still watches this very folder.
         if (alias === undefined || (this.folderMap.get(alias.path) === alias && alias.sameAs === undefined && alias.state === 'watching' && alias.realPath === folder.realPath)) return;
@@ -317,17 +418,22 @@ export class LiveAgent implements LabelFeed {
       this.stopWatcher(folder);
       folder.sameAs = undefined;
       folder.state = 'missing';
+      // Its captures stay, their sidecars unwritten until the folder is back: one written now
+      // would fail (a folder moved away) or land in the bare mount-point directory (unmounted).
+      for (const [, capture] of this.capturesOf(folder)) capture.setFolderAway(true);
       replaced = condition === 'replaced';
       const what = replaced
         ? 'was replaced by another of that name (deleted and made again, another file system mounted there, or a symbolic link on its path re-pointed)'
         : `${
             condition === 'unmounted'
               ? 'is unmounted (the folder was a mount point; only the directory it was mounted on is left)'
-              : stats !== undefined
-                ? 'is no longer a folder'
-                : failure?.code === 'ENOENT' || failure?.code === 'ENOTDIR'
-                  ? 'is gone (deleted, moved or unmounted)'
-                  : `cannot be read (${failure?.message ?? 'unknown error'})`
+              : condition === 'same'
+                ? 'is gone (deleted, moved or unmounted)'
+                : stats !== undefined
+                  ? 'is no longer a folder'
+                  : failure?.code === 'ENOENT' || failure?.code === 'ENOTDIR'
+                    ? 'is gone (deleted, moved or unmounted)'
+                    : `cannot be read (${failure?.message ?? 'unknown error'})`
           }; watching for it to come back`;
       this.emit({ kind: 'folder', event: 'missing', folder: { path: folder.path, state: folder.state }, message: `${folder.path}: the watched folder ${what}` });
     }
@@ -335,13 +441,16 @@ export class LiveAgent implements LabelFeed {
     folder.look = look!;
     folder.realPath = realPath!;
     folder.state = 'watching';
+    folder.wentAway = false;
     this.dropGhosts(folder);
+    for (const [, capture] of this.capturesOf(folder)) capture.setFolderAway(false);
     const now = replaced ? 'the folder now there' : 'the watched folder, back,';
     const other = this.watchedAt(folder.realPath, folder);
     if (other !== undefined) {
       // A link re-pointed at a folder watched already: watching it here too listed each capture
       // twice (NAME and NAME#2, both writing one sidecar).
       folder.sameAs = other;
+      this.unwatchEntries(folder);
       this.emit({ kind: 'folder', event: 'back', folder: { path: folder.path, state: folder.state }, message: `${folder.path}: ${now} is ${other.path}, watched already: watched once, as ${other.path}` });
       return;
     }
@@ -359,16 +468,7 @@ export class LiveAgent implements LabelFeed {
    * each holding a file open, and a file of the same name in the new folder was never read.
    */
   private dropGhosts(folder: WatchedFolder): void {
-    for (const [path, capture] of [...this.byPath]) {
-      if (dirname(path) !== folder.path) continue;
-      let stats: Stats | undefined;
-      try {
-        stats = statSync(path);
-      } catch {
-        stats = undefined;
-      }
-      if (!capture.isFileAt(stats)) this.removedFile(path, true);
-    }
+    for (const [path, capture] of this.capturesOf(folder)) if (!capture.isFileAt(statOrNone(path))) this.removedFile(path, true);
   }
 
   private added(path: string): void {
@@ -392,6 +492,7 @@ export class LiveAgent implements LabelFeed {
   private removedFile(path: string, keepSidecar = false): void {
     const capture = this.byPath.get(path);
     if (capture === undefined) return;
+    this.leftTheirFolder.delete(path);
     this.byPath.delete(path);
     this.byName.delete(capture.name);
     this.scheduled.delete(capture);
@@ -462,6 +563,15 @@ export class LiveAgent implements LabelFeed {
         // One failing listener (a client gone mid-send) must not starve the others.
       }
     }
+  }
+}
+
+/** The file at `path` stat'ed, or undefined when there is none (or it cannot be stat'ed). */
+function statOrNone(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
   }
 }
 

@@ -153,6 +153,12 @@ export class LiveCapture {
   private reportedJump = false;
   /** Size of the sidecar this agent last wrote, undefined before the first write. */
   private sidecarBytesWritten: number | undefined;
+  /**
+   * Set while the capture's folder is away from its path (moved away, unmounted, missing): the
+   * capture keeps its dialogs and its journal, and its sidecar waits for the folder to be back
+   * (written now, it failed, and was never tried again, or landed in a mount-point directory).
+   */
+  private folderAway = false;
 
   constructor(private readonly options: LiveCaptureOptions) {
     this.clock = options.clock ?? Date.now;
@@ -396,6 +402,11 @@ export class LiveCapture {
     return this.seen === undefined || (this.seen.dev === stats.dev && this.seen.ino === stats.ino);
   }
 
+  /** The agent saw the capture's folder leave its path (true) or come back (false). */
+  setFolderAway(away: boolean): void {
+    this.folderAway = away;
+  }
+
   /** Opens the capture's file unless open; returns the inode of the file open. */
   private openFile(): number {
     if (this.fd !== undefined) return this.ino;
@@ -567,7 +578,7 @@ export class LiveCapture {
   }
 
   private writeSidecarIfDue(now: number): void {
-    if (this.options.sidecar === false || this.sidecarProblem !== undefined || !this.sidecarDirty) return;
+    if (this.options.sidecar === false || this.sidecarProblem !== undefined || !this.sidecarDirty || this.folderAway) return;
     if (now - this.lastSidecarMs < (this.options.sidecarIntervalMs ?? 1000)) return;
     this.lastSidecarMs = now;
     this.sidecarDirty = false;
