@@ -6,20 +6,20 @@
 // went with its folder is kept, as for a share unmounted, and simply continues when the folder is
 // back as the same file; one deleted (`rm -r`, or deleted where the folder was moved to) is still
 // removed at once.
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CaptureInfo, LiveDialog } from '../../agent/src/live/label-feed';
 import { ServerMessage } from '../../agent/src/serve/protocol';
 import { connectClient, TestClient } from '../serve/support/clients';
-import { AgentProcess, expectedDialogs, servedLabels, startAgent, waitFor, waitForFinalDialogs } from '../support/agent-process';
-import { cleanUpAfterEach } from '../support/cleanup';
+import { AgentProcess, expectedDialogs, servedLabels, waitFor, waitForFinalDialogs } from '../support/agent-process';
+import { agentInScratch, cleanUpAfterEach } from '../support/cleanup';
 
 const SAMPLES = join(__dirname, '..', '..', 'samples');
 const CALLS = join(SAMPLES, 'telegram-calls.pcapng');
 const CHAT = join(SAMPLES, 'whatsapp-chat.pcapng');
-const { running, clients, roots } = cleanUpAfterEach();
+const leftovers = cleanUpAfterEach();
+const { clients } = leftovers;
 
 interface Setup {
   readonly root: string;
@@ -32,14 +32,7 @@ interface Setup {
 
 /** root/caps/call.pcapng watched (journals in root/state), a client connected from the start, every dialog of call.pcapng final and its sidecar written. */
 async function watchedAndRead(): Promise<Setup> {
-  const root = mkdtempSync(join(tmpdir(), 'cumma-moved-folders-'));
-  roots.push(root);
-  const folder = join(root, 'caps');
-  mkdirSync(folder);
-  copyFileSync(CALLS, join(folder, 'call.pcapng'));
-  const state = join(root, 'state');
-  const agent = await startAgent(folder, join(root, 'config'), ['--state-dir', state]);
-  running.push(agent);
+  const { root, folder, state, agent } = await agentInScratch(leftovers, 'cumma-moved-folders-', { folderName: 'caps', captures: new Map([[CALLS, 'call.pcapng']]) });
   const client = await connectClient(agent.httpUrl, { token: agent.token });
   clients.push(client);
   client.send({ v: 1, type: 'subscribe', captures: '*' });

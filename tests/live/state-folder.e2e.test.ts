@@ -12,10 +12,11 @@ import { describe, expect, it } from 'vitest';
 import { CaptureInfo, LiveDialog } from '../../agent/src/live/label-feed';
 import { connectClient, TestClient } from '../serve/support/clients';
 import { AgentProcess, CLI, expectedDialogs, servedLabels, startAgent, waitFor, waitForFinalDialogs } from '../support/agent-process';
-import { cleanUpAfterEach } from '../support/cleanup';
+import { agentInScratch, cleanUpAfterEach } from '../support/cleanup';
 
 const SAMPLES = join(__dirname, '..', '..', 'samples');
-const { running, clients, roots } = cleanUpAfterEach();
+const leftovers = cleanUpAfterEach();
+const { running, clients, roots } = leftovers;
 const HAS_PROC = existsSync('/proc/self/status');
 
 /** A scratch folder holding `captures/` with one sample capture in it (added at start). */
@@ -127,13 +128,7 @@ describe('cumma watch --state-dir it cannot use', () => {
 
 /** An agent on an empty folder with its own --state-dir, and a client connected to it. */
 async function agentOnEmptyFolder(): Promise<{ folder: string; state: string; agent: AgentProcess; client: TestClient }> {
-  const root = mkdtempSync(join(tmpdir(), 'cumma-state-folder-'));
-  roots.push(root);
-  const folder = join(root, 'captures');
-  mkdirSync(folder);
-  const state = join(root, 'state');
-  const agent = await startAgent(folder, join(root, 'config'), ['--state-dir', state]);
-  running.push(agent);
+  const { folder, state, agent } = await agentInScratch(leftovers, 'cumma-state-folder-');
   const client = await connectClient(agent.httpUrl, { token: agent.token });
   clients.push(client);
   return { folder, state, agent, client };

@@ -3,19 +3,18 @@
 // of its capture, and the log repeated it with each, once a second while the file grew. Against a
 // real `cumma watch` and the extension's own AgentClient on loopback: said once, said again only
 // for a capture removed and added back, not again after a reconnection.
-import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ServerMessage } from '../../agent/src/serve/protocol';
 import { AgentClient } from '../../vscode-extension/src/host/agent-client';
 import { CaptureWarnings, WarningLine } from '../../vscode-extension/src/host/capture-warnings';
-import { AgentProcess, startAgent, waitFor, waitForFinalDialogs } from '../support/agent-process';
-import { cleanUpAfterEach } from '../support/cleanup';
+import { AgentProcess, waitFor, waitForFinalDialogs } from '../support/agent-process';
+import { agentInScratch, cleanUpAfterEach } from '../support/cleanup';
 import { capture, hello } from './fixtures';
 
 const SAMPLE = join(__dirname, '..', '..', 'samples', 'whatsapp-chat.pcapng');
-const { running, roots } = cleanUpAfterEach();
+const leftovers = cleanUpAfterEach();
 const connections: AgentClient[] = [];
 afterEach(() => {
   for (const client of connections.splice(0)) client.dispose();
@@ -44,13 +43,7 @@ async function connect(agent: AgentProcess, warnings: CaptureWarnings, lines: Wa
 
 describe('capture warnings in the extension log, from a real agent', () => {
   it("logs a journal's lasting failure once, though every progress update carries it", async () => {
-    const root = mkdtempSync(join(tmpdir(), 'cumma-capture-warnings-'));
-    roots.push(root);
-    const folder = join(root, 'captures');
-    mkdirSync(folder);
-    const state = join(root, 'state');
-    const agent = await startAgent(folder, join(root, 'config'), ['--state-dir', state]);
-    running.push(agent);
+    const { folder, state, agent } = await agentInScratch(leftovers, 'cumma-capture-warnings-');
     // Every journal fails from now on (the state folder replaced by a file): a warning that lasts.
     rmSync(state, { recursive: true });
     writeFileSync(state, 'in the way');
