@@ -1,10 +1,10 @@
-// A `cumma simulate` killed while writing cannot remove its temporary file (no JavaScript runs
+// A `cumma simulate` killed while writing cannot remove its temporary file (OUT.PID.RANDOM.tmp) (no JavaScript runs
 // on the way out of its synchronous loop): the next run into the same output removes it, and
 // leaves alone the temporaries of processes still running.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
 const CLI = join(__dirname, '..', '..', 'dist', 'cumma.js');
@@ -23,11 +23,21 @@ async function until(condition: () => boolean, timeoutMs: number): Promise<void>
   }
 }
 
-it('a killed run leaves OUT.PID.tmp, which the next run into OUT removes', async () => {
+/** The temporary capture of process `pid` beside `out` (OUT.PID.RANDOM.tmp), if there is one. */
+function temporaryOf(out: string, pid: number | undefined): string | undefined {
+  const prefix = `${basename(out)}.${pid}.`;
+  const name = readdirSync(dirname(out)).find((entry) => entry.startsWith(prefix) && /^[0-9a-f]{16}\.tmp$/.test(entry.slice(prefix.length)));
+  return name === undefined ? undefined : join(dirname(out), name);
+}
+
+it('a killed run leaves OUT.PID.RANDOM.tmp, which the next run into OUT removes', async () => {
   const out = join(dir, 'call.pcapng');
   const child = spawn(process.execPath, [CLI, 'simulate', '--usage', 'video_call', '--duration', '3600', '--seed', '4', '-o', out], { stdio: 'ignore' });
-  const temporary = `${out}.${child.pid}.tmp`;
-  await until(() => existsSync(temporary) && statSync(temporary).size > 1_000_000, 30_000);
+  let temporary = '';
+  await until(() => {
+    temporary = temporaryOf(out, child.pid) ?? '';
+    return temporary !== '' && statSync(temporary).size > 1_000_000;
+  }, 30_000);
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGKILL');
   await exited;

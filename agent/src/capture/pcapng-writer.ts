@@ -295,8 +295,9 @@ export class PcapngWriter {
  * A synchronous file sink for PcapngWriter: opens (truncates) `path`; call `close()` after the
  * writer's final `flush()`.
  */
-export function createFileSink(path: string): { sink: ByteSink; close(): void } {
-  const fd = openSync(path, 'w');
+export function createFileSink(path: string, options: { readonly exclusive?: boolean } = {}): { sink: ByteSink; close(): void } {
+  // exclusive ('wx': O_CREAT | O_EXCL): fails on anything already there, a symbolic link included.
+  const fd = openSync(path, options.exclusive === true ? 'wx' : 'w');
   return {
     sink(bytes: Uint8Array): void {
       let done = 0;

@@ -149,7 +149,16 @@ export async function runSimulate(args: readonly string[], io: CommandIo): Promi
   const script = buildTrafficScript({ plan, app, seed, durationS, background: values.background });
   const conditions = drawNetworkConditions(seed);
   checkOutputFolder(values.output);
-  const summary = renderCapture(script, { conditions, seed, outputPath: values.output, tcpLoss: values['tcp-loss'] });
+  const summary = renderCapture(script, {
+    conditions,
+    seed,
+    outputPath: values.output,
+    tcpLoss: values['tcp-loss'],
+    mayReplace: (path) => {
+      const problem = captureOutputProblem(path, 'simulate');
+      return problem === undefined ? undefined : `${problem} (it changed while simulating)`;
+    },
+  });
   const seconds = (summary.lastUs - summary.firstUs) / 1e6;
   io.stdout.write(
     `${values.output}: ${summary.packets} packets in ${summary.connections} connections over ${seconds.toFixed(1)} s, ` +

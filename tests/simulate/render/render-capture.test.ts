@@ -1,7 +1,7 @@
 // The renderer end to end, read back with the project's own capture reader: truth on every
 // packet, time order, timing at the capture point, sidecar totals, determinism, refusals.
 
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -269,6 +269,42 @@ describe('refusals', () => {
     expect(() => renderCapture(bad, { ...options, outputPath: join(sub, 'out.pcapng') })).toThrow();
     expect(readdirSync(sub)).toEqual([]);
     expect(existsSync(join(sub, 'out.pcapng'))).toBe(false);
+  });
+
+  it('writes nothing over what took the output path while rendering, when mayReplace refuses it', () => {
+    const sub = mkdtempSync(join(dir, 'changed-'));
+    const out = join(sub, 'out.pcapng');
+    const asked: string[] = [];
+    const render = (): unknown =>
+      renderCapture(base, {
+        ...options,
+        outputPath: out,
+        mayReplace: (path) => {
+          asked.push(path);
+          // Another program saves its notes there while the capture is rendered.
+          writeFileSync(path, 'notes');
+          return `${path} became notes`;
+        },
+      });
+    expect(render).toThrow(`${out} became notes`);
+    expect(asked).toEqual([out]);
+    expect(readFileSync(out, 'utf8')).toBe('notes');
+    // Neither the capture, its truth nor a temporary is left beside the notes.
+    expect(readdirSync(sub)).toEqual(['out.pcapng']);
+  });
+
+  it('never writes through a symbolic link planted at a temporary name it could have used', () => {
+    const sub = mkdtempSync(join(dir, 'planted-'));
+    const out = join(sub, 'out.pcapng');
+    const target = join(sub, 'precious.txt');
+    writeFileSync(target, 'precious');
+    // The names a run of this process used to write through: PATH.PID.tmp and its truth's.
+    symlinkSync(target, `${out}.${process.pid}.tmp`);
+    symlinkSync(target, `${out}.truth.jsonl.${process.pid}.tmp`);
+    renderCapture(base, { ...options, outputPath: out });
+    expect(readFileSync(target, 'utf8')).toBe('precious');
+    expect(readBack(out).length).toBeGreaterThan(0);
+    expect(readdirSync(sub).sort()).toEqual(['out.pcapng', `out.pcapng.${process.pid}.tmp`, 'out.pcapng.truth.jsonl', `out.pcapng.truth.jsonl.${process.pid}.tmp`, 'precious.txt']);
   });
 });
 

@@ -9,6 +9,7 @@
  * (own seeded PRNG, integer µs clock, ties broken by scheduling order).
  */
 import { basename } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { removeStaleTemporaries } from '../../common/stale-temporaries';
 import { LINKTYPE_ETHERNET } from '../../capture/link-layer';
@@ -52,6 +53,11 @@ export interface RenderOptions {
 export interface RenderFileOptions extends RenderOptions {
   /** The pcapng to write; the truth goes to `<outputPath>.truth.jsonl`. */
   readonly outputPath: string;
+  /**
+   * Asked just before the capture is renamed over `outputPath`: undefined when what is there now
+   * may be replaced, else why not (nothing is then written, and the error says why).
+   */
+  readonly mayReplace?: (path: string) => string | undefined;
 }
 
 export interface RenderSummary {
@@ -226,25 +232,36 @@ export function renderCaptureToSink(script: TrafficScript, options: RenderOption
 export function renderCapture(script: TrafficScript, options: RenderFileOptions): RenderSummary {
   const capturePath = options.outputPath;
   const truthPath = truthSidecarPath(capturePath);
-  const temporaryCapture = `${capturePath}.${process.pid}.tmp`;
-  const temporaryTruth = `${truthPath}.${process.pid}.tmp`;
+  // -o's folder may be writable by others (/tmp): a predictable temporary name would let them
+  // plant a symbolic link there and have the capture written through it. The names are
+  // unguessable and the files created exclusively, as the live sidecar's and train's are.
+  const suffix = `${process.pid}.${randomBytes(8).toString('hex')}.tmp`;
+  const temporaryCapture = `${capturePath}.${suffix}`;
+  const temporaryTruth = `${truthPath}.${suffix}`;
   removeStaleTemporaries(capturePath);
   removeStaleTemporaries(truthPath);
+  const created: string[] = [];
   try {
-    const file = createFileSink(temporaryCapture);
+    const file = createFileSink(temporaryCapture, { exclusive: true });
+    created.push(temporaryCapture);
     let result: RenderResult;
     try {
       result = renderCaptureToSink(script, options, file.sink, basename(capturePath), true);
     } finally {
       file.close();
     }
-    writeFileSync(temporaryTruth, truthJsonl(result.truth));
+    writeFileSync(temporaryTruth, truthJsonl(result.truth), { flag: 'wx' });
+    created.push(temporaryTruth);
+    // Checked by the caller before rendering, which may take a while: what was put at the path
+    // since is refused now too, rather than renamed over.
+    const refusal = options.mayReplace?.(capturePath);
+    if (refusal !== undefined) throw new Error(refusal);
     renameSync(temporaryCapture, capturePath);
     renameSync(temporaryTruth, truthPath);
     return result.summary;
   } catch (error) {
-    rmSync(temporaryCapture, { force: true });
-    rmSync(temporaryTruth, { force: true });
+    // Only what this run made: a temporary name already taken is someone else's file.
+    for (const path of created) rmSync(path, { force: true });
     // The temporary names mean nothing to the user: name the files they asked for.
     if (error instanceof Error) error.message = error.message.replaceAll(temporaryCapture, capturePath).replaceAll(temporaryTruth, truthPath);
     throw error;
