@@ -9,9 +9,9 @@
  * The checks answer with the reason as text: the commands report it as a usage mistake (exit
  * 2), the recorder's API as RECORD_OUTPUT.
  */
-import { statSync, Stats } from 'node:fs';
+import { Stats } from 'node:fs';
 import { join, sep } from 'node:path';
-import { fileKind, NotRegularFileError, readFileHead } from '../common/file-kind';
+import { fileKind, NotRegularFileError, readFileHead, statOrUndefined } from '../common/file-kind';
 import { truthSidecarPath } from '../truth/truth-sidecar';
 
 /** pcapng's section header block type, the first four bytes of every pcapng file. */
@@ -66,13 +66,5 @@ function replaceProblem(output: string, target: Stats, command: string): string 
     return `-o ${output} exists and is not a pcapng capture: ${command} replaces only captures; remove it first or give another name`;
   }
   return undefined;
-}
-
-function statOrUndefined(path: string): Stats | undefined {
-  try {
-    return statSync(path);
-  } catch {
-    return undefined;
-  }
 }
 

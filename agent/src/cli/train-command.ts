@@ -2,13 +2,13 @@
  * `cumma train CAPTURES... -o MODEL.json`: trains a usage model on labelled captures — truth
  * from packet comments (simulator, recorder and analysts alike) or from truth sidecars.
  */
-import { Stats, accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ClassifierKind } from '../model/classifier';
 import { ResampleMode } from '../model/imbalance';
 import { CalibrationSplit, MODEL_FORMAT, ModelTrainOptions, UsageModel } from '../pipeline/usage-model';
-import { fileKind, NotRegularFileError, readFileHead } from '../common/file-kind';
+import { fileKind, NotRegularFileError, readFileHead, statOrUndefined } from '../common/file-kind';
 import { CommandIo } from './flows-command';
 import { groupSharedTraffic, namesText, noLabelsWarning, readLabelledCaptures } from './labelled-captures';
 import { UsageError, parseChoice, parsePositiveInteger } from './usage-error';
@@ -130,15 +130,7 @@ export interface CaptureInput {
   readonly identity: string;
 }
 
-function statOf(path: string): Stats | undefined {
-  try {
-    return statSync(path);
-  } catch {
-    return undefined;
-  }
-}
-
-function identityOf(path: string, stats = statOf(path)): string {
+function identityOf(path: string, stats = statOrUndefined(path)): string {
   return stats === undefined ? `path:${resolve(path)}` : `file:${stats.dev}:${stats.ino}`;
 }
 
@@ -201,7 +193,7 @@ type ExistingOutput =
  * renamed into place, minutes later, when something else may have been put there.
  */
 function existingOutput(output: string, inputs: readonly CaptureInput[]): ExistingOutput | undefined {
-  const existing = statOf(output);
+  const existing = statOrUndefined(output);
   if (existing === undefined) return undefined;
   if (existing.isDirectory()) return { kind: 'folder' };
   const identity = identityOf(output, existing);
@@ -250,7 +242,7 @@ export function checkModelOutput(output: string, inputs: readonly CaptureInput[]
     }
   }
   const folderGiven = dirname(output);
-  const folder = statOf(dirname(resolve(output)));
+  const folder = statOrUndefined(dirname(resolve(output)));
   if (folder === undefined) throw new UsageError(`-o ${output}: folder ${folderGiven} does not exist`);
   if (!folder.isDirectory()) throw new UsageError(`-o ${output}: ${folderGiven} is not a folder`);
   try {

@@ -1,6 +1,15 @@
 /** What a path that is not a regular file is, in the words messages use; and reading only regular files. */
-import { Stats, closeSync, constants, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { Stats, closeSync, constants, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { systemErrorWithCode } from './system-error';
+
+/** What is at `path` (links followed), or undefined when nothing is or it cannot be looked at. */
+export function statOrUndefined(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
+}
 
 /** "a folder", "a FIFO", "a device", …: said when a regular file was expected. */
 export function fileKind(stats: Stats): string {

@@ -5,8 +5,18 @@
  * its temporary, since no JavaScript runs on the way out of a synchronous loop; the next writer
  * of the same PATH removes those whose process is gone, so they do not pile up.
  */
+import { randomBytes } from 'node:crypto';
 import { readdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+
+/**
+ * A temporary name beside `path`, `PATH.PID.RANDOM.tmp`, for a file created exclusively ('wx')
+ * where others may write in the folder: nobody can plant a symbolic link at a name they cannot
+ * guess, and removeStaleTemporaries recognises it once this process is gone.
+ */
+export function unguessableTemporary(path: string): string {
+  return `${path}.${process.pid}.${randomBytes(8).toString('hex')}.tmp`;
+}
 
 /** Whether process `pid` exists (signal 0 tests without signalling; EPERM: exists, not ours). */
 function running(pid: number): boolean {

@@ -9,6 +9,7 @@ import { existsSync, FSWatcher as EntryWatcher, realpathSync, Stats, statSync, w
 import { basename, dirname, join, resolve } from 'node:path';
 import { UsageModel } from '../pipeline/usage-model';
 import { AgentStats, CaptureInfo, FeedEvent, FolderInfo, FolderState, LabelFeed, LiveDialog, ModelInfo } from './label-feed';
+import { statOrUndefined } from '../common/file-kind';
 import { FolderCondition, folderCondition, FolderLook, isMountPoint } from './folder-identity';
 import { LiveCapture } from './live-capture';
 import { removeOrphanJournals } from './state-journal';
@@ -264,7 +265,7 @@ export class LiveAgent implements LabelFeed {
       // dialog of it published again.
       if (!this.leftTheirFolder.has(capturePath)) {
         const now = this.folderNow(folder);
-        if (now === 'gone' || (now === 'same' && capture.isFileAt(statOrNone(capturePath)))) {
+        if (now === 'gone' || (now === 'same' && capture.isFileAt(statOrUndefined(capturePath)))) {
           if (current()) folder.wentAway = true;
           if (now === 'gone') capture.setFolderAway(true);
           return;
@@ -468,7 +469,7 @@ export class LiveAgent implements LabelFeed {
    * each holding a file open, and a file of the same name in the new folder was never read.
    */
   private dropGhosts(folder: WatchedFolder): void {
-    for (const [path, capture] of this.capturesOf(folder)) if (!capture.isFileAt(statOrNone(path))) this.removedFile(path, true);
+    for (const [path, capture] of this.capturesOf(folder)) if (!capture.isFileAt(statOrUndefined(path))) this.removedFile(path, true);
   }
 
   private added(path: string): void {
@@ -563,15 +564,6 @@ export class LiveAgent implements LabelFeed {
         // One failing listener (a client gone mid-send) must not starve the others.
       }
     }
-  }
-}
-
-/** The file at `path` stat'ed, or undefined when there is none (or it cannot be stat'ed). */
-function statOrNone(path: string): Stats | undefined {
-  try {
-    return statSync(path);
-  } catch {
-    return undefined;
   }
 }
 

@@ -4,9 +4,8 @@
  * matches a packet by its 5-tuple in either direction and its time inside [start_us, end_us].
  * Written to a temporary file and renamed, so a reader never sees half a file.
  */
-import { randomBytes } from 'node:crypto';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
-import { removeStaleTemporaries } from '../common/stale-temporaries';
+import { removeStaleTemporaries, unguessableTemporary } from '../common/stale-temporaries';
 import { systemErrorReason } from '../common/system-error';
 import { DialogRecord } from '../pipeline/dialog-record';
 
@@ -77,7 +76,7 @@ export function writeSidecar(path: string, dialogs: Iterable<DialogRecord>, opti
   // The process id in it lets a later writer remove it if this process is killed mid-write
   // (removeStaleTemporaries).
   if (options.sweepStale) removeStaleTemporaries(path);
-  const temporary = `${path}.${process.pid}.${randomBytes(8).toString('hex')}.tmp`;
+  const temporary = unguessableTemporary(path);
   const mode = options.captureMode === undefined ? 0o666 : 0o600 | (options.captureMode & 0o066);
   let created = false;
   try {

@@ -4,10 +4,9 @@
  * summary of its training data and evaluation. Classifies the dialogs of a capture into
  * DESIGN.md's dialog records.
  */
-import { randomBytes } from 'node:crypto';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { readFailureText, readRegularFile } from '../common/file-kind';
-import { removeStaleTemporaries } from '../common/stale-temporaries';
+import { removeStaleTemporaries, unguessableTemporary } from '../common/stale-temporaries';
 import { FEATURES, FEATURE_SCHEMA_VERSION } from '../features/feature-schema';
 import { describeValue, invalid, InvalidMemberError, JsonObject, memberPath } from '../common/json-checks';
 import { USAGE_CLASSES, UsageClass } from '../labels';
@@ -426,7 +425,7 @@ export class UsageModel {
     // created exclusively ('wx': O_CREAT | O_EXCL, which follows no symbolic link), as the live
     // sidecar's is; temporaries of killed runs into the same path are removed first.
     removeStaleTemporaries(path);
-    const temporary = `${path}.${process.pid}.${randomBytes(8).toString('hex')}.tmp`;
+    const temporary = unguessableTemporary(path);
     let created = false;
     try {
       writeFileSync(temporary, JSON.stringify(json), { flag: 'wx' });

@@ -9,9 +9,8 @@
  * (own seeded PRNG, integer µs clock, ties broken by scheduling order).
  */
 import { basename } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
-import { removeStaleTemporaries } from '../../common/stale-temporaries';
+import { removeStaleTemporaries, unguessableTemporary } from '../../common/stale-temporaries';
 import { LINKTYPE_ETHERNET } from '../../capture/link-layer';
 import { ByteSink, createFileSink, PcapngWriter } from '../../capture/pcapng-writer';
 import { ScriptMessage, TrafficScript } from '../traffic-script';
@@ -235,9 +234,8 @@ export function renderCapture(script: TrafficScript, options: RenderFileOptions)
   // -o's folder may be writable by others (/tmp): a predictable temporary name would let them
   // plant a symbolic link there and have the capture written through it. The names are
   // unguessable and the files created exclusively, as the live sidecar's and train's are.
-  const suffix = `${process.pid}.${randomBytes(8).toString('hex')}.tmp`;
-  const temporaryCapture = `${capturePath}.${suffix}`;
-  const temporaryTruth = `${truthPath}.${suffix}`;
+  const temporaryCapture = unguessableTemporary(capturePath);
+  const temporaryTruth = unguessableTemporary(truthPath);
   removeStaleTemporaries(capturePath);
   removeStaleTemporaries(truthPath);
   const created: string[] = [];
