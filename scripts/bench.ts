@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { BenchOptions, parseBenchOptions } from './lib/bench-options';
 import { CachedCapture, cachedSyntheticCapture } from './lib/capture-cache';
-import { CommandFailed, gnuTimeAvailable, Measurement, measure, measureBest, which } from './lib/measure';
+import { CommandFailed, gnuTimeAvailable, Measurement, MeasuringEnvironment, measure, measureBest, measuringEnvironment, nodeStartSeconds, which } from './lib/measure';
 import { countTsharkConversations, ndpiUniqueFlows } from './lib/peer-output';
 import { SyntheticCaptureSummary } from './lib/synthetic-capture';
 
@@ -44,12 +44,32 @@ interface ToolResult {
   display: string;
   /** Undefined when the tool is missing or failed (then `note` says which). */
   measurement?: Measurement;
+  /**
+   * cumma only, when the measuring environment left variables out: the same command in this
+   * shell's own environment, printed beside it.
+   */
+  asShellRunsIt?: Measurement;
   flows?: FlowCount;
   note?: string;
 }
 
 function parseOptions(argv: string[]): Options {
   return parseBenchOptions(argv, { packets: 1_000_000, flows: 20_000, seed: 1, runs: 3 }, 'usage: node dist/bench.js [--packets N] [--flows N] [--seed N] [--runs N]');
+}
+
+/**
+ * Why the environment variables measuringEnvironment() left out are left out, with what they
+ * cost here: Node.js's own start, with and without them.
+ */
+function describeLeftOut(environment: MeasuringEnvironment, runs: number): string {
+  const names = environment.removed.join(', ');
+  const withThem = nodeStartSeconds(process.env, Math.max(5, runs));
+  const without = nodeStartSeconds(environment.env, Math.max(5, runs));
+  return [
+    `(every tool ran without ${names}, which this shell sets: Node.js reads and parses those certificates`,
+    ` at every start, before any script runs: node -e 0 takes ${withThem.toFixed(3)} s with it, ${without.toFixed(3)} s without.`,
+    ' No tool here makes a TLS connection, and a fresh machine does not set it; the target is checked on the run without it.)',
+  ].join('\n');
 }
 
 /** Reads the file once so every tool starts from the same warm page cache. */
@@ -99,7 +119,7 @@ const PEERS: readonly PeerSpec[] = [
 ];
 
 /** Runs a peer; its (small) report goes to a scratch file so its flow count can be read. */
-function benchPeer(peer: PeerSpec, capture: string, scratch: string, options: Options, useGnuTime: boolean): ToolResult {
+function benchPeer(peer: PeerSpec, capture: string, scratch: string, options: Options, useGnuTime: boolean, environment: MeasuringEnvironment): ToolResult {
   const result: ToolResult = { name: peer.name, display: peer.display };
   if (which(peer.command) === undefined) {
     result.note = 'not installed';
@@ -107,7 +127,7 @@ function benchPeer(peer: PeerSpec, capture: string, scratch: string, options: Op
   }
   const stdoutPath = join(scratch, `${peer.name}.txt`);
   try {
-    result.measurement = measureBest(peer.command, peer.args(capture), stdoutPath, useGnuTime, options.runs);
+    result.measurement = measureBest(peer.command, peer.args(capture), stdoutPath, useGnuTime, options.runs, environment.env);
     result.flows = peer.countFlows(readFileSync(stdoutPath, 'utf8'));
   } catch (error) {
     if (!(error instanceof CommandFailed)) throw error;
@@ -130,7 +150,7 @@ function countJsonlFlows(text: string): FlowCount {
   return count;
 }
 
-function benchCumma(capture: string, scratch: string, options: Options, useGnuTime: boolean): ToolResult {
+function benchCumma(capture: string, scratch: string, options: Options, useGnuTime: boolean, environment: MeasuringEnvironment): ToolResult {
   const result: ToolResult = { name: 'cumma', display: 'node dist/cumma.js flows FILE --format jsonl > /dev/null' };
   if (!existsSync(CLI)) {
     result.note = `not built: ${relative(process.cwd(), CLI)} missing (npm run build)`;
@@ -138,10 +158,11 @@ function benchCumma(capture: string, scratch: string, options: Options, useGnuTi
   }
   const args = [CLI, 'flows', capture, '--format', 'jsonl'];
   try {
-    result.measurement = measureBest(process.execPath, args, '/dev/null', useGnuTime, options.runs);
+    result.measurement = measureBest(process.execPath, args, '/dev/null', useGnuTime, options.runs, environment.env);
+    if (environment.removed.length > 0) result.asShellRunsIt = measureBest(process.execPath, args, '/dev/null', useGnuTime, options.runs);
     // One more, untimed run to count what it found (the timed runs write to /dev/null).
     const jsonl = join(scratch, 'cumma.jsonl');
-    measure(process.execPath, args, jsonl, false);
+    measure(process.execPath, args, jsonl, false, environment.env);
     result.flows = countJsonlFlows(readFileSync(jsonl, 'utf8'));
   } catch (error) {
     if (!(error instanceof CommandFailed)) throw error;
@@ -200,13 +221,14 @@ function main(): number {
   out();
 
   const useGnuTime = gnuTimeAvailable();
+  const environment = measuringEnvironment();
   const scratch = mkdtempSync(join(tmpdir(), 'cumma-bench-'));
   let results: ToolResult[];
   try {
     warmPageCache(cached.path);
     results = [
-      benchCumma(cached.path, scratch, options, useGnuTime),
-      ...PEERS.map((peer) => benchPeer(peer, cached.path, scratch, options, useGnuTime)),
+      benchCumma(cached.path, scratch, options, useGnuTime, environment),
+      ...PEERS.map((peer) => benchPeer(peer, cached.path, scratch, options, useGnuTime, environment)),
     ];
   } finally {
     rmSync(scratch, { recursive: true, force: true });
@@ -214,26 +236,28 @@ function main(): number {
 
   const ndpi = results.find((r) => r.name === 'ndpiReader')?.measurement;
   const rows = [['tool', 'command', 'wall s', 'packets/s', 'peak RSS MB', 'ratio to ndpiReader']];
+  const row = (name: string, display: string, m: Measurement): string[] => [
+    name,
+    display,
+    m.wallSeconds.toFixed(3),
+    fmt.rate(s.packets / m.wallSeconds),
+    m.peakRssMB === undefined ? 'n/a' : m.peakRssMB.toFixed(1),
+    ndpi ? (m.wallSeconds / ndpi.wallSeconds).toFixed(3) : 'n/a',
+  ];
   for (const r of results) {
-    const m = r.measurement;
-    if (!m) {
+    if (!r.measurement) {
       rows.push([r.name, r.display, r.note ?? '', '', '', '']);
       continue;
     }
-    rows.push([
-      r.name,
-      r.display,
-      m.wallSeconds.toFixed(3),
-      fmt.rate(s.packets / m.wallSeconds),
-      m.peakRssMB === undefined ? 'n/a' : m.peakRssMB.toFixed(1),
-      ndpi ? (m.wallSeconds / ndpi.wallSeconds).toFixed(3) : 'n/a',
-    ]);
+    rows.push(row(r.name, r.display, r.measurement));
+    if (r.asShellRunsIt !== undefined) rows.push(row('', `the same with ${environment.removed.join(', ')} as this shell sets it`, r.asShellRunsIt));
   }
   out(table(rows));
   out(
     `(best of ${options.runs} wall times, page cache warm; peak RSS is the highest of the runs` +
       `${useGnuTime ? ', from /usr/bin/time -f %M' : ': n/a, GNU time not installed'})`,
   );
+  if (environment.removed.length > 0) out(describeLeftOut(environment, options.runs));
   out();
 
   out(`Flows counted (planned: ${describeFlows({ total: s.flows, tcp: s.tcpFlows, udp: s.udpFlows })}):`);
@@ -276,7 +300,7 @@ function main(): number {
   out(table(verdicts));
 
   out();
-  const classifyOk = benchClassify(cached.path, options, useGnuTime, ndpi, out);
+  const classifyOk = benchClassify(cached.path, options, useGnuTime, environment, ndpi, out);
   const othersOk = runOtherBenchmarks(out);
 
   const failed = !cumma || !cummaCountOk || wallOk === false || rssOk === false || classifyOk === false || !othersOk;
@@ -286,14 +310,21 @@ function main(): number {
 const TARGET_CLASSIFY_RATIO = 0.5;
 
 /** `cumma classify` on the same file: the whole chain to labelled dialogs, against ndpiReader. */
-function benchClassify(capture: string, options: Options, useGnuTime: boolean, ndpi: Measurement | undefined, out: (line?: string) => boolean): boolean | undefined {
+function benchClassify(
+  capture: string,
+  options: Options,
+  useGnuTime: boolean,
+  environment: MeasuringEnvironment,
+  ndpi: Measurement | undefined,
+  out: (line?: string) => boolean,
+): boolean | undefined {
   const args = [CLI, 'classify', capture, '--format', 'jsonl'];
   let m: Measurement;
   let single: Measurement;
   try {
-    m = measureBest(process.execPath, args, '/dev/null', useGnuTime, options.runs);
+    m = measureBest(process.execPath, args, '/dev/null', useGnuTime, options.runs, environment.env);
     // The same on one thread: what the second thread buys (ndpiReader runs on one).
-    single = measureBest(process.execPath, args, '/dev/null', useGnuTime, options.runs, { ...process.env, CUMMA_LABEL_THREAD: '0' });
+    single = measureBest(process.execPath, args, '/dev/null', useGnuTime, options.runs, { ...environment.env, CUMMA_LABEL_THREAD: '0' });
   } catch (error) {
     if (!(error instanceof CommandFailed)) throw error;
     out(`cumma classify: failed: ${error.detail}`);
