@@ -96,8 +96,10 @@ describe('errors of watched captures', () => {
     expect(made.status, String(made.stderr)).toBe(0);
     await client.until('the error', (messages) => messages.some((m) => m.type === 'capture' && m.event === 'error'), 20_000);
     const error = client.of('capture').find((m) => m.event === 'error')!;
-    expect(error.message).toBe(`${path}: byte offset 0: it is a FIFO, not a regular file: not read [CAPTURE_IO]`);
-    expect(agent.stderr()).toContain(`${path}: byte offset 0: it is a FIFO, not a regular file: not read [CAPTURE_IO]`);
+    const text = `${path}: byte offset 0: it is a FIFO, not a regular file: not read [CAPTURE_IO]`;
+    expect(error.message).toBe(text);
+    // The terminal line may reach this process after the client's message: wait for it.
+    await waitFor(() => agent.stderr().includes(text), 5000, 'the terminal line');
     client.socket.close();
   }, 60_000);
 
