@@ -1,4 +1,5 @@
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -20,6 +21,21 @@ describe('agent token file', () => {
     expect(statSync(first.path).mode & 0o777).toBe(0o600);
     expect(statSync(dir).mode & 0o777).toBe(0o700);
     expect(readFileSync(first.path, 'utf8').trim()).toBe(first.token);
+  });
+
+  it('is created without leaving its temporary file, and sweeps those of starts that died half-way', () => {
+    const dir = join(root, 'config');
+    mkdirSync(dir, { mode: 0o700 });
+    // A process that has ended: its pid is free, so its temporary file is nobody's.
+    const ended = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    const stale = `token.${ended.stdout}.0123456789abcdef.tmp`;
+    writeFileSync(join(dir, stale), 'f'.repeat(64), { mode: 0o600 });
+    // One of a live process (this one) is not touched: it may be writing it now.
+    const live = `token.${process.pid}.fedcba9876543210.tmp`;
+    writeFileSync(join(dir, live), 'e'.repeat(64), { mode: 0o600 });
+    const token = loadOrCreateToken(dir);
+    expect(token.created).toBe(true);
+    expect(readdirSync(dir).sort()).toEqual([live, 'token'].sort());
   });
 
   it('is reused afterwards, and differs between config folders', () => {

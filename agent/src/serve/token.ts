@@ -14,6 +14,7 @@ import { chmodSync, closeSync, fstatSync, linkSync, openSync, readFileSync, unli
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { makeFolder } from '../common/make-folder';
+import { removeStaleTemporaries, unguessableTemporary } from '../common/stale-temporaries';
 
 export const TOKEN_FILE_NAME = 'token';
 const TOKEN_BYTES = 32;
@@ -57,7 +58,10 @@ export function loadOrCreateToken(configDir: string = resolveConfigDir()): Agent
   // 0700 applies only when mkdir creates the folder; an existing folder is the user's choice.
   makeFolder(configDir, 0o700);
   const token = generateToken();
-  const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  // A start killed between writing and removing its temporary file left it behind: it holds a
+  // token no agent uses, so it goes, as the sidecar's and the model's do.
+  removeStaleTemporaries(path);
+  const temporary = unguessableTemporary(path);
   writeFileSync(temporary, `${token}\n`, { mode: 0o600, flag: 'wx' });
   // The umask cannot widen 0600, but a filesystem might ignore the mode at creation.
   chmodSync(temporary, 0o600);
