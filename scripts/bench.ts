@@ -66,7 +66,7 @@ function describeLeftOut(environment: MeasuringEnvironment, runs: number): strin
   const withThem = nodeStartSeconds(process.env, Math.max(5, runs));
   const without = nodeStartSeconds(environment.env, Math.max(5, runs));
   return [
-    `(every tool ran without ${names}, which this shell sets: Node.js reads and parses those certificates`,
+    `(the tools above and cumma classify below ran without ${names}, which this shell sets: Node.js reads and parses those certificates`,
     ` at every start, before any script runs: node -e 0 takes ${withThem.toFixed(3)} s with it, ${without.toFixed(3)} s without.`,
     ' No tool here makes a TLS connection, and a fresh machine does not set it; the target is checked on the run without it.)',
   ].join('\n');
