@@ -7,13 +7,13 @@
 // Usage: node dist/bench-latency.js [--speed X] [--duration S]
 
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import WebSocket from 'ws';
 import { LiveDialog } from '../agent/src/live/label-feed';
 import { ServerMessage } from '../agent/src/serve/protocol';
 import { CaptureBlock, mergedPacketBlocks, replayCapture } from './lib/capture-replay';
+import { endsWithThisProcess, removeScratchFolder, scratchFolder } from './lib/interruptible';
 
 const REPO_ROOT = resolve(__dirname, '..');
 const CLI = join(REPO_ROOT, 'dist', 'cumma.js');
@@ -45,7 +45,7 @@ function firstAfter(blocks: readonly CaptureBlock[], t: number): number {
 async function main(): Promise<number> {
   const speed = option('--speed', 20);
   const duration = option('--duration', 600);
-  const scratch = mkdtempSync(join(tmpdir(), 'cumma-latency-'));
+  const scratch = scratchFolder('cumma-latency-');
   const folder = join(scratch, 'captures');
   mkdirSync(folder);
   const sources = (['whatsapp', 'telegram', 'signal'] as const).map((app, index) => {
@@ -55,10 +55,12 @@ async function main(): Promise<number> {
   });
   const blocks = mergedPacketBlocks(sources);
 
-  const agent = spawn(process.execPath, [CLI, 'watch', folder, '--port', '0', '--format', 'none'], {
-    env: { ...process.env, CUMMA_CONFIG_DIR: join(scratch, 'config') },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const agent = endsWithThisProcess(
+    spawn(process.execPath, [CLI, 'watch', folder, '--port', '0', '--format', 'none'], {
+      env: { ...process.env, CUMMA_CONFIG_DIR: join(scratch, 'config') },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    }),
+  );
   try {
     const { url, token } = await new Promise<{ url: string; token: string }>((resolveReady, reject) => {
       let stderr = '';
@@ -110,7 +112,7 @@ async function main(): Promise<number> {
   } finally {
     agent.kill('SIGINT');
     await new Promise((resolveExit) => (agent.exitCode !== null ? resolveExit(null) : agent.once('exit', resolveExit)));
-    rmSync(scratch, { recursive: true, force: true });
+    removeScratchFolder(scratch);
   }
 }
 

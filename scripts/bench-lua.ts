@@ -23,11 +23,11 @@
 // their verdicts. Without tshark it says so and exits 0 (1 with CUMMA_REQUIRE_TOOLS=1).
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { BenchOptions, parseBenchOptions } from './lib/bench-options';
 import { cachedSyntheticCapture } from './lib/capture-cache';
+import { removeScratchFolder, scratchFolder } from './lib/interruptible';
 import { CommandFailed, gnuTimeAvailable, Measurement, measure, which } from './lib/measure';
 
 // dist/bench-lua.js → the repository root is one level up.
@@ -152,7 +152,7 @@ function main(): number {
   out();
 
   const useGnuTime = gnuTimeAvailable();
-  const scratch = mkdtempSync(join(tmpdir(), 'cumma-bench-lua-'));
+  const scratch = scratchFolder('cumma-bench-lua-');
   const rows = [['mode', 'command', 'without s', 'with s', 'extra', 'extra (medians)', 'RSS without', 'RSS with', `≤ ${TARGET_EXTRA * 100} %`]];
   let primaryOk = false;
   let labelsOk = false;
@@ -219,7 +219,7 @@ function main(): number {
     process.stderr.write(`bench-lua: ${error.message}\n`);
     return 1;
   } finally {
-    rmSync(scratch, { recursive: true, force: true });
+    removeScratchFolder(scratch);
   }
   out(table(rows));
   out(`(extra: of the best of ${options.runs} wall times each; extra (medians): of the median wall times; the commands alternating; peak RSS ${useGnuTime ? 'from /usr/bin/time -f %M, highest of the runs' : 'n/a: GNU time not installed'})`);

@@ -12,11 +12,11 @@
 // bad arguments.
 
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { BenchOptions, parseBenchOptions } from './lib/bench-options';
 import { CachedCapture, cachedSyntheticCapture } from './lib/capture-cache';
+import { removeScratchFolder, scratchFolder } from './lib/interruptible';
 import { CommandFailed, gnuTimeAvailable, Measurement, MeasuringEnvironment, measure, measureBest, measuringEnvironment, nodeStartSeconds, which } from './lib/measure';
 import { countTsharkConversations, ndpiUniqueFlows } from './lib/peer-output';
 import { SyntheticCaptureSummary } from './lib/synthetic-capture';
@@ -222,7 +222,7 @@ function main(): number {
 
   const useGnuTime = gnuTimeAvailable();
   const environment = measuringEnvironment();
-  const scratch = mkdtempSync(join(tmpdir(), 'cumma-bench-'));
+  const scratch = scratchFolder('cumma-bench-');
   let results: ToolResult[];
   try {
     warmPageCache(cached.path);
@@ -231,7 +231,7 @@ function main(): number {
       ...PEERS.map((peer) => benchPeer(peer, cached.path, scratch, options, useGnuTime, environment)),
     ];
   } finally {
-    rmSync(scratch, { recursive: true, force: true });
+    removeScratchFolder(scratch);
   }
 
   const ndpi = results.find((r) => r.name === 'ndpiReader')?.measurement;
