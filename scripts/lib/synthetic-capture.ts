@@ -18,6 +18,7 @@ import { TCP_ACK, TCP_SYN } from '../../agent/src/capture/packet';
 import { ByteSink, createFileSink, PcapngWriter } from '../../agent/src/capture/pcapng-writer';
 import { FlowHeap } from './flow-heap';
 import { Prng } from '../../agent/src/common/prng';
+import { removeStaleTemporaries } from '../../agent/src/common/stale-temporaries';
 import { buildScript, FlowKind, FlowScript, PayloadKind } from './synthetic-flows';
 import { FlowPlan, planCapture, PlanOptions } from './synthetic-plan';
 import {
@@ -334,6 +335,9 @@ export function writeSyntheticCapture(sink: ByteSink, options: SyntheticCaptureO
  * run never leaves a truncated file where a cache would trust it.
  */
 export function writeSyntheticCaptureFile(path: string, options: SyntheticCaptureOptions): SyntheticCaptureSummary {
+  // A run stopped while writing (Ctrl-C during the bench's first run) left its half of a
+  // 441 MB file behind: swept here, as the agent sweeps its own.
+  removeStaleTemporaries(path);
   const temporary = `${path}.${process.pid}.tmp`;
   const file = createFileSink(temporary);
   try {

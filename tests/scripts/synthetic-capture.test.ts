@@ -3,7 +3,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -39,6 +39,24 @@ describe('synthetic capture generator', () => {
     expect(b.sha256).toBe(a.sha256);
     expect(c.sha256).not.toBe(a.sha256);
     expect(a.bytes).toBe(a.summary.fileBytes);
+  });
+
+  it('sweeps the half-written file of a run that was stopped, and keeps a running one\'s', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'cumma-synthetic-sweep-'));
+    try {
+      const path = join(folder, 'bench.pcapng');
+      // A process that has ended: its pid is free, so its temporary file is nobody's.
+      const ended = Number(execFileSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }));
+      writeFileSync(`${path}.${ended}.tmp`, Buffer.alloc(4096));
+      // pid 1 runs for as long as the machine does: its file may be being written now.
+      writeFileSync(`${path}.1.tmp`, Buffer.alloc(16));
+      const summary = writeSyntheticCaptureFile(path, { packets: 2_000, flows: 30, seed: 3 });
+      expect(statSync(path).size).toBe(summary.fileBytes);
+      expect(existsSync(`${path}.${ended}.tmp`)).toBe(false);
+      expect(readdirSync(folder).sort()).toEqual(['bench.pcapng', 'bench.pcapng.1.tmp']);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 
   it('writes exactly the packets and flows asked for, with the planned mix', () => {
