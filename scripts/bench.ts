@@ -16,7 +16,7 @@ import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs
 import { join, relative, resolve } from 'node:path';
 import { BenchOptions, parseBenchOptions } from './lib/bench-options';
 import { CachedCapture, cachedSyntheticCapture } from './lib/capture-cache';
-import { removeScratchFolder, scratchFolder } from './lib/interruptible';
+import { checkInterrupted, exitWhenInterrupted, removeScratchFolder, scratchFolder } from './lib/interruptible';
 import { CommandFailed, gnuTimeAvailable, Measurement, MeasuringEnvironment, measure, measureBest, measuringEnvironment, nodeStartSeconds, which } from './lib/measure';
 import { countTsharkConversations, ndpiUniqueFlows } from './lib/peer-output';
 import { SyntheticCaptureSummary } from './lib/synthetic-capture';
@@ -353,6 +353,8 @@ function runOtherBenchmarks(out: (line?: string) => boolean): boolean {
       continue;
     }
     const run = spawnSync(process.execPath, [script], { stdio: 'inherit' });
+    // Stopped by Ctrl-C (it cleaned up after itself): so is this run, not just that benchmark.
+    checkInterrupted(run);
     if (run.status !== 0) ok = false;
     out();
   }
@@ -364,4 +366,4 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
   throw error;
 });
-process.exitCode = main();
+process.exitCode = exitWhenInterrupted(main);

@@ -6,8 +6,13 @@
  * running them, and a closed stdout (`npm run bench | head`) fails the next write with EPIPE as an
  * uncaught error, which ends the process mid-await. So these are cleaned up from the process's
  * 'exit' event, and the signals and EPIPE are turned into an exit that emits it.
+ *
+ * A signal handler runs only when the event loop does. A script blocked in spawnSync (every
+ * timed run) learns of Ctrl-C from its child instead, which the terminal signalled too: the
+ * child ends by the signal, or, when it is one of these scripts, with status 128 + its number.
+ * checkInterrupted() turns either into an Interrupted error, which the script ends with.
  */
-import { ChildProcess } from 'node:child_process';
+import { ChildProcess, SpawnSyncReturns } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +22,42 @@ const children = new Set<ChildProcess>();
 let installed = false;
 
 /** Exit statuses for the signals, as a shell reports a process ended by one: 128 + its number. */
-const SIGNAL_EXITS = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 } as const;
+const SIGNAL_EXITS: Readonly<Record<string, number>> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
+
+/** The run was stopped by a signal (Ctrl-C): end with `exitStatus`, as the shell would report it. */
+export class Interrupted extends Error {
+  constructor(
+    readonly signal: string,
+    readonly exitStatus: number,
+  ) {
+    super(`interrupted by ${signal}`);
+    this.name = 'Interrupted';
+  }
+}
+
+/**
+ * Throws Interrupted when a child run by spawnSync ended by SIGINT, SIGTERM or SIGHUP, or exited
+ * with the status a script of ours ends with after one.
+ */
+export function checkInterrupted(result: Pick<SpawnSyncReturns<unknown>, 'signal' | 'status'>): void {
+  if (result.signal !== null && SIGNAL_EXITS[result.signal] !== undefined) throw new Interrupted(result.signal, SIGNAL_EXITS[result.signal]!);
+  for (const [signal, status] of Object.entries(SIGNAL_EXITS)) {
+    if (result.status === status) throw new Interrupted(signal, status);
+  }
+}
+
+/**
+ * Runs a script's main function: an Interrupted error ends the process with its status (the
+ * scratch folders and children go in the 'exit' event); anything else is thrown on.
+ */
+export function exitWhenInterrupted<T>(main: () => T): T {
+  try {
+    return main();
+  } catch (error) {
+    if (error instanceof Interrupted) process.exit(error.exitStatus);
+    throw error;
+  }
+}
 
 function cleanUp(): void {
   // Synchronous only: this runs in the 'exit' event, where nothing asynchronous completes.

@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { checkInterrupted } from './interruptible';
 
 const GNU_TIME = '/usr/bin/time';
 
@@ -55,6 +56,8 @@ export function measure(command: string, args: readonly string[], stdoutPath: st
     const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
     const label = [command, ...args].join(' ');
     if (result.error) throw new CommandFailed(label, result.error.message);
+    // Ctrl-C reached the command too: the benchmark stops, rather than time the next one.
+    checkInterrupted(result);
     if (result.status !== 0) {
       const stderr = result.stderr.toString('utf8').trim().split('\n').slice(-3).join(' | ');
       throw new CommandFailed(label, `exit ${result.status ?? result.signal}${stderr ? `: ${stderr}` : ''}`);

@@ -10,16 +10,17 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../support/agent-process';
 
 const BENCH = join(__dirname, '..', '..', 'dist', 'bench-latency.js');
+const WHOLE_BENCH = join(__dirname, '..', '..', 'dist', 'bench.js');
 
 let temp: string;
 let bench: ChildProcess | undefined;
 
 beforeAll(() => {
-  if (!existsSync(BENCH)) throw new Error(`${BENCH} does not exist: run 'npm run build' first`);
+  for (const script of [BENCH, WHOLE_BENCH]) if (!existsSync(script)) throw new Error(`${script} does not exist: run 'npm run build' first`);
 });
 
 afterEach(() => {
-  if (bench !== undefined && bench.exitCode === null && bench.signalCode === null) bench.kill('SIGKILL');
+  if (bench !== undefined && bench.exitCode === null && bench.signalCode === null) process.kill(-bench.pid!, 'SIGKILL');
   for (const pid of processesNaming(temp)) process.kill(pid, 'SIGKILL');
   rmSync(temp, { recursive: true, force: true });
 });
@@ -41,7 +42,8 @@ function processesNaming(text: string): number[] {
 /** Starts the benchmark with its own temporary folder and waits until its agent runs. */
 async function startBench(): Promise<{ child: ChildProcess; scratch: string; exited: Promise<number | null> }> {
   temp = mkdtempSync(join(tmpdir(), 'cumma-interrupted-bench-'));
-  const child = spawn(process.execPath, [BENCH, '--duration', '20'], { env: { ...process.env, TMPDIR: temp }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // A process group of its own, as a terminal's job is: Ctrl-C signals the whole group.
+  const child = spawn(process.execPath, [BENCH, '--duration', '20'], { env: { ...process.env, TMPDIR: temp }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   bench = child;
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   await waitFor(() => readdirSync(temp).some((name) => name.startsWith('cumma-latency-')), 20_000, 'the scratch folder');
@@ -70,4 +72,26 @@ describe.runIf(process.platform === 'linux')('the latency benchmark, interrupted
     expect(existsSync(scratch)).toBe(false);
     await waitFor(() => processesNaming(scratch).length === 0, 5000, 'the agent gone');
   }, 90_000);
+
+  it('within npm run bench, by Ctrl-C: the whole run stops there, with 130, and leaves nothing behind', async () => {
+    temp = mkdtempSync(join(tmpdir(), 'cumma-interrupted-bench-'));
+    const child = spawn(process.execPath, [WHOLE_BENCH, '--packets', '20000', '--flows', '200', '--runs', '1'], {
+      env: { ...process.env, TMPDIR: temp },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    bench = child;
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    let stdout = '';
+    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    await waitFor(() => processesNaming(`${temp}/cumma-latency-`).length > 0 && readdirSync(temp).some((name) => name.startsWith('cumma-latency-')), 60_000, 'the latency benchmark');
+    const scratch = join(temp, readdirSync(temp).find((name) => name.startsWith('cumma-latency-'))!);
+    await waitFor(() => processesNaming(`${scratch}/captures`).length > 0, 60_000, 'its agent');
+    // Ctrl-C: the terminal signals the foreground job's whole process group.
+    process.kill(-child.pid!, 'SIGINT');
+    expect(await exited).toBe(130);
+    expect(stdout).not.toContain('Cumma Wireshark plugin benchmark');
+    expect(readdirSync(temp)).toEqual([]);
+    await waitFor(() => processesNaming(temp).length === 0, 5000, 'every process of the run gone');
+  }, 120_000);
 });
