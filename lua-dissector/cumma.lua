@@ -2130,12 +2130,14 @@ local function retry_agent(now, fetch)
       take_agent(agent, capture, result == "open")
     end
   end
-  if result == "agent" or result == "open" then backoff_reset(retry) else backoff_failed(retry, now) end
   if result == "agent" or result == "open" then
+    backoff_reset(retry)
     reset_said() -- a new connection: its loss, and what follows, are said again
     if result == "open" then
       say("agent " .. agent.where .. " answered with no dialogs yet; the labels shown stay until it sends some")
     end
+  else
+    backoff_failed(retry, now)
   end
   if result == "agent" or result == "sidecar" then
     say("labels now " .. state.source_text)

@@ -13,7 +13,7 @@ import WebSocket from 'ws';
 import { LiveDialog } from '../agent/src/live/label-feed';
 import { ServerMessage } from '../agent/src/serve/protocol';
 import { CaptureBlock, mergedPacketBlocks, replayCapture } from './lib/capture-replay';
-import { endsWithThisProcess, removeScratchFolder, scratchFolder } from './lib/interruptible';
+import { endsWithThisProcess, exitWhenStdoutCloses, removeScratchFolder, scratchFolder } from './lib/interruptible';
 
 const REPO_ROOT = resolve(__dirname, '..');
 const CLI = join(REPO_ROOT, 'dist', 'cumma.js');
@@ -116,6 +116,7 @@ async function main(): Promise<number> {
   }
 }
 
+exitWhenStdoutCloses();
 main().then(
   (code) => (process.exitCode = code),
   (error: unknown) => {

@@ -27,7 +27,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { BenchOptions, parseBenchOptions } from './lib/bench-options';
 import { cachedSyntheticCapture } from './lib/capture-cache';
-import { exitWhenInterrupted, removeScratchFolder, scratchFolder } from './lib/interruptible';
+import { exitWhenInterrupted, exitWhenStdoutCloses, removeScratchFolder, scratchFolder } from './lib/interruptible';
 import { CommandFailed, gnuTimeAvailable, Measurement, measure, which } from './lib/measure';
 
 // dist/bench-lua.js → the repository root is one level up.
@@ -240,8 +240,5 @@ function main(): number {
   return labelsOk && primaryOk ? 0 : 1;
 }
 
-process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  throw error;
-});
+exitWhenStdoutCloses();
 process.exitCode = exitWhenInterrupted(main);

@@ -16,7 +16,7 @@ import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs
 import { join, relative, resolve } from 'node:path';
 import { BenchOptions, parseBenchOptions } from './lib/bench-options';
 import { CachedCapture, cachedSyntheticCapture } from './lib/capture-cache';
-import { checkInterrupted, exitWhenInterrupted, removeScratchFolder, scratchFolder } from './lib/interruptible';
+import { checkInterrupted, exitWhenInterrupted, exitWhenStdoutCloses, removeScratchFolder, scratchFolder } from './lib/interruptible';
 import { CommandFailed, gnuTimeAvailable, Measurement, MeasuringEnvironment, measure, measureBest, measuringEnvironment, nodeStartSeconds, which } from './lib/measure';
 import { countTsharkConversations, ndpiUniqueFlows } from './lib/peer-output';
 import { SyntheticCaptureSummary } from './lib/synthetic-capture';
@@ -361,9 +361,5 @@ function runOtherBenchmarks(out: (line?: string) => boolean): boolean {
   return ok;
 }
 
-// Piped into `head`, stdout closes early: stop quietly rather than die on EPIPE.
-process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  throw error;
-});
+exitWhenStdoutCloses();
 process.exitCode = exitWhenInterrupted(main);

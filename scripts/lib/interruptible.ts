@@ -5,7 +5,8 @@
  * `finally` blocks are not enough. Node.js ends a process on SIGINT, SIGTERM or SIGHUP without
  * running them, and a closed stdout (`npm run bench | head`) fails the next write with EPIPE as an
  * uncaught error, which ends the process mid-await. So these are cleaned up from the process's
- * 'exit' event, and the signals and EPIPE are turned into an exit that emits it.
+ * 'exit' event, and the signals and EPIPE (exitWhenStdoutCloses) are turned into an exit that
+ * emits it.
  *
  * A signal handler runs only when the event loop does. A script blocked in spawnSync (every
  * timed run) learns of Ctrl-C from its child instead, which the terminal signalled too: the
@@ -74,7 +75,14 @@ function install(): void {
   installed = true;
   process.on('exit', cleanUp);
   for (const [signal, status] of Object.entries(SIGNAL_EXITS)) process.once(signal, () => process.exit(status));
-  // Whoever read the output has gone: nothing more is wanted (as `cumma` itself treats it).
+}
+
+/**
+ * Piped into `head`, stdout closes early: the script stops quietly, through process.exit (so the
+ * 'exit' event cleans up), rather than die on EPIPE. Whoever read the output has gone: nothing
+ * more is wanted, as `cumma` itself treats it.
+ */
+export function exitWhenStdoutCloses(): void {
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     throw error;

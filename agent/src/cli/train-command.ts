@@ -263,17 +263,23 @@ export function checkModelOutput(output: string, inputs: readonly CaptureInput[]
 export function modelOutputRefusal(output: string, inputs: readonly CaptureInput[]): string | undefined {
   const existing = existingOutput(output, inputs);
   if (existing === undefined) return undefined;
-  const what =
-    existing.kind === 'folder'
-      ? 'a folder'
-      : existing.kind === 'input'
-        ? `the input capture ${existing.given}`
-        : existing.kind === 'special'
-          ? existing.what
-          : existing.kind === 'unreadable'
-            ? `a file that cannot be read to check that it is a Cumma model (${existing.code})`
-            : `a file that is not a Cumma model${existing.content === undefined ? '' : ` but ${existing.content}`}`;
-  return `it became ${what} while training, and train replaces only model files: the model was not written; remove it or give another name`;
+  return `it became ${describeExisting(existing)} while training, and train replaces only model files: the model was not written; remove it or give another name`;
+}
+
+/** What took -o's place, as modelOutputRefusal says it. */
+function describeExisting(existing: ExistingOutput): string {
+  switch (existing.kind) {
+    case 'folder':
+      return 'a folder';
+    case 'input':
+      return `the input capture ${existing.given}`;
+    case 'special':
+      return existing.what;
+    case 'unreadable':
+      return `a file that cannot be read to check that it is a Cumma model (${existing.code})`;
+    case 'not-model':
+      return `a file that is not a Cumma model${existing.content === undefined ? '' : ` but ${existing.content}`}`;
+  }
 }
 
 function errorCode(error: unknown): string {
